@@ -1,0 +1,218 @@
+//! Status conditions in the shape Kubernetes tooling expects (kstatus, `kubectl wait`,
+//! Argo CD, Flux): `type, status, reason, message, observedGeneration, lastTransitionTime`.
+//!
+//! `lastTransitionTime` changes only when `status` flips, so rewriting identical conditions on
+//! every pass produces a byte-identical status and never re-triggers the controller.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The summary condition: True when every phase is done for the current generation.
+pub const READY: &str = "Ready";
+/// The connection (role, domain) of the data product could be resolved.
+pub const CONNECTION_RESOLVED: &str = "ConnectionResolved";
+/// The Data Warehouse blueprint is enabled for the producer account.
+pub const BLUEPRINT_ENABLED: &str = "BlueprintEnabled";
+/// The shared Data Warehouse environment exists and is ACTIVE.
+pub const ENVIRONMENT_READY: &str = "EnvironmentReady";
+/// The data source exists and matches the spec.
+pub const DATA_SOURCE_READY: &str = "DataSourceReady";
+/// The last data source run for the current generation imported and published the assets.
+pub const PUBLISHED: &str = "Published";
+
+/// Whether a condition holds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum ConditionStatus {
+    True,
+    False,
+    Unknown,
+}
+
+/// One observation of one aspect of the resource, as in `metav1.Condition`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// Type of the condition, e.g. Ready, ConnectionResolved, Published.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// True, False or Unknown.
+    pub status: ConditionStatus,
+    /// Machine-readable CamelCase reason for the last transition or state.
+    pub reason: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The metadata.generation this condition was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// When `status` last changed (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub last_transition_time: String,
+}
+
+/// What a reconcile pass observed for one condition type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation<'a> {
+    pub type_: &'a str,
+    pub status: ConditionStatus,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+impl<'a> Observation<'a> {
+    pub fn new(type_: &'a str, status: ConditionStatus, reason: &'a str, message: &'a str) -> Self {
+        Self { type_, status, reason, message }
+    }
+}
+
+/// Records `obs` for `generation` in `conditions`, keeping the list ordered by insertion.
+///
+/// `lastTransitionTime` is set to `now` only when the condition is new or its status changed;
+/// a changed reason or message alone keeps the old timestamp. Returns whether anything changed.
+pub fn set_condition(
+    conditions: &mut Vec<Condition>,
+    obs: Observation<'_>,
+    generation: Option<i64>,
+    now: &str,
+) -> bool {
+    match conditions.iter_mut().find(|c| c.type_ == obs.type_) {
+        Some(existing) => {
+            let last_transition_time =
+                if existing.status == obs.status { existing.last_transition_time.clone() } else { now.to_string() };
+            let updated = Condition {
+                type_: existing.type_.clone(),
+                status: obs.status,
+                reason: obs.reason.to_string(),
+                message: obs.message.to_string(),
+                observed_generation: generation,
+                last_transition_time,
+            };
+            let changed = *existing != updated;
+            *existing = updated;
+            changed
+        }
+        None => {
+            conditions.push(Condition {
+                type_: obs.type_.to_string(),
+                status: obs.status,
+                reason: obs.reason.to_string(),
+                message: obs.message.to_string(),
+                observed_generation: generation,
+                last_transition_time: now.to_string(),
+            });
+            true
+        }
+    }
+}
+
+/// The condition of the given type, if present.
+pub fn find<'c>(conditions: &'c [Condition], type_: &str) -> Option<&'c Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+/// True when the condition is True and was computed for `generation` (a stale True from an
+/// older spec does not count).
+pub fn is_true_for(conditions: &[Condition], type_: &str, generation: Option<i64>) -> bool {
+    find(conditions, type_).is_some_and(|c| c.status == ConditionStatus::True && c.observed_generation == generation)
+}
+
+/// The current time as RFC 3339 with second precision, as Kubernetes writes timestamps.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConditionStatus::*;
+
+    const T0: &str = "2026-01-01T00:00:00Z";
+    const T1: &str = "2026-01-01T00:05:00Z";
+
+    fn ready(status: ConditionStatus, reason: &'static str) -> Observation<'static> {
+        Observation::new(READY, status, reason, "msg")
+    }
+
+    #[test]
+    fn new_condition_gets_now_and_generation() {
+        let mut cs = vec![];
+        assert!(set_condition(&mut cs, ready(False, "Pending"), Some(3), T0));
+        assert_eq!(cs.len(), 1);
+        assert_eq!(cs[0].last_transition_time, T0);
+        assert_eq!(cs[0].observed_generation, Some(3));
+        assert_eq!(cs[0].reason, "Pending");
+    }
+
+    #[test]
+    fn same_observation_changes_nothing() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(True, "Published"), Some(1), T0);
+        let before = cs.clone();
+        assert!(!set_condition(&mut cs, ready(True, "Published"), Some(1), T1));
+        assert_eq!(cs, before, "an identical observation must leave status byte-identical");
+    }
+
+    #[test]
+    fn reason_change_without_status_change_keeps_transition_time() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(False, "Pending"), Some(1), T0);
+        assert!(set_condition(&mut cs, ready(False, "EnvironmentCreating"), Some(1), T1));
+        assert_eq!(cs[0].reason, "EnvironmentCreating");
+        assert_eq!(cs[0].last_transition_time, T0);
+    }
+
+    #[test]
+    fn status_flip_moves_transition_time() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(False, "Pending"), Some(1), T0);
+        assert!(set_condition(&mut cs, ready(True, "Published"), Some(1), T1));
+        assert_eq!(cs[0].status, True);
+        assert_eq!(cs[0].last_transition_time, T1);
+    }
+
+    #[test]
+    fn new_generation_is_recorded_without_transition() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(True, "Published"), Some(1), T0);
+        assert!(set_condition(&mut cs, ready(True, "Published"), Some(2), T1));
+        assert_eq!(cs[0].observed_generation, Some(2));
+        assert_eq!(cs[0].last_transition_time, T0);
+    }
+
+    #[test]
+    fn other_types_are_untouched_and_order_is_stable() {
+        let mut cs = vec![];
+        set_condition(&mut cs, Observation::new(CONNECTION_RESOLVED, True, "Resolved", ""), Some(1), T0);
+        set_condition(&mut cs, ready(False, "Pending"), Some(1), T0);
+        set_condition(&mut cs, Observation::new(CONNECTION_RESOLVED, False, "AccessDenied", "x"), Some(1), T1);
+        let types: Vec<_> = cs.iter().map(|c| c.type_.as_str()).collect();
+        assert_eq!(types, [CONNECTION_RESOLVED, READY]);
+        assert_eq!(find(&cs, READY).map(|c| c.last_transition_time.as_str()), Some(T0));
+    }
+
+    #[test]
+    fn is_true_for_requires_current_generation() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(True, "Published"), Some(1), T0);
+        assert!(is_true_for(&cs, READY, Some(1)));
+        assert!(!is_true_for(&cs, READY, Some(2)), "a True from an older generation is stale");
+        assert!(!is_true_for(&cs, PUBLISHED, Some(1)));
+    }
+
+    #[test]
+    fn serializes_with_kubernetes_field_names() {
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(True, "Published"), Some(4), T0);
+        let json = serde_json::to_value(&cs[0]).unwrap();
+        assert_eq!(json["type"], "Ready");
+        assert_eq!(json["status"], "True");
+        assert_eq!(json["observedGeneration"], 4);
+        assert_eq!(json["lastTransitionTime"], T0);
+    }
+
+    #[test]
+    fn now_is_rfc3339_seconds() {
+        let now = now_rfc3339();
+        assert!(now.ends_with('Z') && !now.contains('.'), "{now}");
+        assert!(now.parse::<jiff::Timestamp>().is_ok());
+    }
+}

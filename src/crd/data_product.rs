@@ -1,0 +1,329 @@
+//! `RedshiftDataProduct`: one dataset of the reference payload, i.e. one DataZone data source.
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::conditions::Condition;
+use super::patterns as p;
+use super::schedule::Schedule;
+
+/// A set of Amazon Redshift tables and views to publish into an Amazon DataZone project, from one
+/// cluster (or serverless workgroup) and database. The operator creates and runs one DataZone
+/// data source for it and records every DataZone ID and run outcome in status.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "dataproducts.dev",
+    version = "v1alpha1",
+    kind = "RedshiftDataProduct",
+    plural = "redshiftdataproducts",
+    shortname = "rdp",
+    category = "dataproducts",
+    namespaced,
+    cel,
+    status = "RedshiftDataProductStatus",
+    doc = "Redshift tables and views published into an Amazon DataZone project through one data source.",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Cluster", type_ = "string", json_path = ".spec.redshift.clusterName"),
+    printcolumn(name = "Workgroup", type_ = "string", json_path = ".spec.redshift.workgroupName", priority = 1),
+    printcolumn(name = "Database", type_ = "string", json_path = ".spec.redshift.database"),
+    printcolumn(name = "DataSource", type_ = "string", json_path = ".status.dataSourceId"),
+    printcolumn(name = "Last Run", type_ = "string", json_path = ".status.lastRun.status"),
+    printcolumn(name = "Assets", type_ = "integer", json_path = ".status.publishedAssetCount"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(
+    validation = Rule::new("size(self.schemas) > 0").message("spec.schemas: at least one schema is required"),
+    validation = Rule::new("self.project == oldSelf.project").message("spec.project is immutable: the data source belongs to its project; create a new RedshiftDataProduct to publish into another project"),
+    validation = Rule::new("self.connectionRef == oldSelf.connectionRef").message("spec.connectionRef is immutable: it decides the DataZone domain; create a new RedshiftDataProduct to publish through another connection")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RedshiftDataProductSpec {
+    /// The DataZoneConnection (same namespace) or ClusterDataZoneConnection that says which
+    /// DataZone domain to publish into and which role to assume for it. Immutable.
+    pub connection_ref: ConnectionRef,
+
+    /// The DataZone project that owns the data source and its assets: its name, or its ID.
+    /// The connection's role must be a member (contributor) of this project. Immutable.
+    #[schemars(length(min = 1, max = p::PROJECT_NAME_MAX), pattern(p::PROJECT_NAME_OR_ID))]
+    pub project: String,
+
+    /// Where the tables and views live: a provisioned cluster or a serverless workgroup, the
+    /// database, and the Secrets Manager secret DataZone reads them with.
+    pub redshift: RedshiftSource,
+
+    /// The schemas to publish from, each with the tables and views it contributes.
+    /// Schema names are unique.
+    #[schemars(length(max = 100))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub schemas: Vec<SchemaSelection>,
+
+    /// How imported assets are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publishing: Option<Publishing>,
+
+    /// An optional DataZone-side schedule for data source runs, in addition to the runs the
+    /// operator starts on create, on spec change and on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+
+    /// What happens to the DataZone data source when this resource is deleted: Retain (the
+    /// default) leaves it and its assets in DataZone; Delete removes the data source.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// Which connection kind a data product refers to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ConnectionKind {
+    #[default]
+    DataZoneConnection,
+    ClusterDataZoneConnection,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::DataZoneConnection => "DataZoneConnection",
+            ConnectionKind::ClusterDataZoneConnection => "ClusterDataZoneConnection",
+        }
+    }
+}
+
+/// A reference to a DataZoneConnection or ClusterDataZoneConnection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionRef {
+    /// DataZoneConnection (in the data product's namespace, the default) or
+    /// ClusterDataZoneConnection (cluster-scoped, shared by the namespaces it admits).
+    #[serde(default)]
+    pub kind: ConnectionKind,
+    /// Name of the connection object.
+    #[schemars(length(min = 1, max = 253), pattern(p::DNS_SUBDOMAIN))]
+    pub name: String,
+}
+
+/// The Redshift side of the data source.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(
+    validation = Rule::new("has(self.clusterName) != has(self.workgroupName)").message("exactly one of clusterName (provisioned cluster) or workgroupName (Redshift Serverless) must be set"),
+    validation = Rule::new("(has(self.clusterName) ? self.clusterName : '') == (has(oldSelf.clusterName) ? oldSelf.clusterName : '') && (has(self.workgroupName) ? self.workgroupName : '') == (has(oldSelf.workgroupName) ? oldSelf.workgroupName : '') && self.database == oldSelf.database").message("the Redshift cluster, workgroup and database are immutable: they decide the DataZone environment; create a new RedshiftDataProduct to publish from another one")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RedshiftSource {
+    /// Name of the provisioned Redshift cluster (exactly one of clusterName or workgroupName).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = p::CLUSTER_NAME_MAX), pattern(p::CLUSTER_NAME))]
+    pub cluster_name: Option<String>,
+
+    /// Name of the Redshift Serverless workgroup (exactly one of clusterName or workgroupName).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 64), pattern(p::WORKGROUP_NAME))]
+    pub workgroup_name: Option<String>,
+
+    /// The Redshift database holding the schemas.
+    #[schemars(length(min = 1, max = p::DATABASE_OR_SCHEMA_MAX))]
+    pub database: String,
+
+    /// ARN of the AWS Secrets Manager secret with the Redshift credentials DataZone uses
+    /// (tagged for the DataZone domain and project, see the DataZone documentation). The
+    /// reference architecture keeps this ARN in an SSM parameter.
+    #[schemars(length(min = 1, max = p::SECRETS_MANAGER_ARN_MAX), pattern(p::SECRETS_MANAGER_ARN))]
+    pub credentials_secret_arn: String,
+}
+
+/// One Redshift schema and what it contributes: all tables and/or all views, plus individually
+/// listed ones. `addAllTables` publishes every table of the schema (tables created later too);
+/// `tables` lists individual tables in addition; likewise for views.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(validation = Rule::new(
+    "(has(self.addAllTables) && self.addAllTables) || (has(self.addAllViews) && self.addAllViews) || (has(self.tables) && size(self.tables) > 0) || (has(self.views) && size(self.views) > 0)"
+).message("the schema selects nothing: set addAllTables or addAllViews, or list tables or views"))]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaSelection {
+    /// The Redshift schema name.
+    #[schemars(length(min = 1, max = p::DATABASE_OR_SCHEMA_MAX))]
+    pub name: String,
+
+    /// Publish every table of the schema, including tables created later.
+    #[serde(default)]
+    pub add_all_tables: bool,
+
+    /// Publish every view of the schema, including views created later.
+    #[serde(default)]
+    pub add_all_views: bool,
+
+    /// Individual tables to publish. Names are unique, non-empty and contain no `*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000), inner(length(min = 1, max = p::OBJECT_NAME_MAX), pattern(p::OBJECT_NAME)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub tables: Vec<String>,
+
+    /// Individual views to publish. Names are unique, non-empty and contain no `*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000), inner(length(min = 1, max = p::OBJECT_NAME_MAX), pattern(p::OBJECT_NAME)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub views: Vec<String>,
+}
+
+impl SchemaSelection {
+    /// Whether the schema selects anything at all (the admission rule, for callers that build
+    /// selections outside the API server).
+    pub fn selects_something(&self) -> bool {
+        self.add_all_tables || self.add_all_views || !self.tables.is_empty() || !self.views.is_empty()
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Publishing options of the data source.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Publishing {
+    /// Publish imported assets to the catalog (true, the default) or keep them in the
+    /// project's inventory only (false).
+    #[serde(default = "default_true")]
+    pub publish_on_import: bool,
+    /// Let DataZone generate business names for the imported assets.
+    #[serde(default)]
+    pub business_name_generation: bool,
+}
+
+impl Default for Publishing {
+    fn default() -> Self {
+        Self { publish_on_import: true, business_name_generation: false }
+    }
+}
+
+/// What deleting the resource does to the DataZone data source.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Leave the data source and its assets in DataZone.
+    #[default]
+    Retain,
+    /// Delete the data source (its published assets stay in the catalog, as DataZone does).
+    Delete,
+}
+
+/// Observed state, written only by the operator.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedshiftDataProductStatus {
+    /// The metadata.generation the status was last computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Ready (the summary) plus one condition per phase: ConnectionResolved, BlueprintEnabled,
+    /// EnvironmentReady, DataSourceReady, Published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// DataZone domain ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<String>,
+    /// DataZone project ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// ID of the DefaultDataWarehouse environment blueprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blueprint_id: Option<String>,
+    /// ID of the (shared) environment profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_profile_id: Option<String>,
+    /// ID of the (shared) Data Warehouse environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_id: Option<String>,
+    /// ID of the data source this resource owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source_id: Option<String>,
+    /// Name of the data source in DataZone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source_name: Option<String>,
+
+    /// The most recent data source run the operator started or observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<RunSummary>,
+
+    /// Number of assets of this data source published in the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_asset_count: Option<i64>,
+
+    /// Per-asset outcome of the last run; capped, failed ones first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<AssetStatus>,
+
+    /// The last value of the `dataproducts.dev/reconcile-requested-at` annotation acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+}
+
+/// Outcome of one data source run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    /// DataZone data source run ID.
+    pub id: String,
+    /// REQUESTED, RUNNING, SUCCESS, PARTIALLY_SUCCEEDED or FAILED.
+    pub status: String,
+    /// When the run started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When the run stopped (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
+    /// The metadata.generation the run was started for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    /// Asset counts of the run.
+    #[serde(default)]
+    pub assets: AssetCounts,
+    /// The run's error, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+/// Asset counts of a run, as DataZone reports them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetCounts {
+    #[serde(default)]
+    pub added: i64,
+    #[serde(default)]
+    pub updated: i64,
+    #[serde(default)]
+    pub unchanged: i64,
+    #[serde(default)]
+    pub skipped: i64,
+    #[serde(default)]
+    pub failed: i64,
+}
+
+/// Whether an asset came from a table or a view.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum AssetKind {
+    #[serde(rename = "TABLE")]
+    Table,
+    #[serde(rename = "VIEW")]
+    View,
+}
+
+/// One imported table or view.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetStatus {
+    /// Redshift schema.
+    pub schema: String,
+    /// Table or view name.
+    pub name: String,
+    /// TABLE or VIEW.
+    pub kind: AssetKind,
+    /// DataZone asset ID, once imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<String>,
+    /// The run activity status, e.g. SUCCEEDED_CREATED, UNCHANGED, FAILED.
+    pub status: String,
+}

@@ -1,0 +1,33 @@
+//! The `dataproducts.dev/v1alpha1` API.
+
+pub mod conditions;
+// kube's derive takes one `printcolumn(...)` per column; clippy reads the repeated
+// `name = ...`, `type_ = ...` items as duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
+mod connection;
+#[allow(clippy::duplicated_attributes)]
+mod data_product;
+pub mod patterns;
+mod schedule;
+
+pub use connection::*;
+pub use data_product::*;
+pub use schedule::{Schedule, TIMEZONES};
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+/// The API group of every kind of this operator.
+pub const GROUP: &str = "dataproducts.dev";
+/// The served and stored version.
+pub const VERSION: &str = "v1alpha1";
+/// `apiVersion` of every kind of this operator.
+pub const API_VERSION: &str = "dataproducts.dev/v1alpha1";
+/// Annotation whose change asks for an immediate data source run (echoed to
+/// `status.lastHandledReconcileAt`).
+pub const RECONCILE_REQUESTED_AT: &str = "dataproducts.dev/reconcile-requested-at";
+
+/// Every CRD of the operator, in a stable order.
+pub fn all_crds() -> Vec<CustomResourceDefinition> {
+    vec![RedshiftDataProduct::crd(), DataZoneConnection::crd(), ClusterDataZoneConnection::crd()]
+}

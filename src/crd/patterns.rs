@@ -1,0 +1,126 @@
+//! Patterns and limits from the DataZone, STS and Redshift models, anchored, shared by the CRD
+//! schema (enforced by the API server at admission) and the CLI (checked at parse time), so
+//! both reject the same input with the same rule.
+//!
+//! Sources: botocore `datazone/2018-05-10/service-2.json` (shapes named in each comment),
+//! `sts/2011-06-15`, and the Redshift identifier rules.
+
+/// `RoleArn` (DataZone) — an IAM role ARN in any partition.
+pub const IAM_ROLE_ARN: &str = r"^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$";
+
+/// `RedshiftCredentialConfigurationSecretManagerArnString` (DataZone), max 256.
+pub const SECRETS_MANAGER_ARN: &str =
+    r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.+$";
+pub const SECRETS_MANAGER_ARN_MAX: u32 = 256;
+
+/// `RegionName` (DataZone), 4..=16.
+pub const REGION: &str = r"^[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]$";
+
+/// `DomainId` (DataZone).
+pub const DOMAIN_ID: &str = r"^dzd[-_][a-zA-Z0-9_-]{1,36}$";
+
+/// `ProjectName` (DataZone) 1..=64 `[\w -]+`; a `ProjectId` (`[a-zA-Z0-9_-]{1,36}`) also matches.
+pub const PROJECT_NAME_OR_ID: &str = r"^[A-Za-z0-9_ -]+$";
+pub const PROJECT_NAME_MAX: u32 = 64;
+
+/// STS `externalIdType`, 2..=1224.
+pub const EXTERNAL_ID: &str = r"^[A-Za-z0-9_+=,.@:/-]+$";
+
+/// Redshift cluster identifier as DataZone takes it (`RedshiftClusterStorageClusterNameString`,
+/// 1..=63): lowercase letters, digits and hyphens, starting with a letter or digit.
+pub const CLUSTER_NAME: &str = r"^[0-9a-z][a-z0-9-]*$";
+pub const CLUSTER_NAME_MAX: u32 = 63;
+
+/// `RedshiftServerlessStorageWorkgroupNameString` (DataZone), 3..=64.
+pub const WORKGROUP_NAME: &str = r"^[a-z0-9-]+$";
+
+/// Table and view names become exact INCLUDE filter expressions, where `*` is the wildcard:
+/// a name containing `*` cannot be expressed exactly, so it is refused.
+pub const OBJECT_NAME: &str = r"^[^*]+$";
+/// Redshift identifiers are at most 127 bytes.
+pub const OBJECT_NAME_MAX: u32 = 127;
+
+/// `RelationalFilterConfigurationDatabaseNameString` / `...SchemaNameString` (DataZone), 1..=128.
+pub const DATABASE_OR_SCHEMA_MAX: u32 = 128;
+
+/// `CronString` (DataZone), as the model has it (unanchored by design), max 256.
+pub const CRON: &str = r".*cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) ([-?*,/\dLW]){1,83} ([-*,/\d]|[a-zA-Z]{3}){1,23} ([-?#*,/\dL]|[a-zA-Z]{3}){1,13} ([^\)]+)\).*";
+
+/// A Kubernetes object name (DNS-1123 subdomain), max 253.
+pub const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/// Whether `s` matches one of the patterns above (compiled once per pattern).
+pub fn is_match(pattern: &'static str, s: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    static COMPILED: LazyLock<Mutex<HashMap<&'static str, regex::Regex>>> = LazyLock::new(Default::default);
+    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !compiled.contains_key(pattern) {
+        match regex::Regex::new(pattern) {
+            Ok(re) => {
+                compiled.insert(pattern, re);
+            }
+            // The patterns are constants of this module, covered by tests; an invalid one
+            // matches nothing rather than panicking at run time.
+            Err(_) => return false,
+        }
+    }
+    compiled.get(pattern).is_some_and(|re| re.is_match(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for pattern in [
+            IAM_ROLE_ARN,
+            SECRETS_MANAGER_ARN,
+            REGION,
+            DOMAIN_ID,
+            PROJECT_NAME_OR_ID,
+            EXTERNAL_ID,
+            CLUSTER_NAME,
+            WORKGROUP_NAME,
+            OBJECT_NAME,
+            CRON,
+            DNS_SUBDOMAIN,
+        ] {
+            assert!(regex::Regex::new(pattern).is_ok(), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn pattern_table() {
+        let cases: &[(&'static str, &str, bool)] = &[
+            (IAM_ROLE_ARN, "arn:aws:iam::111111111111:role/dz-registration", true),
+            (IAM_ROLE_ARN, "arn:aws:iam::111111111111:role/path/to/role", true),
+            (IAM_ROLE_ARN, "arn:aws:iam::111111111111:user/admin", false),
+            (IAM_ROLE_ARN, "arn:aws:iam::1111:role/x", false),
+            (SECRETS_MANAGER_ARN, "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf", true),
+            (SECRETS_MANAGER_ARN, "arn:aws:ssm:eu-central-1:222222222222:parameter/x", false),
+            (REGION, "eu-central-1", true),
+            (REGION, "us-gov-west-1", true),
+            (REGION, "Europe", false),
+            (DOMAIN_ID, "dzd_0123456789abcd", true),
+            (DOMAIN_ID, "dzd-du859n8noi8axi", true),
+            (DOMAIN_ID, "corp-mesh", false),
+            (PROJECT_NAME_OR_ID, "sales", true),
+            (PROJECT_NAME_OR_ID, "Sales Team_1", true),
+            (PROJECT_NAME_OR_ID, "sales/eu", false),
+            (CLUSTER_NAME, "prod-dwh", true),
+            (CLUSTER_NAME, "Prod_DWH", false),
+            (WORKGROUP_NAME, "analytics-wg", true),
+            (OBJECT_NAME, "orders", true),
+            (OBJECT_NAME, "order*", false),
+            (CRON, "cron(0 3 * * ? *)", true),
+            (CRON, "rate(5 minutes)", false),
+            (EXTERNAL_ID, "optional", true),
+            (EXTERNAL_ID, "has space", false),
+        ];
+        for (pattern, input, want) in cases {
+            assert_eq!(is_match(pattern, input), *want, "{input:?} against {pattern}");
+        }
+    }
+}

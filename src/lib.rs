@@ -1,0 +1,12 @@
+//! datazone-operator: publishes Amazon Redshift tables and views into an Amazon DataZone
+//! catalog from `RedshiftDataProduct` resources.
+
+pub mod cli;
+pub mod crd;
+pub mod crdgen;
+pub mod http;
+pub mod metrics;
+pub mod naming;
+pub mod payload;
+pub mod run;
+pub mod telemetry;

@@ -1,0 +1,92 @@
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use datazone_operator::cli::{Cli, Command, ImportPayloadArgs};
+use datazone_operator::{crdgen, payload, run, telemetry};
+
+/// Exit status for input the user must fix (the same status clap uses for bad flags).
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crdgen(args) => crdgen_command(args.out_dir.as_deref()),
+        Command::ImportPayload(args) => import_payload_command(&args),
+        Command::Run(args) => {
+            telemetry::init(args.log_format);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => return fail(1, &format!("cannot start the async runtime: {error}")),
+            };
+            match runtime.block_on(run::run(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(%error, "operator stopped");
+                    fail(1, &error.to_string())
+                }
+            }
+        }
+    }
+}
+
+fn crdgen_command(out_dir: Option<&std::path::Path>) -> ExitCode {
+    let result = match out_dir {
+        Some(dir) => crdgen::write_files(dir).map(|paths| {
+            for path in paths {
+                eprintln!("wrote {}", path.display());
+            }
+        }),
+        None => crdgen::render_all().map(|yaml| print(&yaml)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(1, &error.to_string()),
+    }
+}
+
+fn import_payload_command(args: &ImportPayloadArgs) -> ExitCode {
+    let text = match read_input(&args.input) {
+        Ok(text) => text,
+        Err(error) => return fail(EXIT_BAD_INPUT, &format!("cannot read {}: {error}", args.input)),
+    };
+    let parsed = match payload::parse_payload(&text) {
+        Ok(parsed) => parsed,
+        Err(errors) => return fail(EXIT_BAD_INPUT, &format!("invalid payload {}:\n{errors}", args.input)),
+    };
+    let options = payload::ImportOptions {
+        connection: args.connection.clone(),
+        connection_kind: args.connection_kind.into(),
+        project: args.project.clone(),
+        credentials_secret_arn: args.credentials_secret_arn.clone(),
+        namespace: args.namespace.clone(),
+        deletion_policy: args.deletion_policy.into(),
+    };
+    match payload::render_manifests(&payload::import(&parsed, &options)) {
+        Ok(yaml) => {
+            print(&yaml);
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(EXIT_BAD_INPUT, &error.to_string()),
+    }
+}
+
+fn read_input(input: &str) -> std::io::Result<String> {
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(input)
+    }
+}
+
+fn print(text: &str) {
+    // A closed stdout (`| head`) is not worth a panic.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
