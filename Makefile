@@ -11,33 +11,43 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/datazone-operator/target
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/debug/datazone-operator
 
-DEMO_PAYLOAD ?= examples/payloads/three-databases.json
-DEMO_SECRET ?= arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf
+# `make demo KUBECONFIG=/path` runs the demo against that cluster instead of a local one; a
+# KUBECONFIG merely inherited from the environment is ignored, so a plain `make demo` never
+# touches a cluster you did not name.
+ifeq ($(origin KUBECONFIG),command line)
+export DEMO_KUBECONFIG := $(KUBECONFIG)
+endif
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## Build the operator and the emulator (debug)
 	$(CARGO) build --workspace --bins
 
 .PHONY: demo
-demo: build ## Import the reference payload and print one RedshiftDataProduct per dataset
-	@echo "== datazone-operator import-payload $(DEMO_PAYLOAD)" >&2
-	@echo "   (the reference architecture's registration payload -> RedshiftDataProduct manifests)" >&2
-	$(BIN) import-payload $(DEMO_PAYLOAD) \
-	  --connection corp-mesh --connection-kind ClusterDataZoneConnection \
-	  --project sales --credentials-secret-arn $(DEMO_SECRET) --namespace team-sales
-	@echo "== Not in this version yet: a local API server, the DataZone emulator and the reconciler;" >&2
-	@echo "   the demo prints the manifests the operator would publish from." >&2
+demo: build ## Import the reference payload, start a local API server, apply, run the operator
+	scripts/demo up
+
+.PHONY: demo-down
+demo-down: ## Stop what `make demo` started
+	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit ## Everything CI checks: format, lints, unit and integration tests
+test: fmt-check lint unit e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
 	$(CARGO) test --workspace
+
+.PHONY: e2e
+e2e: ## End-to-end tests against a real kube-apiserver + etcd (built once from Go modules)
+	scripts/e2e
+
+.PHONY: testbin
+testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
+	scripts/k8s-testbin
 
 .PHONY: fmt
 fmt: ## Format the code

@@ -123,19 +123,23 @@ where
         .into_iter()
         .map(|api| {
             let (store, writer) = reflector::store();
-            let stream =
-                reflector::reflector(writer, watcher(api, config.clone()).default_backoff()).applied_objects().boxed();
+            let stream = reflector::reflector(writer, watcher(api, config.clone()).default_backoff()).boxed();
             (store, stream)
         })
         .unzip();
     let counted = stores.clone();
     let drive = stream::select_all(streams).for_each(move |event| {
         match event {
-            Ok(object) => {
+            Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
                 tracing::info!(kind, namespace = object.namespace(), name = object.name_any(), "observed");
             }
+            Ok(watcher::Event::Delete(object)) => {
+                tracing::info!(kind, namespace = object.namespace(), name = object.name_any(), "deleted");
+            }
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => {}
             Err(error) => tracing::warn!(kind, %error, "watch failed; retrying with backoff"),
         }
+        // The store is filled when a (re)list completes, so count after every event.
         let count: usize = counted.iter().map(|s| s.state().len()).sum();
         metrics.watched_objects.with_label_values(&[kind]).set(i64::try_from(count).unwrap_or(i64::MAX));
         future::ready(())
