@@ -1,12 +1,96 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
 use clap::Parser;
+use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
 
 /// Amazon DataZone, STS and Redshift Data API emulator speaking the real wire protocols.
 #[derive(Parser)]
 #[command(name = "datazone-emulator", version)]
-struct Cli {}
+struct Cli {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// Fixture (YAML): principals, roles, domains, projects, secrets and the Redshift catalog.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// How long a new environment stays CREATING before it is ACTIVE (e.g. 2s, 500ms).
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    environment_ready_after: Duration,
+    /// How long a data source run stays RUNNING before it finishes.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    run_duration: Duration,
+    /// Requests per second per account and region; above it, ThrottlingException.
+    #[arg(long)]
+    rate_limit: Option<f64>,
+    /// Runs allowed per data source in 24 hours (DataZone's quota is 25).
+    #[arg(long, default_value_t = 25)]
+    runs_per_day: usize,
+}
 
-fn main() -> std::process::ExitCode {
-    Cli::parse();
-    eprintln!("datazone-emulator: the emulator is not implemented in this version");
-    std::process::ExitCode::FAILURE
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let fixture = match &cli.fixture {
+        Some(path) => match Fixture::load(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Fixture::default(),
+    };
+    if cli.rate_limit.is_some_and(|r| r <= 0.0) {
+        eprintln!("error: --rate-limit must be positive");
+        return ExitCode::from(2);
+    }
+    let config = EmulatorConfig {
+        fixture,
+        lifecycle: Lifecycle {
+            environment_ready_after: cli.environment_ready_after,
+            run_duration: cli.run_duration,
+            runs_per_day: cli.runs_per_day,
+        },
+        rate_limit: cli.rate_limit,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let emulator = match Emulator::start(cli.listen, config).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", cli.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        // Exactly one line on stdout, so scripts can read the address.
+        println!("listening on {}", emulator.endpoint());
+        tracing::info!(addr = %emulator.addr, "datazone-emulator ready");
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        emulator.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => t,
+        Err(_) => return tokio::signal::ctrl_c().await.unwrap_or(()),
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

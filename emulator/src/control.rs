@@ -1,0 +1,132 @@
+//! The control API under `/_emulator/` (plain JSON, unsigned): health, state, call counts,
+//! faults, reset, and the Redshift catalog.
+
+use serde_json::{Value, json};
+
+use crate::fixture::{Fixture, RedshiftFixture};
+use crate::server::Shared;
+use crate::state::State;
+
+/// Answers a control request: (status, JSON body).
+pub fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let now = crate::clock::Instant::now();
+    match (method, path.trim_end_matches('/')) {
+        ("GET", "/_emulator/health") => (200, json!({"status": "ok"})),
+        ("GET", "/_emulator/state") => {
+            let mut state = shared.lock_state();
+            state.advance(now);
+            (200, dump(&state))
+        }
+        ("GET", "/_emulator/calls") => {
+            let calls = shared.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut out: serde_json::Map<String, Value> = calls.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            out.insert("total".into(), json!(calls.values().sum::<u64>()));
+            (200, Value::Object(out))
+        }
+        ("DELETE", "/_emulator/calls") => {
+            shared.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+            (200, json!({"calls": "cleared"}))
+        }
+        ("GET", "/_emulator/faults") => {
+            let faults = shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (200, json!({"faults": faults.rules}))
+        }
+        ("POST", "/_emulator/faults") => match serde_json::from_slice::<crate::faults::FaultRule>(body) {
+            Ok(rule) => match rule.check() {
+                Ok(()) => {
+                    shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).rules.push(rule.clone());
+                    (201, json!({"fault": rule}))
+                }
+                Err(problem) => (400, json!({"message": problem})),
+            },
+            Err(e) => (400, json!({"message": format!("invalid fault: {e}")})),
+        },
+        ("DELETE", "/_emulator/faults") => {
+            shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).rules.clear();
+            (200, json!({"faults": []}))
+        }
+        ("POST", "/_emulator/reset") => {
+            shared.reset();
+            (200, json!({"reset": true}))
+        }
+        ("PUT", "/_emulator/catalog") => match serde_json::from_slice::<Vec<RedshiftFixture>>(body) {
+            Ok(catalog) => {
+                let check = Fixture { redshift: catalog.clone(), ..Fixture::default() };
+                match check.validate() {
+                    Ok(()) => {
+                        shared.lock_state().catalog = catalog;
+                        (200, json!({"catalog": "replaced"}))
+                    }
+                    Err((at, problem)) => (400, json!({"message": format!("{at}: {problem}")})),
+                }
+            }
+            Err(e) => (400, json!({"message": format!("invalid catalog: {e}")})),
+        },
+        _ => (404, json!({"message": format!("no control endpoint {method} {path}")})),
+    }
+}
+
+/// Every object by kind, for tests and for people looking at a demo.
+pub fn dump(state: &State) -> Value {
+    let domains: Vec<Value> = state
+        .domains
+        .values()
+        .map(|d| json!({"id": d.id, "name": d.name, "accountId": d.account, "region": d.region,
+                        "associatedAccounts": d.associated,
+                        "blueprints": d.blueprints.iter().map(|b| json!({"id": b.id, "name": b.name})).collect::<Vec<_>>(),
+                        "blueprintConfigurations": d.blueprint_configs.iter().map(|((bp, account), c)| json!({
+                            "environmentBlueprintId": bp, "accountId": account, "enabledRegions": c.enabled_regions,
+                            "provisioningRoleArn": c.provisioning_role_arn, "manageAccessRoleArn": c.manage_access_role_arn,
+                        })).collect::<Vec<_>>()}))
+        .collect();
+    let projects: Vec<Value> = state
+        .domains
+        .values()
+        .flat_map(|d| {
+            d.projects
+                .values()
+                .map(move |p| json!({"domainId": d.id, "id": p.id, "name": p.name, "members": p.members}))
+        })
+        .collect();
+    let profiles: Vec<Value> = state
+        .profiles
+        .values()
+        .map(|p| json!({"id": p.id, "domainId": p.domain_id, "projectId": p.project_id, "name": p.name,
+                        "environmentBlueprintId": p.blueprint_id, "awsAccountId": p.account, "awsAccountRegion": p.region}))
+        .collect();
+    let environments: Vec<Value> = state
+        .environments
+        .values()
+        .map(|e| json!({"id": e.id, "domainId": e.domain_id, "projectId": e.project_id, "name": e.name,
+                        "environmentProfileId": e.profile_id, "status": e.status, "awsAccountId": e.account,
+                        "awsAccountRegion": e.region, "failureReason": e.failure,
+                        "userParameters": e.user_parameters.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()}))
+        .collect();
+    let data_sources: Vec<Value> = state
+        .data_sources
+        .values()
+        .map(|ds| crate::datazone::data_sources::data_source_json(ds, state, false))
+        .collect();
+    let runs: Vec<Value> = state
+        .runs
+        .values()
+        .map(|r| json!({"id": r.id, "dataSourceId": r.data_source_id, "projectId": r.project_id, "status": r.status,
+                        "statistics": {"added": r.statistics.added, "updated": r.statistics.updated, "unchanged": r.statistics.unchanged,
+                                       "skipped": r.statistics.skipped, "failed": r.statistics.failed},
+                        "activities": r.activities.len()}))
+        .collect();
+    let assets: Vec<Value> = state
+        .assets
+        .values()
+        .map(|a| {
+            json!({"id": a.id, "domainId": a.domain_id, "projectId": a.project_id, "dataSourceId": a.data_source_id,
+                        "name": a.name, "database": a.database, "schema": a.schema,
+                        "kind": if a.is_view { "VIEW" } else { "TABLE" }, "typeIdentifier": a.type_identifier(),
+                        "published": a.listing.is_some(), "externalIdentifier": a.external_identifier})
+        })
+        .collect();
+    json!({
+        "domains": domains, "projects": projects, "environmentProfiles": profiles, "environments": environments,
+        "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
+    })
+}

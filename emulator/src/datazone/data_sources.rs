@@ -1,0 +1,441 @@
+//! Data sources of type REDSHIFT. CREATING / UPDATING settle to READY on the next read; a run
+//! makes the data source RUNNING until it finishes.
+
+use serde_json::{Value, json};
+
+use super::{Ctx, check_enum, check_length, check_pattern, domain, items_page, member_project, page, put_opt};
+use crate::clock::Instant;
+use crate::error::{AwsError, AwsResult};
+use crate::state::{DataSource, FilterExpression, RedshiftConfig, RelationalFilter, State, Storage};
+
+pub const TIMEZONES: &[&str] = &[
+    "UTC",
+    "AFRICA_JOHANNESBURG",
+    "AMERICA_MONTREAL",
+    "AMERICA_SAO_PAULO",
+    "ASIA_BAHRAIN",
+    "ASIA_BANGKOK",
+    "ASIA_CALCUTTA",
+    "ASIA_DUBAI",
+    "ASIA_HONG_KONG",
+    "ASIA_JAKARTA",
+    "ASIA_KUALA_LUMPUR",
+    "ASIA_SEOUL",
+    "ASIA_SHANGHAI",
+    "ASIA_SINGAPORE",
+    "ASIA_TAIPEI",
+    "ASIA_TOKYO",
+    "AUSTRALIA_MELBOURNE",
+    "AUSTRALIA_SYDNEY",
+    "CANADA_CENTRAL",
+    "CET",
+    "CST6CDT",
+    "ETC_GMT",
+    "ETC_GMT0",
+    "ETC_GMT_ADD_0",
+    "ETC_GMT_ADD_1",
+    "ETC_GMT_ADD_10",
+    "ETC_GMT_ADD_11",
+    "ETC_GMT_ADD_12",
+    "ETC_GMT_ADD_2",
+    "ETC_GMT_ADD_3",
+    "ETC_GMT_ADD_4",
+    "ETC_GMT_ADD_5",
+    "ETC_GMT_ADD_6",
+    "ETC_GMT_ADD_7",
+    "ETC_GMT_ADD_8",
+    "ETC_GMT_ADD_9",
+    "ETC_GMT_NEG_0",
+    "ETC_GMT_NEG_1",
+    "ETC_GMT_NEG_10",
+    "ETC_GMT_NEG_11",
+    "ETC_GMT_NEG_12",
+    "ETC_GMT_NEG_13",
+    "ETC_GMT_NEG_14",
+    "ETC_GMT_NEG_2",
+    "ETC_GMT_NEG_3",
+    "ETC_GMT_NEG_4",
+    "ETC_GMT_NEG_5",
+    "ETC_GMT_NEG_6",
+    "ETC_GMT_NEG_7",
+    "ETC_GMT_NEG_8",
+    "ETC_GMT_NEG_9",
+    "EUROPE_DUBLIN",
+    "EUROPE_LONDON",
+    "EUROPE_PARIS",
+    "EUROPE_STOCKHOLM",
+    "EUROPE_ZURICH",
+    "ISRAEL",
+    "MEXICO_GENERAL",
+    "MST7MDT",
+    "PACIFIC_AUCKLAND",
+    "US_CENTRAL",
+    "US_EASTERN",
+    "US_MOUNTAIN",
+    "US_PACIFIC",
+];
+
+/// The model's `CronString` pattern, anchored as Smithy patterns are searched.
+const CRON: &str = r".*cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) ([-?*,/\dLW]){1,83} ([-*,/\d]|[a-zA-Z]{3}){1,23} ([-?#*,/\dL]|[a-zA-Z]{3}){1,13} ([^\)]+)\).*";
+const SECRET_ARN: &str = r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$";
+
+fn matches(pattern: &str, s: &str) -> bool {
+    regex::Regex::new(pattern).is_ok_and(|re| re.is_match(s))
+}
+
+/// Settles a transient status whose time has come.
+pub fn settle(ds: &mut DataSource, now: Instant) {
+    if matches!(ds.status, "CREATING" | "UPDATING") && now >= ds.settles_at {
+        ds.status = "READY";
+    }
+}
+
+fn error_json((error_type, detail): &(&'static str, String)) -> Value {
+    json!({"errorType": error_type, "errorDetail": detail})
+}
+
+pub fn data_source_json(ds: &DataSource, state: &State, summary: bool) -> Value {
+    let mut v = json!({
+        "domainId": ds.domain_id, "environmentId": ds.environment_id, "name": ds.name, "type": ds.type_,
+        "status": ds.status, "enableSetting": ds.enable_setting,
+        "createdAt": ds.created_at.iso(), "updatedAt": ds.updated_at.iso(),
+    });
+    v[if summary { "dataSourceId" } else { "id" }] = json!(ds.id);
+    put_opt(&mut v, "description", ds.description.clone());
+    put_opt(&mut v, "schedule", ds.schedule.clone());
+    if let Some(run) = ds.last_run_id.as_ref().and_then(|id| state.runs.get(id)) {
+        v["lastRunStatus"] = json!(run.status);
+        v["lastRunAt"] = run.started_at.iso();
+        let s = &run.statistics;
+        v["lastRunAssetCount"] = json!(s.added + s.updated + s.unchanged);
+        if let Some(e) = &run.error {
+            v["lastRunErrorMessage"] = error_json(e);
+        }
+    }
+    if !summary {
+        v["projectId"] = json!(ds.project_id);
+        v["publishOnImport"] = json!(ds.publish_on_import);
+        v["recommendation"] = json!({"enableBusinessNameGeneration": ds.business_name_generation});
+        v["configuration"] = json!({"redshiftRunConfiguration": config_json(&ds.config, &ds.account, &ds.region)});
+    }
+    v
+}
+
+fn config_json(c: &RedshiftConfig, account: &str, region: &str) -> Value {
+    let storage = match &c.storage {
+        Storage::Cluster(n) => json!({"redshiftClusterSource": {"clusterName": n}}),
+        Storage::Workgroup(n) => json!({"redshiftServerlessSource": {"workgroupName": n}}),
+    };
+    let filters: Vec<Value> = c
+        .filters
+        .iter()
+        .map(|f| {
+            let mut v = json!({"databaseName": f.database});
+            put_opt(&mut v, "schemaName", f.schema.clone());
+            v["filterExpressions"] = f
+                .expressions
+                .iter()
+                .map(|e| json!({"type": if e.include { "INCLUDE" } else { "EXCLUDE" }, "expression": e.expression}))
+                .collect();
+            v
+        })
+        .collect();
+    let mut v = json!({
+        "accountId": account, "region": region, "relationalFilterConfigurations": filters,
+        "redshiftCredentialConfiguration": {"secretManagerArn": c.secret_arn}, "redshiftStorage": storage,
+    });
+    put_opt(&mut v, "dataAccessRole", c.data_access_role.clone());
+    v
+}
+
+/// Parses `configuration.redshiftRunConfiguration`; storage and secret default to the
+/// environment's when left out [inferred].
+fn parse_config(raw: &Value, environment: &crate::state::Environment) -> AwsResult<RedshiftConfig> {
+    let rc = raw.get("redshiftRunConfiguration").ok_or_else(|| {
+        AwsError::validation("configuration.redshiftRunConfiguration is required for a REDSHIFT data source")
+    })?;
+    let storage = match rc.get("redshiftStorage") {
+        Some(s) => match (
+            s.pointer("/redshiftClusterSource/clusterName").and_then(Value::as_str),
+            s.pointer("/redshiftServerlessSource/workgroupName").and_then(Value::as_str),
+        ) {
+            (Some(c), None) => {
+                check_length("clusterName", c, 1, 63)?;
+                Storage::Cluster(c.to_string())
+            }
+            (None, Some(w)) => {
+                check_length("workgroupName", w, 3, 64)?;
+                Storage::Workgroup(w.to_string())
+            }
+            _ => {
+                return Err(AwsError::validation(
+                    "redshiftStorage must set exactly one of redshiftClusterSource or redshiftServerlessSource",
+                ));
+            }
+        },
+        None => match (environment.parameter("clusterName"), environment.parameter("workgroupName")) {
+            (_, Some(w)) => Storage::Workgroup(w.to_string()),
+            (Some(c), _) => Storage::Cluster(c.to_string()),
+            _ => {
+                return Err(AwsError::validation(
+                    "redshiftStorage is required: the environment binds no cluster or workgroup",
+                ));
+            }
+        },
+    };
+    let secret_arn = match rc.pointer("/redshiftCredentialConfiguration/secretManagerArn").and_then(Value::as_str) {
+        Some(arn) => arn.to_string(),
+        None => environment.parameter("dataAccessSecretsArn").unwrap_or_default().to_string(),
+    };
+    check_length("secretManagerArn", &secret_arn, 0, 256)?;
+    check_pattern("secretManagerArn", &secret_arn, matches(SECRET_ARN, &secret_arn), SECRET_ARN)?;
+    let list = rc
+        .get("relationalFilterConfigurations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AwsError::validation("1 validation error detected: Value null at 'relationalFilterConfigurations' failed to satisfy constraint: Member must not be null"))?;
+    let mut filters = Vec::new();
+    for f in list {
+        let database = f
+            .get("databaseName")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AwsError::validation("databaseName is required"))?;
+        check_length("databaseName", database, 1, 128)?;
+        let schema = f.get("schemaName").and_then(Value::as_str);
+        if let Some(s) = schema {
+            check_length("schemaName", s, 1, 128)?;
+        }
+        let mut expressions = Vec::new();
+        for e in f.get("filterExpressions").and_then(Value::as_array).into_iter().flatten() {
+            let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
+            check_enum("type", kind, &["INCLUDE", "EXCLUDE"])?;
+            let expression = e.get("expression").and_then(Value::as_str).unwrap_or_default();
+            check_length("expression", expression, 1, 2048)?;
+            expressions.push(FilterExpression { include: kind == "INCLUDE", expression: expression.to_string() });
+        }
+        filters.push(RelationalFilter {
+            database: database.to_string(),
+            schema: schema.map(str::to_string),
+            expressions,
+        });
+    }
+    Ok(RedshiftConfig {
+        storage,
+        secret_arn,
+        data_access_role: rc.get("dataAccessRole").and_then(Value::as_str).map(str::to_string),
+        filters,
+    })
+}
+
+fn parse_schedule(raw: Option<&Value>) -> AwsResult<Option<Value>> {
+    let Some(s) = raw.filter(|v| !v.is_null()) else { return Ok(None) };
+    if let Some(cron) = s.get("schedule").and_then(Value::as_str) {
+        check_length("schedule", cron, 1, 256)?;
+        check_pattern("schedule", cron, matches(CRON, cron), CRON)?;
+    }
+    if let Some(tz) = s.get("timezone").and_then(Value::as_str) {
+        check_enum("timezone", tz, TIMEZONES)?;
+    }
+    Ok(Some(s.clone()))
+}
+
+fn project_names_taken(state: &State, domain_id: &str, project_id: &str, name: &str, except: Option<&str>) -> bool {
+    state.data_sources.values().any(|ds| {
+        ds.domain_id == domain_id && ds.project_id == project_id && ds.name == name && Some(ds.id.as_str()) != except
+    })
+}
+
+pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let name = ctx.required("name", 1, 256)?;
+    let description = ctx.optional("description", 0, 2048)?;
+    let type_ = ctx.required("type", 1, 256)?;
+    let project_ref = ctx.required("projectIdentifier", 1, 36)?;
+    let environment_id = ctx.optional("environmentIdentifier", 1, 36)?.ok_or_else(|| {
+        AwsError::validation("environmentIdentifier is required for a REDSHIFT data source in this domain")
+    })?;
+    if type_ != "REDSHIFT" {
+        return Err(AwsError::validation(format!("The emulator supports data sources of type REDSHIFT, not {type_}")));
+    }
+    let enable_setting = ctx.optional("enableSetting", 1, 16)?.unwrap_or_else(|| "ENABLED".into());
+    check_enum("enableSetting", &enable_setting, &["ENABLED", "DISABLED"])?;
+    let schedule = parse_schedule(ctx.body.get("schedule"))?;
+    let d = domain(state, ctx)?;
+    let project_id = member_project(d, &project_ref, ctx)?.id.clone();
+    let domain_id = d.id.clone();
+    let token_key = ctx.client_token().map(|t| ("CreateDataSource", ctx.caller.principal_arn.clone(), t));
+    if let Some(existing) =
+        token_key.as_ref().and_then(|k| state.client_tokens.get(k)).and_then(|id| state.data_sources.get(id))
+    {
+        return Ok((201, data_source_json(existing, state, false)));
+    }
+    let environment = state
+        .environments
+        .get(&environment_id)
+        .filter(|e| e.domain_id == domain_id && e.project_id == project_id)
+        .ok_or_else(|| AwsError::not_found(format!("Environment {environment_id} was not found in this project")))?;
+    if environment.status != "ACTIVE" {
+        return Err(AwsError::validation(format!(
+            "Environment {environment_id} is {}, not ACTIVE",
+            environment.status
+        )));
+    }
+    let config = parse_config(ctx.body.get("configuration").unwrap_or(&Value::Null), environment)?;
+    // Duplicate names are a ValidationException, not a conflict (datazone-api.md §4).
+    if project_names_taken(state, &domain_id, &project_id, &name, None) {
+        return Err(AwsError::validation("DataSource name must be unique for a given project."));
+    }
+    let id = state.ids.id();
+    let ds = DataSource {
+        id: id.clone(),
+        domain_id,
+        project_id,
+        environment_id,
+        name,
+        description,
+        type_,
+        account: environment.account.clone(),
+        region: environment.region.clone(),
+        config,
+        publish_on_import: ctx.body.get("publishOnImport").and_then(Value::as_bool).unwrap_or(false),
+        business_name_generation: ctx
+            .body
+            .pointer("/recommendation/enableBusinessNameGeneration")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        enable_setting,
+        schedule,
+        status: "CREATING",
+        settles_at: ctx.now,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        last_run_id: None,
+        run_starts: Vec::new(),
+    };
+    let out = data_source_json(&ds, state, false);
+    state.data_sources.insert(id.clone(), ds);
+    if let Some(key) = token_key {
+        state.client_tokens.insert(key, id);
+    }
+    Ok((201, out))
+}
+
+/// The data source in the request's domain whose project the caller is a member of.
+pub fn member_data_source<'s>(state: &'s mut State, ctx: &Ctx, id: &str) -> AwsResult<&'s mut DataSource> {
+    let d = domain(state, ctx)?;
+    let project_id = state
+        .data_sources
+        .get(id)
+        .filter(|ds| ds.domain_id == d.id)
+        .map(|ds| ds.project_id.clone())
+        .ok_or_else(|| AwsError::not_found(format!("Data source {id} was not found")))?;
+    member_project(d, &project_id, ctx)?;
+    let ds =
+        state.data_sources.get_mut(id).ok_or_else(|| AwsError::not_found(format!("Data source {id} was not found")))?;
+    settle(ds, ctx.now);
+    Ok(ds)
+}
+
+pub fn get(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    member_data_source(state, ctx, ctx.param(1))?;
+    let ds = &state.data_sources[ctx.param(1)];
+    Ok((200, data_source_json(ds, state, false)))
+}
+
+pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let id = ctx.param(1).to_string();
+    let ds = member_data_source(state, ctx, &id)?.clone();
+    if ds.status == "RUNNING" {
+        return Err(AwsError::conflict(format!("Data source {id} is running and cannot be updated")));
+    }
+    let name = ctx.optional("name", 1, 256)?;
+    if let Some(n) = &name
+        && project_names_taken(state, &ds.domain_id, &ds.project_id, n, Some(&id))
+    {
+        return Err(AwsError::validation("DataSource name must be unique for a given project."));
+    }
+    let description = ctx.optional("description", 0, 2048)?;
+    let enable_setting = ctx.optional("enableSetting", 1, 16)?;
+    if let Some(e) = &enable_setting {
+        check_enum("enableSetting", e, &["ENABLED", "DISABLED"])?;
+    }
+    let schedule = match ctx.body.get("schedule") {
+        Some(raw) => Some(parse_schedule(Some(raw))?),
+        None => None,
+    };
+    let config = match ctx.body.get("configuration") {
+        Some(raw) => {
+            let env = state.environments.get(&ds.environment_id).ok_or_else(|| AwsError::not_found("environment"))?;
+            Some(parse_config(raw, env)?)
+        }
+        None => None,
+    };
+    let ds = state
+        .data_sources
+        .get_mut(&id)
+        .ok_or_else(|| AwsError::not_found(format!("Data source {id} was not found")))?;
+    if let Some(n) = name {
+        ds.name = n;
+    }
+    if description.is_some() {
+        ds.description = description;
+    }
+    if let Some(e) = enable_setting {
+        ds.enable_setting = e;
+    }
+    if let Some(s) = schedule {
+        ds.schedule = s;
+    }
+    if let Some(c) = config {
+        ds.config = c;
+    }
+    if let Some(p) = ctx.body.get("publishOnImport").and_then(Value::as_bool) {
+        ds.publish_on_import = p;
+    }
+    if let Some(b) = ctx.body.pointer("/recommendation/enableBusinessNameGeneration").and_then(Value::as_bool) {
+        ds.business_name_generation = b;
+    }
+    ds.status = "UPDATING";
+    ds.settles_at = ctx.now;
+    ds.updated_at = ctx.now;
+    let ds = &state.data_sources[&id];
+    Ok((200, data_source_json(ds, state, false)))
+}
+
+/// Answers with the data source as DELETING; it is gone for every later call. Its assets stay
+/// in the catalog (datazone-api.md §4).
+pub fn delete(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let id = ctx.param(1).to_string();
+    member_data_source(state, ctx, &id)?;
+    let Some(mut ds) = state.data_sources.remove(&id) else {
+        return Err(AwsError::not_found(format!("Data source {id} was not found")));
+    };
+    ds.status = "DELETING";
+    ds.updated_at = ctx.now;
+    Ok((200, data_source_json(&ds, state, false)))
+}
+
+pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let d = domain(state, ctx)?;
+    let project_ref = ctx
+        .query("projectIdentifier")
+        .ok_or_else(|| AwsError::validation("1 validation error detected: Value null at 'projectIdentifier' failed to satisfy constraint: Member must not be null"))?;
+    let project_id = member_project(d, project_ref, ctx)?.id.clone();
+    let domain_id = d.id.clone();
+    let q = |k| ctx.query(k);
+    let now = ctx.now;
+    for ds in state.data_sources.values_mut() {
+        settle(ds, now);
+    }
+    let items: Vec<Value> = state
+        .data_sources
+        .values()
+        .filter(|ds| ds.domain_id == domain_id && ds.project_id == project_id)
+        .filter(|ds| q("name").is_none_or(|v| ds.name == v))
+        .filter(|ds| q("environmentIdentifier").is_none_or(|v| ds.environment_id == v))
+        .filter(|ds| q("status").is_none_or(|v| ds.status == v))
+        .filter(|ds| q("type").is_none_or(|v| ds.type_ == v))
+        .map(|ds| data_source_json(ds, state, true))
+        .collect();
+    let fingerprint = format!("{project_id}{:?}", [q("name"), q("environmentIdentifier"), q("status"), q("type")]);
+    let (items, token) = page(items, ctx, 50, &fingerprint)?;
+    Ok((200, items_page(items, token)))
+}

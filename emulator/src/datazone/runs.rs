@@ -1,0 +1,347 @@
+//! Data source runs: RUNNING for `--run-duration`, then the data source's filters are applied to
+//! the fake Redshift catalog, one asset per matched table or view is created or refreshed (and
+//! published with `publishOnImport`), and one activity is recorded per object.
+
+use serde_json::{Value, json};
+
+use super::data_sources::member_data_source;
+use super::{Ctx, check_enum, domain, items_page, member_project, page, put_opt};
+use crate::clock::Instant;
+use crate::error::{AwsError, AwsResult};
+use crate::filters::{exact_includes, selected};
+use crate::state::{Activity, Asset, DataSource, Due, Run, RunStatistics, State, Storage};
+
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+fn error_json((error_type, detail): &(&'static str, String)) -> Value {
+    json!({"errorType": error_type, "errorDetail": detail})
+}
+
+fn statistics_json(s: &RunStatistics) -> Value {
+    json!({"added": s.added, "updated": s.updated, "unchanged": s.unchanged, "skipped": s.skipped, "failed": s.failed})
+}
+
+fn run_json(r: &Run, summary: bool) -> Value {
+    let mut v = json!({
+        "id": r.id, "dataSourceId": r.data_source_id, "projectId": r.project_id, "status": r.status, "type": r.type_,
+        "createdAt": r.created_at.iso(), "updatedAt": r.updated_at.iso(), "startedAt": r.started_at.iso(),
+        "runStatisticsForAssets": statistics_json(&r.statistics),
+    });
+    if !summary {
+        v["domainId"] = json!(r.domain_id);
+        v["dataSourceConfigurationSnapshot"] = json!(r.configuration_snapshot);
+    }
+    put_opt(&mut v, "stoppedAt", r.stopped_at.map(Instant::iso));
+    if let Some(e) = &r.error {
+        v["errorMessage"] = error_json(e);
+    }
+    v
+}
+
+pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let ds_id = ctx.param(1).to_string();
+    let token_key =
+        ctx.client_token().map(|t| ("StartDataSourceRun", format!("{}|{ds_id}", ctx.caller.principal_arn), t));
+    member_data_source(state, ctx, &ds_id)?;
+    if let Some(run) = token_key.as_ref().and_then(|k| state.client_tokens.get(k)).and_then(|id| state.runs.get(id)) {
+        return Ok((200, run_json(run, false)));
+    }
+    let quota = state.lifecycle.runs_per_day;
+    let run_duration = state.lifecycle.run_duration;
+    let ds = state
+        .data_sources
+        .get_mut(&ds_id)
+        .ok_or_else(|| AwsError::not_found(format!("Data source {ds_id} was not found")))?;
+    // A second run while one is active: ConflictException [inferred] (datazone-api.md §6).
+    if ds.status == "RUNNING" {
+        return Err(AwsError::conflict(format!("A run of data source {ds_id} is already in progress")));
+    }
+    if ds.status != "READY" {
+        return Err(AwsError::conflict(format!("Data source {ds_id} is {}, not READY", ds.status)));
+    }
+    let now = ctx.now;
+    ds.run_starts.retain(|t| t.0 + DAY_MS > now.0);
+    if ds.run_starts.len() >= quota {
+        return Err(AwsError::quota(format!("Data source {ds_id} has reached the limit of {quota} runs per day")));
+    }
+    ds.run_starts.push(now);
+    ds.status = "RUNNING";
+    let snapshot = serde_json::to_string(&json!({
+        "filters": ds.config.filters.iter().map(|f| json!({"database": f.database, "schema": f.schema})).collect::<Vec<_>>(),
+        "publishOnImport": ds.publish_on_import,
+    }))
+    .unwrap_or_default();
+    let run_id = state.ids.id();
+    ds.last_run_id = Some(run_id.clone());
+    let run = Run {
+        id: run_id.clone(),
+        domain_id: ds.domain_id.clone(),
+        data_source_id: ds_id,
+        project_id: ds.project_id.clone(),
+        status: "RUNNING",
+        type_: "PRIORITIZED",
+        created_at: now,
+        updated_at: now,
+        started_at: now,
+        stopped_at: None,
+        statistics: RunStatistics::default(),
+        error: None,
+        activities: Vec::new(),
+        configuration_snapshot: snapshot,
+    };
+    let out = run_json(&run, false);
+    state.runs.insert(run_id.clone(), run);
+    if let Some(key) = token_key {
+        state.client_tokens.insert(key, run_id.clone());
+    }
+    state.schedule(now.plus(run_duration), Due::RunFinishes(run_id));
+    Ok((200, out))
+}
+
+/// The outcome of importing one data source: activities, or why the whole run failed.
+fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activity>, (&'static str, String)> {
+    let environment = state
+        .environments
+        .get(&ds.environment_id)
+        .filter(|e| e.status == "ACTIVE")
+        .ok_or(("RESOURCE_NOT_FOUND_EXCEPTION", format!("Environment {} is not available", ds.environment_id)))?;
+    // The run's errors for a wrong secret or source are [inferred] texts.
+    if !state.secrets.contains(&ds.config.secret_arn) {
+        return Err((
+            "ACCESS_DENIED_EXCEPTION",
+            format!(
+                "Unable to access secret {}: it does not exist or DataZone is not allowed to read it",
+                ds.config.secret_arn
+            ),
+        ));
+    }
+    let (kind, name) = match &ds.config.storage {
+        Storage::Cluster(n) => ("cluster", n.as_str()),
+        Storage::Workgroup(n) => ("workgroup", n.as_str()),
+    };
+    let source = state
+        .catalog
+        .iter()
+        .find(|r| {
+            r.account_id == environment.account
+                && r.region == environment.region
+                && match &ds.config.storage {
+                    Storage::Cluster(n) => r.cluster_name.as_deref() == Some(n),
+                    Storage::Workgroup(n) => r.workgroup_name.as_deref() == Some(n),
+                }
+        })
+        .cloned()
+        .ok_or((
+            "RESOURCE_NOT_FOUND_EXCEPTION",
+            format!(
+                "Redshift {kind} {name} was not found in account {} region {}",
+                environment.account, environment.region
+            ),
+        ))?;
+    let mut activities = Vec::new();
+    for filter in &ds.config.filters {
+        let database = source.databases.iter().find(|d| d.name == filter.database).ok_or((
+            "VALIDATION_EXCEPTION",
+            format!("Database {} does not exist in Redshift {kind} {name}", filter.database),
+        ))?;
+        let schemas: Vec<_> =
+            database.schemas.iter().filter(|s| filter.schema.as_ref().is_none_or(|f| &s.name == f)).collect();
+        for schema in &schemas {
+            let objects = schema.tables.iter().map(|t| (t, false)).chain(schema.views.iter().map(|v| (v, true)));
+            for (object, is_view) in objects.filter(|(o, _)| selected(&filter.expressions, o)) {
+                activities.push(import_object(state, ds, &database.name, &schema.name, object, is_view, at));
+            }
+        }
+        // A name the filter spells out but the catalog lacks (dropped, or never there).
+        for missing in exact_includes(&filter.expressions) {
+            let present = schemas.iter().any(|s| s.tables.iter().chain(&s.views).any(|o| o == missing));
+            if !present
+                && !filter.expressions.iter().any(|e| !e.include && crate::filters::glob(&e.expression, missing))
+            {
+                activities.push(Activity {
+                    database: filter.database.clone(),
+                    technical_name: missing.to_string(),
+                    status: "FAILED",
+                    asset_id: None,
+                    error: Some((
+                        "RESOURCE_NOT_FOUND_EXCEPTION",
+                        format!(
+                            "Table or view {missing} was not found in {}.{}",
+                            filter.database,
+                            filter.schema.as_deref().unwrap_or("*")
+                        ),
+                    )),
+                    at,
+                });
+            }
+        }
+    }
+    Ok(activities)
+}
+
+fn import_object(
+    state: &mut State,
+    ds: &DataSource,
+    database: &str,
+    schema: &str,
+    object: &str,
+    is_view: bool,
+    at: Instant,
+) -> Activity {
+    let name = match &ds.config.storage {
+        Storage::Cluster(n) | Storage::Workgroup(n) => n,
+    };
+    let external_id =
+        format!("arn:aws:redshift:{}:{}:table/{name}/{database}/{schema}/{object}", ds.region, ds.account);
+    let key = (ds.domain_id.clone(), external_id.clone());
+    let activity = |status, asset_id: Option<String>| Activity {
+        database: database.to_string(),
+        technical_name: object.to_string(),
+        status,
+        asset_id,
+        error: None,
+        at,
+    };
+    match state.assets_by_external_id.get(&key).and_then(|id| state.assets.get_mut(id)) {
+        Some(asset) if asset.data_source_id != ds.id => activity("SKIPPED_ALREADY_IMPORTED", Some(asset.id.clone())),
+        Some(asset) => {
+            let newly_published = ds.publish_on_import && asset.listing.is_none();
+            if newly_published {
+                asset.listing = Some((state.ids.id(), "ACTIVE"));
+                asset.revision += 1;
+            }
+            activity(if newly_published { "SUCCEEDED_UPDATED" } else { "UNCHANGED" }, Some(asset.id.clone()))
+        }
+        None => {
+            let id = state.ids.id();
+            let listing = ds.publish_on_import.then(|| (state.ids.id(), "ACTIVE"));
+            state.assets.insert(
+                id.clone(),
+                Asset {
+                    id: id.clone(),
+                    domain_id: ds.domain_id.clone(),
+                    project_id: ds.project_id.clone(),
+                    data_source_id: ds.id.clone(),
+                    name: object.to_string(),
+                    database: database.to_string(),
+                    schema: schema.to_string(),
+                    is_view,
+                    external_identifier: external_id,
+                    revision: 1,
+                    created_by: "datazone".into(),
+                    created_at: at,
+                    listing,
+                },
+            );
+            state.assets_by_external_id.insert(key, id.clone());
+            activity("SUCCEEDED_CREATED", Some(id))
+        }
+    }
+}
+
+/// RUNNING → SUCCESS, PARTIALLY_SUCCEEDED or FAILED.
+pub fn finish(state: &mut State, run_id: &str, at: Instant) {
+    let Some(run) = state.runs.get(run_id) else { return };
+    if run.status != "RUNNING" {
+        return;
+    }
+    let ds = state.data_sources.get(&run.data_source_id).cloned();
+    let outcome = match &ds {
+        Some(ds) => import(state, ds, at),
+        None => Err(("RESOURCE_NOT_FOUND_EXCEPTION", "The data source was deleted during the run".to_string())),
+    };
+    let Some(run) = state.runs.get_mut(run_id) else { return };
+    run.stopped_at = Some(at);
+    run.updated_at = at;
+    match outcome {
+        Ok(activities) => {
+            let mut s = RunStatistics::default();
+            for a in &activities {
+                match a.status {
+                    "SUCCEEDED_CREATED" => s.added += 1,
+                    "SUCCEEDED_UPDATED" => s.updated += 1,
+                    "UNCHANGED" => s.unchanged += 1,
+                    "FAILED" | "PUBLISHING_FAILED" => s.failed += 1,
+                    _ => s.skipped += 1,
+                }
+            }
+            let succeeded = s.added + s.updated + s.unchanged + s.skipped;
+            run.status = match (s.failed, succeeded) {
+                (0, _) => "SUCCESS",
+                (_, 0) => "FAILED",
+                _ => "PARTIALLY_SUCCEEDED",
+            };
+            if s.failed > 0 {
+                run.error = Some((
+                    "RESOURCE_NOT_FOUND_EXCEPTION",
+                    format!("{} of {} objects could not be imported", s.failed, activities.len()),
+                ));
+            }
+            run.statistics = s;
+            run.activities = activities;
+        }
+        Err(error) => {
+            run.status = "FAILED";
+            run.error = Some(error);
+        }
+    }
+    if let Some(ds) = ds.and_then(|ds| state.data_sources.get_mut(&ds.id)) {
+        ds.status = "READY";
+        ds.updated_at = at;
+    }
+}
+
+fn member_run<'s>(state: &'s State, ctx: &Ctx, id: &str) -> AwsResult<&'s Run> {
+    let d = domain(state, ctx)?;
+    let run = state
+        .runs
+        .get(id)
+        .filter(|r| r.domain_id == d.id)
+        .ok_or_else(|| AwsError::not_found(format!("Data source run {id} was not found")))?;
+    member_project(d, &run.project_id, ctx)?;
+    Ok(run)
+}
+
+pub fn get(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    Ok((200, run_json(member_run(state, ctx, ctx.param(1))?, false)))
+}
+
+pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let ds_id = ctx.param(1).to_string();
+    member_data_source(state, ctx, &ds_id)?;
+    let status = ctx.query("status");
+    if let Some(s) = status {
+        check_enum("status", s, &["REQUESTED", "RUNNING", "FAILED", "PARTIALLY_SUCCEEDED", "SUCCESS"])?;
+    }
+    // Newest first.
+    let mut runs: Vec<&Run> =
+        state.runs.values().filter(|r| r.data_source_id == ds_id && status.is_none_or(|s| r.status == s)).collect();
+    runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let items: Vec<Value> = runs.into_iter().map(|r| run_json(r, true)).collect();
+    let (items, token) = page(items, ctx, 50, &format!("{ds_id}{status:?}"))?;
+    Ok((200, items_page(items, token)))
+}
+
+pub fn list_activities(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let run = member_run(state, ctx, ctx.param(1))?;
+    let status = ctx.query("status");
+    let items: Vec<Value> = run
+        .activities
+        .iter()
+        .filter(|a| status.is_none_or(|s| a.status == s))
+        .map(|a| {
+            let mut v = json!({
+                "database": a.database, "dataSourceRunId": run.id, "technicalName": a.technical_name,
+                "dataAssetStatus": a.status, "projectId": run.project_id,
+                "createdAt": a.at.iso(), "updatedAt": a.at.iso(),
+            });
+            put_opt(&mut v, "dataAssetId", a.asset_id.clone());
+            if let Some(e) = &a.error {
+                v["errorMessage"] = error_json(e);
+            }
+            v
+        })
+        .collect();
+    let (items, token) = page(items, ctx, 50, &format!("{}{status:?}", run.id))?;
+    Ok((200, items_page(items, token)))
+}

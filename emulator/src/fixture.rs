@@ -1,0 +1,345 @@
+//! The fixture: accounts, principals, roles, domains, projects, secrets and the fake Redshift
+//! catalog the emulator starts with (and returns to on `POST /_emulator/reset`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum FixtureError {
+    #[error("cannot read fixture {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("fixture {path} is not valid YAML for the fixture shape: {message}")]
+    Parse { path: String, message: String },
+    #[error("fixture {path}: {at}: {problem}")]
+    Invalid { path: String, at: String, problem: String },
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Fixture {
+    /// Static keys the emulator accepts; the ARN gives the account.
+    #[serde(default)]
+    pub principals: Vec<PrincipalFixture>,
+    /// Roles assumable with sts:AssumeRole.
+    #[serde(default)]
+    pub roles: Vec<RoleFixture>,
+    #[serde(default)]
+    pub domains: Vec<DomainFixture>,
+    /// Secrets Manager secret ARNs that exist (and that DataZone may read).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The fake Redshift catalog.
+    #[serde(default)]
+    pub redshift: Vec<RedshiftFixture>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalFixture {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub arn: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleFixture {
+    pub arn: String,
+    /// Accounts whose principals may assume the role (its own account always may).
+    #[serde(default)]
+    pub trusted_accounts: Vec<String>,
+    /// When set, AssumeRole must pass exactly this ExternalId.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Longest session in seconds (IAM's MaxSessionDuration; default 3600).
+    #[serde(default)]
+    pub max_session_duration: Option<u64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainFixture {
+    pub name: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    pub account_id: String,
+    pub region: String,
+    #[serde(default)]
+    pub associated_accounts: Vec<String>,
+    #[serde(default)]
+    pub projects: Vec<ProjectFixture>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectFixture {
+    pub name: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    /// IAM principal ARNs that are members (contributors) of the project.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// One Redshift cluster or serverless workgroup with its databases.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RedshiftFixture {
+    pub account_id: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workgroup_name: Option<String>,
+    #[serde(default)]
+    pub databases: Vec<DatabaseFixture>,
+}
+
+impl RedshiftFixture {
+    /// The cluster name or workgroup name.
+    pub fn endpoint_name(&self) -> &str {
+        self.cluster_name.as_deref().or(self.workgroup_name.as_deref()).unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseFixture {
+    pub name: String,
+    #[serde(default)]
+    pub schemas: Vec<SchemaFixture>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaFixture {
+    pub name: String,
+    #[serde(default)]
+    pub tables: Vec<String>,
+    #[serde(default)]
+    pub views: Vec<String>,
+}
+
+/// The account of an IAM or STS ARN (`arn:aws:iam::<account>:...`).
+pub fn account_of(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    is_account(account).then_some(account)
+}
+
+pub fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Fixture {
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let shown = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| FixtureError::Read { path: shown.clone(), source })?;
+        Self::parse(&text, &shown)
+    }
+
+    /// Parses and checks fixture text; `path` names it in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Self, FixtureError> {
+        let fixture: Fixture = serde_saphyr::from_str(text)
+            .map_err(|e| FixtureError::Parse { path: path.to_string(), message: e.to_string() })?;
+        fixture.validate().map_err(|(at, problem)| FixtureError::Invalid { path: path.to_string(), at, problem })?;
+        Ok(fixture)
+    }
+
+    /// Checks what the YAML shape cannot say; the error names the offending path.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let mut keys = BTreeSet::new();
+        for (i, p) in self.principals.iter().enumerate() {
+            let at = format!("principals[{i}]");
+            if p.access_key_id.len() < 16 {
+                return Err((format!("{at}.accessKeyId"), "must be at least 16 characters".into()));
+            }
+            if !keys.insert(&p.access_key_id) {
+                return Err((format!("{at}.accessKeyId"), format!("duplicate key {}", p.access_key_id)));
+            }
+            if p.secret_access_key.is_empty() {
+                return Err((format!("{at}.secretAccessKey"), "empty".into()));
+            }
+            check_principal_arn(&p.arn, &format!("{at}.arn"))?;
+        }
+        for (i, r) in self.roles.iter().enumerate() {
+            let at = format!("roles[{i}]");
+            if !r.arn.contains(":role/") || account_of(&r.arn).is_none() {
+                return Err((format!("{at}.arn"), format!("{:?} is not an IAM role ARN", r.arn)));
+            }
+            for (j, a) in r.trusted_accounts.iter().enumerate() {
+                check_account(a, &format!("{at}.trustedAccounts[{j}]"))?;
+            }
+            if let Some(d) = r.max_session_duration
+                && !(900..=43200).contains(&d)
+            {
+                return Err((format!("{at}.maxSessionDuration"), "must be 900..=43200 seconds".into()));
+            }
+        }
+        let mut domain_names = BTreeSet::new();
+        for (i, d) in self.domains.iter().enumerate() {
+            let at = format!("domains[{i}]");
+            if d.name.is_empty() {
+                return Err((format!("{at}.name"), "empty".into()));
+            }
+            if !domain_names.insert((&d.account_id, &d.name)) {
+                return Err((
+                    format!("{at}.name"),
+                    format!("duplicate domain {:?} in account {}", d.name, d.account_id),
+                ));
+            }
+            if let Some(id) = &d.id
+                && !is_domain_id(id)
+            {
+                return Err((format!("{at}.id"), format!("{id:?} does not match dzd[-_][a-zA-Z0-9_-]{{1,36}}")));
+            }
+            check_account(&d.account_id, &format!("{at}.accountId"))?;
+            check_region(&d.region, &format!("{at}.region"))?;
+            for (j, a) in d.associated_accounts.iter().enumerate() {
+                check_account(a, &format!("{at}.associatedAccounts[{j}]"))?;
+            }
+            let mut project_names = BTreeSet::new();
+            for (j, p) in d.projects.iter().enumerate() {
+                let pat = format!("{at}.projects[{j}]");
+                if !is_project_name(&p.name) {
+                    return Err((format!("{pat}.name"), format!("{:?} is not a DataZone project name", p.name)));
+                }
+                if !project_names.insert(&p.name) {
+                    return Err((format!("{pat}.name"), format!("duplicate project {:?}", p.name)));
+                }
+                for (k, m) in p.members.iter().enumerate() {
+                    check_principal_arn(m, &format!("{pat}.members[{k}]"))?;
+                }
+            }
+        }
+        for (i, s) in self.secrets.iter().enumerate() {
+            if !s.starts_with("arn:aws") || !s.contains(":secretsmanager:") || account_of(s).is_none() {
+                return Err((format!("secrets[{i}]"), format!("{s:?} is not a Secrets Manager secret ARN")));
+            }
+        }
+        for (i, r) in self.redshift.iter().enumerate() {
+            let at = format!("redshift[{i}]");
+            check_account(&r.account_id, &format!("{at}.accountId"))?;
+            check_region(&r.region, &format!("{at}.region"))?;
+            if r.cluster_name.is_some() == r.workgroup_name.is_some() {
+                return Err((at, "set exactly one of clusterName or workgroupName".into()));
+            }
+            for (j, db) in r.databases.iter().enumerate() {
+                if db.name.is_empty() {
+                    return Err((format!("{at}.databases[{j}].name"), "empty".into()));
+                }
+                for (k, s) in db.schemas.iter().enumerate() {
+                    let sat = format!("{at}.databases[{j}].schemas[{k}]");
+                    if s.name.is_empty() {
+                        return Err((format!("{sat}.name"), "empty".into()));
+                    }
+                    let mut names = BTreeSet::new();
+                    for name in s.tables.iter().chain(&s.views) {
+                        if !names.insert(name) {
+                            return Err((
+                                sat.clone(),
+                                format!("{name:?} is listed twice (a table and a view share one namespace)"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn is_domain_id(id: &str) -> bool {
+    let rest = id.strip_prefix("dzd_").or_else(|| id.strip_prefix("dzd-")).unwrap_or("");
+    (1..=36).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn is_project_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_ -".contains(&b))
+}
+
+pub fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    (4..=16).contains(&r.len())
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().take(parts.len() - 1).all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|p| p.len() == 1 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn check_account(a: &str, at: &str) -> Result<(), (String, String)> {
+    if is_account(a) { Ok(()) } else { Err((at.to_string(), format!("{a:?} is not a 12-digit account ID"))) }
+}
+
+fn check_region(r: &str, at: &str) -> Result<(), (String, String)> {
+    if is_region(r) { Ok(()) } else { Err((at.to_string(), format!("{r:?} is not an AWS region"))) }
+}
+
+fn check_principal_arn(arn: &str, at: &str) -> Result<(), (String, String)> {
+    let ok = arn.starts_with("arn:aws")
+        && arn.split(':').nth(2) == Some("iam")
+        && account_of(arn).is_some()
+        && (arn.contains(":role/") || arn.contains(":user/"));
+    if ok { Ok(()) } else { Err((at.to_string(), format!("{arn:?} is not an IAM user or role ARN"))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+principals:
+  - {accessKeyId: AKIAPRODUCER00000001, secretAccessKey: producer-secret, arn: "arn:aws:iam::222222222222:role/datazone-operator"}
+roles:
+  - {arn: "arn:aws:iam::111111111111:role/dz-registration", trustedAccounts: ["222222222222"], externalId: "optional"}
+domains:
+  - name: corp-mesh
+    id: dzd_0123456789abcd
+    accountId: "111111111111"
+    region: eu-central-1
+    associatedAccounts: ["222222222222"]
+    projects:
+      - {name: sales, members: ["arn:aws:iam::111111111111:role/dz-registration"]}
+secrets: ["arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf"]
+redshift:
+  - accountId: "222222222222"
+    region: eu-central-1
+    clusterName: prod-dwh
+    databases:
+      - name: sales
+        schemas:
+          - {name: public, tables: [orders, customers], views: [v_orders]}
+"#;
+
+    #[test]
+    fn the_documented_shape_parses() {
+        let f = Fixture::parse(GOOD, "good.yaml").unwrap();
+        assert_eq!(f.domains[0].projects[0].name, "sales");
+        assert_eq!(f.redshift[0].databases[0].schemas[0].views, ["v_orders"]);
+    }
+
+    #[test]
+    fn problems_name_their_path() {
+        let cases = [
+            (GOOD.replace("accountId: \"111111111111\"", "accountId: \"1111\""), "domains[0].accountId"),
+            (
+                GOOD.replace("region: eu-central-1\n    associated", "region: Frankfurt\n    associated"),
+                "domains[0].region",
+            ),
+            (GOOD.replace("id: dzd_0123456789abcd", "id: corp"), "domains[0].id"),
+            (GOOD.replace("role/datazone-operator", "group/x"), "principals[0].arn"),
+            (GOOD.replace("clusterName: prod-dwh", "clusterName: prod-dwh\n    workgroupName: wg"), "redshift[0]"),
+            (GOOD.replace("views: [v_orders]", "views: [orders]"), "redshift[0].databases[0].schemas[0]"),
+        ];
+        for (text, path) in cases {
+            match Fixture::parse(&text, "f.yaml") {
+                Err(FixtureError::Invalid { at, .. }) => assert_eq!(at, path),
+                other => panic!("expected an error at {path}, got {other:?}"),
+            }
+        }
+        assert!(matches!(Fixture::parse("domains: 5", "f.yaml"), Err(FixtureError::Parse { .. })));
+    }
+}

@@ -1,0 +1,400 @@
+//! The HTTP server: tells the protocol from the request (DataZone restJson1 by path, STS
+//! awsQuery by form body, Redshift Data awsJson1.1 by `X-Amz-Target`), authenticates with SigV4,
+//! counts the call, applies faults and the rate limit, and renders answers and errors the way
+//! each protocol does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::{IdGenerator, Instant};
+use crate::datazone::{self, Ctx};
+use crate::error::AwsError;
+use crate::faults::{Faults, RateLimiter};
+use crate::fixture::{Fixture, account_of};
+use crate::sigv4::{self, AuthFailure};
+use crate::state::{Caller, Lifecycle, State};
+
+/// Everything the emulator starts with.
+#[derive(Clone, Debug, Default)]
+pub struct EmulatorConfig {
+    pub fixture: Fixture,
+    pub lifecycle: Lifecycle,
+    /// Requests per second per account and region before ThrottlingException.
+    pub rate_limit: Option<f64>,
+}
+
+/// State shared by every connection.
+pub struct Shared {
+    config: EmulatorConfig,
+    ids: Arc<IdGenerator>,
+    state: Mutex<State>,
+    pub calls: Mutex<BTreeMap<String, u64>>,
+    pub faults: Mutex<Faults>,
+    limiter: Option<Mutex<RateLimiter>>,
+}
+
+impl Shared {
+    pub fn new(config: EmulatorConfig) -> Self {
+        let ids = Arc::new(IdGenerator::default());
+        let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
+        let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
+        Self { config, ids, state: Mutex::new(state), calls: Mutex::default(), faults: Mutex::default(), limiter }
+    }
+
+    pub fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Back to the fixture: state, call counts and faults.
+    pub fn reset(&self) {
+        *self.lock_state() = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).rules.clear();
+    }
+}
+
+/// A running emulator.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    pub shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds `addr` (port 0 picks a free one) and serves until [`Emulator::shutdown`].
+    pub async fn start(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let (shutdown, mut stop) = watch::channel(false);
+        let serving = shared.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            let shared = serving.clone();
+                            tokio::spawn(async move {
+                                let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .keep_alive(true)
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            });
+                        }
+                        Err(error) => tracing::warn!(%error, "accept failed"),
+                    },
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+        Ok(Self { addr, shared, shutdown, task })
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Why a request got no answer: the connection is closed (an injected drop).
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    DataZone,
+    Sts,
+    RedshiftData,
+}
+
+impl Protocol {
+    fn service(self) -> &'static str {
+        match self {
+            Protocol::DataZone => "datazone",
+            Protocol::Sts => "sts",
+            Protocol::RedshiftData => "redshift-data",
+        }
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Reply, Dropped> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let path = parts.uri.path().to_string();
+    if path.starts_with("/_emulator/") {
+        let (status, value) = crate::control::handle(&shared, parts.method.as_str(), &path, &body);
+        return Ok(json_reply(status, &value, None));
+    }
+    let request_id = shared.ids.request_id();
+    let protocol = protocol_of(&parts.method, &path, &parts.headers);
+    let form: HashMap<String, String> = match protocol {
+        Protocol::Sts => form_urlencoded::parse(&body).into_owned().collect(),
+        _ => HashMap::new(),
+    };
+    let operation: String = match protocol {
+        Protocol::DataZone => {
+            datazone::route(parts.method.as_str(), &path).map(|r| r.0.to_string()).unwrap_or_default()
+        }
+        Protocol::Sts => form.get("Action").cloned().unwrap_or_default(),
+        Protocol::RedshiftData => target(&parts.headers).unwrap_or_default().to_string(),
+    };
+    if operation.is_empty() {
+        let error =
+            AwsError::new("UnknownOperationException", 404, format!("No operation for {} {path}", parts.method));
+        return Ok(error_reply(protocol, &error, &request_id));
+    }
+    *shared
+        .calls
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(format!("{}:{operation}", protocol.service()))
+        .or_default() += 1;
+
+    let injection = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).decide(
+        protocol.service(),
+        &operation,
+        &shared.ids,
+    );
+    if injection.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(injection.latency_ms)).await;
+    }
+    if injection.drop {
+        return Err(Dropped);
+    }
+    if let Some(error) = injection.error {
+        return Ok(error_reply(protocol, &error, &request_id));
+    }
+
+    let path_and_query = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let now = Instant::now();
+    let mut state = shared.lock_state();
+    let caller = match authenticate(&state, parts.method.as_str(), &path_and_query, &parts.headers, &body, now) {
+        Ok(caller) => caller,
+        Err(failure) => return Ok(error_reply(protocol, &auth_error(protocol, &failure), &request_id)),
+    };
+    if let Some(limiter) = &shared.limiter
+        && !limiter.lock().unwrap_or_else(PoisonError::into_inner).allow(&caller.account, &caller.region, now)
+    {
+        return Ok(error_reply(protocol, &throttled(protocol), &request_id));
+    }
+    state.advance(now);
+    let reply = match protocol {
+        Protocol::DataZone => {
+            let Some((op, handler, params)) = datazone::route(parts.method.as_str(), &path) else {
+                return Ok(error_reply(protocol, &AwsError::not_found("unknown route"), &request_id));
+            };
+            let body_json: Value =
+                if body.is_empty() { json!({}) } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+            if body_json.is_null() {
+                return Ok(error_reply(
+                    protocol,
+                    &AwsError::new("SerializationException", 400, "request body is not JSON"),
+                    &request_id,
+                ));
+            }
+            let query = parts
+                .uri
+                .query()
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            let ctx = Ctx { op, caller: &caller, params, query, body: body_json, now };
+            match handler(&mut state, &ctx) {
+                Ok((204, _)) => empty_reply(204, &request_id),
+                Ok((status, value)) => json_reply(status, &value, Some(&request_id)),
+                Err(error) => error_reply(protocol, &error, &request_id),
+            }
+        }
+        Protocol::Sts => match crate::sts::handle(&mut state, &caller, &form, now, &request_id) {
+            Ok(xml) => xml_reply(200, xml, &request_id),
+            Err(error) => error_reply(protocol, &error, &request_id),
+        },
+        Protocol::RedshiftData => {
+            let body_json: Value = serde_json::from_slice(&body).unwrap_or_else(|_| json!({}));
+            match crate::redshift_data::handle(&state, &caller, &operation, &body_json) {
+                Ok(value) => {
+                    let mut reply = json_reply(200, &value, Some(&request_id));
+                    reply.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/x-amz-json-1.1"),
+                    );
+                    reply
+                }
+                Err(error) => error_reply(protocol, &error, &request_id),
+            }
+        }
+    };
+    Ok(reply)
+}
+
+fn target(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-amz-target").and_then(|v| v.to_str().ok()).and_then(|t| t.strip_prefix("RedshiftData."))
+}
+
+fn protocol_of(method: &Method, path: &str, headers: &HeaderMap) -> Protocol {
+    if headers.contains_key("x-amz-target") {
+        Protocol::RedshiftData
+    } else if method == Method::POST && (path == "/" || path.is_empty()) {
+        Protocol::Sts
+    } else {
+        Protocol::DataZone
+    }
+}
+
+/// The caller a SigV4-signed request comes from.
+fn authenticate(
+    state: &State,
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: Instant,
+) -> Result<Caller, AuthFailure> {
+    let auth = sigv4::parse_authorization(headers)?;
+    let (secret, token, caller) = if let Some(p) = state.principals.get(&auth.access_key_id) {
+        let account = account_of(&p.arn).unwrap_or_default().to_string();
+        let user_id = format!("AIDA{}", &auth.access_key_id[4..].to_uppercase());
+        let caller = Caller {
+            principal_arn: p.arn.clone(),
+            identity_arn: p.arn.clone(),
+            user_id,
+            account,
+            region: auth.region.clone(),
+            is_static: true,
+        };
+        (p.secret_access_key.as_str(), None, caller)
+    } else if let Some(s) = state.sessions.get(&auth.access_key_id) {
+        let presented = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+        if presented != Some(s.session_token.as_str()) {
+            return Err(AuthFailure::BadToken);
+        }
+        if now >= s.expires {
+            return Err(AuthFailure::Expired);
+        }
+        let caller = Caller {
+            principal_arn: s.role_arn.clone(),
+            identity_arn: s.session_arn.clone(),
+            user_id: s.user_id.clone(),
+            account: account_of(&s.role_arn).unwrap_or_default().to_string(),
+            region: auth.region.clone(),
+            is_static: false,
+        };
+        (s.secret_access_key.as_str(), Some(s.session_token.as_str()), caller)
+    } else {
+        return Err(AuthFailure::UnknownKey);
+    };
+    sigv4::verify(method, path_and_query, headers, body, &auth, secret, token)?;
+    Ok(caller)
+}
+
+fn auth_error(protocol: Protocol, failure: &AuthFailure) -> AwsError {
+    const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+    const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+    let status = if protocol == Protocol::RedshiftData { 400 } else { 403 };
+    match (protocol, failure) {
+        (Protocol::Sts, AuthFailure::Missing) => {
+            AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
+        }
+        (Protocol::Sts, AuthFailure::UnknownKey | AuthFailure::BadToken) => {
+            AwsError::new("InvalidClientTokenId", 403, INVALID_TOKEN)
+        }
+        (Protocol::Sts, AuthFailure::BadSignature) => AwsError::new("SignatureDoesNotMatch", 403, BAD_SIGNATURE),
+        (Protocol::Sts, AuthFailure::Expired) => {
+            AwsError::new("ExpiredToken", 400, "The security token included in the request is expired")
+        }
+        (Protocol::Sts, AuthFailure::Malformed(m)) => AwsError::new("IncompleteSignature", 400, m.clone()),
+        (_, AuthFailure::Missing) => {
+            AwsError::new("MissingAuthenticationTokenException", 403, "Missing Authentication Token")
+        }
+        (_, AuthFailure::UnknownKey | AuthFailure::BadToken) => {
+            AwsError::new("UnrecognizedClientException", status, INVALID_TOKEN)
+        }
+        (_, AuthFailure::BadSignature) => AwsError::new("InvalidSignatureException", status, BAD_SIGNATURE),
+        (_, AuthFailure::Expired) => {
+            AwsError::new("ExpiredTokenException", status, "The security token included in the request is expired")
+        }
+        (_, AuthFailure::Malformed(m)) => AwsError::new("IncompleteSignatureException", status, m.clone()),
+    }
+}
+
+fn throttled(protocol: Protocol) -> AwsError {
+    match protocol {
+        Protocol::Sts => AwsError::new("Throttling", 400, "Rate exceeded"),
+        _ => AwsError::throttling(),
+    }
+}
+
+fn json_reply(status: u16, value: &Value, request_id: Option<&str>) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
+    *reply.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    reply.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(id).ok()) {
+        reply.headers_mut().insert("x-amzn-requestid", id);
+    }
+    reply
+}
+
+fn empty_reply(status: u16, request_id: &str) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::new()));
+    *reply.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT);
+    if let Ok(id) = http::HeaderValue::from_str(request_id) {
+        reply.headers_mut().insert("x-amzn-requestid", id);
+    }
+    reply
+}
+
+fn xml_reply(status: u16, xml: String, request_id: &str) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(xml)));
+    *reply.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    reply.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/xml"));
+    if let Ok(id) = http::HeaderValue::from_str(request_id) {
+        reply.headers_mut().insert("x-amzn-requestid", id);
+    }
+    reply
+}
+
+/// An error as the protocol encodes it: restJson1 names the code in `x-amzn-ErrorType`,
+/// awsJson1.1 in `__type`, awsQuery in the XML envelope.
+fn error_reply(protocol: Protocol, error: &AwsError, request_id: &str) -> Reply {
+    let mut reply = match protocol {
+        Protocol::Sts => xml_reply(error.status, crate::sts::error_xml(error, request_id), request_id),
+        Protocol::DataZone => json_reply(error.status, &json!({"message": error.message}), Some(request_id)),
+        Protocol::RedshiftData => {
+            json_reply(error.status, &json!({"__type": error.code, "message": error.message}), Some(request_id))
+        }
+    };
+    if protocol != Protocol::Sts
+        && let Ok(code) = http::HeaderValue::from_str(error.code)
+    {
+        reply.headers_mut().insert("x-amzn-errortype", code);
+    }
+    reply
+}

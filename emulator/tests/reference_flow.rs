@@ -1,0 +1,246 @@
+//! The reference architecture's flow through the real AWS SDK clients: blueprint → profile →
+//! environment → data source → run → published assets, with exactly the filtered objects.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use aws_sdk_datazone::types::{
+    DataSourceConfigurationInput, DataSourceRunStatus, EnvironmentParameter, EnvironmentStatus, FilterExpression,
+    FilterExpressionType, InventorySearchScope, RedshiftClusterStorage, RedshiftCredentialConfiguration,
+    RedshiftRunConfigurationInput, RedshiftStorage, RelationalFilterConfiguration, SearchInventoryResultItem,
+};
+use common::*;
+
+fn include(expression: &str) -> FilterExpression {
+    FilterExpression::builder().r#type(FilterExpressionType::Include).expression(expression).build().unwrap()
+}
+
+fn exclude(expression: &str) -> FilterExpression {
+    FilterExpression::builder().r#type(FilterExpressionType::Exclude).expression(expression).build().unwrap()
+}
+
+fn redshift_config(database: &str, schema: &str, expressions: Vec<FilterExpression>) -> DataSourceConfigurationInput {
+    DataSourceConfigurationInput::RedshiftRunConfiguration(
+        RedshiftRunConfigurationInput::builder()
+            .relational_filter_configurations(
+                RelationalFilterConfiguration::builder()
+                    .database_name(database)
+                    .schema_name(schema)
+                    .set_filter_expressions(Some(expressions))
+                    .build()
+                    .unwrap(),
+            )
+            .redshift_credential_configuration(
+                RedshiftCredentialConfiguration::builder().secret_manager_arn(SECRET).build().unwrap(),
+            )
+            .redshift_storage(RedshiftStorage::RedshiftClusterSource(
+                RedshiftClusterStorage::builder().cluster_name("prod-dwh").build().unwrap(),
+            ))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// Blueprint enabled (producer), profile + environment (role), until ACTIVE. Returns
+/// (project ID, environment ID).
+pub async fn environment(emulator: &datazone_emulator::Emulator, database: &str) -> (String, String) {
+    let producer = datazone(emulator, PRODUCER).await;
+    let blueprints =
+        producer.list_environment_blueprints().domain_identifier(DOMAIN).managed(true).send().await.unwrap();
+    let names: BTreeSet<&str> = blueprints.items().iter().map(|b| b.name()).collect();
+    assert!(names.contains("DefaultDataWarehouse") && names.contains("DefaultDataLake"), "{names:?}");
+    let warehouse = blueprints.items().iter().find(|b| b.name() == "DefaultDataWarehouse").unwrap().id().to_string();
+    producer
+        .put_environment_blueprint_configuration()
+        .domain_identifier(DOMAIN)
+        .environment_blueprint_identifier(&warehouse)
+        .enabled_regions(REGION)
+        .provisioning_role_arn("arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111")
+        .manage_access_role_arn("arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh")
+        .send()
+        .await
+        .unwrap();
+
+    let role = as_role(emulator).await;
+    let project =
+        role.list_projects().domain_identifier(DOMAIN).name("sales").send().await.unwrap().items()[0].id().to_string();
+    let parameter = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
+    let profile = role
+        .create_environment_profile()
+        .domain_identifier(DOMAIN)
+        .name(format!("dwh-222222222222-prod-dwh-{database}"))
+        .environment_blueprint_identifier(&warehouse)
+        .project_identifier(&project)
+        .aws_account_id("222222222222")
+        .aws_account_region(REGION)
+        .user_parameters(parameter("clusterName", "prod-dwh"))
+        .user_parameters(parameter("dataAccessSecretsArn", SECRET))
+        .send()
+        .await
+        .unwrap();
+    let created = role
+        .create_environment()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .name(format!("prod-dwh-{database}"))
+        .environment_profile_identifier(profile.id())
+        .user_parameters(parameter("dbName", database))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), Some(&EnvironmentStatus::Creating), "CreateEnvironment answers before ACTIVE");
+    let env_id = created.id().unwrap().to_string();
+    eventually("environment ACTIVE", || async {
+        let e = role.get_environment().domain_identifier(DOMAIN).identifier(&env_id).send().await.unwrap();
+        (e.status() == Some(&EnvironmentStatus::Active)).then_some(())
+    })
+    .await;
+    (project, env_id)
+}
+
+#[tokio::test]
+async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
+    let emulator = start(fast()).await;
+    let (project, env_id) = environment(&emulator, "sales").await;
+    let role = as_role(&emulator).await;
+
+    // DataZone adds a default data source to a Data Warehouse environment.
+    let existing =
+        role.list_data_sources().domain_identifier(DOMAIN).project_identifier(&project).send().await.unwrap();
+    assert_eq!(existing.items().len(), 1);
+    assert_eq!(existing.items()[0].name(), "prod-dwh-sales-default-datasource");
+
+    let created = role
+        .create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .environment_identifier(&env_id)
+        .name("prod-dwh-team-sales-sales-orders")
+        .r#type("REDSHIFT")
+        .configuration(redshift_config(
+            "sales",
+            "public",
+            vec![include("orders"), include("customers"), include("v_orders")],
+        ))
+        .publish_on_import(true)
+        .client_token("uid-1234")
+        .send()
+        .await
+        .unwrap();
+    let ds_id = created.id().to_string();
+    let again = role
+        .create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .environment_identifier(&env_id)
+        .name("prod-dwh-team-sales-sales-orders")
+        .r#type("REDSHIFT")
+        .configuration(redshift_config("sales", "public", vec![include("orders")]))
+        .client_token("uid-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.id(), ds_id, "the same client token returns the same data source");
+
+    let run =
+        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(&ds_id).send().await.unwrap();
+    let run_id = run.id().to_string();
+    let finished = eventually("run finished", || async {
+        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+        (r.status() != &DataSourceRunStatus::Running).then_some(r)
+    })
+    .await;
+    assert_eq!(finished.status(), &DataSourceRunStatus::Success);
+    let stats = finished.run_statistics_for_assets().unwrap();
+    assert_eq!((stats.added(), stats.failed()), (Some(3), Some(0)));
+
+    let activities =
+        role.list_data_source_run_activities().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+    let imported: BTreeSet<&str> = activities.items().iter().map(|a| a.technical_name()).collect();
+    assert_eq!(imported, BTreeSet::from(["customers", "orders", "v_orders"]));
+
+    let found = role
+        .search()
+        .domain_identifier(DOMAIN)
+        .search_scope(InventorySearchScope::Asset)
+        .owning_project_identifier(&project)
+        .send()
+        .await
+        .unwrap();
+    let assets: Vec<_> = found
+        .items()
+        .iter()
+        .filter_map(|i| match i {
+            SearchInventoryResultItem::AssetItem(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let mut names: Vec<(&str, &str)> = assets.iter().map(|a| (a.name(), a.type_identifier())).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("customers", "amazon.datazone.RedshiftTableAssetType"),
+            ("orders", "amazon.datazone.RedshiftTableAssetType"),
+            ("v_orders", "amazon.datazone.RedshiftViewAssetType"),
+        ]
+    );
+    for asset in assets {
+        let got = role.get_asset().domain_identifier(DOMAIN).identifier(asset.identifier()).send().await.unwrap();
+        assert_eq!(got.listing().map(|l| l.listing_status().as_str()), Some("ACTIVE"), "{} is published", got.name());
+    }
+
+    // The data source reports its last run.
+    let ds = role.get_data_source().domain_identifier(DOMAIN).identifier(&ds_id).send().await.unwrap();
+    assert_eq!(ds.last_run_status().map(|s| s.as_str()), Some("SUCCESS"));
+    assert_eq!(ds.last_run_asset_count(), Some(3));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn filters_wildcards_excludes_and_dropped_tables() {
+    let emulator = start(fast()).await;
+    let (project, env_id) = environment(&emulator, "sales").await;
+    let role = as_role(&emulator).await;
+    let ds = role
+        .create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .environment_identifier(&env_id)
+        .name("wildcards")
+        .r#type("REDSHIFT")
+        .configuration(redshift_config("sales", "public", vec![include("*"), exclude("v_*"), include("gone_table")]))
+        .publish_on_import(false)
+        .send()
+        .await
+        .unwrap();
+    let run =
+        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(ds.id()).send().await.unwrap();
+    let run_id = run.id().to_string();
+    let finished = eventually("run finished", || async {
+        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+        (r.status() != &DataSourceRunStatus::Running).then_some(r)
+    })
+    .await;
+    // Every table but no view; the named table that does not exist fails on its own.
+    assert_eq!(finished.status(), &DataSourceRunStatus::PartiallySucceeded);
+    let activities =
+        role.list_data_source_run_activities().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+    let mut outcome: Vec<(&str, &str)> =
+        activities.items().iter().map(|a| (a.technical_name(), a.data_asset_status().as_str())).collect();
+    outcome.sort();
+    assert_eq!(
+        outcome,
+        [
+            ("customers", "SUCCEEDED_CREATED"),
+            ("gone_table", "FAILED"),
+            ("order_items", "SUCCEEDED_CREATED"),
+            ("orders", "SUCCEEDED_CREATED")
+        ]
+    );
+    // publishOnImport false: inventory only.
+    let state = control(&emulator, "GET", "/_emulator/state", None).await.1;
+    assert!(state["assets"].as_array().unwrap().iter().all(|a| a["published"] == false));
+    emulator.shutdown().await;
+}
