@@ -244,3 +244,98 @@ async fn filters_wildcards_excludes_and_dropped_tables() {
     assert!(state["assets"].as_array().unwrap().iter().all(|a| a["published"] == false));
     emulator.shutdown().await;
 }
+
+async fn run_to_end(
+    role: &aws_sdk_datazone::Client,
+    ds_id: &str,
+) -> aws_sdk_datazone::operation::get_data_source_run::GetDataSourceRunOutput {
+    let run =
+        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(ds_id).send().await.unwrap();
+    let run_id = run.id().to_string();
+    eventually("run finished", || async {
+        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+        (r.status() != &DataSourceRunStatus::Running).then_some(r)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_table_added_to_the_catalog_is_imported_by_the_next_run() {
+    let emulator = start(fast()).await;
+    let (project, env_id) = environment(&emulator, "marketing").await;
+    let role = as_role(&emulator).await;
+    let ds = role
+        .create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .environment_identifier(&env_id)
+        .name("all-of-campaigns")
+        .r#type("REDSHIFT")
+        .configuration(redshift_config("marketing", "campaigns", vec![include("*")]))
+        .publish_on_import(true)
+        .send()
+        .await
+        .unwrap();
+    let first = run_to_end(&role, ds.id()).await;
+    assert_eq!(first.run_statistics_for_assets().unwrap().added(), Some(3));
+
+    let mut catalog = fixture().redshift;
+    catalog[0].databases[1].schemas[0].tables.push("conversions".into());
+    control(&emulator, "PUT", "/_emulator/catalog", Some(serde_json::to_value(&catalog).unwrap())).await;
+    let second = run_to_end(&role, ds.id()).await;
+    let stats = second.run_statistics_for_assets().unwrap();
+    assert_eq!((stats.added(), stats.unchanged()), (Some(1), Some(3)));
+    let state = control(&emulator, "GET", "/_emulator/state", None).await.1;
+    let published: BTreeSet<&str> = state["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["published"] == true)
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(published, BTreeSet::from(["campaigns", "clicks", "conversions", "v_campaign_roi"]));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_secret_fails_the_run_with_a_clear_error() {
+    let emulator = start(fast()).await;
+    let (project, env_id) = environment(&emulator, "sales").await;
+    let role = as_role(&emulator).await;
+    let config = DataSourceConfigurationInput::RedshiftRunConfiguration(
+        RedshiftRunConfigurationInput::builder()
+            .relational_filter_configurations(
+                RelationalFilterConfiguration::builder()
+                    .database_name("sales")
+                    .schema_name("public")
+                    .filter_expressions(include("*"))
+                    .build()
+                    .unwrap(),
+            )
+            .redshift_credential_configuration(
+                RedshiftCredentialConfiguration::builder()
+                    .secret_manager_arn("arn:aws:secretsmanager:eu-central-1:222222222222:secret:unknown-XyZ")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let ds = role
+        .create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .environment_identifier(&env_id)
+        .name("wrong-secret")
+        .r#type("REDSHIFT")
+        .configuration(config)
+        .send()
+        .await
+        .unwrap();
+    let run = run_to_end(&role, ds.id()).await;
+    assert_eq!(run.status(), &DataSourceRunStatus::Failed);
+    let error = run.error_message().unwrap();
+    assert_eq!(error.error_type().as_str(), "ACCESS_DENIED_EXCEPTION");
+    assert!(error.error_detail().unwrap_or_default().contains("unknown-XyZ"));
+    emulator.shutdown().await;
+}
