@@ -35,7 +35,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
+test: fmt-check lint unit emulator-smoke e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -48,6 +48,14 @@ e2e: ## End-to-end tests against a real kube-apiserver + etcd (built once from G
 .PHONY: testbin
 testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
 	scripts/k8s-testbin
+
+.PHONY: emulator-smoke
+emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
+	scripts/emulator-smoke
+
+.PHONY: bench-emulator
+bench-emulator: ## Emulator throughput (8 SDK clients) and memory at 10,000 data sources (release build)
+	$(CARGO) bench -p datazone-emulator --bench throughput
 
 .PHONY: fmt
 fmt: ## Format the code

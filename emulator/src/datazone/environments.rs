@@ -126,7 +126,7 @@ pub fn delete_profile(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 pub fn list_profiles(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     domain(state, ctx)?;
     let q = |k| ctx.query(k);
-    let items: Vec<Value> = state
+    let items = state
         .profiles
         .values()
         .filter(|p| p.domain_id == ctx.param(0))
@@ -135,10 +135,10 @@ pub fn list_profiles(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         .filter(|p| q("awsAccountId").is_none_or(|v| p.account == v))
         .filter(|p| q("awsAccountRegion").is_none_or(|v| p.region == v))
         .filter(|p| q("environmentBlueprintIdentifier").is_none_or(|v| p.blueprint_id == v))
-        .map(|p| profile_json(p, false))
-        .collect();
+        .collect::<Vec<_>>();
     let fingerprint = format!("{:?}", [q("name"), q("projectIdentifier"), q("awsAccountId"), q("awsAccountRegion")]);
-    let (items, token) = page(items, ctx, 50, &fingerprint)?;
+    let (page_items, token) = page(items, ctx, 50, &fingerprint)?;
+    let items = page_items.into_iter().map(|p| profile_json(p, false)).collect();
     Ok((200, items_page(items, token)))
 }
 
@@ -339,7 +339,7 @@ pub fn list_environments(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)
         .ok_or_else(|| AwsError::validation("1 validation error detected: Value null at 'projectIdentifier' failed to satisfy constraint: Member must not be null"))?;
     let project_id = member_project(d, project_ref, ctx)?.id.clone();
     let q = |k| ctx.query(k);
-    let items: Vec<Value> = state
+    let items = state
         .environments
         .values()
         .filter(|e| e.domain_id == ctx.param(0) && e.project_id == project_id)
@@ -349,9 +349,9 @@ pub fn list_environments(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)
         .filter(|e| q("environmentBlueprintIdentifier").is_none_or(|v| e.blueprint_id == v))
         .filter(|e| q("awsAccountId").is_none_or(|v| e.account == v))
         .filter(|e| q("awsAccountRegion").is_none_or(|v| e.region == v))
-        .map(|e| environment_json(e, false))
-        .collect();
+        .collect::<Vec<_>>();
     let fingerprint = format!("{project_id}{:?}", [q("name"), q("status"), q("environmentProfileIdentifier")]);
-    let (items, token) = page(items, ctx, 50, &fingerprint)?;
+    let (page_items, token) = page(items, ctx, 50, &fingerprint)?;
+    let items = page_items.into_iter().map(|e| environment_json(e, false)).collect();
     Ok((200, items_page(items, token)))
 }

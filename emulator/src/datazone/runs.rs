@@ -317,8 +317,8 @@ pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let mut runs: Vec<&Run> =
         state.runs.values().filter(|r| r.data_source_id == ds_id && status.is_none_or(|s| r.status == s)).collect();
     runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let items: Vec<Value> = runs.into_iter().map(|r| run_json(r, true)).collect();
-    let (items, token) = page(items, ctx, 50, &format!("{ds_id}{status:?}"))?;
+    let (runs, token) = page(runs, ctx, 50, &format!("{ds_id}{status:?}"))?;
+    let items = runs.into_iter().map(|r| run_json(r, true)).collect();
     Ok((200, items_page(items, token)))
 }
 

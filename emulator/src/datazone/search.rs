@@ -65,7 +65,7 @@ pub fn search(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         ctx.body.get("additionalAttributes").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "FORMS"));
     let needle = text.as_deref().map(|t| t.trim_matches('"').to_lowercase());
     let filters = ctx.body.get("filters").cloned().unwrap_or(Value::Null);
-    let matches: Vec<Value> = if scope != "ASSET" {
+    let matches: Vec<&Asset> = if scope != "ASSET" {
         Vec::new()
     } else {
         state
@@ -76,12 +76,12 @@ pub fn search(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
             .filter(|a| d.projects.get(&a.project_id).is_some_and(|p| is_member(d, p, ctx.caller)))
             .filter(|a| needle.as_ref().is_none_or(|n| a.name.to_lowercase().contains(n.as_str())))
             .filter(|a| filters.is_null() || filter_matches(&filters, a))
-            .map(|a| json!({"assetItem": asset_item(a, with_forms)}))
             .collect()
     };
     let total = matches.len();
     let fingerprint = format!("Search|{owning:?}{needle:?}{filters}");
-    let (items, token) = page_with(matches, ctx.body_str("nextToken"), max_results, &fingerprint)?;
+    let (page_items, token) = page_with(matches, ctx.body_str("nextToken"), max_results, &fingerprint)?;
+    let items: Vec<Value> = page_items.into_iter().map(|a| json!({"assetItem": asset_item(a, with_forms)})).collect();
     let mut out = json!({"items": items, "totalMatchCount": total});
     put_opt(&mut out, "nextToken", token);
     Ok((200, out))
