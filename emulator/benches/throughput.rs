@@ -9,15 +9,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
 use aws_sdk_datazone::Client;
-use aws_sdk_datazone::types::*;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-const DOMAIN: &str = "dzd_0123456789abcd";
-const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::DOMAIN;
 const WORKERS: usize = 8;
 const SECONDS: u64 = 5;
 
@@ -64,108 +61,9 @@ fn rss_mib(pid: u32) -> f64 {
     kib / 1024.0
 }
 
-async fn client(endpoint: &str, key: &str, secret: &str, token: Option<String>) -> aws_config::SdkConfig {
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-central-1"))
-        .credentials_provider(Credentials::new(key, secret, token, None, "bench"))
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await
-}
-
-fn config(database: &str) -> DataSourceConfigurationInput {
-    DataSourceConfigurationInput::RedshiftRunConfiguration(
-        RedshiftRunConfigurationInput::builder()
-            .relational_filter_configurations(
-                RelationalFilterConfiguration::builder()
-                    .database_name(database)
-                    .schema_name("ledger")
-                    .filter_expressions(
-                        FilterExpression::builder()
-                            .r#type(FilterExpressionType::Include)
-                            .expression("*")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap(),
-    )
-}
-
 async fn setup(endpoint: &str) -> (Client, String, String) {
-    let producer = Client::new(&client(endpoint, "AKIAPRODUCER00000001", "producer-secret", None).await);
-    let bp = producer
-        .list_environment_blueprints()
-        .domain_identifier(DOMAIN)
-        .name("DefaultDataWarehouse")
-        .send()
-        .await
-        .unwrap()
-        .items()[0]
-        .id()
-        .to_string();
-    producer
-        .put_environment_blueprint_configuration()
-        .domain_identifier(DOMAIN)
-        .environment_blueprint_identifier(&bp)
-        .enabled_regions("eu-central-1")
-        .send()
-        .await
-        .unwrap();
-    let sts = aws_sdk_sts::Client::new(&client(endpoint, "AKIAPRODUCER00000001", "producer-secret", None).await);
-    let c = sts
-        .assume_role()
-        .role_arn("arn:aws:iam::111111111111:role/dz-registration")
-        .role_session_name("bench")
-        .external_id("optional")
-        .send()
-        .await
-        .unwrap();
-    let c = c.credentials().unwrap();
-    let role = Client::new(
-        &client(endpoint, c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string())).await,
-    );
-    let project =
-        role.list_projects().domain_identifier(DOMAIN).name("sales").send().await.unwrap().items()[0].id().to_string();
-    let p = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
-    let profile = role
-        .create_environment_profile()
-        .domain_identifier(DOMAIN)
-        .name("bench")
-        .environment_blueprint_identifier(&bp)
-        .project_identifier(&project)
-        .aws_account_id("222222222222")
-        .aws_account_region("eu-central-1")
-        .user_parameters(p("clusterName", "prod-dwh"))
-        .user_parameters(p("dataAccessSecretsArn", SECRET))
-        .user_parameters(p("dbName", "finance"))
-        .send()
-        .await
-        .unwrap();
-    let env = role
-        .create_environment()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .name("bench")
-        .environment_profile_identifier(profile.id())
-        .send()
-        .await
-        .unwrap();
-    let env_id = env.id().unwrap().to_string();
-    loop {
-        let e = role.get_environment().domain_identifier(DOMAIN).identifier(&env_id).send().await.unwrap();
-        if e.status() == Some(&EnvironmentStatus::Active) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    (role, project, env_id)
+    let (project, env) = common::active_environment(endpoint, "finance").await;
+    (common::as_role_at(endpoint).await, project, env)
 }
 
 async fn create(role: &Client, project: &str, env: &str, name: String) -> String {
@@ -175,7 +73,7 @@ async fn create(role: &Client, project: &str, env: &str, name: String) -> String
         .environment_identifier(env)
         .name(name)
         .r#type("REDSHIFT")
-        .configuration(config("finance"))
+        .configuration(common::filter_config("finance", "ledger", vec![common::include("*")]))
         .publish_on_import(true)
         .send()
         .await

@@ -71,7 +71,7 @@ async fn validation_not_found_conflict_and_quota() {
     assert!(matches!(err.as_service_error(), Some(GetDataSourceError::ResourceNotFoundException(_))));
 
     // Environment names conflict within the project; data source names are a ValidationException.
-    let env_id = reference_environment(&emulator).await;
+    let (_, env_id) = active_environment(&emulator.endpoint(), "sales").await;
     let profile = role.get_environment().domain_identifier(DOMAIN).identifier(&env_id).send().await.unwrap();
     let err = role
         .create_environment()
@@ -90,7 +90,7 @@ async fn validation_not_found_conflict_and_quota() {
         .environment_identifier(&env_id)
         .name("prod-dwh-sales-default-datasource")
         .r#type("REDSHIFT")
-        .configuration(config())
+        .configuration(filter_config("sales", "public", vec![include("*")]))
         .send()
         .await
         .unwrap_err();
@@ -105,7 +105,7 @@ async fn validation_not_found_conflict_and_quota() {
         .environment_identifier(&env_id)
         .name("runs")
         .r#type("REDSHIFT")
-        .configuration(config())
+        .configuration(filter_config("sales", "public", vec![include("*")]))
         .send()
         .await
         .unwrap();
@@ -133,85 +133,6 @@ async fn validation_not_found_conflict_and_quota() {
     assert_eq!(runs.items().len(), 2);
     assert!(runs.items().iter().all(|r| r.status() == &DataSourceRunStatus::Success));
     emulator.shutdown().await;
-}
-
-fn config() -> aws_sdk_datazone::types::DataSourceConfigurationInput {
-    use aws_sdk_datazone::types::*;
-    DataSourceConfigurationInput::RedshiftRunConfiguration(
-        RedshiftRunConfigurationInput::builder()
-            .relational_filter_configurations(
-                RelationalFilterConfiguration::builder()
-                    .database_name("sales")
-                    .schema_name("public")
-                    .filter_expressions(
-                        FilterExpression::builder()
-                            .r#type(FilterExpressionType::Include)
-                            .expression("*")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap(),
-    )
-}
-
-/// An ACTIVE environment for prod-dwh/sales (blueprint enabled by the producer).
-async fn reference_environment(emulator: &datazone_emulator::Emulator) -> String {
-    use aws_sdk_datazone::types::EnvironmentParameter;
-    let producer = datazone(emulator, PRODUCER).await;
-    let bps = producer
-        .list_environment_blueprints()
-        .domain_identifier(DOMAIN)
-        .name("DefaultDataWarehouse")
-        .send()
-        .await
-        .unwrap();
-    let bp = bps.items()[0].id().to_string();
-    producer
-        .put_environment_blueprint_configuration()
-        .domain_identifier(DOMAIN)
-        .environment_blueprint_identifier(&bp)
-        .enabled_regions(REGION)
-        .send()
-        .await
-        .unwrap();
-    let role = as_role(emulator).await;
-    let project =
-        role.list_projects().domain_identifier(DOMAIN).name("sales").send().await.unwrap().items()[0].id().to_string();
-    let p = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
-    let profile = role
-        .create_environment_profile()
-        .domain_identifier(DOMAIN)
-        .name("dwh")
-        .environment_blueprint_identifier(&bp)
-        .project_identifier(&project)
-        .aws_account_id("222222222222")
-        .aws_account_region(REGION)
-        .user_parameters(p("clusterName", "prod-dwh"))
-        .user_parameters(p("dataAccessSecretsArn", SECRET))
-        .user_parameters(p("dbName", "sales"))
-        .send()
-        .await
-        .unwrap();
-    let env = role
-        .create_environment()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .name("prod-dwh-sales")
-        .environment_profile_identifier(profile.id())
-        .send()
-        .await
-        .unwrap();
-    let id = env.id().unwrap().to_string();
-    eventually("ACTIVE", || async {
-        let e = role.get_environment().domain_identifier(DOMAIN).identifier(&id).send().await.unwrap();
-        (e.status().map(|s| s.as_str()) == Some("ACTIVE")).then_some(())
-    })
-    .await;
-    id
 }
 
 #[tokio::test]

@@ -3,33 +3,8 @@
 
 mod common;
 
-use aws_sdk_datazone::types::{
-    DataSourceConfigurationInput, EnvironmentParameter, FilterExpression, FilterExpressionType, Member,
-    RedshiftRunConfigurationInput, RelationalFilterConfiguration, UserDesignation,
-};
+use aws_sdk_datazone::types::{EnvironmentParameter, Member, UserDesignation};
 use common::*;
-
-fn filter(schema: &str, expression: &str) -> DataSourceConfigurationInput {
-    DataSourceConfigurationInput::RedshiftRunConfiguration(
-        RedshiftRunConfigurationInput::builder()
-            .relational_filter_configurations(
-                RelationalFilterConfiguration::builder()
-                    .database_name("sales")
-                    .schema_name(schema)
-                    .filter_expressions(
-                        FilterExpression::builder()
-                            .r#type(FilterExpressionType::Include)
-                            .expression(expression)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap(),
-    )
-}
 
 #[tokio::test]
 async fn domains_projects_and_memberships() {
@@ -207,7 +182,7 @@ async fn profiles_environments_and_data_sources_update_and_delete() {
         .environment_identifier(&env_id)
         .name("orders")
         .r#type("REDSHIFT")
-        .configuration(filter("public", "orders"))
+        .configuration(filter_config("sales", "public", vec![include("orders")]))
         .send()
         .await
         .unwrap();
@@ -218,7 +193,7 @@ async fn profiles_environments_and_data_sources_update_and_delete() {
         .environment_identifier(&env_id)
         .name("reporting")
         .r#type("REDSHIFT")
-        .configuration(filter("reporting", "*"))
+        .configuration(filter_config("sales", "reporting", vec![include("*")]))
         .send()
         .await
         .unwrap();
@@ -226,7 +201,7 @@ async fn profiles_environments_and_data_sources_update_and_delete() {
         .update_data_source()
         .domain_identifier(DOMAIN)
         .identifier(ds.id())
-        .configuration(filter("public", "customers"))
+        .configuration(filter_config("sales", "public", vec![include("customers")]))
         .publish_on_import(true)
         .send()
         .await

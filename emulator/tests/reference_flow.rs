@@ -6,103 +6,15 @@ mod common;
 use std::collections::BTreeSet;
 
 use aws_sdk_datazone::types::{
-    DataSourceConfigurationInput, DataSourceRunStatus, EnvironmentParameter, EnvironmentStatus, FilterExpression,
-    FilterExpressionType, InventorySearchScope, RedshiftClusterStorage, RedshiftCredentialConfiguration,
-    RedshiftRunConfigurationInput, RedshiftStorage, RelationalFilterConfiguration, SearchInventoryResultItem,
+    DataSourceConfigurationInput, DataSourceRunStatus, InventorySearchScope, RedshiftCredentialConfiguration,
+    RedshiftRunConfigurationInput, RelationalFilterConfiguration, SearchInventoryResultItem,
 };
 use common::*;
-
-fn include(expression: &str) -> FilterExpression {
-    FilterExpression::builder().r#type(FilterExpressionType::Include).expression(expression).build().unwrap()
-}
-
-fn exclude(expression: &str) -> FilterExpression {
-    FilterExpression::builder().r#type(FilterExpressionType::Exclude).expression(expression).build().unwrap()
-}
-
-fn redshift_config(database: &str, schema: &str, expressions: Vec<FilterExpression>) -> DataSourceConfigurationInput {
-    DataSourceConfigurationInput::RedshiftRunConfiguration(
-        RedshiftRunConfigurationInput::builder()
-            .relational_filter_configurations(
-                RelationalFilterConfiguration::builder()
-                    .database_name(database)
-                    .schema_name(schema)
-                    .set_filter_expressions(Some(expressions))
-                    .build()
-                    .unwrap(),
-            )
-            .redshift_credential_configuration(
-                RedshiftCredentialConfiguration::builder().secret_manager_arn(SECRET).build().unwrap(),
-            )
-            .redshift_storage(RedshiftStorage::RedshiftClusterSource(
-                RedshiftClusterStorage::builder().cluster_name("prod-dwh").build().unwrap(),
-            ))
-            .build()
-            .unwrap(),
-    )
-}
-
-/// Blueprint enabled (producer), profile + environment (role), until ACTIVE. Returns
-/// (project ID, environment ID).
-pub async fn environment(emulator: &datazone_emulator::Emulator, database: &str) -> (String, String) {
-    let producer = datazone(emulator, PRODUCER).await;
-    let blueprints =
-        producer.list_environment_blueprints().domain_identifier(DOMAIN).managed(true).send().await.unwrap();
-    let names: BTreeSet<&str> = blueprints.items().iter().map(|b| b.name()).collect();
-    assert!(names.contains("DefaultDataWarehouse") && names.contains("DefaultDataLake"), "{names:?}");
-    let warehouse = blueprints.items().iter().find(|b| b.name() == "DefaultDataWarehouse").unwrap().id().to_string();
-    producer
-        .put_environment_blueprint_configuration()
-        .domain_identifier(DOMAIN)
-        .environment_blueprint_identifier(&warehouse)
-        .enabled_regions(REGION)
-        .provisioning_role_arn("arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111")
-        .manage_access_role_arn("arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh")
-        .send()
-        .await
-        .unwrap();
-
-    let role = as_role(emulator).await;
-    let project =
-        role.list_projects().domain_identifier(DOMAIN).name("sales").send().await.unwrap().items()[0].id().to_string();
-    let parameter = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
-    let profile = role
-        .create_environment_profile()
-        .domain_identifier(DOMAIN)
-        .name(format!("dwh-222222222222-prod-dwh-{database}"))
-        .environment_blueprint_identifier(&warehouse)
-        .project_identifier(&project)
-        .aws_account_id("222222222222")
-        .aws_account_region(REGION)
-        .user_parameters(parameter("clusterName", "prod-dwh"))
-        .user_parameters(parameter("dataAccessSecretsArn", SECRET))
-        .send()
-        .await
-        .unwrap();
-    let created = role
-        .create_environment()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .name(format!("prod-dwh-{database}"))
-        .environment_profile_identifier(profile.id())
-        .user_parameters(parameter("dbName", database))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), Some(&EnvironmentStatus::Creating), "CreateEnvironment answers before ACTIVE");
-    let env_id = created.id().unwrap().to_string();
-    eventually("environment ACTIVE", || async {
-        let e = role.get_environment().domain_identifier(DOMAIN).identifier(&env_id).send().await.unwrap();
-        (e.status() == Some(&EnvironmentStatus::Active)).then_some(())
-    })
-    .await;
-    (project, env_id)
-}
 
 #[tokio::test]
 async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
     let emulator = start(fast()).await;
-    let (project, env_id) = environment(&emulator, "sales").await;
+    let (project, env_id) = active_environment(&emulator.endpoint(), "sales").await;
     let role = as_role(&emulator).await;
 
     // DataZone adds a default data source to a Data Warehouse environment.
@@ -118,7 +30,7 @@ async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
         .environment_identifier(&env_id)
         .name("prod-dwh-team-sales-sales-orders")
         .r#type("REDSHIFT")
-        .configuration(redshift_config(
+        .configuration(filter_config(
             "sales",
             "public",
             vec![include("orders"), include("customers"), include("v_orders")],
@@ -136,21 +48,15 @@ async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
         .environment_identifier(&env_id)
         .name("prod-dwh-team-sales-sales-orders")
         .r#type("REDSHIFT")
-        .configuration(redshift_config("sales", "public", vec![include("orders")]))
+        .configuration(filter_config("sales", "public", vec![include("orders")]))
         .client_token("uid-1234")
         .send()
         .await
         .unwrap();
     assert_eq!(again.id(), ds_id, "the same client token returns the same data source");
 
-    let run =
-        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(&ds_id).send().await.unwrap();
-    let run_id = run.id().to_string();
-    let finished = eventually("run finished", || async {
-        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
-        (r.status() != &DataSourceRunStatus::Running).then_some(r)
-    })
-    .await;
+    let finished = run_to_end(&role, &ds_id).await;
+    let run_id = finished.id().to_string();
     assert_eq!(finished.status(), &DataSourceRunStatus::Success);
     let stats = finished.run_statistics_for_assets().unwrap();
     assert_eq!((stats.added(), stats.failed()), (Some(3), Some(0)));
@@ -201,7 +107,7 @@ async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
 #[tokio::test]
 async fn filters_wildcards_excludes_and_dropped_tables() {
     let emulator = start(fast()).await;
-    let (project, env_id) = environment(&emulator, "sales").await;
+    let (project, env_id) = active_environment(&emulator.endpoint(), "sales").await;
     let role = as_role(&emulator).await;
     let ds = role
         .create_data_source()
@@ -210,19 +116,13 @@ async fn filters_wildcards_excludes_and_dropped_tables() {
         .environment_identifier(&env_id)
         .name("wildcards")
         .r#type("REDSHIFT")
-        .configuration(redshift_config("sales", "public", vec![include("*"), exclude("v_*"), include("gone_table")]))
+        .configuration(filter_config("sales", "public", vec![include("*"), exclude("v_*"), include("gone_table")]))
         .publish_on_import(false)
         .send()
         .await
         .unwrap();
-    let run =
-        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(ds.id()).send().await.unwrap();
-    let run_id = run.id().to_string();
-    let finished = eventually("run finished", || async {
-        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
-        (r.status() != &DataSourceRunStatus::Running).then_some(r)
-    })
-    .await;
+    let finished = run_to_end(&role, ds.id()).await;
+    let run_id = finished.id().to_string();
     // Every table but no view; the named table that does not exist fails on its own.
     assert_eq!(finished.status(), &DataSourceRunStatus::PartiallySucceeded);
     let activities =
@@ -245,24 +145,10 @@ async fn filters_wildcards_excludes_and_dropped_tables() {
     emulator.shutdown().await;
 }
 
-async fn run_to_end(
-    role: &aws_sdk_datazone::Client,
-    ds_id: &str,
-) -> aws_sdk_datazone::operation::get_data_source_run::GetDataSourceRunOutput {
-    let run =
-        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(ds_id).send().await.unwrap();
-    let run_id = run.id().to_string();
-    eventually("run finished", || async {
-        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
-        (r.status() != &DataSourceRunStatus::Running).then_some(r)
-    })
-    .await
-}
-
 #[tokio::test]
 async fn a_table_added_to_the_catalog_is_imported_by_the_next_run() {
     let emulator = start(fast()).await;
-    let (project, env_id) = environment(&emulator, "marketing").await;
+    let (project, env_id) = active_environment(&emulator.endpoint(), "marketing").await;
     let role = as_role(&emulator).await;
     let ds = role
         .create_data_source()
@@ -271,7 +157,7 @@ async fn a_table_added_to_the_catalog_is_imported_by_the_next_run() {
         .environment_identifier(&env_id)
         .name("all-of-campaigns")
         .r#type("REDSHIFT")
-        .configuration(redshift_config("marketing", "campaigns", vec![include("*")]))
+        .configuration(filter_config("marketing", "campaigns", vec![include("*")]))
         .publish_on_import(true)
         .send()
         .await
@@ -300,7 +186,7 @@ async fn a_table_added_to_the_catalog_is_imported_by_the_next_run() {
 #[tokio::test]
 async fn a_wrong_secret_fails_the_run_with_a_clear_error() {
     let emulator = start(fast()).await;
-    let (project, env_id) = environment(&emulator, "sales").await;
+    let (project, env_id) = active_environment(&emulator.endpoint(), "sales").await;
     let role = as_role(&emulator).await;
     let config = DataSourceConfigurationInput::RedshiftRunConfiguration(
         RedshiftRunConfigurationInput::builder()

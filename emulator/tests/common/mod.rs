@@ -8,6 +8,12 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_sdk_datazone::operation::get_data_source_run::GetDataSourceRunOutput;
+use aws_sdk_datazone::types::{
+    DataSourceConfigurationInput, DataSourceRunStatus, EnvironmentParameter, EnvironmentStatus, FilterExpression,
+    FilterExpressionType, RedshiftClusterStorage, RedshiftCredentialConfiguration, RedshiftRunConfigurationInput,
+    RedshiftStorage, RelationalFilterConfiguration,
+};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
 
@@ -40,12 +46,17 @@ pub async fn start_with(config: EmulatorConfig) -> Emulator {
 }
 
 /// An SDK configuration for `key`, retries off so every error reaches the test.
-pub async fn sdk(emulator: &Emulator, (access_key, secret): (&str, &str), token: Option<String>) -> SdkConfig {
+pub async fn sdk(emulator: &Emulator, key: (&str, &str), token: Option<String>) -> SdkConfig {
+    sdk_at(&emulator.endpoint(), key, token).await
+}
+
+/// The same for an emulator at `endpoint` (the benchmark runs the binary).
+pub async fn sdk_at(endpoint: &str, (access_key, secret): (&str, &str), token: Option<String>) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(access_key, secret, token, None, "test"))
-        .endpoint_url(emulator.endpoint())
+        .endpoint_url(endpoint)
         .http_client(http)
         .retry_config(RetryConfig::disabled())
         .load()
@@ -58,7 +69,11 @@ pub async fn datazone(emulator: &Emulator, key: (&str, &str)) -> aws_sdk_datazon
 
 /// A DataZone client acting as the registration role (AssumeRole from the producer account).
 pub async fn as_role(emulator: &Emulator) -> aws_sdk_datazone::Client {
-    let sts = aws_sdk_sts::Client::new(&sdk(emulator, PRODUCER, None).await);
+    as_role_at(&emulator.endpoint()).await
+}
+
+pub async fn as_role_at(endpoint: &str) -> aws_sdk_datazone::Client {
+    let sts = aws_sdk_sts::Client::new(&sdk_at(endpoint, PRODUCER, None).await);
     let out = sts
         .assume_role()
         .role_arn(ROLE)
@@ -68,8 +83,120 @@ pub async fn as_role(emulator: &Emulator) -> aws_sdk_datazone::Client {
         .await
         .expect("AssumeRole");
     let c = out.credentials().expect("credentials");
-    let config = sdk(emulator, (c.access_key_id(), c.secret_access_key()), Some(c.session_token().to_string())).await;
+    let config =
+        sdk_at(endpoint, (c.access_key_id(), c.secret_access_key()), Some(c.session_token().to_string())).await;
     aws_sdk_datazone::Client::new(&config)
+}
+
+pub fn include(expression: &str) -> FilterExpression {
+    FilterExpression::builder().r#type(FilterExpressionType::Include).expression(expression).build().unwrap()
+}
+
+pub fn exclude(expression: &str) -> FilterExpression {
+    FilterExpression::builder().r#type(FilterExpressionType::Exclude).expression(expression).build().unwrap()
+}
+
+/// A Redshift data source configuration on prod-dwh: one schema of `database`, `expressions`.
+pub fn filter_config(database: &str, schema: &str, expressions: Vec<FilterExpression>) -> DataSourceConfigurationInput {
+    DataSourceConfigurationInput::RedshiftRunConfiguration(
+        RedshiftRunConfigurationInput::builder()
+            .relational_filter_configurations(
+                RelationalFilterConfiguration::builder()
+                    .database_name(database)
+                    .schema_name(schema)
+                    .set_filter_expressions(Some(expressions))
+                    .build()
+                    .unwrap(),
+            )
+            .redshift_credential_configuration(
+                RedshiftCredentialConfiguration::builder().secret_manager_arn(SECRET).build().unwrap(),
+            )
+            .redshift_storage(RedshiftStorage::RedshiftClusterSource(
+                RedshiftClusterStorage::builder().cluster_name("prod-dwh").build().unwrap(),
+            ))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// The DefaultDataWarehouse blueprint's ID, enabled for the producer account in the region.
+pub async fn enable_warehouse(endpoint: &str) -> String {
+    let producer = aws_sdk_datazone::Client::new(&sdk_at(endpoint, PRODUCER, None).await);
+    let blueprints = producer
+        .list_environment_blueprints()
+        .domain_identifier(DOMAIN)
+        .name("DefaultDataWarehouse")
+        .send()
+        .await
+        .unwrap();
+    let warehouse = blueprints.items()[0].id().to_string();
+    producer
+        .put_environment_blueprint_configuration()
+        .domain_identifier(DOMAIN)
+        .environment_blueprint_identifier(&warehouse)
+        .enabled_regions(REGION)
+        .provisioning_role_arn("arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111")
+        .manage_access_role_arn("arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh")
+        .send()
+        .await
+        .unwrap();
+    warehouse
+}
+
+pub async fn sales_project(role: &aws_sdk_datazone::Client) -> String {
+    role.list_projects().domain_identifier(DOMAIN).name("sales").send().await.unwrap().items()[0].id().to_string()
+}
+
+/// The reference flow up to an ACTIVE environment `prod-dwh-<database>`: blueprint enabled by the
+/// producer, profile and environment by the role. Returns (project ID, environment ID).
+pub async fn active_environment(endpoint: &str, database: &str) -> (String, String) {
+    let warehouse = enable_warehouse(endpoint).await;
+    let role = as_role_at(endpoint).await;
+    let project = sales_project(&role).await;
+    let parameter = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
+    let profile = role
+        .create_environment_profile()
+        .domain_identifier(DOMAIN)
+        .name(format!("dwh-222222222222-prod-dwh-{database}"))
+        .environment_blueprint_identifier(&warehouse)
+        .project_identifier(&project)
+        .aws_account_id("222222222222")
+        .aws_account_region(REGION)
+        .user_parameters(parameter("clusterName", "prod-dwh"))
+        .user_parameters(parameter("dataAccessSecretsArn", SECRET))
+        .send()
+        .await
+        .unwrap();
+    let created = role
+        .create_environment()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .name(format!("prod-dwh-{database}"))
+        .environment_profile_identifier(profile.id())
+        .user_parameters(parameter("dbName", database))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), Some(&EnvironmentStatus::Creating), "CreateEnvironment answers before ACTIVE");
+    let env_id = created.id().unwrap().to_string();
+    eventually("environment ACTIVE", || async {
+        let e = role.get_environment().domain_identifier(DOMAIN).identifier(&env_id).send().await.unwrap();
+        (e.status() == Some(&EnvironmentStatus::Active)).then_some(())
+    })
+    .await;
+    (project, env_id)
+}
+
+/// Starts a run of the data source and waits until it is no longer RUNNING.
+pub async fn run_to_end(role: &aws_sdk_datazone::Client, ds_id: &str) -> GetDataSourceRunOutput {
+    let run =
+        role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(ds_id).send().await.unwrap();
+    let run_id = run.id().to_string();
+    eventually("run finished", || async {
+        let r = role.get_data_source_run().domain_identifier(DOMAIN).identifier(&run_id).send().await.unwrap();
+        (r.status() != &DataSourceRunStatus::Running).then_some(r)
+    })
+    .await
 }
 
 /// The service error code of an SDK error.
