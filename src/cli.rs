@@ -61,6 +61,10 @@ pub struct RunArgs {
     #[arg(long, env = "DATAZONE_OPERATOR_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
+    /// How often something in progress (an environment being created, a run) is looked at.
+    #[arg(long, env = "DATAZONE_OPERATOR_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
     /// How many data products are reconciled at the same time.
     #[arg(long, env = "DATAZONE_OPERATOR_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

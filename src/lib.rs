@@ -2,8 +2,10 @@
 //! catalog from `RedshiftDataProduct` resources.
 
 pub mod cli;
+pub mod controller;
 pub mod crd;
 pub mod crdgen;
+pub mod datazone;
 pub mod http;
 pub mod metrics;
 pub mod naming;

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the operator, served on `/metrics`.
 
-use prometheus::{Encoder, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// The operator's metric families, registered in their own registry.
 #[derive(Clone)]
@@ -8,6 +8,10 @@ pub struct Metrics {
     registry: Registry,
     /// Objects of each kind currently in the watch cache.
     pub watched_objects: IntGaugeVec,
+    /// Reconciles by result (ok, error).
+    pub reconciles: IntCounterVec,
+    /// Reconcile duration by result.
+    pub reconcile_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -22,9 +26,25 @@ impl Metrics {
             Opts::new("datazone_operator_watched_objects", "Objects of each kind in the operator's watch cache."),
             &["kind"],
         )?;
+        let reconciles = IntCounterVec::new(
+            Opts::new("datazone_operator_reconciles_total", "Reconciles of RedshiftDataProducts by result."),
+            &["result"],
+        )?;
+        let reconcile_seconds = HistogramVec::new(
+            HistogramOpts::new("datazone_operator_reconcile_duration_seconds", "Duration of one reconcile pass.")
+                .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            &["result"],
+        )?;
         registry.register(Box::new(build_info))?;
         registry.register(Box::new(watched_objects.clone()))?;
-        Ok(Self { registry, watched_objects })
+        registry.register(Box::new(reconciles.clone()))?;
+        registry.register(Box::new(reconcile_seconds.clone()))?;
+        Ok(Self { registry, watched_objects, reconciles, reconcile_seconds })
+    }
+
+    pub fn observe_reconcile(&self, result: &str, took: std::time::Duration) {
+        self.reconciles.with_label_values(&[result]).inc();
+        self.reconcile_seconds.with_label_values(&[result]).observe(took.as_secs_f64());
     }
 
     /// The Prometheus text exposition of every metric.

@@ -1,23 +1,26 @@
-//! `datazone-operator run`: serves the HTTP endpoints and watches the three kinds in the
-//! configured scope. Reconciliation against DataZone is not part of this version: objects are
-//! observed and counted, nothing is written to DataZone or to status.
+//! `datazone-operator run`: the HTTP endpoints and the controllers (RedshiftDataProducts in the
+//! configured scope, one controller per watched namespace; both connection kinds).
 
-use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::{StreamExt, future, stream};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
+use futures::{FutureExt, StreamExt, future};
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
 use thiserror::Error;
 
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
-use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use crate::controller::cache::Cache;
+use crate::controller::connection_status;
+use crate::controller::context::Context;
+use crate::controller::reconcile::{self, MANAGER};
+use crate::crd::{ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RedshiftDataProduct};
+use crate::datazone::sdk::{Clients, base_config};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
-
 #[derive(Debug, Error)]
 pub enum RunError {
     #[error("cannot reach the Kubernetes API (kubeconfig or in-cluster config): {0}")]
@@ -35,13 +38,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
              publishing into one DataZone project never share data source names"
         );
     }
-    tracing::warn!("this version watches RedshiftDataProducts and connections but does not reconcile them yet");
-
     let client = Client::try_default().await?;
     let metrics = Metrics::new()?;
     let ready = Arc::new(AtomicBool::new(false));
     let state = HttpState { metrics: metrics.clone(), ready: ready.clone() };
-
     let mut servers = Vec::new();
     let mut addrs = vec![args.health_addr];
     if args.metrics_addr != args.health_addr {
@@ -52,99 +52,111 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         servers.push(tokio::spawn(server));
     }
 
-    let label_config = match &args.selector {
-        Some(selector) => watcher::Config::default().labels(selector),
-        None => watcher::Config::default(),
-    };
-    let (products, watch_products) = watch(
-        scoped_apis::<RedshiftDataProduct>(&client, &args.namespaces),
-        label_config,
-        metrics.clone(),
-        "RedshiftDataProduct",
-    );
-    let (connections, watch_connections) = watch(
-        scoped_apis::<DataZoneConnection>(&client, &args.namespaces),
-        watcher::Config::default(),
-        metrics.clone(),
-        "DataZoneConnection",
-    );
-    let (cluster_connections, watch_cluster_connections) = watch(
-        vec![Api::<ClusterDataZoneConnection>::all(client.clone())],
-        watcher::Config::default(),
-        metrics,
-        "ClusterDataZoneConnection",
-    );
-
-    let mark_ready = async move {
-        let stores = future::join3(
-            future::join_all(products.iter().map(Store::wait_until_ready)),
-            future::join_all(connections.iter().map(Store::wait_until_ready)),
-            future::join_all(cluster_connections.iter().map(Store::wait_until_ready)),
+    let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        clients: Clients::new(base_config().await),
+        cache: Cache::default(),
+        recorder: Recorder::new(client.clone(), reporter),
+        metrics: metrics.clone(),
+        cluster_name: args.cluster_name.clone(),
+        resync: args.resync_interval,
+        poll: args.poll_interval,
+        failures: Default::default(),
+    });
+    let config = controller::Config::default().concurrency(args.concurrency);
+    let scopes: Vec<Option<String>> =
+        if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
+    let mut controllers = Vec::new();
+    let mut stores = Vec::new();
+    for scope in scopes {
+        let (products, connections): (Api<RedshiftDataProduct>, Api<DataZoneConnection>) = match &scope {
+            Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
+            None => (Api::all(client.clone()), Api::all(client.clone())),
+        };
+        let watch = match &args.selector {
+            Some(selector) => watcher::Config::default().labels(selector),
+            None => watcher::Config::default(),
+        };
+        let c = Controller::new(products, watch).with_config(config.clone());
+        let store = c.store();
+        stores.push(store.clone());
+        let (by_ns, by_cluster) = (store.clone(), store.clone());
+        let c = c
+            .watches(connections, watcher::Config::default(), move |conn: DataZoneConnection| {
+                referencing(&by_ns, ConnectionKind::DataZoneConnection, conn.namespace(), &conn.name_any())
+            })
+            .watches(
+                Api::<ClusterDataZoneConnection>::all(client.clone()),
+                watcher::Config::default(),
+                move |conn: ClusterDataZoneConnection| {
+                    referencing(&by_cluster, ConnectionKind::ClusterDataZoneConnection, None, &conn.name_any())
+                },
+            )
+            .graceful_shutdown_on(shutdown_signal());
+        let counted = store.clone();
+        let gauge = metrics.clone();
+        controllers.push(
+            c.run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
+                .for_each(move |result| {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "reconcile error");
+                    }
+                    gauge.watched_objects.with_label_values(&["RedshiftDataProduct"]).set(counted.state().len() as i64);
+                    future::ready(())
+                })
+                .boxed(),
         );
-        stores.await;
-        ready.store(true, Ordering::Relaxed);
-        tracing::info!("watch caches synced; ready");
-    };
-
-    tokio::select! {
-        _ = future::join4(watch_products, watch_connections, watch_cluster_connections, mark_ready) => {}
-        _ = shutdown_signal() => tracing::info!("shutting down"),
     }
+    let namespaced_connections: Api<DataZoneConnection> = Api::all(client.clone());
+    controllers.push(
+        Controller::new(namespaced_connections, watcher::Config::default())
+            .graceful_shutdown_on(shutdown_signal())
+            .run(
+                connection_status::reconcile::<DataZoneConnection>,
+                connection_status::error_policy::<DataZoneConnection>,
+                ctx.clone(),
+            )
+            .for_each(|_| future::ready(()))
+            .boxed(),
+    );
+    controllers.push(
+        Controller::new(Api::<ClusterDataZoneConnection>::all(client.clone()), watcher::Config::default())
+            .graceful_shutdown_on(shutdown_signal())
+            .run(
+                connection_status::reconcile::<ClusterDataZoneConnection>,
+                connection_status::error_policy::<ClusterDataZoneConnection>,
+                ctx.clone(),
+            )
+            .for_each(|_| future::ready(()))
+            .boxed(),
+    );
+    let mark_ready = async move {
+        future::join_all(stores.iter().map(|s| s.wait_until_ready())).await;
+        ready.store(true, Ordering::Relaxed);
+        tracing::info!("watch caches synced; reconciling");
+    };
+    tracing::info!(cluster = args.cluster_name, "datazone-operator started");
+    future::join(future::join_all(controllers), mark_ready).await;
+    tracing::info!("shut down");
     servers.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(())
 }
 
-/// One Api per watched namespace, or one cluster-wide Api when no namespace is given.
-fn scoped_apis<K>(client: &Client, namespaces: &[String]) -> Vec<Api<K>>
-where
-    K: Resource<Scope = kube::core::NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    if namespaces.is_empty() {
-        vec![Api::all(client.clone())]
-    } else {
-        namespaces.iter().map(|ns| Api::namespaced(client.clone(), ns)).collect()
-    }
-}
-
-/// Watches `apis` into one store each and keeps the per-kind gauge current. Returns the stores
-/// and the future that drives the watches.
-fn watch<K>(
-    apis: Vec<Api<K>>,
-    config: watcher::Config,
-    metrics: Metrics,
-    kind: &'static str,
-) -> (Vec<Store<K>>, impl Future<Output = ()>)
-where
-    K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let (stores, streams): (Vec<_>, Vec<_>) = apis
-        .into_iter()
-        .map(|api| {
-            let (store, writer) = reflector::store();
-            let stream = reflector::reflector(writer, watcher(api, config.clone()).default_backoff()).boxed();
-            (store, stream)
-        })
-        .unzip();
-    let counted = stores.clone();
-    let drive = stream::select_all(streams).for_each(move |event| {
-        match event {
-            Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
-                tracing::info!(kind, namespace = object.namespace(), name = object.name_any(), "observed");
-            }
-            Ok(watcher::Event::Delete(object)) => {
-                tracing::info!(kind, namespace = object.namespace(), name = object.name_any(), "deleted");
-            }
-            Ok(watcher::Event::Init | watcher::Event::InitDone) => {}
-            Err(error) => tracing::warn!(kind, %error, "watch failed; retrying with backoff"),
-        }
-        // The store is filled when a (re)list completes, so count after every event.
-        let count: usize = counted.iter().map(|s| s.state().len()).sum();
-        metrics.watched_objects.with_label_values(&[kind]).set(i64::try_from(count).unwrap_or(i64::MAX));
-        future::ready(())
-    });
-    (stores, drive)
+/// The data products that use the connection `name` (of `kind`; `namespace` for namespaced ones).
+fn referencing(
+    store: &Store<RedshiftDataProduct>,
+    kind: ConnectionKind,
+    namespace: Option<String>,
+    name: &str,
+) -> Vec<ObjectRef<RedshiftDataProduct>> {
+    store
+        .state()
+        .iter()
+        .filter(|p| p.spec.connection_ref.kind == kind && p.spec.connection_ref.name == name)
+        .filter(|p| namespace.is_none() || p.namespace() == namespace)
+        .map(|p| ObjectRef::from(p.as_ref()))
+        .collect()
 }
 
 async fn shutdown_signal() {

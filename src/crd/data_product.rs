@@ -256,6 +256,10 @@ pub struct RedshiftDataProductStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<AssetStatus>,
 
+    /// Failed runs in a row (reset by a successful run); retries stop after 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_run_failures: Option<i64>,
+
     /// The last value of the `dataproducts.dev/reconcile-requested-at` annotation acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
@@ -284,6 +288,12 @@ pub struct RunSummary {
     /// The run's error, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// Why the operator started the run: Initial, ConfigChanged, Requested or Retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fingerprint of the data source configuration and catalog the run was started for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
 }
 
 /// Asset counts of a run, as DataZone reports them.

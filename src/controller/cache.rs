@@ -1,0 +1,60 @@
+//! Lookups shared by many data products (domain, project, blueprint, its configuration, profile,
+//! environment), cached for a while, and per-key locks so concurrent lookups of one key are made
+//! once and find-or-create of a shared object never creates it twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<String, (String, Instant)>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Cache {
+    pub fn get(&self, key: &str, ttl: Duration) -> Option<String> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.get(key).filter(|(_, at)| at.elapsed() < ttl).map(|(v, _)| v.clone())
+    }
+
+    pub fn put(&self, key: &str, value: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.to_string(), (value.to_string(), Instant::now()));
+    }
+
+    pub fn forget(&self, key: &str) {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    }
+
+    /// The lock for `key`; hold it across a lookup-then-create.
+    pub fn lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire() {
+        let cache = Cache::default();
+        cache.put("domain/corp", "dzd_1");
+        assert_eq!(cache.get("domain/corp", Duration::from_secs(60)).as_deref(), Some("dzd_1"));
+        assert_eq!(cache.get("domain/corp", Duration::ZERO), None);
+        cache.forget("domain/corp");
+        assert_eq!(cache.get("domain/corp", Duration::from_secs(60)), None);
+    }
+
+    #[tokio::test]
+    async fn one_lock_per_key() {
+        let cache = Cache::default();
+        let a = cache.lock("env/x");
+        let _held = a.lock().await;
+        assert!(cache.lock("env/x").try_lock().is_err(), "same key, same lock");
+        assert!(cache.lock("env/y").try_lock().is_ok(), "other keys are free");
+    }
+}

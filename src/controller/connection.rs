@@ -1,0 +1,217 @@
+//! Resolving a connection: the object a data product names, whether its namespace may use it,
+//! whether its role can be assumed and its domain found. Shared by the data product reconcile
+//! and the connection controllers (which report it in the connection's status).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+
+use super::context::Context;
+use crate::crd::{
+    ClusterDataZoneConnection, ConnectionKind, ConnectionSettings, DataZoneConnection, LabelSelector,
+    RedshiftDataProduct, SelectorOperator,
+};
+use crate::datazone::sdk::SessionKey;
+use crate::datazone::{DataZone, DzError, ErrorClass};
+
+/// How long a successful role check or domain lookup is trusted.
+const TRUST: Duration = Duration::from_secs(600);
+
+/// Why a connection cannot be used, as a condition reason and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub reason: String,
+    pub message: String,
+    /// Retrying soon will not help (a person must fix something).
+    pub terminal: bool,
+}
+
+impl Problem {
+    fn terminal(reason: &str, message: impl Into<String>) -> Self {
+        Self { reason: reason.into(), message: message.into(), terminal: true }
+    }
+    pub fn from_dz(reason: &str, e: &DzError) -> Self {
+        Self { reason: reason.into(), message: e.to_string(), terminal: e.class == ErrorClass::Terminal }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub settings: ConnectionSettings,
+    pub domain_id: String,
+    pub assumed_role_arn: String,
+}
+
+/// Does `labels` satisfy `selector`? (An empty selector admits everything.)
+pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    selector.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+        && selector.match_expressions.iter().all(|r| match r.operator {
+            SelectorOperator::In => labels.get(&r.key).is_some_and(|v| r.values.contains(v)),
+            SelectorOperator::NotIn => labels.get(&r.key).is_none_or(|v| !r.values.contains(v)),
+            SelectorOperator::Exists => labels.contains_key(&r.key),
+            SelectorOperator::DoesNotExist => !labels.contains_key(&r.key),
+        })
+}
+
+/// The connection settings a data product refers to, if its namespace may use them.
+pub async fn settings_for(ctx: &Context, product: &RedshiftDataProduct) -> Result<ConnectionSettings, Problem> {
+    let namespace = product.metadata.namespace.clone().unwrap_or_default();
+    let r = &product.spec.connection_ref;
+    let api_error =
+        |e: kube::Error| Problem { reason: "KubernetesApiError".into(), message: e.to_string(), terminal: false };
+    match r.kind {
+        ConnectionKind::DataZoneConnection => {
+            let api: Api<DataZoneConnection> = Api::namespaced(ctx.client.clone(), &namespace);
+            match api.get_opt(&r.name).await.map_err(api_error)? {
+                Some(c) => Ok(c.spec.connection),
+                None => Err(Problem::terminal(
+                    "ConnectionNotFound",
+                    format!("DataZoneConnection {namespace}/{} does not exist", r.name),
+                )),
+            }
+        }
+        ConnectionKind::ClusterDataZoneConnection => {
+            let api: Api<ClusterDataZoneConnection> = Api::all(ctx.client.clone());
+            let Some(c) = api.get_opt(&r.name).await.map_err(api_error)? else {
+                return Err(Problem::terminal(
+                    "ConnectionNotFound",
+                    format!("ClusterDataZoneConnection {} does not exist", r.name),
+                ));
+            };
+            if let Some(selector) = &c.spec.namespace_selector {
+                let ns = Api::<Namespace>::all(ctx.client.clone()).get_opt(&namespace).await.map_err(api_error)?;
+                let labels = ns.and_then(|n| n.metadata.labels).unwrap_or_default();
+                if !selector_matches(selector, &labels) {
+                    return Err(Problem::terminal(
+                        "ConnectionNotAllowed",
+                        format!(
+                            "ClusterDataZoneConnection {} does not admit namespace {namespace} (namespaceSelector)",
+                            r.name
+                        ),
+                    ));
+                }
+            }
+            Ok(c.spec.connection)
+        }
+    }
+}
+
+pub fn session_key(settings: &ConnectionSettings, namespace: &str, name: &str) -> SessionKey {
+    SessionKey {
+        role_arn: settings.role_arn.clone(),
+        external_id: settings.external_id.clone(),
+        region: settings.region.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    }
+}
+
+/// Checks the role and resolves the domain (both cached for a while).
+pub async fn resolve(ctx: &Context, settings: ConnectionSettings, key: &SessionKey) -> Result<Resolved, Problem> {
+    let role_key = format!("role|{}|{:?}|{}", settings.role_arn, settings.external_id, settings.region);
+    let assumed_role_arn = match ctx.cache.get(&role_key, TRUST) {
+        Some(arn) => arn,
+        None => {
+            let arn = ctx.clients.check_role(key).await.map_err(|e| Problem::from_dz("RoleNotAssumable", &e))?;
+            ctx.cache.put(&role_key, &arn);
+            arn
+        }
+    };
+    let dz = ctx.clients.project(key).await;
+    let domain_id = match (&settings.domain.id, &settings.domain.name) {
+        (Some(id), _) => {
+            let cache_key = format!("domain-id|{}|{id}", settings.region);
+            if ctx.cache.get(&cache_key, TRUST).is_none() {
+                // A missing domain answers 403, like a foreign one (datazone-api.md §1).
+                dz.get_domain(id).await.map_err(|e| Problem::from_dz("DomainNotFound", &e))?;
+                ctx.cache.put(&cache_key, id);
+            }
+            id.clone()
+        }
+        (None, Some(name)) => {
+            let cache_key = format!("domain-name|{}|{name}", settings.region);
+            match ctx.cache.get(&cache_key, TRUST) {
+                Some(id) => id,
+                None => {
+                    let id =
+                        dz.find_domain(name).await.map_err(|e| Problem::from_dz("DomainNotFound", &e))?.ok_or_else(
+                            || {
+                                Problem::terminal(
+                                    "DomainNotFound",
+                                    format!("no DataZone domain named {name} is visible to {}", settings.role_arn),
+                                )
+                            },
+                        )?;
+                    ctx.cache.put(&cache_key, &id);
+                    id
+                }
+            }
+        }
+        (None, None) => return Err(Problem::terminal("InvalidConnection", "the connection names no domain")),
+    };
+    Ok(Resolved { settings, domain_id, assumed_role_arn })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::LabelSelectorRequirement;
+
+    #[test]
+    fn label_selectors() {
+        let labels: BTreeMap<String, String> =
+            [("team".to_string(), "sales".to_string()), ("tier".to_string(), "prod".to_string())].into();
+        let req = |key: &str, operator, values: &[&str]| LabelSelectorRequirement {
+            key: key.into(),
+            operator,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        let cases = [
+            (LabelSelector::default(), true),
+            (
+                LabelSelector {
+                    match_labels: [("team".to_string(), "sales".to_string())].into(),
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                LabelSelector { match_labels: [("team".to_string(), "ops".to_string())].into(), ..Default::default() },
+                false,
+            ),
+            (
+                LabelSelector {
+                    match_expressions: vec![req("tier", SelectorOperator::In, &["prod", "stage"])],
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                LabelSelector {
+                    match_expressions: vec![req("tier", SelectorOperator::NotIn, &["prod"])],
+                    ..Default::default()
+                },
+                false,
+            ),
+            (
+                LabelSelector {
+                    match_expressions: vec![req("team", SelectorOperator::Exists, &[])],
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                LabelSelector {
+                    match_expressions: vec![req("legacy", SelectorOperator::DoesNotExist, &[])],
+                    ..Default::default()
+                },
+                true,
+            ),
+        ];
+        for (selector, want) in cases {
+            assert_eq!(selector_matches(&selector, &labels), want, "{selector:?}");
+        }
+    }
+}

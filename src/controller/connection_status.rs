@@ -1,0 +1,112 @@
+//! The connection controllers: a connection is Ready when its role can be assumed and its
+//! domain resolves; the result (domain ID, caller account, session ARN) goes into its status.
+
+use std::sync::Arc;
+
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::connection::{Problem, resolve, session_key};
+use super::context::Context;
+use super::reconcile::{MANAGER, ReconcileError};
+use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
+use crate::crd::{ClusterDataZoneConnection, ConnectionSettings, ConnectionStatus, DataZoneConnection};
+use crate::datazone::Producer;
+
+/// What both connection kinds have in common, for one reconcile function.
+pub trait ConnectionObject:
+    Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug + Send + Sync + 'static
+{
+    const KIND: &'static str;
+    fn settings(&self) -> &ConnectionSettings;
+    fn status(&self) -> Option<&ConnectionStatus>;
+    fn api(client: kube::Client, namespace: Option<&str>) -> Api<Self>;
+}
+
+impl ConnectionObject for DataZoneConnection {
+    const KIND: &'static str = "DataZoneConnection";
+    fn settings(&self) -> &ConnectionSettings {
+        &self.spec.connection
+    }
+    fn status(&self) -> Option<&ConnectionStatus> {
+        self.status.as_ref()
+    }
+    fn api(client: kube::Client, namespace: Option<&str>) -> Api<Self> {
+        Api::namespaced(client, namespace.unwrap_or("default"))
+    }
+}
+
+impl ConnectionObject for ClusterDataZoneConnection {
+    const KIND: &'static str = "ClusterDataZoneConnection";
+    fn settings(&self) -> &ConnectionSettings {
+        &self.spec.connection
+    }
+    fn status(&self) -> Option<&ConnectionStatus> {
+        self.status.as_ref()
+    }
+    fn api(client: kube::Client, _: Option<&str>) -> Api<Self> {
+        Api::all(client)
+    }
+}
+
+pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let namespace = conn.namespace();
+    let name = conn.name_any();
+    let settings = conn.settings().clone();
+    let key = session_key(&settings, namespace.as_deref().unwrap_or("cluster"), &name);
+    let mut status = conn.status().cloned().unwrap_or_default();
+    let before = status.clone();
+    let generation = conn.meta().generation;
+    let now = conditions::now_rfc3339();
+    let outcome: Result<(), Problem> = async {
+        let resolved = resolve(&ctx, settings.clone(), &key).await?;
+        let account = ctx
+            .clients
+            .producer(&settings.region)
+            .account()
+            .await
+            .map_err(|e| Problem::from_dz("CallerUnknown", &e))?;
+        status.domain_id = Some(resolved.domain_id);
+        status.assumed_role_arn = Some(resolved.assumed_role_arn);
+        status.caller_account_id = Some(account);
+        Ok(())
+    }
+    .await;
+    let requeue = match &outcome {
+        Ok(()) => {
+            let message = format!("role assumed, domain {} resolved", status.domain_id.clone().unwrap_or_default());
+            conditions::set_condition(
+                &mut status.conditions,
+                Observation::new(READY, ConditionStatus::True, "Resolved", &message),
+                generation,
+                &now,
+            );
+            ctx.resync
+        }
+        Err(p) => {
+            conditions::set_condition(
+                &mut status.conditions,
+                Observation::new(READY, ConditionStatus::False, &p.reason, &p.message),
+                generation,
+                &now,
+            );
+            if p.terminal { std::time::Duration::from_secs(600) } else { ctx.backoff(&format!("{}/{name}", C::KIND)) }
+        }
+    };
+    status.observed_generation = generation;
+    if status != before {
+        let api = C::api(ctx.client.clone(), namespace.as_deref());
+        let patch = json!({"apiVersion": crate::crd::API_VERSION, "kind": C::KIND, "status": status});
+        api.patch_status(&name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch)).await?;
+    }
+    Ok(Action::requeue(requeue))
+}
+
+pub fn error_policy<C: ConnectionObject>(conn: Arc<C>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    tracing::warn!(kind = C::KIND, name = conn.name_any(), %error, "connection reconcile failed");
+    Action::requeue(ctx.backoff(&format!("{}/{}", C::KIND, conn.name_any())))
+}

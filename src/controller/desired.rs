@@ -1,0 +1,219 @@
+//! What a RedshiftDataProduct asks for, in DataZone's terms: names derived deterministically
+//! from the resource, and the data source configuration its schemas map to.
+
+use std::collections::BTreeSet;
+
+use crate::crd::{RedshiftDataProductSpec, SchemaSelection};
+use crate::datazone::{SchemaFilter, SourceConfig, Storage};
+use crate::naming::{short_hash, stable_hash};
+
+/// Marks data sources this operator created; it changes and deletes no other.
+pub const OWNER_MARKER: &str = "managed-by=datazone-operator";
+
+pub fn storage(spec: &RedshiftDataProductSpec) -> Storage {
+    match (&spec.redshift.cluster_name, &spec.redshift.workgroup_name) {
+        (_, Some(w)) => Storage::Workgroup(w.clone()),
+        (Some(c), None) => Storage::Cluster(c.clone()),
+        // Admission guarantees exactly one; an empty name fails visibly at DataZone.
+        (None, None) => Storage::Cluster(String::new()),
+    }
+}
+
+/// `<cluster>-<namespace>-<name>`: unique per producer cluster and resource, so two clusters
+/// publishing into one project never collide (DataZone allows 256 characters).
+pub fn data_source_name(cluster: &str, namespace: &str, name: &str) -> String {
+    let full = format!("{cluster}-{namespace}-{name}");
+    if full.len() <= 256 { full } else { format!("{}-{}", &full[..247], short_hash(&full)) }
+}
+
+/// The description that marks the data source as ours, with the resource it belongs to.
+pub fn description(cluster: &str, namespace: &str, name: &str, uid: &str) -> String {
+    format!(
+        "Published by datazone-operator from RedshiftDataProduct {namespace}/{name} (cluster {cluster}, uid {uid}); {OWNER_MARKER}"
+    )
+}
+
+pub fn is_ours(description: Option<&str>) -> bool {
+    description.is_some_and(|d| d.contains(OWNER_MARKER))
+}
+
+/// A DataZone name (`[\w -]{1,64}`) from parts, shortened with a hash when too long.
+fn dz_name(parts: &[&str]) -> String {
+    let raw = parts.join("-");
+    let clean: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    if clean.len() <= 64 { clean } else { format!("{}-{}", &clean[..55], short_hash(&raw)) }
+}
+
+/// The shared environment profile: one per (project, producer account, region, cluster or
+/// workgroup).
+pub fn profile_name(account: &str, region: &str, storage: &Storage) -> String {
+    dz_name(&["dwh", account, region, storage.name()])
+}
+
+/// The shared environment: one per profile and database.
+pub fn environment_name(account: &str, region: &str, storage: &Storage, database: &str) -> String {
+    dz_name(&["dwh", account, region, storage.name(), database])
+}
+
+/// Whether a schema mixes "all of one kind" with a subset of the other, so its objects must be
+/// listed to say it with name filters (DataZone filters cannot tell tables from views).
+pub fn needs_listing(s: &SchemaSelection) -> bool {
+    s.add_all_tables != s.add_all_views
+}
+
+/// The INCLUDE expressions of one schema; `objects` are the schema's (name, TABLE|VIEW) pairs,
+/// needed only when [`needs_listing`].
+pub fn includes(s: &SchemaSelection, objects: &[(String, String)]) -> BTreeSet<String> {
+    if s.add_all_tables && s.add_all_views {
+        return BTreeSet::from(["*".to_string()]);
+    }
+    let mut out: BTreeSet<String> = s.tables.iter().chain(&s.views).cloned().collect();
+    let kind = if s.add_all_tables {
+        Some("TABLE")
+    } else if s.add_all_views {
+        Some("VIEW")
+    } else {
+        None
+    };
+    if let Some(kind) = kind {
+        out.extend(objects.iter().filter(|(_, t)| t == kind).map(|(n, _)| n.clone()));
+    }
+    out
+}
+
+/// The data source configuration for `spec`, with each mixed schema's listed objects.
+pub fn source_config(spec: &RedshiftDataProductSpec, listed: &dyn Fn(&str) -> Vec<(String, String)>) -> SourceConfig {
+    let publishing = spec.publishing.clone().unwrap_or_default();
+    SourceConfig {
+        storage: storage(spec),
+        database: spec.redshift.database.clone(),
+        secret_arn: spec.redshift.credentials_secret_arn.clone(),
+        filters: spec
+            .schemas
+            .iter()
+            .map(|s| SchemaFilter {
+                schema: s.name.clone(),
+                includes: includes(s, &if needs_listing(s) { listed(&s.name) } else { Vec::new() }),
+            })
+            .collect(),
+        publish_on_import: publishing.publish_on_import,
+        business_name_generation: publishing.business_name_generation,
+        schedule: spec.schedule.as_ref().map(|s| (s.cron.clone(), s.timezone.clone())),
+    }
+}
+
+/// Whether DataZone's configuration says what `desired` says (filter order does not matter).
+pub fn config_matches(actual: &SourceConfig, desired: &SourceConfig) -> bool {
+    let sorted = |c: &SourceConfig| {
+        let mut f = c.filters.clone();
+        f.sort();
+        f
+    };
+    actual.storage == desired.storage
+        && actual.database == desired.database
+        && actual.secret_arn == desired.secret_arn
+        && sorted(actual) == sorted(desired)
+        && actual.publish_on_import == desired.publish_on_import
+        && actual.business_name_generation == desired.business_name_generation
+        && actual.schedule == desired.schedule
+}
+
+/// A short fingerprint of a configuration: a run is due when the configuration it ran with
+/// differs from the one wanted now.
+pub fn config_hash(c: &SourceConfig) -> String {
+    let mut filters = c.filters.clone();
+    filters.sort();
+    let text = format!(
+        "{:?}|{}|{}|{:?}|{}|{}|{:?}",
+        c.storage, c.database, c.secret_arn, filters, c.publish_on_import, c.business_name_generation, c.schedule
+    );
+    format!("{:016x}", stable_hash(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(all_tables: bool, all_views: bool, tables: &[&str], views: &[&str]) -> SchemaSelection {
+        SchemaSelection {
+            name: "s".into(),
+            add_all_tables: all_tables,
+            add_all_views: all_views,
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            views: views.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn objects() -> Vec<(String, String)> {
+        [("orders", "TABLE"), ("customers", "TABLE"), ("v_orders", "VIEW"), ("v_ltv", "VIEW")]
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .to_vec()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn schema_to_includes_table() {
+        let cases = [
+            (schema(true, true, &[], &[]), set(&["*"]), false),
+            (schema(false, false, &["orders"], &["v_orders"]), set(&["orders", "v_orders"]), false),
+            (schema(true, false, &[], &["v_ltv"]), set(&["orders", "customers", "v_ltv"]), true),
+            (schema(false, true, &["orders"], &[]), set(&["orders", "v_orders", "v_ltv"]), true),
+            (schema(true, false, &[], &[]), set(&["orders", "customers"]), true),
+        ];
+        for (s, want, listing) in cases {
+            assert_eq!(needs_listing(&s), listing, "{s:?}");
+            assert_eq!(includes(&s, &objects()), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_deterministic_and_bounded() {
+        assert_eq!(data_source_name("prod-eks", "team-sales", "sales-orders"), "prod-eks-team-sales-sales-orders");
+        let long = data_source_name("c", "n", &"x".repeat(300));
+        assert_eq!(long.len(), 256);
+        assert_ne!(long, data_source_name("c", "n", &format!("{}y", "x".repeat(299))));
+        let storage = Storage::Cluster("prod-dwh".into());
+        assert_eq!(profile_name("222222222222", "eu-central-1", &storage), "dwh-222222222222-eu-central-1-prod-dwh");
+        assert_eq!(
+            environment_name("222222222222", "eu-central-1", &storage, "sales"),
+            "dwh-222222222222-eu-central-1-prod-dwh-sales"
+        );
+        let odd = environment_name("222222222222", "eu-central-1", &storage, &format!("db.{}", "w".repeat(80)));
+        assert!(odd.len() <= 64 && odd.chars().all(|c| c.is_ascii_alphanumeric() || "_- ".contains(c)), "{odd}");
+    }
+
+    #[test]
+    fn ownership_marker() {
+        let d = description("prod-eks", "team-sales", "x", "uid-1");
+        assert!(is_ours(Some(&d)));
+        assert!(!is_ours(Some("made by hand")));
+        assert!(!is_ours(None));
+    }
+
+    #[test]
+    fn filter_order_does_not_matter_but_content_does() {
+        let a = SourceConfig {
+            storage: Storage::Cluster("c".into()),
+            database: "d".into(),
+            secret_arn: "s".into(),
+            filters: vec![
+                SchemaFilter { schema: "a".into(), includes: set(&["x"]) },
+                SchemaFilter { schema: "b".into(), includes: set(&["y"]) },
+            ],
+            publish_on_import: true,
+            business_name_generation: false,
+            schedule: None,
+        };
+        let mut b = a.clone();
+        b.filters.reverse();
+        assert!(config_matches(&a, &b));
+        assert_eq!(config_hash(&a), config_hash(&b));
+        b.filters[0].includes.insert("z".into());
+        assert!(!config_matches(&a, &b));
+        assert_ne!(config_hash(&a), config_hash(&b));
+    }
+}

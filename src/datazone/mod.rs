@@ -1,0 +1,213 @@
+//! The DataZone side of the operator: the calls the controller makes, behind narrow traits
+//! ([`DataZone`] for one data product's project-scoped calls, [`Producer`] for the producer
+//! account's own calls), with plain types so the decision logic never sees the SDK.
+
+pub mod error;
+pub mod sdk;
+
+pub use error::{DzError, ErrorClass};
+
+use std::collections::BTreeSet;
+
+/// A Redshift data source configuration the operator wants, or DataZone reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceConfig {
+    /// `Cluster(name)` or `Workgroup(name)`.
+    pub storage: Storage,
+    pub database: String,
+    pub secret_arn: String,
+    /// Per schema, the exact INCLUDE expressions (sorted, unique).
+    pub filters: Vec<SchemaFilter>,
+    pub publish_on_import: bool,
+    pub business_name_generation: bool,
+    pub schedule: Option<(String, Option<String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Storage {
+    Cluster(String),
+    Workgroup(String),
+}
+
+impl Storage {
+    pub fn name(&self) -> &str {
+        match self {
+            Storage::Cluster(n) | Storage::Workgroup(n) => n,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SchemaFilter {
+    pub schema: String,
+    pub includes: BTreeSet<String>,
+}
+
+/// A data source as DataZone reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSourceInfo {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub environment_id: Option<String>,
+    pub description: Option<String>,
+    pub config: Option<SourceConfig>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentInfo {
+    pub id: String,
+    pub status: String,
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInfo {
+    pub id: String,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub error: Option<String>,
+}
+
+impl RunInfo {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status.as_str(), "SUCCESS" | "PARTIALLY_SUCCEEDED" | "FAILED")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityInfo {
+    pub database: String,
+    pub name: String,
+    pub status: String,
+    pub asset_id: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What creating an environment profile binds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub project_id: String,
+    pub blueprint_id: String,
+    pub account: String,
+    pub region: String,
+    pub storage: Storage,
+    pub secret_arn: String,
+}
+
+/// Project-scoped DataZone calls, made as the connection's role.
+pub trait DataZone: Send + Sync {
+    fn find_domain(&self, name: &str) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    fn get_domain(&self, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
+    fn find_project(
+        &self,
+        domain: &str,
+        name_or_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    fn find_profile(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    fn create_profile(&self, domain: &str, spec: &ProfileSpec) -> impl Future<Output = Result<String, DzError>> + Send;
+    fn find_environment(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<EnvironmentInfo>, DzError>> + Send;
+    fn get_environment(&self, domain: &str, id: &str) -> impl Future<Output = Result<EnvironmentInfo, DzError>> + Send;
+    fn create_environment(
+        &self,
+        domain: &str,
+        project: &str,
+        profile: &str,
+        name: &str,
+        database: &str,
+    ) -> impl Future<Output = Result<EnvironmentInfo, DzError>> + Send;
+    fn find_data_source(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    fn get_data_source(
+        &self,
+        domain: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<DataSourceInfo>, DzError>> + Send;
+    #[allow(clippy::too_many_arguments)]
+    fn create_data_source(
+        &self,
+        domain: &str,
+        project: &str,
+        environment: &str,
+        name: &str,
+        description: &str,
+        config: &SourceConfig,
+        client_token: &str,
+    ) -> impl Future<Output = Result<DataSourceInfo, DzError>> + Send;
+    fn update_data_source(
+        &self,
+        domain: &str,
+        id: &str,
+        config: &SourceConfig,
+    ) -> impl Future<Output = Result<(), DzError>> + Send;
+    fn delete_data_source(&self, domain: &str, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
+    fn start_run(
+        &self,
+        domain: &str,
+        data_source: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<RunInfo, DzError>> + Send;
+    fn get_run(&self, domain: &str, run: &str) -> impl Future<Output = Result<RunInfo, DzError>> + Send;
+    fn list_activities(
+        &self,
+        domain: &str,
+        run: &str,
+    ) -> impl Future<Output = Result<Vec<ActivityInfo>, DzError>> + Send;
+}
+
+/// The producer account's own calls, with the pod's default credentials.
+pub trait Producer: Send + Sync {
+    /// The account the operator's credentials belong to.
+    fn account(&self) -> impl Future<Output = Result<String, DzError>> + Send;
+    fn find_blueprint(&self, domain: &str, name: &str) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    /// The regions the blueprint is enabled in for this account (`None`: not configured).
+    fn blueprint_regions(
+        &self,
+        domain: &str,
+        blueprint: &str,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, DzError>> + Send;
+    fn enable_blueprint(
+        &self,
+        domain: &str,
+        blueprint: &str,
+        enable: &BlueprintEnablement,
+    ) -> impl Future<Output = Result<(), DzError>> + Send;
+    /// Names and types (TABLE, VIEW) of a schema's objects.
+    fn list_objects(
+        &self,
+        storage: &Storage,
+        database: &str,
+        schema: &str,
+        secret_arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, DzError>> + Send;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlueprintEnablement {
+    pub regions: Vec<String>,
+    pub provisioning_role_arn: String,
+    pub manage_access_role_arn: String,
+    pub regional_parameters: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}

@@ -1,0 +1,693 @@
+//! [`DataZone`] and [`Producer`] over the AWS SDK. Endpoints, region and credentials come from
+//! the standard configuration chain (`AWS_ENDPOINT_URL`, IRSA, Pod Identity…); project-scoped
+//! clients assume the connection's role with session tags naming the data product.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_datazone::config::http::HttpResponse;
+use aws_sdk_datazone::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_datazone::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_datazone::types as dz;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use super::{
+    ActivityInfo, BlueprintEnablement, DataSourceInfo, DataZone, DzError, EnvironmentInfo, ErrorClass, Producer,
+    ProfileSpec, RunInfo, SchemaFilter, SourceConfig, Storage,
+};
+
+/// Turns any SDK error into a classified [`DzError`].
+fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+    operation: &'static str,
+    e: SdkError<E, HttpResponse>,
+) -> DzError {
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    match e.as_service_error() {
+        Some(service) => DzError::from_code(
+            operation,
+            service.code().unwrap_or("Unknown"),
+            status,
+            service.message().unwrap_or_default(),
+        ),
+        None => {
+            let message = match &e {
+                SdkError::DispatchFailure(f) => format!("request not delivered: {f:?}"),
+                SdkError::TimeoutError(_) => "request timed out".into(),
+                SdkError::ResponseError(_) => "unreadable response".into(),
+                other => format!("{other:?}"),
+            };
+            // A credentials failure (e.g. the role cannot be assumed) is not retried soon.
+            let class = if message.contains("AccessDenied") || message.contains("credentials") {
+                ErrorClass::Terminal
+            } else {
+                ErrorClass::Retryable
+            };
+            DzError::new(class, operation, "RequestFailed", message)
+        }
+    }
+}
+
+fn time(t: Option<&DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+}
+
+/// The AWS configuration the operator starts from, with one shared HTTPS client (rustls on ring).
+pub async fn base_config() -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http).load().await
+}
+
+/// What a project-scoped client is keyed by: the role and region, and the data product the
+/// session is tagged with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub region: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Builds and caches clients; the SDK refreshes assumed-role credentials shortly before expiry.
+#[derive(Clone)]
+pub struct Clients {
+    base: SdkConfig,
+    sessions: Arc<Mutex<HashMap<SessionKey, SdkDataZone>>>,
+}
+
+impl Clients {
+    pub fn new(base: SdkConfig) -> Self {
+        Self { base, sessions: Arc::default() }
+    }
+
+    /// The producer account's own clients in `region`.
+    pub fn producer(&self, region: &str) -> SdkProducer {
+        let config = self.base.to_builder().region(Region::new(region.to_string())).build();
+        SdkProducer {
+            datazone: aws_sdk_datazone::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            redshift: aws_sdk_redshiftdata::Client::new(&config),
+        }
+    }
+
+    /// Assumes the role once, explicitly, for a clear error when it cannot be assumed.
+    pub async fn check_role(&self, key: &SessionKey) -> Result<String, DzError> {
+        let sts = aws_sdk_sts::Client::new(&self.base.to_builder().region(Region::new(key.region.clone())).build());
+        let out = sts
+            .assume_role()
+            .role_arn(&key.role_arn)
+            .set_external_id(key.external_id.clone())
+            .role_session_name(session_name(key))
+            .send()
+            .await
+            .map_err(|e| sdk_error("AssumeRole", e))?;
+        Ok(out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default())
+    }
+
+    /// The DataZone client acting as the role for this data product.
+    pub async fn project(&self, key: &SessionKey) -> SdkDataZone {
+        if let Some(client) = self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
+            return client.clone();
+        }
+        let regional = self.base.to_builder().region(Region::new(key.region.clone())).build();
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&key.role_arn)
+            .session_name(session_name(key))
+            .tags([("namespace", key.namespace.clone()), ("name", key.name.clone())])
+            .configure(&regional);
+        if let Some(id) = &key.external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        let config = regional
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+        let client = SdkDataZone { client: aws_sdk_datazone::Client::new(&config) };
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), client.clone());
+        client
+    }
+
+    /// Forgets a data product's client (it was deleted, or its connection changed).
+    pub fn forget(&self, namespace: &str, name: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|k, _| !(k.namespace == namespace && k.name == name));
+    }
+}
+
+/// `namespace.name`, within STS's 64 characters of `[\w+=,.@-]`.
+fn session_name(key: &SessionKey) -> String {
+    let raw = format!("{}.{}", key.namespace, key.name);
+    let clean: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) { c } else { '-' }).collect();
+    if clean.len() <= 64 { clean } else { format!("{}-{}", &clean[..55], crate::naming::short_hash(&raw)) }
+}
+
+#[derive(Clone)]
+pub struct SdkDataZone {
+    client: aws_sdk_datazone::Client,
+}
+
+fn redshift_input(config: &SourceConfig) -> dz::DataSourceConfigurationInput {
+    let filters = config
+        .filters
+        .iter()
+        .map(|f| {
+            let expressions = f
+                .includes
+                .iter()
+                .filter_map(|e| {
+                    dz::FilterExpression::builder().r#type(dz::FilterExpressionType::Include).expression(e).build().ok()
+                })
+                .collect();
+            dz::RelationalFilterConfiguration::builder()
+                .database_name(&config.database)
+                .schema_name(&f.schema)
+                .set_filter_expressions(Some(expressions))
+                .build()
+        })
+        .filter_map(Result::ok)
+        .collect();
+    let storage = match &config.storage {
+        Storage::Cluster(n) => dz::RedshiftStorage::RedshiftClusterSource(
+            dz::RedshiftClusterStorage::builder().cluster_name(n).build().expect("cluster name set"),
+        ),
+        Storage::Workgroup(n) => dz::RedshiftStorage::RedshiftServerlessSource(
+            dz::RedshiftServerlessStorage::builder().workgroup_name(n).build().expect("workgroup name set"),
+        ),
+    };
+    let mut run = dz::RedshiftRunConfigurationInput::builder()
+        .set_relational_filter_configurations(Some(filters))
+        .redshift_storage(storage);
+    if let Ok(credentials) =
+        dz::RedshiftCredentialConfiguration::builder().secret_manager_arn(&config.secret_arn).build()
+    {
+        run = run.redshift_credential_configuration(credentials);
+    }
+    dz::DataSourceConfigurationInput::RedshiftRunConfiguration(run.build().expect("relational filters set"))
+}
+
+fn schedule(config: &SourceConfig) -> Option<dz::ScheduleConfiguration> {
+    config.schedule.as_ref().map(|(cron, tz)| {
+        dz::ScheduleConfiguration::builder().schedule(cron).set_timezone(tz.as_deref().map(dz::Timezone::from)).build()
+    })
+}
+
+fn recommendation(config: &SourceConfig) -> dz::RecommendationConfiguration {
+    dz::RecommendationConfiguration::builder().enable_business_name_generation(config.business_name_generation).build()
+}
+
+/// Reads a data source's Redshift configuration back into the operator's terms.
+fn source_config(out: &aws_sdk_datazone::operation::get_data_source::GetDataSourceOutput) -> Option<SourceConfig> {
+    let dz::DataSourceConfigurationOutput::RedshiftRunConfiguration(run) = out.configuration()? else { return None };
+    let storage = match run.redshift_storage()? {
+        dz::RedshiftStorage::RedshiftClusterSource(c) => Storage::Cluster(c.cluster_name().to_string()),
+        dz::RedshiftStorage::RedshiftServerlessSource(w) => Storage::Workgroup(w.workgroup_name().to_string()),
+        _ => return None,
+    };
+    let relational = run.relational_filter_configurations();
+    let database = relational.first().map(|f| f.database_name().to_string()).unwrap_or_default();
+    let filters = relational
+        .iter()
+        .map(|f| SchemaFilter {
+            schema: f.schema_name().unwrap_or_default().to_string(),
+            includes: f
+                .filter_expressions()
+                .iter()
+                .filter(|e| e.r#type() == &dz::FilterExpressionType::Include)
+                .map(|e| e.expression().to_string())
+                .collect::<BTreeSet<_>>(),
+        })
+        .collect();
+    Some(SourceConfig {
+        storage,
+        database,
+        secret_arn: run
+            .redshift_credential_configuration()
+            .map(|c| c.secret_manager_arn().to_string())
+            .unwrap_or_default(),
+        filters,
+        publish_on_import: out.publish_on_import().unwrap_or(false),
+        business_name_generation: out
+            .recommendation()
+            .and_then(|r| r.enable_business_name_generation())
+            .unwrap_or(false),
+        schedule: out
+            .schedule()
+            .and_then(|s| s.schedule().map(|c| (c.to_string(), s.timezone().map(|t| t.as_str().to_string())))),
+    })
+}
+
+fn run_info(
+    id: &str,
+    status: &dz::DataSourceRunStatus,
+    started: Option<&DateTime>,
+    stopped: Option<&DateTime>,
+    stats: Option<&dz::RunStatisticsForAssets>,
+    error: Option<&dz::DataSourceErrorMessage>,
+) -> RunInfo {
+    let n = |v: Option<i32>| i64::from(v.unwrap_or(0));
+    RunInfo {
+        id: id.to_string(),
+        status: status.as_str().to_string(),
+        started_at: time(started),
+        stopped_at: time(stopped),
+        added: n(stats.and_then(|s| s.added())),
+        updated: n(stats.and_then(|s| s.updated())),
+        unchanged: n(stats.and_then(|s| s.unchanged())),
+        skipped: n(stats.and_then(|s| s.skipped())),
+        failed: n(stats.and_then(|s| s.failed())),
+        error: error.map(|e| format!("{}: {}", e.error_type().as_str(), e.error_detail().unwrap_or_default())),
+    }
+}
+
+impl DataZone for SdkDataZone {
+    async fn find_domain(&self, name: &str) -> Result<Option<String>, DzError> {
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_domains()
+                .max_results(25)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListDomains", e))?;
+            if let Some(d) = page.items().iter().find(|d| d.name() == name) {
+                return Ok(Some(d.id().to_string()));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn get_domain(&self, id: &str) -> Result<(), DzError> {
+        self.client.get_domain().identifier(id).send().await.map(|_| ()).map_err(|e| sdk_error("GetDomain", e))
+    }
+
+    async fn find_project(&self, domain: &str, name_or_id: &str) -> Result<Option<String>, DzError> {
+        let found = self
+            .client
+            .list_projects()
+            .domain_identifier(domain)
+            .name(name_or_id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListProjects", e))?;
+        if let Some(p) = found.items().iter().find(|p| p.name() == name_or_id) {
+            return Ok(Some(p.id().to_string()));
+        }
+        // Not a name: perhaps an ID.
+        match self.client.get_project().domain_identifier(domain).identifier(name_or_id).send().await {
+            Ok(p) => Ok(Some(p.id().to_string())),
+            Err(e) => {
+                let e = sdk_error("GetProject", e);
+                if e.is_not_found() || e.code == "ValidationException" { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn find_profile(&self, domain: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
+        let found = self
+            .client
+            .list_environment_profiles()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListEnvironmentProfiles", e))?;
+        Ok(found.items().iter().find(|p| p.name() == name).map(|p| p.id().to_string()))
+    }
+
+    async fn create_profile(&self, domain: &str, spec: &ProfileSpec) -> Result<String, DzError> {
+        let parameter = |n: &str, v: &str| dz::EnvironmentParameter::builder().name(n).value(v).build();
+        let storage = match &spec.storage {
+            Storage::Cluster(n) => parameter("clusterName", n),
+            Storage::Workgroup(n) => parameter("workgroupName", n),
+        };
+        let out = self
+            .client
+            .create_environment_profile()
+            .domain_identifier(domain)
+            .name(&spec.name)
+            .description("Managed by datazone-operator")
+            .environment_blueprint_identifier(&spec.blueprint_id)
+            .project_identifier(&spec.project_id)
+            .aws_account_id(&spec.account)
+            .aws_account_region(&spec.region)
+            .user_parameters(storage)
+            .user_parameters(parameter("dataAccessSecretsArn", &spec.secret_arn))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateEnvironmentProfile", e))?;
+        Ok(out.id().to_string())
+    }
+
+    async fn find_environment(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<EnvironmentInfo>, DzError> {
+        let found = self
+            .client
+            .list_environments()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListEnvironments", e))?;
+        Ok(found.items().iter().find(|e| e.name() == name).map(|e| EnvironmentInfo {
+            id: e.id().unwrap_or_default().to_string(),
+            status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            failure: None,
+        }))
+    }
+
+    async fn get_environment(&self, domain: &str, id: &str) -> Result<EnvironmentInfo, DzError> {
+        let e = self
+            .client
+            .get_environment()
+            .domain_identifier(domain)
+            .identifier(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetEnvironment", e))?;
+        Ok(EnvironmentInfo {
+            id: e.id().unwrap_or(id).to_string(),
+            status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            failure: e.last_deployment().and_then(|d| d.failure_reason()).map(|r| r.message().to_string()),
+        })
+    }
+
+    async fn create_environment(
+        &self,
+        domain: &str,
+        project: &str,
+        profile: &str,
+        name: &str,
+        database: &str,
+    ) -> Result<EnvironmentInfo, DzError> {
+        let out = self
+            .client
+            .create_environment()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .environment_profile_identifier(profile)
+            .name(name)
+            .description("Managed by datazone-operator")
+            .user_parameters(dz::EnvironmentParameter::builder().name("dbName").value(database).build())
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateEnvironment", e))?;
+        Ok(EnvironmentInfo {
+            id: out.id().unwrap_or_default().to_string(),
+            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            failure: None,
+        })
+    }
+
+    async fn find_data_source(&self, domain: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
+        let found = self
+            .client
+            .list_data_sources()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListDataSources", e))?;
+        Ok(found.items().iter().find(|d| d.name() == name).map(|d| d.data_source_id().to_string()))
+    }
+
+    async fn get_data_source(&self, domain: &str, id: &str) -> Result<Option<DataSourceInfo>, DzError> {
+        match self.client.get_data_source().domain_identifier(domain).identifier(id).send().await {
+            Ok(out) => Ok(Some(DataSourceInfo {
+                id: out.id().to_string(),
+                name: out.name().to_string(),
+                status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                environment_id: out.environment_id().map(str::to_string),
+                description: out.description().map(str::to_string),
+                config: source_config(&out),
+                error: out.error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+            })),
+            Err(e) => {
+                let e = sdk_error("GetDataSource", e);
+                if e.is_not_found() { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn create_data_source(
+        &self,
+        domain: &str,
+        project: &str,
+        environment: &str,
+        name: &str,
+        description: &str,
+        config: &SourceConfig,
+        client_token: &str,
+    ) -> Result<DataSourceInfo, DzError> {
+        let out = self
+            .client
+            .create_data_source()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .environment_identifier(environment)
+            .name(name)
+            .description(description)
+            .r#type("REDSHIFT")
+            .configuration(redshift_input(config))
+            .publish_on_import(config.publish_on_import)
+            .recommendation(recommendation(config))
+            .set_schedule(schedule(config))
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateDataSource", e))?;
+        Ok(DataSourceInfo {
+            id: out.id().to_string(),
+            name: out.name().to_string(),
+            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            environment_id: out.environment_id().map(str::to_string),
+            description: out.description().map(str::to_string),
+            config: Some(config.clone()),
+            error: None,
+        })
+    }
+
+    async fn update_data_source(&self, domain: &str, id: &str, config: &SourceConfig) -> Result<(), DzError> {
+        self.client
+            .update_data_source()
+            .domain_identifier(domain)
+            .identifier(id)
+            .configuration(redshift_input(config))
+            .publish_on_import(config.publish_on_import)
+            .recommendation(recommendation(config))
+            .set_schedule(schedule(config))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("UpdateDataSource", e))
+    }
+
+    async fn delete_data_source(&self, domain: &str, id: &str) -> Result<(), DzError> {
+        match self.client.delete_data_source().domain_identifier(domain).identifier(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = sdk_error("DeleteDataSource", e);
+                // Already gone is success.
+                if e.is_not_found() { Ok(()) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn start_run(&self, domain: &str, data_source: &str, client_token: &str) -> Result<RunInfo, DzError> {
+        let r = self
+            .client
+            .start_data_source_run()
+            .domain_identifier(domain)
+            .data_source_identifier(data_source)
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("StartDataSourceRun", e))?;
+        Ok(run_info(
+            r.id(),
+            r.status(),
+            r.started_at(),
+            r.stopped_at(),
+            r.run_statistics_for_assets(),
+            r.error_message(),
+        ))
+    }
+
+    async fn get_run(&self, domain: &str, run: &str) -> Result<RunInfo, DzError> {
+        let r = self
+            .client
+            .get_data_source_run()
+            .domain_identifier(domain)
+            .identifier(run)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetDataSourceRun", e))?;
+        Ok(run_info(
+            r.id(),
+            r.status(),
+            r.started_at(),
+            r.stopped_at(),
+            r.run_statistics_for_assets(),
+            r.error_message(),
+        ))
+    }
+
+    async fn list_activities(&self, domain: &str, run: &str) -> Result<Vec<ActivityInfo>, DzError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_data_source_run_activities()
+                .domain_identifier(domain)
+                .identifier(run)
+                .max_results(50)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListDataSourceRunActivities", e))?;
+            out.extend(page.items().iter().map(|a| ActivityInfo {
+                database: a.database().to_string(),
+                name: a.technical_name().to_string(),
+                status: a.data_asset_status().as_str().to_string(),
+                asset_id: a.data_asset_id().map(str::to_string),
+                error: a.error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SdkProducer {
+    datazone: aws_sdk_datazone::Client,
+    sts: aws_sdk_sts::Client,
+    redshift: aws_sdk_redshiftdata::Client,
+}
+
+impl Producer for SdkProducer {
+    async fn account(&self) -> Result<String, DzError> {
+        let me = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
+        me.account().map(str::to_string).ok_or_else(|| {
+            DzError::new(ErrorClass::Retryable, "GetCallerIdentity", "NoAccount", "no account in the answer")
+        })
+    }
+
+    async fn find_blueprint(&self, domain: &str, name: &str) -> Result<Option<String>, DzError> {
+        // Match the name on the client, as CloudFormation and Terraform do (datazone-api.md §2).
+        let mut token = None;
+        loop {
+            let page = self
+                .datazone
+                .list_environment_blueprints()
+                .domain_identifier(domain)
+                .managed(true)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListEnvironmentBlueprints", e))?;
+            if let Some(b) = page.items().iter().find(|b| b.name() == name) {
+                return Ok(Some(b.id().to_string()));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn blueprint_regions(&self, domain: &str, blueprint: &str) -> Result<Option<Vec<String>>, DzError> {
+        match self
+            .datazone
+            .get_environment_blueprint_configuration()
+            .domain_identifier(domain)
+            .environment_blueprint_identifier(blueprint)
+            .send()
+            .await
+        {
+            Ok(c) => Ok(Some(c.enabled_regions().to_vec())),
+            Err(e) => {
+                let e = sdk_error("GetEnvironmentBlueprintConfiguration", e);
+                if e.is_not_found() { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn enable_blueprint(
+        &self,
+        domain: &str,
+        blueprint: &str,
+        enable: &BlueprintEnablement,
+    ) -> Result<(), DzError> {
+        let regional = (!enable.regional_parameters.is_empty()).then(|| {
+            enable.regional_parameters.iter().map(|(r, p)| (r.clone(), p.clone().into_iter().collect())).collect()
+        });
+        self.datazone
+            .put_environment_blueprint_configuration()
+            .domain_identifier(domain)
+            .environment_blueprint_identifier(blueprint)
+            .set_enabled_regions(Some(enable.regions.clone()))
+            .provisioning_role_arn(&enable.provisioning_role_arn)
+            .manage_access_role_arn(&enable.manage_access_role_arn)
+            .set_regional_parameters(regional)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("PutEnvironmentBlueprintConfiguration", e))
+    }
+
+    async fn list_objects(
+        &self,
+        storage: &Storage,
+        database: &str,
+        schema: &str,
+        secret_arn: &str,
+    ) -> Result<Vec<(String, String)>, DzError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = self
+                .redshift
+                .list_tables()
+                .database(database)
+                .secret_arn(secret_arn)
+                .schema_pattern(schema)
+                .max_results(1000)
+                .set_next_token(token);
+            request = match storage {
+                Storage::Cluster(c) => request.cluster_identifier(c),
+                Storage::Workgroup(w) => request.workgroup_name(w),
+            };
+            let page = request.send().await.map_err(|e| sdk_error("ListTables", e))?;
+            // LIKE's `_` matches any character: keep the exact schema only.
+            out.extend(
+                page.tables()
+                    .iter()
+                    .filter(|t| t.schema() == Some(schema))
+                    .filter_map(|t| Some((t.name()?.to_string(), t.r#type()?.to_string()))),
+            );
+            token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+}

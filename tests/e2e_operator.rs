@@ -1,0 +1,430 @@
+//! The operator end to end: its binary against the real API server (`make e2e`) and the DataZone
+//! emulator (in this process), each test in a namespace of its own with an emulator of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
+use datazone_operator::crd::{ClusterDataZoneConnection, RedshiftDataProduct};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::{Value, json};
+
+const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+const BIN: &str = env!("CARGO_BIN_EXE_datazone-operator");
+
+async fn client() -> Client {
+    std::env::var("KUBECONFIG").expect("KUBECONFIG is not set: run these tests with `make e2e`");
+    let client = Client::try_default().await.expect("kubeconfig");
+    client.apiserver_version().await.expect("API server reachable");
+    client
+}
+
+/// Kills the operator when the test ends, also on panic.
+struct Operator(Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One test's world: a namespace, a ClusterDataZoneConnection admitting it, an emulator, and the
+/// operator watching that namespace. Names are unique per test and process; the local cluster is
+/// thrown away after the suite, so nothing is cleaned up here.
+struct World {
+    client: Client,
+    ns: String,
+    connection: String,
+    emulator: Emulator,
+    _operator: Operator,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn world(test: &str, external_id: &str) -> World {
+    let client = client().await;
+    let ns = format!("e2e-{test}-{}", std::process::id());
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": ns, "labels": {"dataproducts.dev/datazone-access": ns}}}))
+            .unwrap();
+    namespaces.create(&PostParams::default(), &namespace).await.unwrap();
+    let connection = format!("mesh-{ns}");
+    let conn: ClusterDataZoneConnection = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection", "metadata": {"name": connection},
+        "spec": {
+            "region": "eu-central-1", "domain": {"name": "corp-mesh"},
+            "roleArn": "arn:aws:iam::111111111111:role/dz-registration", "externalId": external_id,
+            "producer": {"provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
+                         "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh"},
+            "namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": ns}}
+        }
+    }))
+    .unwrap();
+    Api::<ClusterDataZoneConnection>::all(client.clone())
+        .patch(&connection, &PatchParams::apply("e2e").force(), &Patch::Apply(&conn))
+        .await
+        .unwrap();
+    let fixture =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
+            .unwrap();
+    let lifecycle = Lifecycle {
+        environment_ready_after: Duration::from_millis(300),
+        run_duration: Duration::from_millis(300),
+        runs_per_day: 25,
+    };
+    let emulator =
+        Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
+            .await
+            .unwrap();
+    let operator = Command::new(BIN)
+        .args(["run", "--cluster-name", "e2e", "--namespaces", &ns, "--log-format", "json"])
+        .args(["--poll-interval", "1s", "--resync-interval", "4s"])
+        .args([
+            "--metrics-addr",
+            &format!("127.0.0.1:{}", free_port()),
+            "--health-addr",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
+        .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+        .env_remove("AWS_PROFILE")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(std::env::temp_dir().join(format!("{ns}.operator.log"))).unwrap())
+        .spawn()
+        .unwrap();
+    World { client, ns, connection, emulator, _operator: Operator(operator) }
+}
+
+impl World {
+    fn products(&self) -> Api<RedshiftDataProduct> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    /// `import-payload` (the real CLI) into this world's namespace, then server-side apply.
+    async fn import(&self, payload: &str) -> Vec<String> {
+        let out = Command::new(BIN)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "import-payload",
+                payload,
+                "--connection",
+                &self.connection,
+                "--connection-kind",
+                "ClusterDataZoneConnection",
+            ])
+            .args([
+                "--project",
+                "sales",
+                "--credentials-secret-arn",
+                SECRET,
+                "--namespace",
+                &self.ns,
+                "--deletion-policy",
+                "Delete",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let products: Vec<RedshiftDataProduct> =
+            serde_saphyr::from_str_multiple(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let mut names = Vec::new();
+        for p in products {
+            names.push(p.name_any());
+            self.products().patch(&p.name_any(), &PatchParams::apply("e2e").force(), &Patch::Apply(&p)).await.unwrap();
+        }
+        names
+    }
+
+    async fn state(&self) -> Value {
+        http_get(&self.emulator, "/_emulator/state").await
+    }
+
+    async fn calls(&self) -> Value {
+        http_get(&self.emulator, "/_emulator/calls").await
+    }
+
+    /// Waits until every named product is Ready for its current generation.
+    async fn all_ready(&self, names: &[String]) -> Vec<RedshiftDataProduct> {
+        eventually(Duration::from_secs(60), || async {
+            let list = self.products().list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+            let ready: Vec<RedshiftDataProduct> =
+                list.items.into_iter().filter(|p| names.contains(&p.name_any())).filter(is_ready).collect();
+            if ready.len() == names.len() {
+                Ok(ready)
+            } else {
+                Err(format!("{} of {} Ready", ready.len(), names.len()))
+            }
+        })
+        .await
+    }
+}
+
+fn is_ready(p: &RedshiftDataProduct) -> bool {
+    let status = p.status.as_ref();
+    status.is_some_and(|s| {
+        s.observed_generation == p.metadata.generation
+            && s.conditions.iter().any(|c| {
+                c.type_ == "Ready"
+                    && c.status == datazone_operator::crd::conditions::ConditionStatus::True
+                    && c.observed_generation == p.metadata.generation
+            })
+    })
+}
+
+fn condition(p: &RedshiftDataProduct, type_: &str) -> Option<(String, String, String)> {
+    p.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (format!("{:?}", c.status), c.reason.clone(), c.message.clone()))
+}
+
+async fn http_get(emulator: &Emulator, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(emulator.addr).await.unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap_or("null")).unwrap_or(Value::Null)
+}
+
+async fn eventually<T, F: Future<Output = Result<T, String>>>(deadline: Duration, mut check: impl FnMut() -> F) -> T {
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(e) if start.elapsed() > deadline => panic!("not within {deadline:?}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// Published assets in the emulator, by database.
+fn published(state: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in state["assets"].as_array().unwrap() {
+        if a["published"] == true {
+            out.entry(a["database"].as_str().unwrap().to_string())
+                .or_default()
+                .insert(a["name"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+/// Data sources this operator made (the environments' default ones excluded).
+fn ours(state: &Value) -> Vec<Value> {
+    state["dataSources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["description"].as_str().is_some_and(|t| t.contains("managed-by=datazone-operator")))
+        .cloned()
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn reference_payload_becomes_ready_with_exactly_the_expected_assets() {
+    let w = world("payload", "optional").await;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let ready = w.all_ready(&names).await;
+    let state = w.state().await;
+
+    let sources = ours(&state);
+    assert_eq!(sources.len(), 3, "one data source per dataset: {sources:#?}");
+    let expected: BTreeMap<String, BTreeSet<String>> = [
+        ("sales", set(&["orders", "customers", "v_orders"])),
+        ("marketing", set(&["campaigns", "clicks", "v_campaign_roi"])),
+        // All tables, one view (the mixed case): v_trial_balance is not published.
+        ("finance", set(&["journal_entries", "accounts", "v_monthly_close"])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(published(&state), expected);
+    assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1, "one shared profile for the cluster");
+    assert_eq!(state["environments"].as_array().unwrap().len(), 3, "one environment per database");
+
+    // Every ID in status is the emulator's.
+    for p in &ready {
+        let s = p.status.clone().unwrap();
+        let ds =
+            sources.iter().find(|d| d["id"] == s.data_source_id.clone().unwrap()).expect("status.dataSourceId exists");
+        assert_eq!(ds["environmentId"].as_str(), s.environment_id.as_deref());
+        assert_eq!(ds["projectId"].as_str(), s.project_id.as_deref());
+        assert_eq!(Some("dzd_0123456789abcd"), s.domain_id.as_deref());
+        assert_eq!(ds["name"], format!("e2e-{}-{}", w.ns, p.name_any()));
+        let run = s.last_run.unwrap();
+        assert!(
+            state["dataSourceRuns"].as_array().unwrap().iter().any(|r| r["id"] == run.id && r["status"] == "SUCCESS")
+        );
+        assert_eq!(s.published_asset_count, Some(3));
+    }
+
+    // Steady state: one GetDataSource per data product per resync, nothing else from DataZone.
+    let before = w.calls().await;
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let after = w.calls().await;
+    let datazone_calls = |c: &Value| {
+        c.as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("datazone:"))
+            .map(|(_, v)| v.as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let gets = |c: &Value| c["datazone:GetDataSource"].as_u64().unwrap_or(0);
+    let spent = datazone_calls(&after) - datazone_calls(&before);
+    assert_eq!(spent, gets(&after) - gets(&before), "only GetDataSource in the steady state: {before} → {after}");
+    assert!(spent <= 3 * 3, "3 data products × at most one read per 4 s resync over 9 s: {spent}");
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn spec_change_drift_and_deletion() {
+    let w = world("lifecycle", "optional").await;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let ready = w.all_ready(&names).await;
+    let sales = ready.iter().find(|p| p.name_any() == "prod-dwh-sales").unwrap().clone();
+    let first_run = sales.status.as_ref().unwrap().last_run.clone().unwrap().id;
+
+    // Spec change: add a table, drop the view → the data source is updated and a new run reflects it.
+    let patch = json!({"spec": {"schemas": [{"name": "public", "tables": ["orders", "customers", "order_items"]}]}});
+    w.products().patch("prod-dwh-sales", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let changed = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get("prod-dwh-sales").await.map_err(|e| e.to_string())?;
+        let run = p.status.as_ref().and_then(|s| s.last_run.clone());
+        if is_ready(&p) && run.as_ref().is_some_and(|r| r.id != first_run) {
+            Ok(p)
+        } else {
+            Err(format!("{:?}", p.status))
+        }
+    })
+    .await;
+    let assets: BTreeSet<String> = changed.status.unwrap().assets.iter().map(|a| a.name.clone()).collect();
+    assert_eq!(assets, set(&["orders", "customers", "order_items"]));
+
+    // A table added to the catalog is picked up at resync for an all-tables schema.
+    let mut catalog =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
+            .unwrap()
+            .redshift;
+    catalog[0].databases[2].schemas[0].tables.push("budgets".into());
+    w.emulator.shared.lock_state().catalog = catalog;
+    eventually(Duration::from_secs(60), || async {
+        let state = w.state().await;
+        if published(&state)["finance"].contains("budgets") {
+            Ok(())
+        } else {
+            Err(format!("{:?}", published(&state)["finance"]))
+        }
+    })
+    .await;
+
+    // A data source deleted behind the operator's back is recreated.
+    let marketing_ds = ready
+        .iter()
+        .find(|p| p.name_any() == "prod-dwh-marketing")
+        .unwrap()
+        .status
+        .as_ref()
+        .unwrap()
+        .data_source_id
+        .clone()
+        .unwrap();
+    w.emulator.shared.lock_state().data_sources.remove(&marketing_ds);
+    let recreated = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get("prod-dwh-marketing").await.map_err(|e| e.to_string())?;
+        let id = p.status.as_ref().and_then(|s| s.data_source_id.clone());
+        if is_ready(&p) && id.as_ref().is_some_and(|i| i != &marketing_ds) {
+            Ok(id.unwrap())
+        } else {
+            Err(format!("{id:?}"))
+        }
+    })
+    .await;
+    assert!(ours(&w.state().await).iter().any(|d| d["id"] == recreated));
+
+    // Delete policy: the data source goes and the finalizer comes off.
+    w.products().delete("prod-dwh-marketing", &DeleteParams::default()).await.unwrap();
+    eventually(Duration::from_secs(60), || async {
+        match w.products().get_opt("prod-dwh-marketing").await.map_err(|e| e.to_string())? {
+            None => Ok(()),
+            Some(_) => Err("still there".into()),
+        }
+    })
+    .await;
+    assert!(!ours(&w.state().await).iter().any(|d| d["id"] == recreated), "Delete removed the data source");
+
+    // Retain policy: DataZone is left as it is.
+    let finance_ds = ready
+        .iter()
+        .find(|p| p.name_any() == "prod-dwh-finance")
+        .unwrap()
+        .status
+        .as_ref()
+        .unwrap()
+        .data_source_id
+        .clone()
+        .unwrap();
+    w.products()
+        .patch(
+            "prod-dwh-finance",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"deletionPolicy": "Retain"}})),
+        )
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        let p = w.products().get("prod-dwh-finance").await.map_err(|e| e.to_string())?;
+        if is_ready(&p) { Ok(()) } else { Err("not ready".into()) }
+    })
+    .await;
+    w.products().delete("prod-dwh-finance", &DeleteParams::default()).await.unwrap();
+    eventually(Duration::from_secs(60), || async {
+        match w.products().get_opt("prod-dwh-finance").await.map_err(|e| e.to_string())? {
+            None => Ok(()),
+            Some(_) => Err("still there".into()),
+        }
+    })
+    .await;
+    assert!(ours(&w.state().await).iter().any(|d| d["id"] == finance_ds), "Retain kept the data source");
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn terminal_errors_show_a_clear_reason_without_a_retry_storm() {
+    let w = world("terminal", "wrong-external-id").await;
+    let names = w.import("examples/payloads/two-schemas.json").await;
+    let p = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get(&names[0]).await.map_err(|e| e.to_string())?;
+        match condition(&p, "Ready") {
+            Some((s, reason, _)) if s == "False" && reason == "RoleNotAssumable" => Ok(p),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let (_, _, message) = condition(&p, "ConnectionResolved").unwrap();
+    assert!(message.contains("AccessDenied"), "{message}");
+    let before = w.calls().await["sts:AssumeRole"].as_u64().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = w.calls().await["sts:AssumeRole"].as_u64().unwrap_or(0);
+    assert!(after - before <= 2, "no retry storm on a terminal error: {before} → {after} AssumeRole calls in 8 s");
+    assert_eq!(w.calls().await["datazone:CreateDataSource"].as_u64().unwrap_or(0), 0);
+}
