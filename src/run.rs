@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::{FutureExt, StreamExt, future};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{PredicateConfig, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt};
 use thiserror::Error;
 
@@ -17,7 +17,9 @@ use crate::controller::cache::Cache;
 use crate::controller::connection_status;
 use crate::controller::context::Context;
 use crate::controller::reconcile::{self, MANAGER};
-use crate::crd::{ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RedshiftDataProduct};
+use crate::crd::{
+    ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
+};
 use crate::datazone::sdk::{Clients, base_config};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
@@ -62,6 +64,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         cluster_name: args.cluster_name.clone(),
         resync: args.resync_interval,
         poll: args.poll_interval,
+        throttle: Default::default(),
         failures: Default::default(),
     });
     let config = controller::Config::default().concurrency(args.concurrency);
@@ -78,21 +81,32 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             Some(selector) => watcher::Config::default().labels(selector),
             None => watcher::Config::default(),
         };
-        let c = Controller::new(products, watch).with_config(config.clone());
-        let store = c.store();
+        // Status writes (ours, and the connection controllers') do not trigger a pass; a spec
+        // change, the reconcile-request annotation or a deletion does, and resyncs do the rest.
+        let (store, writer) = reflector::store();
+        let triggers = watcher(products, watch)
+            .default_backoff()
+            .reflect(writer)
+            .applied_objects()
+            .predicate_filter(meaningful_change, PredicateConfig::default());
+        let c = Controller::for_stream(triggers, store.clone()).with_config(config.clone());
         stores.push(store.clone());
         let (by_ns, by_cluster) = (store.clone(), store.clone());
+        let namespaced = watcher(connections, watcher::Config::default())
+            .default_backoff()
+            .touched_objects()
+            .predicate_filter(predicates::generation, PredicateConfig::default());
+        let cluster = watcher(Api::<ClusterDataZoneConnection>::all(client.clone()), watcher::Config::default())
+            .default_backoff()
+            .touched_objects()
+            .predicate_filter(predicates::generation, PredicateConfig::default());
         let c = c
-            .watches(connections, watcher::Config::default(), move |conn: DataZoneConnection| {
+            .watches_stream(namespaced, move |conn: DataZoneConnection| {
                 referencing(&by_ns, ConnectionKind::DataZoneConnection, conn.namespace(), &conn.name_any())
             })
-            .watches(
-                Api::<ClusterDataZoneConnection>::all(client.clone()),
-                watcher::Config::default(),
-                move |conn: ClusterDataZoneConnection| {
-                    referencing(&by_cluster, ConnectionKind::ClusterDataZoneConnection, None, &conn.name_any())
-                },
-            )
+            .watches_stream(cluster, move |conn: ClusterDataZoneConnection| {
+                referencing(&by_cluster, ConnectionKind::ClusterDataZoneConnection, None, &conn.name_any())
+            })
             .graceful_shutdown_on(shutdown_signal());
         let counted = store.clone();
         let gauge = metrics.clone();
@@ -141,6 +155,16 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     tracing::info!("shut down");
     servers.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(())
+}
+
+/// What makes a data product worth a pass now: its generation, the reconcile-request
+/// annotation, deletion, and our finalizer appearing (kube's finalizer helper waits for that
+/// event before the first real pass).
+fn meaningful_change(p: &RedshiftDataProduct) -> Option<u64> {
+    let requested = p.annotations().get(RECONCILE_REQUESTED_AT).cloned().unwrap_or_default();
+    let deleting = p.metadata.deletion_timestamp.is_some();
+    let finalized = p.finalizers().iter().any(|f| f == reconcile::FINALIZER);
+    Some(crate::naming::stable_hash(&format!("{:?}|{requested}|{deleting}|{finalized}", p.metadata.generation)))
 }
 
 /// The data products that use the connection `name` (of `kind`; `namespace` for namespaced ones).

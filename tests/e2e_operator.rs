@@ -40,7 +40,7 @@ struct World {
     ns: String,
     connection: String,
     emulator: Emulator,
-    _operator: Operator,
+    operator: Option<Operator>,
 }
 
 fn free_port() -> u16 {
@@ -83,29 +83,41 @@ async fn world(test: &str, external_id: &str) -> World {
         Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
             .await
             .unwrap();
-    let operator = Command::new(BIN)
-        .args(["run", "--cluster-name", "e2e", "--namespaces", &ns, "--log-format", "json"])
-        .args(["--poll-interval", "1s", "--resync-interval", "4s"])
-        .args([
-            "--metrics-addr",
-            &format!("127.0.0.1:{}", free_port()),
-            "--health-addr",
-            &format!("127.0.0.1:{}", free_port()),
-        ])
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_REGION", "eu-central-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
-        .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
-        .env_remove("AWS_PROFILE")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(std::env::temp_dir().join(format!("{ns}.operator.log"))).unwrap())
-        .spawn()
-        .unwrap();
-    World { client, ns, connection, emulator, _operator: Operator(operator) }
+    let mut w = World { client, ns, connection, emulator, operator: None };
+    w.start_operator();
+    w
 }
 
 impl World {
+    /// Starts (or restarts) the operator process for this world.
+    fn start_operator(&mut self) {
+        self.operator = None;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(std::env::temp_dir().join(format!("{}.operator.log", self.ns)))
+            .unwrap();
+        let child = Command::new(BIN)
+            .args(["run", "--cluster-name", "e2e", "--namespaces", &self.ns, "--log-format", "json"])
+            .args(["--poll-interval", "1s", "--resync-interval", "4s", "--concurrency", "8"])
+            .args([
+                "--metrics-addr",
+                &format!("127.0.0.1:{}", free_port()),
+                "--health-addr",
+                &format!("127.0.0.1:{}", free_port()),
+            ])
+            .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
+            .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+            .env_remove("AWS_PROFILE")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.operator = Some(Operator(child));
+    }
     fn products(&self) -> Api<RedshiftDataProduct> {
         Api::namespaced(self.client.clone(), &self.ns)
     }
@@ -427,4 +439,160 @@ async fn terminal_errors_show_a_clear_reason_without_a_retry_storm() {
     let after = w.calls().await["sts:AssumeRole"].as_u64().unwrap_or(0);
     assert!(after - before <= 2, "no retry storm on a terminal error: {before} → {after} AssumeRole calls in 8 s");
     assert_eq!(w.calls().await["datazone:CreateDataSource"].as_u64().unwrap_or(0), 0);
+}
+
+/// `n` data products on prod-dwh/sales (one shared environment), each naming one table.
+async fn many(w: &World, n: usize) -> Vec<String> {
+    let tables = ["orders", "customers", "order_items"];
+    let mut names = Vec::new();
+    for i in 0..n {
+        let name = format!("orders-{i:02}");
+        let product: RedshiftDataProduct = serde_json::from_value(json!({
+            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+            "metadata": {"name": name, "namespace": w.ns},
+            "spec": {
+                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
+                "project": "sales",
+                "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
+                "schemas": [{"name": "public", "tables": [tables[i % tables.len()]]}],
+                "deletionPolicy": "Delete"
+            }
+        }))
+        .unwrap();
+        w.products().patch(&name, &PatchParams::apply("e2e").force(), &Patch::Apply(&product)).await.unwrap();
+        names.push(name);
+    }
+    names
+}
+
+fn datazone_calls(c: &Value) -> u64 {
+    c.as_object().unwrap().iter().filter(|(k, _)| k.starts_with("datazone:")).map(|(_, v)| v.as_u64().unwrap()).sum()
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn converges_through_throttling_and_server_errors_without_duplicates() {
+    let w = world("faults", "optional").await;
+    {
+        use datazone_emulator::faults::FaultRule;
+        let rule = |error: &str, rate: f64| FaultRule {
+            service: "*".into(),
+            operation: "*".into(),
+            error: Some(error.into()),
+            latency_ms: 0,
+            drop: false,
+            count: None,
+            rate: Some(rate),
+        };
+        let mut faults = w.emulator.shared.faults.lock().unwrap();
+        faults.rules.push(rule("ThrottlingException", 0.25));
+        faults.rules.push(rule("InternalServerException", 0.15));
+    }
+    let names = w.import("examples/payloads/three-databases.json").await;
+    w.all_ready(&names).await;
+    let state = w.state().await;
+    assert_eq!(ours(&state).len(), 3, "no duplicate data sources");
+    assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1);
+    assert_eq!(state["environments"].as_array().unwrap().len(), 3);
+    assert_eq!(published(&state)["finance"], set(&["journal_entries", "accounts", "v_monthly_close"]));
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn killed_and_restarted_mid_reconcile_creates_no_duplicates() {
+    let mut w = world("restart", "optional").await;
+    let names = many(&w, 8).await;
+    for wait_ms in [300u64, 700, 1100, 1600, 2400] {
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        w.start_operator();
+    }
+    let ready = w.all_ready(&names).await;
+    let state = w.state().await;
+    let sources = ours(&state);
+    assert_eq!(sources.len(), 8, "exactly one data source per data product: {sources:#?}");
+    assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1, "one profile");
+    assert_eq!(state["environments"].as_array().unwrap().len(), 1, "one shared environment");
+    let ids: BTreeSet<String> = ready.iter().map(|p| p.status.clone().unwrap().data_source_id.unwrap()).collect();
+    assert_eq!(ids.len(), 8);
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn unknown_project_and_non_member_role_are_terminal() {
+    let w = world("projects", "optional").await;
+    {
+        // A project the registration role is not a member of.
+        let mut state = w.emulator.shared.lock_state();
+        let domain = state.domains.get_mut("dzd_0123456789abcd").unwrap();
+        let now = datazone_emulator::clock::Instant::now();
+        domain.projects.insert(
+            "financeteam0001".into(),
+            datazone_emulator::state::Project {
+                id: "financeteam0001".into(),
+                name: "finance".into(),
+                description: None,
+                created_by: "admin".into(),
+                created_at: now,
+                members: Default::default(),
+            },
+        );
+    }
+    let product = |name: &str, project: &str| -> RedshiftDataProduct {
+        serde_json::from_value(json!({
+            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+            "metadata": {"name": name, "namespace": w.ns},
+            "spec": {
+                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
+                "project": project,
+                "redshift": {"clusterName": "prod-dwh", "database": "finance", "credentialsSecretArn": SECRET},
+                "schemas": [{"name": "ledger", "tables": ["accounts"]}]
+            }
+        }))
+        .unwrap()
+    };
+    for (name, project) in [("unknown-project", "nowhere"), ("not-a-member", "finance")] {
+        w.products()
+            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&product(name, project)))
+            .await
+            .unwrap();
+    }
+    for (name, want) in [("unknown-project", "ProjectNotFound"), ("not-a-member", "AccessDenied")] {
+        let p = eventually(Duration::from_secs(60), || async {
+            let p = w.products().get(name).await.map_err(|e| e.to_string())?;
+            match condition(&p, "Ready") {
+                Some((s, reason, _)) if s == "False" && reason == want => Ok(p),
+                other => Err(format!("{name}: {other:?}")),
+            }
+        })
+        .await;
+        let (_, _, message) = condition(&p, "Ready").unwrap();
+        assert!(!message.is_empty(), "a clear message: {message}");
+    }
+    let before = datazone_calls(&w.calls().await);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = datazone_calls(&w.calls().await);
+    assert!(after - before <= 4, "terminal errors are not retried in a loop: {before} → {after} DataZone calls in 8 s");
+    assert_eq!(w.calls().await["datazone:CreateDataSource"].as_u64().unwrap_or(0), 0);
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn api_budget_for_one_and_fifty_data_products() {
+    for n in [1usize, 50] {
+        let w = world(&format!("budget{n}"), "optional").await;
+        let names = many(&w, n).await;
+        w.all_ready(&names).await;
+        let first = w.calls().await;
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        let later = w.calls().await;
+        let (publish, steady) = (datazone_calls(&first), datazone_calls(&later) - datazone_calls(&first));
+        println!(
+            "budget: {n} data products in one project: first publish {publish} DataZone calls ({:.1} per data product), then {steady} calls in 8 s (2 resyncs)",
+            publish as f64 / n as f64
+        );
+        // Shared objects are looked up and created once; per data product: find, create, a few
+        // reads while it settles, start and follow its run.
+        assert!(publish as usize <= 10 * n + 40, "first publish: {publish} calls for {n} data products");
+        assert!(steady as usize <= 2 * n + 2, "steady state ≤ 1 call per data product per resync: {steady}");
+    }
 }

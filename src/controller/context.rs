@@ -7,6 +7,7 @@ use std::time::Duration;
 use kube::runtime::events::Recorder;
 
 use super::cache::Cache;
+use super::throttle::Throttle;
 use crate::datazone::sdk::Clients;
 use crate::metrics::Metrics;
 
@@ -22,6 +23,8 @@ pub struct Context {
     pub resync: Duration,
     /// How often something in progress (environment, data source, run) is looked at again.
     pub poll: Duration,
+    /// Slows every caller to a region while DataZone throttles.
+    pub throttle: Throttle,
     /// Consecutive errors per object, for exponential backoff (reset on success).
     pub failures: Mutex<HashMap<String, u32>>,
 }

@@ -74,6 +74,12 @@ pub fn error_policy(product: Arc<RedshiftDataProduct>, error: &ReconcileError, c
     Action::requeue(delay)
 }
 
+/// DataZone's limits are per account and region; the operator brakes per connection (one role
+/// account and one region, known before any call).
+fn throttle_key(p: &RedshiftDataProduct) -> String {
+    format!("{:?}/{}", p.spec.connection_ref.kind, p.spec.connection_ref.name)
+}
+
 fn uid(p: &RedshiftDataProduct) -> String {
     p.metadata.uid.clone().unwrap_or_else(|| format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any()))
 }
@@ -84,19 +90,20 @@ struct Blocked {
     reason: String,
     message: String,
     retry: Duration,
+    throttled: bool,
 }
 
 impl Blocked {
     fn from_problem(phase: &'static str, p: Problem, ctx: &Context, key: &str) -> Self {
         let retry = if p.terminal { TERMINAL_RETRY } else { ctx.backoff(key) };
-        Self { phase, reason: p.reason, message: p.message, retry }
+        Self { phase, reason: p.reason, message: p.message, retry, throttled: false }
     }
     fn from_dz(phase: &'static str, e: DzError, ctx: &Context, key: &str) -> Self {
         let retry = match e.class {
             ErrorClass::Terminal => TERMINAL_RETRY,
             ErrorClass::Retryable | ErrorClass::Throttled => ctx.backoff(key),
         };
-        Self { phase, reason: e.reason(), message: e.to_string(), retry }
+        Self { phase, reason: e.reason(), message: e.to_string(), retry, throttled: e.class == ErrorClass::Throttled }
     }
 }
 
@@ -136,6 +143,11 @@ impl Pass<'_> {
 
 async fn apply(p: &RedshiftDataProduct, ctx: &Context) -> Result<Action, ReconcileError> {
     let key = uid(p);
+    // While DataZone throttles this region, hold every data product back a little.
+    let region = throttle_key(p);
+    if let Some(wait) = ctx.throttle.wait(&region) {
+        return Ok(Action::requeue(wait + Duration::from_millis(crate::naming::stable_hash(&key) % 250)));
+    }
     let mut pass = Pass {
         status: p.status.clone().unwrap_or_default(),
         generation: p.metadata.generation,
@@ -148,9 +160,15 @@ async fn apply(p: &RedshiftDataProduct, ctx: &Context) -> Result<Action, Reconci
     let requeue = match progress(p, &mut pass).await {
         Ok(d) => {
             ctx.reset_backoff(&key);
+            ctx.throttle.succeeded(&region);
             d
         }
-        Err(b) => pass.blocked(b),
+        Err(b) => {
+            if b.throttled {
+                ctx.throttle.throttled(&region);
+            }
+            pass.blocked(b)
+        }
     };
     summarize(&mut pass);
     pass.status.observed_generation = p.metadata.generation;
@@ -279,6 +297,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             spec.project, resolved.assumed_role_arn
         ),
         retry: TERMINAL_RETRY,
+        throttled: false,
     })?;
     let account = cached(ctx, &format!("account|{region}"), STABLE, || async { producer.account().await.map(Some) })
         .await
@@ -345,6 +364,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             reason: "BlueprintNotFound".into(),
             message: format!("domain {domain} has no DefaultDataWarehouse blueprint"),
             retry: TERMINAL_RETRY,
+            throttled: false,
         })?;
         let enabled_key = format!("blueprint-enabled|{domain}|{account}|{region}");
         blueprint_regions = match ctx.cache.get(&enabled_key, ctx.resync) {
