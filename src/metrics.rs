@@ -3,7 +3,7 @@
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// The operator's metric families, registered in their own registry.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Metrics {
     registry: Registry,
     /// Objects of each kind currently in the watch cache.
@@ -12,6 +12,12 @@ pub struct Metrics {
     pub reconciles: IntCounterVec,
     /// Reconcile duration by result.
     pub reconcile_seconds: HistogramVec,
+    /// AWS calls by service, operation and outcome.
+    pub aws_calls: IntCounterVec,
+    /// AWS call duration by service and operation.
+    pub aws_call_seconds: HistogramVec,
+    /// Data products by their Ready condition (true, false, unknown).
+    pub data_products: IntGaugeVec,
 }
 
 impl Metrics {
@@ -35,11 +41,45 @@ impl Metrics {
                 .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
             &["result"],
         )?;
+        let aws_calls = IntCounterVec::new(
+            Opts::new("datazone_operator_aws_requests_total", "AWS calls by service, operation and outcome."),
+            &["service", "operation", "outcome"],
+        )?;
+        let aws_call_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "datazone_operator_aws_request_duration_seconds",
+                "Duration of AWS calls, retries included.",
+            )
+            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["service", "operation"],
+        )?;
+        let data_products = IntGaugeVec::new(
+            Opts::new("datazone_operator_data_products", "RedshiftDataProducts by their Ready condition."),
+            &["ready"],
+        )?;
+        registry.register(Box::new(aws_calls.clone()))?;
+        registry.register(Box::new(aws_call_seconds.clone()))?;
+        registry.register(Box::new(data_products.clone()))?;
         registry.register(Box::new(build_info))?;
         registry.register(Box::new(watched_objects.clone()))?;
         registry.register(Box::new(reconciles.clone()))?;
         registry.register(Box::new(reconcile_seconds.clone()))?;
-        Ok(Self { registry, watched_objects, reconciles, reconcile_seconds })
+        Ok(Self {
+            registry,
+            watched_objects,
+            reconciles,
+            reconcile_seconds,
+            aws_calls,
+            aws_call_seconds,
+            data_products,
+        })
+    }
+
+    pub fn observe_aws_call(&self, service: &str, operation: &str, outcome: &str, took: Option<std::time::Duration>) {
+        self.aws_calls.with_label_values(&[service, operation, outcome]).inc();
+        if let Some(took) = took {
+            self.aws_call_seconds.with_label_values(&[service, operation]).observe(took.as_secs_f64());
+        }
     }
 
     pub fn observe_reconcile(&self, result: &str, took: std::time::Duration) {

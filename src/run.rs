@@ -57,7 +57,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
     let ctx = Arc::new(Context {
         client: client.clone(),
-        clients: Clients::new(base_config().await),
+        clients: Clients::new(base_config().await, metrics.clone()),
         cache: Cache::default(),
         recorder: Recorder::new(client.clone(), reporter),
         metrics: metrics.clone(),
@@ -116,7 +116,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                     if let Err(error) = result {
                         tracing::debug!(%error, "reconcile error");
                     }
-                    gauge.watched_objects.with_label_values(&["RedshiftDataProduct"]).set(counted.state().len() as i64);
+                    let products = counted.state();
+                    gauge.watched_objects.with_label_values(&["RedshiftDataProduct"]).set(products.len() as i64);
+                    for (label, n) in ready_counts(&products) {
+                        gauge.data_products.with_label_values(&[label]).set(n);
+                    }
                     future::ready(())
                 })
                 .boxed(),
@@ -155,6 +159,25 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     tracing::info!("shut down");
     servers.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(())
+}
+
+/// Data products by their Ready condition.
+fn ready_counts(products: &[Arc<RedshiftDataProduct>]) -> [(&'static str, i64); 3] {
+    let mut counts = [("true", 0), ("false", 0), ("unknown", 0)];
+    for p in products {
+        let ready = p
+            .status
+            .as_ref()
+            .and_then(|s| crate::crd::conditions::find(&s.conditions, crate::crd::conditions::READY))
+            .map(|c| c.status);
+        let i = match ready {
+            Some(crate::crd::conditions::ConditionStatus::True) => 0,
+            Some(crate::crd::conditions::ConditionStatus::False) => 1,
+            _ => 2,
+        };
+        counts[i].1 += 1;
+    }
+    counts
 }
 
 /// What makes a data product worth a pass now: its generation, the reconcile-request

@@ -41,6 +41,7 @@ struct World {
     connection: String,
     emulator: Emulator,
     operator: Option<Operator>,
+    metrics_port: u16,
 }
 
 fn free_port() -> u16 {
@@ -83,7 +84,7 @@ async fn world(test: &str, external_id: &str) -> World {
         Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
             .await
             .unwrap();
-    let mut w = World { client, ns, connection, emulator, operator: None };
+    let mut w = World { client, ns, connection, emulator, operator: None, metrics_port: 0 };
     w.start_operator();
     w
 }
@@ -92,6 +93,7 @@ impl World {
     /// Starts (or restarts) the operator process for this world.
     fn start_operator(&mut self) {
         self.operator = None;
+        self.metrics_port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -102,7 +104,7 @@ impl World {
             .args(["--poll-interval", "1s", "--resync-interval", "4s", "--concurrency", "8"])
             .args([
                 "--metrics-addr",
-                &format!("127.0.0.1:{}", free_port()),
+                &format!("127.0.0.1:{}", self.metrics_port),
                 "--health-addr",
                 &format!("127.0.0.1:{}", free_port()),
             ])
@@ -289,6 +291,32 @@ async fn reference_payload_becomes_ready_with_exactly_the_expected_assets() {
         assert_eq!(s.published_asset_count, Some(3));
     }
 
+    // The operator's own metrics tell the same story.
+    let metrics = eventually(Duration::from_secs(20), || async {
+        let mut stream =
+            tokio::net::TcpStream::connect(("127.0.0.1", w.metrics_port)).await.map_err(|e| e.to_string())?;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.map_err(|e| e.to_string())?;
+        if text.contains("datazone_operator_data_products{ready=\"true\"} 3") { Ok(text) } else { Err(text) }
+    })
+    .await;
+    let created = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("datazone_operator_aws_requests_total")
+                && l.contains("operation=\"CreateDataSource\"")
+                && l.contains("outcome=\"success\"")
+        })
+        .unwrap_or_else(|| panic!("no CreateDataSource count in:\n{metrics}"));
+    assert!(created.ends_with(" 3"), "{created}");
+    assert!(metrics.contains("datazone_operator_aws_request_duration_seconds_bucket"), "AWS call latency");
+    assert!(metrics.contains("datazone_operator_reconcile_duration_seconds_bucket"), "reconcile duration");
+
     // Steady state: one GetDataSource per data product per resync, nothing else from DataZone.
     let before = w.calls().await;
     tokio::time::sleep(Duration::from_secs(9)).await;
@@ -372,6 +400,16 @@ async fn spec_change_drift_and_deletion() {
     })
     .await;
     assert!(ours(&w.state().await).iter().any(|d| d["id"] == recreated));
+
+    // A data source edited behind the operator's back is restored to the spec at the next resync.
+    let sales_ds = changed_id(&w, "prod-dwh-sales").await;
+    w.emulator.shared.lock_state().data_sources.get_mut(&sales_ds).unwrap().publish_on_import = false;
+    eventually(Duration::from_secs(30), || async {
+        let state = w.state().await;
+        let ds = ours(&state).into_iter().find(|d| d["id"] == sales_ds).ok_or("gone")?;
+        if ds["publishOnImport"] == true { Ok(()) } else { Err(format!("{ds}")) }
+    })
+    .await;
 
     // Delete policy: the data source goes and the finalizer comes off.
     w.products().delete("prod-dwh-marketing", &DeleteParams::default()).await.unwrap();
@@ -595,4 +633,26 @@ async fn api_budget_for_one_and_fifty_data_products() {
         assert!(publish as usize <= 10 * n + 40, "first publish: {publish} calls for {n} data products");
         assert!(steady as usize <= 2 * n + 2, "steady state ≤ 1 call per data product per resync: {steady}");
     }
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn second_reference_payload_publishes_two_schemas_of_one_database() {
+    let w = world("twoschemas", "optional").await;
+    let names = w.import("examples/payloads/two-schemas.json").await;
+    let ready = w.all_ready(&names).await;
+    let state = w.state().await;
+    assert_eq!(ours(&state).len(), 1, "one dataset, one data source");
+    // public.orders and reporting.v_daily_revenue: one filter per schema.
+    assert_eq!(published(&state), [("sales".to_string(), set(&["orders", "v_daily_revenue"]))].into());
+    let status = ready[0].status.clone().unwrap();
+    let assets: BTreeSet<(String, String)> = status.assets.iter().map(|a| (a.schema.clone(), a.name.clone())).collect();
+    assert_eq!(
+        assets,
+        [("public".to_string(), "orders".to_string()), ("reporting".to_string(), "v_daily_revenue".to_string())].into()
+    );
+}
+
+async fn changed_id(w: &World, name: &str) -> String {
+    w.products().get(name).await.unwrap().status.unwrap().data_source_id.unwrap()
 }

@@ -330,6 +330,32 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
     );
     let ds_name = desired::data_source_name(&ctx.cluster_name, &namespace, &name);
 
+    // Which schema and kind each object is comes from the spec and the listed catalog.
+    let mut objects: BTreeMap<String, (String, AssetKind)> = BTreeMap::new();
+    for s in &spec.schemas {
+        for (name, kind) in listed.get(&s.name).into_iter().flatten() {
+            objects.insert(
+                name.clone(),
+                (s.name.clone(), if kind == "VIEW" { AssetKind::View } else { AssetKind::Table }),
+            );
+        }
+        objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
+        objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
+    }
+    // A run of ours in progress: it is all there is to look at until it ends (one read), and
+    // when it has ended its activities go into status.
+    let was_running = pass.status.last_run.as_ref().is_some_and(|r| is_active(&r.status));
+    refresh_run(pass, &dz, &domain, &objects).await.map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &key))?;
+    if let Some(run) = pass.status.last_run.clone().filter(|_| was_running) {
+        if is_active(&run.status) {
+            pass.not_yet(PUBLISHED, "Running", &format!("data source run {} is in progress", run.id));
+            return Ok(ctx.poll);
+        }
+        // Just ended: its outcome is all this pass needs (the data source was checked when the
+        // run started, and is read again at the next resync).
+        return Ok(published_outcome(pass));
+    }
+
     // Observe: one read in the steady state (the data source by its ID in status); the shared
     // objects are looked up (cached) only when that does not settle it.
     let mut blueprint_regions: Option<Vec<String>> = None;
@@ -418,21 +444,6 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
         pass.status.data_source_id = Some(ds.id.clone());
         pass.status.data_source_name = Some(ds.name.clone());
     }
-
-    // A run of ours in progress: look at it (and at its activities once it ends). Which schema
-    // and kind each object is comes from the spec and the listed catalog.
-    let mut objects: BTreeMap<String, (String, AssetKind)> = BTreeMap::new();
-    for s in &spec.schemas {
-        for (name, kind) in listed.get(&s.name).into_iter().flatten() {
-            objects.insert(
-                name.clone(),
-                (s.name.clone(), if kind == "VIEW" { AssetKind::View } else { AssetKind::Table }),
-            );
-        }
-        objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
-        objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
-    }
-    refresh_run(pass, &dz, &domain, &objects).await.map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &key))?;
 
     let requested_at = p.annotations().get(RECONCILE_REQUESTED_AT).cloned();
     let failures = pass.status.consecutive_run_failures.unwrap_or(0);
@@ -670,33 +681,29 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             pass.not_yet(PUBLISHED, "RunFailed", &format!("{why}; not retried again until the spec, the catalog or the {RECONCILE_REQUESTED_AT} annotation changes"));
             ctx.resync
         }
-        Step::Done => {
-            let last = pass.status.last_run.clone();
-            match last.as_ref().map(|r| r.status.as_str()) {
-                Some("SUCCESS") => {
-                    let n = pass.status.published_asset_count.unwrap_or(0);
-                    pass.ok(
-                        PUBLISHED,
-                        "Published",
-                        &format!(
-                            "{n} assets published by run {}",
-                            last.as_ref().map(|r| r.id.as_str()).unwrap_or_default()
-                        ),
-                    );
-                    ctx.resync
-                }
-                Some(status) => {
-                    let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
-                    pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
-                    // Look again when the retry is due.
-                    Duration::from_secs(60)
-                        * 2u32.pow(pass.status.consecutive_run_failures.unwrap_or(1).clamp(0, 6) as u32)
-                }
-                None => poll,
-            }
-        }
+        Step::Done => published_outcome(pass),
     };
     Ok(d)
+}
+
+/// Published from the last run's outcome, and when to look again.
+fn published_outcome(pass: &mut Pass) -> Duration {
+    let last = pass.status.last_run.clone();
+    match last.as_ref().map(|r| r.status.as_str()) {
+        Some("SUCCESS") => {
+            let n = pass.status.published_asset_count.unwrap_or(0);
+            let run = last.as_ref().map(|r| r.id.as_str()).unwrap_or_default();
+            pass.ok(PUBLISHED, "Published", &format!("{n} assets published by run {run}"));
+            pass.ctx.resync
+        }
+        Some(status) => {
+            let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
+            pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
+            // Look again when the retry is due.
+            Duration::from_secs(60) * 2u32.pow(pass.status.consecutive_run_failures.unwrap_or(1).clamp(0, 6) as u32)
+        }
+        None => pass.ctx.poll,
+    }
 }
 
 fn before_had_data_source(p: &RedshiftDataProduct) -> bool {

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod sdk;
+pub mod telemetry;
 
 pub use error::{DzError, ErrorClass};
 

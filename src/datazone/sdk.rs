@@ -12,6 +12,9 @@ use aws_sdk_datazone::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_datazone::types as dz;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
+use crate::metrics::Metrics;
+
+use super::telemetry::CallMetrics;
 use super::{
     ActivityInfo, BlueprintEnablement, DataSourceInfo, DataZone, DzError, EnvironmentInfo, ErrorClass, Producer,
     ProfileSpec, RunInfo, SchemaFilter, SourceConfig, Storage,
@@ -74,26 +77,41 @@ pub struct SessionKey {
 pub struct Clients {
     base: SdkConfig,
     sessions: Arc<Mutex<HashMap<SessionKey, SdkDataZone>>>,
+    metrics: CallMetrics,
 }
 
 impl Clients {
-    pub fn new(base: SdkConfig) -> Self {
-        Self { base, sessions: Arc::default() }
+    pub fn new(base: SdkConfig, metrics: Metrics) -> Self {
+        Self { base, sessions: Arc::default(), metrics: CallMetrics { metrics } }
+    }
+
+    fn datazone(&self, config: &SdkConfig) -> aws_sdk_datazone::Client {
+        aws_sdk_datazone::Client::from_conf(
+            aws_sdk_datazone::config::Builder::from(config).interceptor(self.metrics.clone()).build(),
+        )
+    }
+
+    fn sts(&self, config: &SdkConfig) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(config).interceptor(self.metrics.clone()).build(),
+        )
     }
 
     /// The producer account's own clients in `region`.
     pub fn producer(&self, region: &str) -> SdkProducer {
         let config = self.base.to_builder().region(Region::new(region.to_string())).build();
         SdkProducer {
-            datazone: aws_sdk_datazone::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
-            redshift: aws_sdk_redshiftdata::Client::new(&config),
+            datazone: self.datazone(&config),
+            sts: self.sts(&config),
+            redshift: aws_sdk_redshiftdata::Client::from_conf(
+                aws_sdk_redshiftdata::config::Builder::from(&config).interceptor(self.metrics.clone()).build(),
+            ),
         }
     }
 
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed.
     pub async fn check_role(&self, key: &SessionKey) -> Result<String, DzError> {
-        let sts = aws_sdk_sts::Client::new(&self.base.to_builder().region(Region::new(key.region.clone())).build());
+        let sts = self.sts(&self.base.to_builder().region(Region::new(key.region.clone())).build());
         let out = sts
             .assume_role()
             .role_arn(&key.role_arn)
@@ -123,7 +141,7 @@ impl Clients {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build();
-        let client = SdkDataZone { client: aws_sdk_datazone::Client::new(&config) };
+        let client = SdkDataZone { client: self.datazone(&config) };
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), client.clone());
         client
     }
