@@ -113,6 +113,7 @@ impl World {
             .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
             .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
             .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
