@@ -35,7 +35,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit emulator-smoke e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
+test: fmt-check lint unit emulator-smoke chart e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -48,6 +48,10 @@ e2e: ## End-to-end tests against a real kube-apiserver + etcd (built once from G
 .PHONY: testbin
 testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
 	scripts/k8s-testbin
+
+.PHONY: chart
+chart: ## Helm chart: lint, render (default and every option set), schema rejects bad values
+	scripts/chart-check
 
 .PHONY: emulator-smoke
 emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
@@ -71,4 +75,4 @@ lint: ## Clippy with warnings as errors
 
 .PHONY: crds
 crds: ## Regenerate crds/ from the Rust API types
-	$(CARGO) run --quiet --bin datazone-operator -- crdgen --out-dir crds
+	$(CARGO) run --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds

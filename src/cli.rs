@@ -87,6 +87,10 @@ pub struct CrdgenArgs {
     /// Write one file per CRD into this directory instead of printing them.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Also write the Helm chart's CRD templates into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub chart_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -58,3 +58,32 @@ pub fn write_files(dir: &Path) -> Result<Vec<PathBuf>, CrdgenError> {
         })
         .collect()
 }
+
+/// The chart's CRD templates: each CRD with `helm.sh/resource-policy: keep` (uninstalling the
+/// chart must never delete the users' data products), rendered only when `crds.install` is set.
+pub fn chart_templates() -> Result<Vec<(String, String)>, CrdgenError> {
+    all_crds()
+        .into_iter()
+        .map(|mut crd| {
+            crd.metadata
+                .annotations
+                .get_or_insert_with(Default::default)
+                .insert("helm.sh/resource-policy".into(), "keep".into());
+            let body = ensure_newline(&render(&crd)?);
+            Ok((file_name(&crd), format!("{{{{- if .Values.crds.install }}}}\n{body}{{{{- end }}}}\n")))
+        })
+        .collect()
+}
+
+/// Writes the chart's CRD templates into `dir` (the chart's `templates/crds/`).
+pub fn write_chart_templates(dir: &Path) -> Result<Vec<PathBuf>, CrdgenError> {
+    std::fs::create_dir_all(dir).map_err(|source| CrdgenError::Write { path: dir.to_path_buf(), source })?;
+    chart_templates()?
+        .into_iter()
+        .map(|(name, content)| {
+            let path = dir.join(name);
+            std::fs::write(&path, content).map_err(|source| CrdgenError::Write { path: path.clone(), source })?;
+            Ok(path)
+        })
+        .collect()
+}

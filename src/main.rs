@@ -11,7 +11,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crdgen(args) => crdgen_command(args.out_dir.as_deref()),
+        Command::Crdgen(args) => crdgen_command(args.out_dir.as_deref(), args.chart_dir.as_deref()),
         Command::ImportPayload(args) => import_payload_command(&args),
         Command::Run(args) => {
             telemetry::init(args.log_format);
@@ -30,14 +30,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn crdgen_command(out_dir: Option<&std::path::Path>) -> ExitCode {
-    let result = match out_dir {
-        Some(dir) => crdgen::write_files(dir).map(|paths| {
-            for path in paths {
-                eprintln!("wrote {}", path.display());
-            }
-        }),
-        None => crdgen::render_all().map(|yaml| print(&yaml)),
+fn crdgen_command(out_dir: Option<&std::path::Path>, chart_dir: Option<&std::path::Path>) -> ExitCode {
+    let report = |paths: Vec<std::path::PathBuf>| {
+        for path in paths {
+            eprintln!("wrote {}", path.display());
+        }
+    };
+    let result = match (out_dir, chart_dir) {
+        (None, None) => crdgen::render_all().map(|yaml| print(&yaml)),
+        (dir, chart) => dir
+            .map(|d| crdgen::write_files(d).map(report))
+            .transpose()
+            .and_then(|_| chart.map(|c| crdgen::write_chart_templates(c).map(report)).transpose())
+            .map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

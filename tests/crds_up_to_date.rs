@@ -29,3 +29,15 @@ fn crds_directory_matches_crdgen() {
         stale.join(", ")
     );
 }
+
+#[test]
+fn chart_crd_templates_match_crdgen() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/datazone-operator/templates/crds");
+    for (name, content) in datazone_operator::crdgen::chart_templates().expect("CRDs render") {
+        let on_disk = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+        assert!(
+            on_disk == content,
+            "charts/datazone-operator/templates/crds/{name} is stale. Regenerate it with `make crds` and commit the result."
+        );
+    }
+}
