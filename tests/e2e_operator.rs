@@ -42,6 +42,8 @@ struct World {
     emulator: Emulator,
     operator: Option<Operator>,
     metrics_port: u16,
+    /// The kubeconfig the operator runs with (default: the suite's admin kubeconfig).
+    kubeconfig: Option<std::path::PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -84,7 +86,7 @@ async fn world(test: &str, external_id: &str) -> World {
         Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
             .await
             .unwrap();
-    let mut w = World { client, ns, connection, emulator, operator: None, metrics_port: 0 };
+    let mut w = World { client, ns, connection, emulator, operator: None, metrics_port: 0, kubeconfig: None };
     w.start_operator();
     w
 }
@@ -99,7 +101,11 @@ impl World {
             .append(true)
             .open(std::env::temp_dir().join(format!("{}.operator.log", self.ns)))
             .unwrap();
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if let Some(kubeconfig) = &self.kubeconfig {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        let child = command
             .args(["run", "--cluster-name", "e2e", "--namespaces", &self.ns, "--log-format", "json"])
             .args(["--poll-interval", "1s", "--resync-interval", "4s", "--concurrency", "8"])
             .args([
@@ -656,4 +662,95 @@ async fn second_reference_payload_publishes_two_schemas_of_one_database() {
 
 async fn changed_id(w: &World, name: &str) -> String {
     w.products().get(name).await.unwrap().status.unwrap().data_source_id.unwrap()
+}
+
+fn tool(name: &str) -> String {
+    let kubectl = std::env::var("KUBECTL").expect("KUBECTL is not set: run these tests with `make e2e`");
+    std::path::Path::new(&kubectl).with_file_name(name).to_string_lossy().into_owned()
+}
+
+fn run_tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(tool(name)).args(args).output().unwrap();
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn the_charts_rbac_is_enough_and_no_broader() {
+    let mut w = world("chart", "optional").await;
+    // Only the chart's identity may reconcile here: stop the admin-credentialed operator.
+    w.operator = None;
+    let release_ns = format!("{}-system", w.ns);
+    let chart = format!("{}/charts/datazone-operator", env!("CARGO_MANIFEST_DIR"));
+    run_tool(
+        "helm",
+        &[
+            "install",
+            "dz",
+            &chart,
+            "--namespace",
+            &release_ns,
+            "--create-namespace",
+            "--set",
+            "crds.install=false",
+            "--set",
+            &format!("watchNamespaces={{{}}}", w.ns),
+            "--set",
+            "clusterName=e2e",
+            "--wait=false",
+        ],
+    );
+    let sa = "dz-datazone-operator";
+    let token = run_tool("kubectl", &["create", "token", sa, "-n", &release_ns, "--duration", "1h"]);
+
+    // A kubeconfig with the ServiceAccount's token instead of the admin's.
+    let admin = std::fs::read_to_string(std::env::var("KUBECONFIG").unwrap()).unwrap();
+    let mut config: Value = serde_saphyr::from_str(&admin).unwrap();
+    config["users"][0]["user"] = json!({"token": token});
+    let path = std::env::temp_dir().join(format!("{}.sa.kubeconfig", w.ns));
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let whoami = run_tool(
+        "kubectl",
+        &["--kubeconfig", path.to_str().unwrap(), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+    );
+    assert_eq!(
+        whoami,
+        format!("system:serviceaccount:{release_ns}:{sa}"),
+        "the operator runs as the chart's ServiceAccount"
+    );
+    w.kubeconfig = Some(path);
+    w.start_operator();
+
+    let names = w.import("examples/payloads/three-databases.json").await;
+    w.all_ready(&names).await;
+    assert_eq!(ours(&w.state().await).len(), 3, "the chart's ServiceAccount reconciled the payload");
+
+    // …and may do no more than that.
+    let who = format!("system:serviceaccount:{release_ns}:{sa}");
+    let can = |args: &[&str]| {
+        let mut all = vec!["auth", "can-i", "--as", who.as_str()];
+        all.extend_from_slice(args);
+        let out = Command::new(tool("kubectl")).args(&all).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let ns = w.ns.clone();
+    for (args, want) in [
+        (vec!["patch", "redshiftdataproducts.dataproducts.dev", "-n", &ns], "yes"),
+        (vec!["patch", "redshiftdataproducts.dataproducts.dev", "--subresource=status", "-n", &ns], "yes"),
+        (vec!["create", "events.events.k8s.io", "-n", &ns], "yes"),
+        (vec!["get", "namespaces"], "yes"),
+        (vec!["get", "secrets", "-n", &ns], "no"),
+        (vec!["list", "secrets", "--all-namespaces"], "no"),
+        (vec!["delete", "customresourcedefinitions.apiextensions.k8s.io"], "no"),
+        (vec!["create", "customresourcedefinitions.apiextensions.k8s.io"], "no"),
+        (vec!["patch", "redshiftdataproducts.dataproducts.dev", "-n", "default"], "no"),
+        (vec!["create", "clusterdatazoneconnections.dataproducts.dev"], "no"),
+        (vec!["create", "deployments.apps", "-n", &ns], "no"),
+        (vec!["create", "namespaces"], "no"),
+        (vec!["update", "clusterroles.rbac.authorization.k8s.io"], "no"),
+        (vec!["create", "configmaps", "-n", &ns], "no"),
+    ] {
+        assert_eq!(can(&args), want, "kubectl auth can-i {args:?} as {who}");
+    }
 }
