@@ -65,6 +65,22 @@ pub struct RunArgs {
     #[arg(long, env = "DATAZONE_OPERATOR_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub poll_interval: Duration,
 
+    /// Only reconcile while holding a Lease (run several replicas safely).
+    #[arg(long, env = "DATAZONE_OPERATOR_LEADER_ELECT")]
+    pub leader_elect: bool,
+
+    /// Namespace of the leader-election Lease (default: the pod's namespace, or `default`).
+    #[arg(long, env = "DATAZONE_OPERATOR_LEADER_ELECTION_NAMESPACE", value_parser = parse_namespace)]
+    pub leader_election_namespace: Option<String>,
+
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "DATAZONE_OPERATOR_LEADER_ELECTION_LEASE", default_value = "datazone-operator", value_parser = parse_object_name)]
+    pub leader_election_lease: String,
+
+    /// How long a Lease holds without renewal; a standby takes over after it.
+    #[arg(long, env = "DATAZONE_OPERATOR_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+
     /// How many data products are reconciled at the same time.
     #[arg(long, env = "DATAZONE_OPERATOR_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

@@ -7,6 +7,7 @@ pub mod crd;
 pub mod crdgen;
 pub mod datazone;
 pub mod http;
+pub mod lease;
 pub mod metrics;
 pub mod naming;
 pub mod payload;

@@ -22,6 +22,7 @@ use crate::crd::{
 };
 use crate::datazone::sdk::{Clients, base_config};
 use crate::http::{self, HttpState};
+use crate::lease::LeaderElection;
 use crate::metrics::Metrics;
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -54,6 +55,31 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         servers.push(tokio::spawn(server));
     }
 
+    if args.leader_elect {
+        let identity =
+            std::env::var("POD_NAME").unwrap_or_else(|_| format!("datazone-operator-{}", std::process::id()));
+        let namespace = args
+            .leader_election_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".into());
+        let election = LeaderElection::new(
+            client.clone(),
+            &namespace,
+            &args.leader_election_lease,
+            &identity,
+            args.lease_duration,
+        );
+        // A standby is healthy and ready; it just does not reconcile.
+        ready.store(true, Ordering::Relaxed);
+        election.acquire().await;
+        tokio::spawn(async move {
+            election.keep().await;
+            // Never two reconcilers: stop at once and let Kubernetes restart us as a standby.
+            tracing::error!("leadership lost; exiting");
+            std::process::exit(1);
+        });
+    }
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
     let ctx = Arc::new(Context {
         client: client.clone(),
