@@ -35,7 +35,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit emulator-smoke chart e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
+test: fmt-check lint unit emulator-smoke chart image-lint gitops e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -52,6 +52,14 @@ testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
 .PHONY: chart
 chart: ## Helm chart: lint, render (default and every option set), schema rejects bad values
 	scripts/chart-check
+
+.PHONY: image-lint
+image-lint: ## Dockerfile best practices (hadolint; no container engine needed)
+	scripts/image-lint
+
+.PHONY: gitops
+gitops: ## The Argo CD health check (Lua) against the statuses the operator writes
+	scripts/gitops-check
 
 .PHONY: emulator-smoke
 emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
