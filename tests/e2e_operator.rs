@@ -831,3 +831,114 @@ async fn two_replicas_one_reconciles_and_the_other_takes_over() {
     assert_eq!(ours(&state).len(), 3, "no duplicate data sources across the handover");
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1);
 }
+
+/// Copies `from` into `to` recursively (the chart, to change it as a new chart version would).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn helm_upgrade_applies_a_changed_crd_schema_and_uninstall_keeps_the_crd() {
+    // The chart's RedshiftDataProduct CRD under a group of its own, so the suite's CRDs stay as
+    // they are: version 1 is the chart as shipped, version 2 adds `spec.owner` to the schema.
+    let id = std::process::id();
+    let group = format!("u{id}.upgrade.example");
+    let crd = format!("redshiftdataproducts.{group}");
+    let ns = format!("e2e-upgrade-{id}");
+    let work = std::env::temp_dir().join(format!("chart-upgrade-{id}"));
+    let chart = work.join("chart");
+    let _ = std::fs::remove_dir_all(&work);
+    copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/datazone-operator"), &chart);
+    let crds = chart.join("templates/crds");
+    let template = crds.join("dataproducts.dev_redshiftdataproducts.yaml");
+    for entry in std::fs::read_dir(&crds).unwrap() {
+        let path = entry.unwrap().path();
+        if path != template {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let v1 = std::fs::read_to_string(&template).unwrap().replace("dataproducts.dev", &group);
+    std::fs::write(&template, &v1).unwrap();
+
+    // One data product of that kind, with the field version 2 adds.
+    let example = std::fs::read_to_string(format!(
+        "{}/examples/dataproducts/explicit-tables-and-views.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("dataproducts.dev/", &format!("{group}/"))
+    .replace("namespace: team-sales", &format!("namespace: {ns}"))
+    .replace("\nspec:\n", "\nspec:\n  owner: team-sales\n");
+    let manifest = work.join("product.yaml");
+    std::fs::write(&manifest, example).unwrap();
+    let apply = || {
+        Command::new(tool("kubectl"))
+            .args(["apply", "--server-side", "--field-manager=e2e", "-f", manifest.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let helm = |verb: &str| {
+        run_tool(
+            "helm",
+            &[verb, "crd-upgrade", chart.to_str().unwrap(), "--namespace", &ns, "--create-namespace", "--wait=false"],
+        )
+    };
+    let owner_in_schema = || {
+        run_tool(
+            "kubectl",
+            &[
+                "get",
+                "crd",
+                &crd,
+                "-o",
+                "jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.owner.type}",
+            ],
+        )
+    };
+
+    helm("install");
+    run_tool("kubectl", &["wait", "--for=condition=Established", &format!("crd/{crd}"), "--timeout=30s"]);
+    assert_eq!(owner_in_schema(), "", "version 1 has no spec.owner");
+    let rejected = apply();
+    assert!(!rejected.status.success(), "version 1's schema rejects spec.owner (strict field validation)");
+    assert!(
+        String::from_utf8_lossy(&rejected.stderr).contains("owner"),
+        "{}",
+        String::from_utf8_lossy(&rejected.stderr)
+    );
+
+    let marker = "            properties:\n              connectionRef:\n";
+    assert!(v1.contains(marker), "the CRD template's layout changed; update this test");
+    let v2 = v1.replacen(
+        marker,
+        "            properties:\n              owner:\n                description: The producer team.\n                type: string\n              connectionRef:\n",
+        1,
+    );
+    std::fs::write(&template, v2).unwrap();
+    helm("upgrade");
+    assert_eq!(owner_in_schema(), "string", "helm upgrade applied the new schema");
+    eventually(Duration::from_secs(30), || async {
+        let out = apply();
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    })
+    .await;
+    let stored = run_tool("kubectl", &["get", &crd, "sales-orders", "-n", &ns, "-o", "jsonpath={.spec.owner}"]);
+    assert_eq!(stored, "team-sales", "the new field is stored, not pruned");
+
+    // Uninstalling the release keeps the CRD (and with it every data product).
+    run_tool("helm", &["uninstall", "crd-upgrade", "--namespace", &ns]);
+    let kept = run_tool("kubectl", &["get", &crd, "sales-orders", "-n", &ns, "-o", "name"]);
+    assert!(kept.ends_with("/sales-orders"), "the data product outlives the release: {kept}");
+    run_tool("kubectl", &["delete", "crd", &crd, "--wait=false"]);
+    let _ = std::fs::remove_dir_all(&work);
+}
