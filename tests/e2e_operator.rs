@@ -140,6 +140,17 @@ impl World {
     }
 
     /// `import-payload` (the real CLI) into this world's namespace, then server-side apply.
+    /// Waits until the data product `name` is deleted (finalizer removed).
+    async fn gone(&self, name: &str) {
+        eventually(Duration::from_secs(60), || async {
+            match self.products().get_opt(name).await.map_err(|e| e.to_string())? {
+                None => Ok(()),
+                Some(_) => Err(format!("{name} is still there")),
+            }
+        })
+        .await;
+    }
+
     async fn import(&self, payload: &str) -> Vec<String> {
         let out = Command::new(BIN)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -428,13 +439,7 @@ async fn spec_change_drift_and_deletion() {
 
     // Delete policy: the data source goes and the finalizer comes off.
     w.products().delete("prod-dwh-marketing", &DeleteParams::default()).await.unwrap();
-    eventually(Duration::from_secs(60), || async {
-        match w.products().get_opt("prod-dwh-marketing").await.map_err(|e| e.to_string())? {
-            None => Ok(()),
-            Some(_) => Err("still there".into()),
-        }
-    })
-    .await;
+    w.gone("prod-dwh-marketing").await;
     assert!(!ours(&w.state().await).iter().any(|d| d["id"] == recreated), "Delete removed the data source");
 
     // Retain policy: DataZone is left as it is.
@@ -462,13 +467,7 @@ async fn spec_change_drift_and_deletion() {
     })
     .await;
     w.products().delete("prod-dwh-finance", &DeleteParams::default()).await.unwrap();
-    eventually(Duration::from_secs(60), || async {
-        match w.products().get_opt("prod-dwh-finance").await.map_err(|e| e.to_string())? {
-            None => Ok(()),
-            Some(_) => Err("still there".into()),
-        }
-    })
-    .await;
+    w.gone("prod-dwh-finance").await;
     assert!(ours(&w.state().await).iter().any(|d| d["id"] == finance_ds), "Retain kept the data source");
 }
 

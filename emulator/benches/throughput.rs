@@ -67,19 +67,19 @@ async fn setup(endpoint: &str) -> (Client, String, String) {
 }
 
 async fn create(role: &Client, project: &str, env: &str, name: String) -> String {
-    role.create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(project)
-        .environment_identifier(env)
-        .name(name)
-        .r#type("REDSHIFT")
-        .configuration(common::filter_config("finance", "ledger", vec![common::include("*")]))
-        .publish_on_import(true)
-        .send()
-        .await
-        .unwrap()
-        .id()
-        .to_string()
+    common::redshift_data_source(
+        role,
+        project,
+        env,
+        &name,
+        common::filter_config("finance", "ledger", vec![common::include("*")]),
+    )
+    .publish_on_import(true)
+    .send()
+    .await
+    .unwrap()
+    .id()
+    .to_string()
 }
 
 #[derive(Clone, Copy)]

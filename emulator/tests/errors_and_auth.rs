@@ -83,32 +83,25 @@ async fn validation_not_found_conflict_and_quota() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "ConflictException");
-    let err = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("prod-dwh-sales-default-datasource")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "public", vec![include("*")]))
-        .send()
-        .await
-        .unwrap_err();
+    let err = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "prod-dwh-sales-default-datasource",
+        filter_config("sales", "public", vec![include("*")]),
+    )
+    .send()
+    .await
+    .unwrap_err();
     assert_eq!(code(&err), "ValidationException");
     assert!(format!("{err:?}").contains("DataSource name must be unique for a given project."));
 
     // A second run while one is active conflicts; the daily quota is a 402.
-    let ds = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("runs")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "public", vec![include("*")]))
-        .send()
-        .await
-        .unwrap();
+    let ds =
+        redshift_data_source(&role, &project, &env_id, "runs", filter_config("sales", "public", vec![include("*")]))
+            .send()
+            .await
+            .unwrap();
     let ds_id = ds.id().to_string();
     role.start_data_source_run().domain_identifier(DOMAIN).data_source_identifier(&ds_id).send().await.unwrap();
     let err =

@@ -175,28 +175,26 @@ async fn profiles_environments_and_data_sources_update_and_delete() {
         role.delete_environment_profile().domain_identifier(DOMAIN).identifier(profile.id()).send().await.unwrap_err();
     assert_eq!(code(&in_use), "ConflictException");
 
-    let ds = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("orders")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "public", vec![include("orders")]))
-        .send()
-        .await
-        .unwrap();
-    let other = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("reporting")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "reporting", vec![include("*")]))
-        .send()
-        .await
-        .unwrap();
+    let ds = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "orders",
+        filter_config("sales", "public", vec![include("orders")]),
+    )
+    .send()
+    .await
+    .unwrap();
+    let other = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "reporting",
+        filter_config("sales", "reporting", vec![include("*")]),
+    )
+    .send()
+    .await
+    .unwrap();
     let updated = role
         .update_data_source()
         .domain_identifier(DOMAIN)

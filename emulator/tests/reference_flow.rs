@@ -23,36 +23,30 @@ async fn reference_flow_publishes_exactly_the_filtered_tables_and_views() {
     assert_eq!(existing.items().len(), 1);
     assert_eq!(existing.items()[0].name(), "prod-dwh-sales-default-datasource");
 
-    let created = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("prod-dwh-team-sales-sales-orders")
-        .r#type("REDSHIFT")
-        .configuration(filter_config(
-            "sales",
-            "public",
-            vec![include("orders"), include("customers"), include("v_orders")],
-        ))
-        .publish_on_import(true)
-        .client_token("uid-1234")
-        .send()
-        .await
-        .unwrap();
+    let created = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "prod-dwh-team-sales-sales-orders",
+        filter_config("sales", "public", vec![include("orders"), include("customers"), include("v_orders")]),
+    )
+    .publish_on_import(true)
+    .client_token("uid-1234")
+    .send()
+    .await
+    .unwrap();
     let ds_id = created.id().to_string();
-    let again = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("prod-dwh-team-sales-sales-orders")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "public", vec![include("orders")]))
-        .client_token("uid-1234")
-        .send()
-        .await
-        .unwrap();
+    let again = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "prod-dwh-team-sales-sales-orders",
+        filter_config("sales", "public", vec![include("orders")]),
+    )
+    .client_token("uid-1234")
+    .send()
+    .await
+    .unwrap();
     assert_eq!(again.id(), ds_id, "the same client token returns the same data source");
 
     let finished = run_to_end(&role, &ds_id).await;
@@ -109,18 +103,17 @@ async fn filters_wildcards_excludes_and_dropped_tables() {
     let emulator = start(fast()).await;
     let (project, env_id) = active_environment(&emulator.endpoint(), "sales").await;
     let role = as_role(&emulator).await;
-    let ds = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("wildcards")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("sales", "public", vec![include("*"), exclude("v_*"), include("gone_table")]))
-        .publish_on_import(false)
-        .send()
-        .await
-        .unwrap();
+    let ds = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "wildcards",
+        filter_config("sales", "public", vec![include("*"), exclude("v_*"), include("gone_table")]),
+    )
+    .publish_on_import(false)
+    .send()
+    .await
+    .unwrap();
     let finished = run_to_end(&role, ds.id()).await;
     let run_id = finished.id().to_string();
     // Every table but no view; the named table that does not exist fails on its own.
@@ -150,18 +143,17 @@ async fn a_table_added_to_the_catalog_is_imported_by_the_next_run() {
     let emulator = start(fast()).await;
     let (project, env_id) = active_environment(&emulator.endpoint(), "marketing").await;
     let role = as_role(&emulator).await;
-    let ds = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("all-of-campaigns")
-        .r#type("REDSHIFT")
-        .configuration(filter_config("marketing", "campaigns", vec![include("*")]))
-        .publish_on_import(true)
-        .send()
-        .await
-        .unwrap();
+    let ds = redshift_data_source(
+        &role,
+        &project,
+        &env_id,
+        "all-of-campaigns",
+        filter_config("marketing", "campaigns", vec![include("*")]),
+    )
+    .publish_on_import(true)
+    .send()
+    .await
+    .unwrap();
     let first = run_to_end(&role, ds.id()).await;
     assert_eq!(first.run_statistics_for_assets().unwrap().added(), Some(3));
 
@@ -207,17 +199,7 @@ async fn a_wrong_secret_fails_the_run_with_a_clear_error() {
             .build()
             .unwrap(),
     );
-    let ds = role
-        .create_data_source()
-        .domain_identifier(DOMAIN)
-        .project_identifier(&project)
-        .environment_identifier(&env_id)
-        .name("wrong-secret")
-        .r#type("REDSHIFT")
-        .configuration(config)
-        .send()
-        .await
-        .unwrap();
+    let ds = redshift_data_source(&role, &project, &env_id, "wrong-secret", config).send().await.unwrap();
     let run = run_to_end(&role, ds.id()).await;
     assert_eq!(run.status(), &DataSourceRunStatus::Failed);
     let error = run.error_message().unwrap();

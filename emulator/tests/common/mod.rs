@@ -119,6 +119,24 @@ pub fn filter_config(database: &str, schema: &str, expressions: Vec<FilterExpres
     )
 }
 
+/// A CreateDataSource request for a Redshift data source `name` in the project's environment,
+/// ready to send or to extend (client token, publishOnImport).
+pub fn redshift_data_source(
+    role: &aws_sdk_datazone::Client,
+    project: &str,
+    environment: &str,
+    name: &str,
+    config: DataSourceConfigurationInput,
+) -> aws_sdk_datazone::operation::create_data_source::builders::CreateDataSourceFluentBuilder {
+    role.create_data_source()
+        .domain_identifier(DOMAIN)
+        .project_identifier(project)
+        .environment_identifier(environment)
+        .name(name)
+        .r#type("REDSHIFT")
+        .configuration(config)
+}
+
 /// The DefaultDataWarehouse blueprint's ID, enabled for the producer account in the region.
 pub async fn enable_warehouse(endpoint: &str) -> String {
     let producer = aws_sdk_datazone::Client::new(&sdk_at(endpoint, PRODUCER, None).await);
