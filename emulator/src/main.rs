@@ -67,6 +67,9 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
+        // Listen for SIGTERM / SIGINT before saying we are up: a signal right after the
+        // "listening" line must shut down cleanly, not kill the process.
+        let shutdown = ShutdownSignals::install();
         let emulator = match Emulator::start(cli.listen, config).await {
             Ok(e) => e,
             Err(e) => {
@@ -77,20 +80,36 @@ fn main() -> ExitCode {
         // Exactly one line on stdout, so scripts can read the address.
         println!("listening on {}", emulator.endpoint());
         tracing::info!(addr = %emulator.addr, "datazone-emulator ready");
-        shutdown_signal().await;
+        shutdown.wait().await;
         tracing::info!("shutting down");
         emulator.shutdown().await;
         ExitCode::SUCCESS
     })
 }
 
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(t) => t,
-        Err(_) => return tokio::signal::ctrl_c().await.unwrap_or(()),
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+struct ShutdownSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
+    }
+
+    async fn wait(mut self) {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = recv(&mut self.term) => {}
+            _ = recv(&mut self.int) => {}
+        }
     }
 }

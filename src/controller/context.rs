@@ -7,6 +7,7 @@ use std::time::Duration;
 use kube::runtime::events::Recorder;
 
 use super::cache::Cache;
+use super::snapshot::{Flights, Snapshots};
 use super::throttle::Throttle;
 use crate::datazone::sdk::Clients;
 use crate::metrics::Metrics;
@@ -15,6 +16,12 @@ pub struct Context {
     pub client: kube::Client,
     pub clients: Clients,
     pub cache: Cache,
+    /// Each project's data source listing, shared while data sources and runs settle.
+    pub snapshots: Snapshots,
+    /// What this process last wrote per data product, followed in the shared listing.
+    pub flights: Flights,
+    /// When this process started: a listing taken after it reflects everything done before.
+    pub started: std::time::Instant,
     pub recorder: Recorder,
     pub metrics: Metrics,
     /// Names this Kubernetes cluster inside DataZone data source names.

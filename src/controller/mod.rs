@@ -7,4 +7,6 @@ pub mod context;
 pub mod desired;
 pub mod plan;
 pub mod reconcile;
+pub mod runs;
+pub mod snapshot;
 pub mod throttle;

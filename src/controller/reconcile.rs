@@ -16,18 +16,16 @@ use serde_json::json;
 use super::connection::{self, Problem};
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::plan::{Observed, RunReason, RunState, Step, is_active, plan};
+use super::plan::{Observed, RunState, Step, is_active, plan};
+use super::runs;
 use crate::crd::conditions::{
     self, BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus, DATA_SOURCE_READY, ENVIRONMENT_READY, Observation,
     PUBLISHED, READY,
 };
-use crate::crd::{
-    AssetCounts, AssetKind, AssetStatus, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
-    RedshiftDataProductStatus, RunSummary,
-};
+use crate::crd::{AssetKind, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::sdk::SdkDataZone;
 use crate::datazone::{
-    BlueprintEnablement, DataZone, DzError, EnvironmentInfo, ErrorClass, Producer, ProfileSpec, RunInfo,
+    BlueprintEnablement, DataSourceInfo, DataZone, DzError, EnvironmentInfo, ErrorClass, Producer, ProfileSpec,
 };
 
 pub const FINALIZER: &str = "dataproducts.dev/cleanup";
@@ -35,11 +33,9 @@ pub const MANAGER: &str = "datazone-operator";
 /// A terminal problem is looked at again this often (or at once on a spec change).
 const TERMINAL_RETRY: Duration = Duration::from_secs(600);
 /// When the run quota is used up, try again in an hour.
-const QUOTA_RETRY: Duration = Duration::from_secs(3600);
+pub(super) const QUOTA_RETRY: Duration = Duration::from_secs(3600);
 /// How long a Delete-policy cleanup keeps trying before it lets the object go.
 const CLEANUP_PATIENCE: Duration = Duration::from_secs(600);
-/// Assets listed in status, failed ones first.
-const MAX_ASSETS_IN_STATUS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -85,7 +81,7 @@ fn uid(p: &RedshiftDataProduct) -> String {
 }
 
 /// Why a pass stopped short: the phase whose condition turns False, and when to look again.
-struct Blocked {
+pub(super) struct Blocked {
     phase: &'static str,
     reason: String,
     message: String,
@@ -98,7 +94,7 @@ impl Blocked {
         let retry = if p.terminal { TERMINAL_RETRY } else { ctx.backoff(key) };
         Self { phase, reason: p.reason, message: p.message, retry, throttled: false }
     }
-    fn from_dz(phase: &'static str, e: DzError, ctx: &Context, key: &str) -> Self {
+    pub(super) fn from_dz(phase: &'static str, e: DzError, ctx: &Context, key: &str) -> Self {
         let retry = match e.class {
             ErrorClass::Terminal => TERMINAL_RETRY,
             ErrorClass::Retryable | ErrorClass::Throttled => ctx.backoff(key),
@@ -108,13 +104,13 @@ impl Blocked {
 }
 
 /// The status being built in this pass.
-struct Pass<'a> {
-    status: RedshiftDataProductStatus,
+pub(super) struct Pass<'a> {
+    pub(super) status: RedshiftDataProductStatus,
     generation: Option<i64>,
-    now: String,
+    pub(super) now: String,
     events: Vec<(EventType, String, String)>,
-    ctx: &'a Context,
-    key: String,
+    pub(super) ctx: &'a Context,
+    pub(super) key: String,
 }
 
 impl Pass<'_> {
@@ -126,13 +122,13 @@ impl Pass<'_> {
             &self.now,
         );
     }
-    fn ok(&mut self, type_: &str, reason: &str, message: &str) {
+    pub(super) fn ok(&mut self, type_: &str, reason: &str, message: &str) {
         self.set(type_, ConditionStatus::True, reason, message);
     }
-    fn not_yet(&mut self, type_: &str, reason: &str, message: &str) {
+    pub(super) fn not_yet(&mut self, type_: &str, reason: &str, message: &str) {
         self.set(type_, ConditionStatus::False, reason, message);
     }
-    fn event(&mut self, type_: EventType, reason: &str, note: impl Into<String>) {
+    pub(super) fn event(&mut self, type_: EventType, reason: &str, note: impl Into<String>) {
         self.events.push((type_, reason.to_string(), note.into()));
     }
     fn blocked(&mut self, b: Blocked) -> Duration {
@@ -342,29 +338,56 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
         objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
         objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
     }
-    // A run of ours in progress: it is all there is to look at until it ends (one read), and
-    // when it has ended its activities go into status.
-    let was_running = pass.status.last_run.as_ref().is_some_and(|r| is_active(&r.status));
-    refresh_run(pass, &dz, &domain, &objects).await.map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &key))?;
-    if let Some(run) = pass.status.last_run.clone().filter(|_| was_running) {
-        if is_active(&run.status) {
-            pass.not_yet(PUBLISHED, "Running", &format!("data source run {} is in progress", run.id));
-            return Ok(ctx.poll);
-        }
-        // Just ended: its outcome is all this pass needs (the data source was checked when the
-        // run started, and is read again at the next resync).
-        return Ok(published_outcome(pass));
+    // While data sources and runs settle, the data products of a project share one listing.
+    let snapshot_key = format!("{}|{domain}|{project}", throttle_key(p));
+    // A run of ours in progress: it is all there is to look at until it ends, and when it has
+    // ended its outcome is all this pass needs (the data source was checked when the run
+    // started, and is read again at the next resync).
+    if pass.status.last_run.as_ref().is_some_and(|r| is_active(&r.status))
+        && let Some(requeue) = runs::follow(pass, &dz, &domain, &project, &snapshot_key, &objects)
+            .await
+            .map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &key))?
+    {
+        return Ok(requeue);
     }
 
-    // Observe: one read in the steady state (the data source by its ID in status); the shared
-    // objects are looked up (cached) only when that does not settle it.
+    // Observe: one read in the steady state (the data source by its ID in status), or a look
+    // in the shared listing right after this process wrote the configuration it wants; the
+    // shared objects are looked up (cached) only when that does not settle it.
     let mut blueprint_regions: Option<Vec<String>> = None;
     let mut profile: Option<String> = None;
     let mut environment: Option<EnvironmentInfo> = None;
     let mut data_source = None;
+    let flight = ctx.flights.get(&key);
     if let (Some(ds_id), Some(env_id)) = (pass.status.data_source_id.clone(), pass.status.environment_id.clone()) {
-        let found =
-            dz.get_data_source(&domain, &ds_id).await.map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+        let wrote_this = flight.written.as_ref() == Some(&(ds_id.clone(), config_hash(&config)));
+        let listed = match flight.since.filter(|_| wrote_this) {
+            Some(since) => ctx
+                .snapshots
+                .get(&snapshot_key, since, ctx.poll, || dz.list_data_sources(&domain, &project))
+                .await
+                .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?
+                .by_id(&ds_id)
+                // A failed one is read in full for its error message.
+                .filter(|d| !d.status.starts_with("FAILED"))
+                .map(|d| DataSourceInfo {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    status: d.status.clone(),
+                    environment_id: d.environment_id.clone(),
+                    description: d.description.clone(),
+                    config: Some(config.clone()),
+                    error: None,
+                }),
+            None => None,
+        };
+        let found = match listed {
+            Some(ds) => Some(ds),
+            None => dz
+                .get_data_source(&domain, &ds_id)
+                .await
+                .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?,
+        };
         if let Some(ds) = found.filter(|ds| ds.environment_id.as_deref() == Some(&env_id)) {
             blueprint_regions = Some(vec![region.clone()]);
             profile = pass.status.environment_profile_id.clone().or(Some(String::new()));
@@ -413,20 +436,6 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
                     find_environment(ctx, &dz, &domain, &project, &account, &region, &storage, &spec.redshift.database)
                         .await
                         .map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
-            }
-            let active = environment.as_ref().is_some_and(|e| e.status == "ACTIVE");
-            let found = if active {
-                dz.find_data_source(&domain, &project, &ds_name)
-                    .await
-                    .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?
-            } else {
-                None
-            };
-            if let Some(id) = found {
-                data_source = dz
-                    .get_data_source(&domain, &id)
-                    .await
-                    .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
             }
         }
         pass.status.blueprint_id = Some(bp.clone());
@@ -626,10 +635,19 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             // source instead of a second one.
             let token = format!("{uid}-{}", p.metadata.generation.unwrap_or(0));
             let description = desired::description(&ctx.cluster_name, &namespace, &name, &uid);
-            let ds = dz
+            // No lookup first: the token and DataZone's unique names per project keep a create
+            // from ever making a second data source, and a taken name is looked up only then.
+            let ds = match dz
                 .create_data_source(&domain, &project, &env_id, &ds_name, &description, &config, &token)
                 .await
-                .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+            {
+                Ok(ds) => ds,
+                Err(e) if e.is_name_taken() => {
+                    return adopt(pass, &dz, &domain, &project, &snapshot_key, &ds_name).await;
+                }
+                Err(e) => return Err(Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key)),
+            };
+            ctx.flights.wrote(&key, Some((ds.id.clone(), config_hash(&config))));
             let recreated = before_had_data_source(p);
             pass.status.data_source_id = Some(ds.id.clone());
             pass.status.data_source_name = Some(ds.name.clone());
@@ -642,7 +660,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
                 format!("created data source {ds_name} ({})", ds.id),
             );
             pass.not_yet(DATA_SOURCE_READY, "Creating", &format!("data source {} is {}", ds.id, ds.status));
-            Duration::from_millis(500)
+            poll
         }
         Step::NotOurs(id) => {
             pass.not_yet(DATA_SOURCE_READY, "NameTaken", &format!("a data source named {ds_name} ({id}) exists in the project but was not created by this operator; it is left alone"));
@@ -661,49 +679,64 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             dz.update_data_source(&domain, &ds_id, &config)
                 .await
                 .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+            ctx.flights.wrote(&key, Some((ds_id.clone(), config_hash(&config))));
             pass.event(
                 EventType::Normal,
                 "DataSourceUpdated",
                 format!("updated data source {ds_name} ({ds_id}) to the spec"),
             );
             pass.not_yet(DATA_SOURCE_READY, "Updating", &format!("data source {ds_id} is being updated"));
-            Duration::from_millis(500)
+            poll
         }
         Step::StartRun(reason) => {
-            start_run(pass, &dz, &domain, p, &run_hash, reason, requested_at.as_deref(), &objects).await?
+            runs::start_run(pass, &dz, &domain, p, &run_hash, reason, requested_at.as_deref(), &objects).await?
         }
         Step::WaitRun(id) => {
             pass.not_yet(PUBLISHED, "Running", &format!("data source run {id} is in progress"));
             poll
         }
         Step::RunGaveUp => {
-            let why = run_failure_message(&pass.status);
+            ctx.flights.landed(&key);
+            let why = runs::run_failure_message(&pass.status);
             pass.not_yet(PUBLISHED, "RunFailed", &format!("{why}; not retried again until the spec, the catalog or the {RECONCILE_REQUESTED_AT} annotation changes"));
             ctx.resync
         }
-        Step::Done => published_outcome(pass),
+        Step::Done => runs::published_outcome(pass),
     };
     Ok(d)
 }
 
-/// Published from the last run's outcome, and when to look again.
-fn published_outcome(pass: &mut Pass) -> Duration {
-    let last = pass.status.last_run.clone();
-    match last.as_ref().map(|r| r.status.as_str()) {
-        Some("SUCCESS") => {
-            let n = pass.status.published_asset_count.unwrap_or(0);
-            let run = last.as_ref().map(|r| r.id.as_str()).unwrap_or_default();
-            pass.ok(PUBLISHED, "Published", &format!("{n} assets published by run {run}"));
-            pass.ctx.resync
-        }
-        Some(status) => {
-            let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
-            pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
-            // Look again when the retry is due.
-            Duration::from_secs(60) * 2u32.pow(pass.status.consecutive_run_failures.unwrap_or(1).clamp(0, 6) as u32)
-        }
-        None => pass.ctx.poll,
-    }
+/// CreateDataSource said the name is taken: after a crash between a create and its status write
+/// (with a new generation, so a new token), or a data product deleted with `Retain` and applied
+/// again. The data source of that name goes into status; the next pass reads it and takes it
+/// over if it is ours, or reports NameTaken.
+async fn adopt(
+    pass: &mut Pass<'_>,
+    dz: &SdkDataZone,
+    domain: &str,
+    project: &str,
+    snapshot_key: &str,
+    ds_name: &str,
+) -> Result<Duration, Blocked> {
+    let ctx = pass.ctx;
+    let listing = ctx
+        .snapshots
+        .get(snapshot_key, std::time::Instant::now(), ctx.poll, || dz.list_data_sources(domain, project))
+        .await
+        .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+    let Some(found) = listing.by_name(ds_name) else {
+        return Err(Blocked {
+            phase: DATA_SOURCE_READY,
+            reason: "NameTaken".into(),
+            message: format!("DataZone says the name {ds_name} is taken, but lists no data source of that name"),
+            retry: ctx.backoff(&pass.key),
+            throttled: false,
+        });
+    };
+    pass.status.data_source_id = Some(found.id.clone());
+    pass.status.data_source_name = Some(found.name.clone());
+    pass.not_yet(DATA_SOURCE_READY, "Found", &format!("data source {ds_name} ({}) already exists", found.id));
+    Ok(Duration::from_millis(100))
 }
 
 fn before_had_data_source(p: &RedshiftDataProduct) -> bool {
@@ -723,174 +756,31 @@ async fn find_environment(
 ) -> Result<Option<EnvironmentInfo>, DzError> {
     let env_name = desired::environment_name(account, region, storage, database);
     let cache_key = format!("env|{domain}|{project}|{env_name}");
-    if let Some(id) = ctx.cache.get(&cache_key, ctx.resync) {
-        return Ok(Some(EnvironmentInfo { id, status: "ACTIVE".into(), failure: None }));
+    let active = || {
+        ctx.cache.get(&cache_key, ctx.resync).map(|id| EnvironmentInfo { id, status: "ACTIVE".into(), failure: None })
+    };
+    if let Some(env) = active() {
+        return Ok(Some(env));
+    }
+    // While it is being created, the data products waiting for it share one look per poll.
+    let lock = ctx.cache.lock(&cache_key);
+    let _guard = lock.lock().await;
+    if let Some(env) = active() {
+        return Ok(Some(env));
+    }
+    let pending_key = format!("pending|{cache_key}");
+    if let Some((id, status)) = ctx.cache.get(&pending_key, ctx.poll).as_deref().and_then(|v| v.split_once(' ')) {
+        return Ok(Some(EnvironmentInfo { id: id.to_string(), status: status.to_string(), failure: None }));
     }
     let Some(found) = dz.find_environment(domain, project, &env_name).await? else { return Ok(None) };
     let env = if found.status == "ACTIVE" { found } else { dz.get_environment(domain, &found.id).await? };
-    if env.status == "ACTIVE" {
-        // Only a settled environment is shared from the cache.
-        ctx.cache.put(&cache_key, &env.id);
+    match env.status.as_str() {
+        // Only a settled environment is shared for long.
+        "ACTIVE" => ctx.cache.put(&cache_key, &env.id),
+        "CREATING" | "UPDATING" => ctx.cache.put(&pending_key, &format!("{} {}", env.id, env.status)),
+        _ => {}
     }
     Ok(Some(env))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn start_run(
-    pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
-    p: &RedshiftDataProduct,
-    run_hash: &str,
-    reason: RunReason,
-    requested_at: Option<&str>,
-    objects: &BTreeMap<String, (String, AssetKind)>,
-) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
-    let reason_text = format!("{reason:?}");
-    // Deterministic per trigger: a retried start after a crash gets the same run back.
-    let trigger = match reason {
-        RunReason::Requested => requested_at.unwrap_or_default().to_string(),
-        RunReason::Retry => format!("retry{}", pass.status.consecutive_run_failures.unwrap_or(0)),
-        _ => run_hash.to_string(),
-    };
-    let token = format!(
-        "{}-{}",
-        p.metadata.uid.clone().unwrap_or_default(),
-        crate::naming::short_hash(&format!("{ds_id}|{trigger}"))
-    );
-    match dz.start_run(domain, &ds_id, &token).await {
-        Ok(run) => {
-            if reason == RunReason::Requested {
-                pass.status.last_handled_reconcile_at = requested_at.map(str::to_string);
-            }
-            pass.status.last_run = Some(RunSummary {
-                id: run.id.clone(),
-                generation: p.metadata.generation,
-                reason: Some(reason_text.clone()),
-                config_hash: Some(run_hash.to_string()),
-                ..RunSummary::default()
-            });
-            // A retried start may answer with a run that has already finished.
-            record_run(pass, dz, domain, objects, &run)
-                .await
-                .map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &pass.key))?;
-            pass.event(EventType::Normal, "RunStarted", format!("started data source run {} ({reason_text})", run.id));
-            pass.not_yet(PUBLISHED, "Running", &format!("data source run {} started ({reason_text})", run.id));
-            Ok(ctx.poll)
-        }
-        Err(e) if e.code == "ServiceQuotaExceededException" => {
-            pass.not_yet(
-                PUBLISHED,
-                "RunQuotaExceeded",
-                &format!("DataZone allows 25 runs per data source per day: {}", e.message),
-            );
-            Ok(QUOTA_RETRY)
-        }
-        Err(e) if e.is_conflict() => {
-            pass.not_yet(PUBLISHED, "Waiting", &format!("DataZone refused a run now: {}", e.message));
-            Ok(ctx.poll)
-        }
-        Err(e) => Err(Blocked::from_dz(PUBLISHED, e, ctx, &pass.key)),
-    }
-}
-
-/// Brings status.lastRun up to date while it runs; when it ends, records its outcome and assets.
-async fn refresh_run(
-    pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
-    objects: &BTreeMap<String, (String, AssetKind)>,
-) -> Result<(), DzError> {
-    let Some(last) = pass.status.last_run.clone() else { return Ok(()) };
-    if !is_active(&last.status) {
-        return Ok(());
-    }
-    let run = dz.get_run(domain, &last.id).await?;
-    record_run(pass, dz, domain, objects, &run).await
-}
-
-/// Records `run` in status.lastRun; a finished run also brings its activities into status.assets.
-async fn record_run(
-    pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
-    objects: &BTreeMap<String, (String, AssetKind)>,
-    run: &RunInfo,
-) -> Result<(), DzError> {
-    let mut summary = pass.status.last_run.clone().filter(|l| l.id == run.id).unwrap_or_default();
-    summary.id = run.id.clone();
-    summary.status = run.status.clone();
-    summary.started_at = run.started_at.clone().or(summary.started_at);
-    summary.stopped_at = run.stopped_at.clone();
-    summary.assets = AssetCounts {
-        added: run.added,
-        updated: run.updated,
-        unchanged: run.unchanged,
-        skipped: run.skipped,
-        failed: run.failed,
-    };
-    summary.error_message = run.error.clone();
-    if run.is_terminal() {
-        let activities = dz.list_activities(domain, &run.id).await?;
-        let mut assets: Vec<AssetStatus> = activities
-            .iter()
-            .map(|a| {
-                // An object the spec and the catalog listing do not know is reported as a table.
-                let (schema, kind) = objects.get(&a.name).cloned().unwrap_or((String::new(), AssetKind::Table));
-                AssetStatus {
-                    schema,
-                    name: a.name.clone(),
-                    kind,
-                    asset_id: a.asset_id.clone(),
-                    status: a.status.clone(),
-                }
-            })
-            .collect();
-        // Failed ones first, then by name; capped.
-        assets.sort_by_key(|a| (!a.status.contains("FAILED"), a.name.clone()));
-        assets.truncate(MAX_ASSETS_IN_STATUS);
-        let imported = activities
-            .iter()
-            .filter(|a| matches!(a.status.as_str(), "SUCCEEDED_CREATED" | "SUCCEEDED_UPDATED" | "UNCHANGED"))
-            .count() as i64;
-        pass.status.published_asset_count = Some(imported);
-        pass.status.assets = assets;
-        if run.status == "SUCCESS" {
-            pass.status.consecutive_run_failures = None;
-            pass.event(
-                EventType::Normal,
-                "RunSucceeded",
-                format!("run {} imported {imported} assets ({} new)", run.id, run.added),
-            );
-        } else {
-            pass.status.consecutive_run_failures = Some(pass.status.consecutive_run_failures.unwrap_or(0) + 1);
-            let failed: Vec<String> =
-                activities.iter().filter(|a| a.status.contains("FAILED")).map(|a| a.name.clone()).collect();
-            let detail = if failed.is_empty() {
-                run.error.clone().unwrap_or_default()
-            } else {
-                format!("failed: {}", failed.join(", "))
-            };
-            pass.event(EventType::Warning, "RunFailed", format!("run {} ended {}: {detail}", run.id, run.status));
-        }
-    }
-    pass.status.last_run = Some(summary);
-    Ok(())
-}
-
-/// What went wrong in the last run, naming the failed objects.
-fn run_failure_message(status: &RedshiftDataProductStatus) -> String {
-    let Some(run) = &status.last_run else { return "no run yet".into() };
-    let failed: Vec<&str> =
-        status.assets.iter().filter(|a| a.status.contains("FAILED")).map(|a| a.name.as_str()).collect();
-    let detail = if failed.is_empty() {
-        run.error_message.clone().unwrap_or_default()
-    } else {
-        format!("failed: {}", failed.join(", "))
-    };
-    format!("run {} ended {} ({} added, {} failed) {detail}", run.id, run.status, run.assets.added, run.assets.failed)
 }
 
 /// Deletion: with `Delete`, the data source goes (if it is ours); with `Retain`, DataZone is left

@@ -43,6 +43,12 @@ impl DzError {
         self.code == "ResourceNotFoundException"
     }
 
+    /// Another data source of the project has this name: DataZone answers a ValidationException,
+    /// not a conflict (datazone-api.md §4).
+    pub fn is_name_taken(&self) -> bool {
+        self.code == "ValidationException" && self.message.contains("must be unique")
+    }
+
     pub fn is_conflict(&self) -> bool {
         self.code == "ConflictException"
     }
@@ -133,5 +139,13 @@ mod tests {
         let e = DzError::from_code("StartDataSourceRun", "ServiceQuotaExceededException", Some(402), "25 runs");
         assert_eq!(e.reason(), "QuotaExceeded");
         assert_eq!(DzError::from_code("X", "Weird", Some(500), "").reason(), "ServiceUnavailable");
+    }
+
+    #[test]
+    fn a_taken_data_source_name_is_a_validation_error() {
+        let taken = "DataSource name must be unique for a given project.";
+        assert!(DzError::from_code("CreateDataSource", "ValidationException", Some(400), taken).is_name_taken());
+        assert!(!DzError::from_code("CreateDataSource", "ValidationException", Some(400), "bad cron").is_name_taken());
+        assert!(!DzError::from_code("CreateDataSource", "ConflictException", Some(409), taken).is_name_taken());
     }
 }

@@ -56,6 +56,19 @@ pub struct DataSourceInfo {
     pub error: Option<String>,
 }
 
+/// One item of a project's data source listing: no configuration, but the status and the last
+/// run's outcome, which is all a data product needs while its data source or run settles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSourceSummary {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub environment_id: Option<String>,
+    pub description: Option<String>,
+    pub last_run_status: Option<String>,
+    pub last_run_error: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvironmentInfo {
     pub id: String,
@@ -141,6 +154,12 @@ pub trait DataZone: Send + Sync {
         project: &str,
         name: &str,
     ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    /// Every data source of the project (all pages).
+    fn list_data_sources(
+        &self,
+        domain: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<DataSourceSummary>, DzError>> + Send;
     fn get_data_source(
         &self,
         domain: &str,

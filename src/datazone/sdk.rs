@@ -16,8 +16,8 @@ use crate::metrics::Metrics;
 
 use super::telemetry::CallMetrics;
 use super::{
-    ActivityInfo, BlueprintEnablement, DataSourceInfo, DataZone, DzError, EnvironmentInfo, ErrorClass, Producer,
-    ProfileSpec, RunInfo, SchemaFilter, SourceConfig, Storage,
+    ActivityInfo, BlueprintEnablement, DataSourceInfo, DataSourceSummary, DataZone, DzError, EnvironmentInfo,
+    ErrorClass, Producer, ProfileSpec, RunInfo, SchemaFilter, SourceConfig, Storage,
 };
 
 /// Turns any SDK error into a classified [`DzError`].
@@ -442,6 +442,36 @@ impl DataZone for SdkDataZone {
             .await
             .map_err(|e| sdk_error("ListDataSources", e))?;
         Ok(found.items().iter().find(|d| d.name() == name).map(|d| d.data_source_id().to_string()))
+    }
+
+    async fn list_data_sources(&self, domain: &str, project: &str) -> Result<Vec<DataSourceSummary>, DzError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_data_sources()
+                .domain_identifier(domain)
+                .project_identifier(project)
+                .max_results(50)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListDataSources", e))?;
+            out.extend(page.items().iter().map(|d| DataSourceSummary {
+                id: d.data_source_id().to_string(),
+                name: d.name().to_string(),
+                status: d.status().as_str().to_string(),
+                environment_id: d.environment_id().map(str::to_string),
+                description: d.description().map(str::to_string),
+                last_run_status: d.last_run_status().map(|s| s.as_str().to_string()),
+                last_run_error: d.last_run_error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     async fn get_data_source(&self, domain: &str, id: &str) -> Result<Option<DataSourceInfo>, DzError> {

@@ -1,0 +1,215 @@
+//! A project's data sources, listed once and shared. While data sources are being created and
+//! their runs are going, every data product of the project needs to know "is mine READY yet?",
+//! "has my run ended?". One `ListDataSources` answers that for up to 50 data products at a time,
+//! where a `GetDataSource` or `GetDataSourceRun` each would cost one call per data product per
+//! poll. The steady state still reads each data source by ID (the listing has no configuration,
+//! so it cannot see drift).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::datazone::{DataSourceSummary, DzError};
+
+/// A listing and when it was asked for (the request's start: everything done before is in it).
+pub struct Snapshot {
+    pub taken: Instant,
+    pub items: Vec<DataSourceSummary>,
+}
+
+impl Snapshot {
+    pub fn by_id(&self, id: &str) -> Option<&DataSourceSummary> {
+        self.items.iter().find(|d| d.id == id)
+    }
+    pub fn by_name(&self, name: &str) -> Option<&DataSourceSummary> {
+        self.items.iter().find(|d| d.name == name)
+    }
+}
+
+#[derive(Default)]
+pub struct Snapshots {
+    latest: Mutex<HashMap<String, Arc<Snapshot>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Snapshots {
+    /// The listing under `key` taken after `not_before` and at most `max_age` old, or a new one
+    /// from `list()`. Concurrent callers wait for one listing instead of making their own.
+    pub async fn get<F, Fut>(
+        &self,
+        key: &str,
+        not_before: Instant,
+        max_age: Duration,
+        list: F,
+    ) -> Result<Arc<Snapshot>, DzError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<DataSourceSummary>, DzError>>,
+    {
+        if let Some(s) = self.usable(key, not_before, max_age) {
+            return Ok(s);
+        }
+        let lock =
+            self.locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone();
+        let _guard = lock.lock().await;
+        if let Some(s) = self.usable(key, not_before, max_age) {
+            return Ok(s);
+        }
+        let taken = Instant::now();
+        let items = list().await?;
+        let snapshot = Arc::new(Snapshot { taken, items });
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string(), snapshot.clone());
+        Ok(snapshot)
+    }
+
+    fn usable(&self, key: &str, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
+        let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        latest.get(key).filter(|s| s.taken >= not_before && s.taken.elapsed() < max_age).cloned()
+    }
+}
+
+/// What this process last did to one data product's data source, so that the next passes can
+/// follow it in the shared listing instead of reading it: when the last mutating call returned,
+/// and which configuration (by fingerprint) it wrote to which data source. Lost on restart, which
+/// only means one `GetDataSource` more.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub since: Option<Instant>,
+    /// `(data source ID, configuration fingerprint)` written by CreateDataSource / UpdateDataSource.
+    pub written: Option<(String, String)>,
+}
+
+#[derive(Default)]
+pub struct Flights {
+    by_object: Mutex<HashMap<String, InFlight>>,
+}
+
+impl Flights {
+    pub fn get(&self, key: &str) -> InFlight {
+        self.by_object.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned().unwrap_or_default()
+    }
+
+    /// A mutating call just returned; `written` when it wrote a configuration.
+    pub fn wrote(&self, key: &str, written: Option<(String, String)>) {
+        let mut all = self.by_object.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = all.entry(key.to_string()).or_default();
+        entry.since = Some(Instant::now());
+        if written.is_some() {
+            entry.written = written;
+        }
+    }
+
+    /// Settled (or deleted): the next pass reads the data source itself.
+    pub fn landed(&self, key: &str) {
+        self.by_object.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+    }
+}
+
+/// What the listing says about a run of ours that status still shows as active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunSeen {
+    /// Still going (or the listing cannot tell yet).
+    Running,
+    /// Over, with the data source's last run status and error.
+    Ended { status: String, error: Option<String> },
+    /// The data source reports no run at all: ask for the run itself.
+    Unknown,
+    /// The data source is not in the listing.
+    DataSourceGone,
+}
+
+/// Runs of one data source never overlap (a second start is refused while one is active), so in
+/// a listing taken after our run started, a data source that is no longer RUNNING and whose
+/// last run is terminal has finished ours.
+pub fn run_seen(summary: Option<&DataSourceSummary>) -> RunSeen {
+    let Some(ds) = summary else { return RunSeen::DataSourceGone };
+    match ds.last_run_status.as_deref() {
+        None => RunSeen::Unknown,
+        Some("REQUESTED" | "RUNNING") => RunSeen::Running,
+        Some(_) if ds.status == "RUNNING" => RunSeen::Running,
+        Some(status) => RunSeen::Ended { status: status.to_string(), error: ds.last_run_error.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn summary(status: &str, last_run: Option<&str>) -> DataSourceSummary {
+        DataSourceSummary {
+            id: "ds1".into(),
+            name: "n".into(),
+            status: status.into(),
+            environment_id: Some("env1".into()),
+            description: None,
+            last_run_status: last_run.map(str::to_string),
+            last_run_error: last_run.filter(|s| *s == "FAILED").map(|_| "secret unreadable".into()),
+        }
+    }
+
+    #[test]
+    fn what_the_listing_says_about_a_run() {
+        let ended = |s: &str, e: Option<&str>| RunSeen::Ended { status: s.into(), error: e.map(str::to_string) };
+        let cases = [
+            (None, RunSeen::DataSourceGone),
+            (Some(summary("READY", None)), RunSeen::Unknown),
+            (Some(summary("RUNNING", Some("REQUESTED"))), RunSeen::Running),
+            (Some(summary("RUNNING", Some("RUNNING"))), RunSeen::Running),
+            // The data source still shows RUNNING for a moment after its run's status flipped.
+            (Some(summary("RUNNING", Some("SUCCESS"))), RunSeen::Running),
+            (Some(summary("READY", Some("SUCCESS"))), ended("SUCCESS", None)),
+            (Some(summary("READY", Some("PARTIALLY_SUCCEEDED"))), ended("PARTIALLY_SUCCEEDED", None)),
+            (Some(summary("READY", Some("FAILED"))), ended("FAILED", Some("secret unreadable"))),
+        ];
+        for (listed, want) in cases {
+            assert_eq!(run_seen(listed.as_ref()), want, "{listed:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_listing_taken_after_their_write() {
+        let snapshots = Arc::new(Snapshots::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let list = |calls: Arc<AtomicUsize>| async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(vec![summary("READY", None)])
+        };
+        let wrote = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (snapshots, calls) = (snapshots.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                snapshots.get("dzd|prj", wrote, Duration::from_secs(60), || list(calls)).await.unwrap().items.len()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 1);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "twenty data products, one ListDataSources");
+
+        // A write after the listing was taken needs a new one; so does an old listing.
+        let later = Instant::now();
+        snapshots.get("dzd|prj", later, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        snapshots.get("dzd|prj", wrote, Duration::ZERO, || list(calls.clone())).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Another project has its own listing.
+        snapshots.get("dzd|other", wrote, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn flights_remember_the_last_write_until_landed() {
+        let flights = Flights::default();
+        assert_eq!(flights.get("uid"), InFlight::default());
+        flights.wrote("uid", Some(("ds1".into(), "h1".into())));
+        flights.wrote("uid", None);
+        let f = flights.get("uid");
+        assert!(f.since.is_some());
+        assert_eq!(f.written, Some(("ds1".into(), "h1".into())), "a run start keeps the written configuration");
+        flights.landed("uid");
+        assert_eq!(flights.get("uid"), InFlight::default());
+    }
+}
