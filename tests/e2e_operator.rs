@@ -469,6 +469,25 @@ async fn spec_change_drift_and_deletion() {
     w.products().delete("prod-dwh-finance", &DeleteParams::default()).await.unwrap();
     w.gone("prod-dwh-finance").await;
     assert!(ours(&w.state().await).iter().any(|d| d["id"] == finance_ds), "Retain kept the data source");
+
+    // Applied again (a new UID, so a new client token): the retained data source is taken over,
+    // not duplicated.
+    let before = ours(&w.state().await).len();
+    let mut again = ready.iter().find(|p| p.name_any() == "prod-dwh-finance").unwrap().clone();
+    again.metadata = kube::api::ObjectMeta {
+        name: again.metadata.name.clone(),
+        namespace: again.metadata.namespace.clone(),
+        ..Default::default()
+    };
+    again.status = None;
+    w.products().create(&PostParams::default(), &again).await.unwrap();
+    let adopted = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get("prod-dwh-finance").await.map_err(|e| e.to_string())?;
+        if is_ready(&p) { Ok(p) } else { Err(format!("{:?}", p.status)) }
+    })
+    .await;
+    assert_eq!(adopted.status.unwrap().data_source_id.as_deref(), finance_ds.as_str().into());
+    assert_eq!(ours(&w.state().await).len(), before, "no second data source");
 }
 
 #[tokio::test]

@@ -735,6 +735,11 @@ async fn adopt(
     };
     pass.status.data_source_id = Some(found.id.clone());
     pass.status.data_source_name = Some(found.name.clone());
+    pass.event(
+        EventType::Normal,
+        "DataSourceFound",
+        format!("data source {ds_name} ({}) already exists; it is taken over if this operator created it", found.id),
+    );
     pass.not_yet(DATA_SOURCE_READY, "Found", &format!("data source {ds_name} ({}) already exists", found.id));
     Ok(Duration::from_millis(100))
 }
