@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
-use datazone_operator::crd::{ClusterDataZoneConnection, RedshiftDataProduct};
+use datazone_operator::crd::{ClusterDataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
@@ -681,6 +681,92 @@ async fn a_cluster_connection_refuses_namespaces_its_selector_does_not_admit() {
     // Admitting the namespace again is a change of the connection: its data products follow.
     connections.patch(&w.connection, &PatchParams::default(), &Patch::Merge(&admit(&w.ns))).await.unwrap();
     w.all_ready(&names).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn failed_objects_are_named_runs_are_requested_by_annotation_and_the_quota_is_a_condition() {
+    let w = world("runs", "optional").await;
+    let apply = |tables: &[&str]| {
+        let product: RedshiftDataProduct = serde_json::from_value(json!({
+            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+            "metadata": {"name": "orders", "namespace": w.ns},
+            "spec": {
+                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
+                "project": "sales",
+                "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
+                "schemas": [{"name": "public", "tables": tables}]
+            }
+        }))
+        .unwrap();
+        let api = w.products();
+        async move { api.patch("orders", &PatchParams::apply("e2e").force(), &Patch::Apply(&product)).await.unwrap() }
+    };
+    let runs_started = || async { w.calls().await["datazone:StartDataSourceRun"].as_u64().unwrap_or(0) };
+    let ready_reason = |want: &'static str| {
+        let api = w.products();
+        async move {
+            eventually(Duration::from_secs(60), || async {
+                let p = api.get("orders").await.map_err(|e| e.to_string())?;
+                match condition(&p, "Ready") {
+                    Some((_, reason, _))
+                        if reason == want
+                            && p.status.as_ref().is_some_and(|s| s.observed_generation == p.metadata.generation) =>
+                    {
+                        Ok(p)
+                    }
+                    other => Err(format!("{other:?}")),
+                }
+            })
+            .await
+        }
+    };
+
+    // A table the catalog lacks: the run partly succeeds, Ready says so and names it.
+    apply(&["orders", "no_such_table"]).await;
+    let p = ready_reason("PartiallySucceeded").await;
+    let (status, _, message) = condition(&p, "Ready").unwrap();
+    assert_eq!(status, "False");
+    assert!(message.contains("no_such_table"), "{message}");
+    let assets = &p.status.as_ref().unwrap().assets;
+    assert_eq!((assets[0].name.as_str(), assets[0].status.as_str()), ("no_such_table", "FAILED"), "failed ones first");
+    // Retried with backoff (minutes), never in a loop.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(runs_started().await, 1, "a failed run is not restarted at once");
+
+    // Fixed in the spec: updated, run again, Ready.
+    apply(&["orders"]).await;
+    ready_reason("Published").await;
+    assert_eq!(runs_started().await, 2);
+
+    // The annotation asks for a run; its value is echoed once handled.
+    let annotate = |value: &str| {
+        let patch = json!({"metadata": {"annotations": {RECONCILE_REQUESTED_AT: value}}});
+        let api = w.products();
+        async move { api.patch("orders", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap() }
+    };
+    annotate("2026-11-25T10:00:00Z").await;
+    eventually(Duration::from_secs(30), || async {
+        let p = w.products().get("orders").await.map_err(|e| e.to_string())?;
+        let handled = p.status.as_ref().and_then(|s| s.last_handled_reconcile_at.clone());
+        if handled.as_deref() == Some("2026-11-25T10:00:00Z") && is_ready(&p) {
+            Ok(())
+        } else {
+            Err(format!("{handled:?}"))
+        }
+    })
+    .await;
+    assert_eq!(runs_started().await, 3, "one run per request");
+
+    // Out of runs for today: a clear condition, and no retry storm.
+    w.emulator.shared.lock_state().lifecycle.runs_per_day = 3;
+    annotate("2026-11-25T11:00:00Z").await;
+    let p = ready_reason("RunQuotaExceeded").await;
+    let message = condition(&p, "Published").unwrap().2;
+    assert!(message.contains("daily run quota") && message.contains("3 runs per day"), "{message}");
+    let attempts = runs_started().await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(runs_started().await, attempts, "the quota is not retried in a loop");
 }
 
 #[tokio::test]

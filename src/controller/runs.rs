@@ -130,7 +130,10 @@ pub(super) async fn start_run(
             pass.not_yet(
                 PUBLISHED,
                 "RunQuotaExceeded",
-                &format!("DataZone allows 25 runs per data source per day: {}", e.message),
+                &format!(
+                    "the daily run quota of this data source (25 by default) is used up; trying again in an hour: {}",
+                    e.message
+                ),
             );
             Ok(QUOTA_RETRY)
         }
