@@ -437,6 +437,33 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
                         .await
                         .map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
             }
+            if environment.as_ref().is_some_and(|e| e.status == "ACTIVE") {
+                // Find by name before create (a crash between a create and its status write, or
+                // a data product applied again after a Retain deletion), in the project's shared
+                // listing: one call for every data product about to create its data source.
+                let not_before = flight.since.unwrap_or(ctx.started);
+                let listing = ctx
+                    .snapshots
+                    .get(&snapshot_key, not_before, ctx.poll, || dz.list_data_sources(&domain, &project))
+                    .await
+                    .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+                if let Some(found) = listing.by_name(&ds_name) {
+                    data_source = dz
+                        .get_data_source(&domain, &found.id)
+                        .await
+                        .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+                    if let Some(ds) = data_source.as_ref().filter(|ds| desired::is_ours(ds.description.as_deref())) {
+                        pass.event(
+                            EventType::Normal,
+                            "DataSourceFound",
+                            format!(
+                                "data source {ds_name} ({}) exists and was created by this operator; taking it over",
+                                ds.id
+                            ),
+                        );
+                    }
+                }
+            }
         }
         pass.status.blueprint_id = Some(bp.clone());
         Some(bp)
@@ -635,8 +662,8 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             // source instead of a second one.
             let token = format!("{uid}-{}", p.metadata.generation.unwrap_or(0));
             let description = desired::description(&ctx.cluster_name, &namespace, &name, &uid);
-            // No lookup first: the token and DataZone's unique names per project keep a create
-            // from ever making a second data source, and a taken name is looked up only then.
+            // The token makes a retried create return the same data source; DataZone's unique
+            // names per project catch the rest (the listing above may be a poll interval old).
             let ds = match dz
                 .create_data_source(&domain, &project, &env_id, &ds_name, &description, &config, &token)
                 .await
@@ -706,10 +733,9 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
     Ok(d)
 }
 
-/// CreateDataSource said the name is taken: after a crash between a create and its status write
-/// (with a new generation, so a new token), or a data product deleted with `Retain` and applied
-/// again. The data source of that name goes into status; the next pass reads it and takes it
-/// over if it is ours, or reports NameTaken.
+/// CreateDataSource said the name is taken although the listing looked at before did not show
+/// it (the listing may be a poll interval old). The data source of that name goes into status;
+/// the next pass reads it and takes it over if it is ours, or reports NameTaken.
 async fn adopt(
     pass: &mut Pass<'_>,
     dz: &SdkDataZone,
