@@ -1116,6 +1116,31 @@ async fn flux_kstatus_sees_ready_and_unobserved_spec_changes() {
     let current: BTreeMap<String, String> = names.iter().map(|n| (n.clone(), "Current".to_string())).collect();
     assert_eq!(kstatus(&w.ns), current, "Ready=True for the current generation is Current");
 
+    // A data product that cannot get anywhere without a person (no such project) is Failed,
+    // through its Stalled condition, not InProgress forever.
+    let stuck: RedshiftDataProduct = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+        "metadata": {"name": "stuck", "namespace": w.ns},
+        "spec": {
+            "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
+            "project": "nowhere",
+            "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
+            "schemas": [{"name": "public", "tables": ["orders"]}]
+        }
+    }))
+    .unwrap();
+    w.products().create(&PostParams::default(), &stuck).await.unwrap();
+    eventually(Duration::from_secs(30), || async {
+        let now = kstatus(&w.ns);
+        if now.get("stuck").map(String::as_str) == Some("Failed") { Ok(()) } else { Err(format!("kstatus: {now:?}")) }
+    })
+    .await;
+    let p = w.products().get("stuck").await.unwrap();
+    assert_eq!(condition(&p, "Stalled").map(|(s, r, _)| (s, r)), Some(("True".into(), "ProjectNotFound".into())));
+    assert_eq!(condition(&p, "Reconciling"), None);
+    w.products().delete("stuck", &DeleteParams::default()).await.unwrap();
+    w.gone("stuck").await;
+
     // A spec change the operator has not yet seen (it is stopped) is InProgress, not Current.
     w.operator = None;
     let name = &names[0];

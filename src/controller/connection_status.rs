@@ -85,12 +85,22 @@ pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> 
                 generation,
                 &now,
             );
+            conditions::set_progress(&mut status.conditions, true, false, "Resolved", &message, generation, &now);
             ctx.resync
         }
         Err(p) => {
             conditions::set_condition(
                 &mut status.conditions,
                 Observation::new(READY, ConditionStatus::False, &p.reason, &p.message),
+                generation,
+                &now,
+            );
+            conditions::set_progress(
+                &mut status.conditions,
+                false,
+                p.terminal,
+                &p.reason,
+                &p.message,
                 generation,
                 &now,
             );

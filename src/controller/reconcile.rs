@@ -87,19 +87,28 @@ pub(super) struct Blocked {
     message: String,
     retry: Duration,
     throttled: bool,
+    /// A person must act (shown as Stalled).
+    terminal: bool,
 }
 
 impl Blocked {
     fn from_problem(phase: &'static str, p: Problem, ctx: &Context, key: &str) -> Self {
         let retry = if p.terminal { TERMINAL_RETRY } else { ctx.backoff(key) };
-        Self { phase, reason: p.reason, message: p.message, retry, throttled: false }
+        Self { phase, reason: p.reason, message: p.message, retry, throttled: false, terminal: p.terminal }
     }
     pub(super) fn from_dz(phase: &'static str, e: DzError, ctx: &Context, key: &str) -> Self {
         let retry = match e.class {
             ErrorClass::Terminal => TERMINAL_RETRY,
             ErrorClass::Retryable | ErrorClass::Throttled => ctx.backoff(key),
         };
-        Self { phase, reason: e.reason(), message: e.to_string(), retry, throttled: e.class == ErrorClass::Throttled }
+        Self {
+            phase,
+            reason: e.reason(),
+            message: e.to_string(),
+            retry,
+            throttled: e.class == ErrorClass::Throttled,
+            terminal: e.class == ErrorClass::Terminal,
+        }
     }
 }
 
@@ -111,6 +120,8 @@ pub(super) struct Pass<'a> {
     events: Vec<(EventType, String, String)>,
     pub(super) ctx: &'a Context,
     pub(super) key: String,
+    /// Ready cannot be reached without a person: shown as `Stalled`, not `Reconciling`.
+    pub(super) stalled: bool,
 }
 
 impl Pass<'_> {
@@ -132,6 +143,7 @@ impl Pass<'_> {
         self.events.push((type_, reason.to_string(), note.into()));
     }
     fn blocked(&mut self, b: Blocked) -> Duration {
+        self.stalled = b.terminal;
         self.not_yet(b.phase, &b.reason, &b.message);
         b.retry
     }
@@ -151,6 +163,7 @@ async fn apply(p: &RedshiftDataProduct, ctx: &Context) -> Result<Action, Reconci
         events: Vec::new(),
         ctx,
         key: key.clone(),
+        stalled: false,
     };
     let before = pass.status.clone();
     let requeue = match progress(p, &mut pass).await {
@@ -172,18 +185,29 @@ async fn apply(p: &RedshiftDataProduct, ctx: &Context) -> Result<Action, Reconci
     Ok(Action::requeue(requeue))
 }
 
-/// The Ready condition summarises the phases for the current generation.
+/// The Ready condition summarises the phases for the current generation; `Reconciling` or
+/// `Stalled` says whether the operator is still on its way there.
 fn summarize(pass: &mut Pass) {
     let phases = [CONNECTION_RESOLVED, BLUEPRINT_ENABLED, ENVIRONMENT_READY, DATA_SOURCE_READY, PUBLISHED];
     let first_not_ready = phases.iter().find(|t| !conditions::is_true_for(&pass.status.conditions, t, pass.generation));
-    match first_not_ready.and_then(|t| conditions::find(&pass.status.conditions, t).cloned()) {
+    let (ready, reason, message) = match first_not_ready.and_then(|t| conditions::find(&pass.status.conditions, t)) {
         None if first_not_ready.is_none() => {
             let n = pass.status.published_asset_count.unwrap_or(0);
-            pass.ok(READY, "Published", &format!("{n} assets published"));
+            (true, "Published".to_string(), format!("{n} assets published"))
         }
-        Some(c) => pass.not_yet(READY, &c.reason, &format!("{}: {}", c.type_, c.message)),
-        None => pass.not_yet(READY, "Progressing", "reconciling"),
-    }
+        Some(c) => (false, c.reason.clone(), format!("{}: {}", c.type_, c.message)),
+        None => (false, "Progressing".to_string(), "reconciling".to_string()),
+    };
+    pass.set(READY, if ready { ConditionStatus::True } else { ConditionStatus::False }, &reason, &message);
+    conditions::set_progress(
+        &mut pass.status.conditions,
+        ready,
+        pass.stalled,
+        &reason,
+        &message,
+        pass.generation,
+        &pass.now,
+    );
 }
 
 /// Writes status (only when it changed) and publishes the pass's Events, plus one per condition
@@ -294,6 +318,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
         ),
         retry: TERMINAL_RETRY,
         throttled: false,
+        terminal: true,
     })?;
     let account = cached(ctx, &format!("account|{region}"), STABLE, || async { producer.account().await.map(Some) })
         .await
@@ -414,6 +439,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             message: format!("domain {domain} has no DefaultDataWarehouse blueprint"),
             retry: TERMINAL_RETRY,
             throttled: false,
+            terminal: true,
         })?;
         let enabled_key = format!("blueprint-enabled|{domain}|{account}|{region}");
         blueprint_regions = match ctx.cache.get(&enabled_key, ctx.resync) {
@@ -652,6 +678,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             poll
         }
         Step::EnvironmentFailed(why) => {
+            pass.stalled = true;
             pass.not_yet(ENVIRONMENT_READY, "EnvironmentFailed", &why);
             TERMINAL_RETRY
         }
@@ -690,6 +717,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             poll
         }
         Step::NotOurs(id) => {
+            pass.stalled = true;
             pass.not_yet(DATA_SOURCE_READY, "NameTaken", &format!("a data source named {ds_name} ({id}) exists in the project but was not created by this operator; it is left alone"));
             TERMINAL_RETRY
         }
@@ -698,6 +726,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
             poll
         }
         Step::DataSourceFailed(why) => {
+            pass.stalled = true;
             pass.not_yet(DATA_SOURCE_READY, "DataSourceFailed", &why);
             TERMINAL_RETRY
         }
@@ -724,6 +753,7 @@ async fn progress(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Durati
         }
         Step::RunGaveUp => {
             ctx.flights.landed(&key);
+            pass.stalled = true;
             let why = runs::run_failure_message(&pass.status);
             pass.not_yet(PUBLISHED, "RunFailed", &format!("{why}; not retried again until the spec, the catalog or the {RECONCILE_REQUESTED_AT} annotation changes"));
             ctx.resync
@@ -757,6 +787,7 @@ async fn adopt(
             message: format!("DataZone says the name {ds_name} is taken, but lists no data source of that name"),
             retry: ctx.backoff(&pass.key),
             throttled: false,
+            terminal: false,
         });
     };
     pass.status.data_source_id = Some(found.id.clone());

@@ -127,6 +127,7 @@ pub(super) async fn start_run(
             Ok(ctx.poll)
         }
         Err(e) if e.code == "ServiceQuotaExceededException" => {
+            pass.stalled = true;
             pass.not_yet(
                 PUBLISHED,
                 "RunQuotaExceeded",
@@ -245,6 +246,8 @@ pub(super) fn published_outcome(pass: &mut Pass) -> Duration {
         }
         Some(status) => {
             pass.ctx.flights.landed(&pass.key);
+            // Retried with backoff, but a failed object usually needs a person.
+            pass.stalled = true;
             let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
             pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
             // Look again when the retry is due.

@@ -20,6 +20,12 @@ pub const DATA_SOURCE_READY: &str = "DataSourceReady";
 /// The last data source run for the current generation imported and published the assets.
 pub const PUBLISHED: &str = "Published";
 
+/// kstatus (Flux, `kubectl wait`-style tooling) reads these two: True while the operator is still
+/// working towards Ready, and True when it cannot get there without a person (a terminal error,
+/// a failed run, an exhausted quota). Neither is present once Ready.
+pub const RECONCILING: &str = "Reconciling";
+pub const STALLED: &str = "Stalled";
+
 /// Whether a condition holds.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
 pub enum ConditionStatus {
@@ -101,6 +107,28 @@ pub fn set_condition(
             });
             true
         }
+    }
+}
+
+/// Sets the kstatus pair from the pass's outcome: nothing when Ready, `Stalled` when `stalled`,
+/// `Reconciling` otherwise, with Ready's reason and message. The one that no longer applies goes.
+pub fn set_progress(
+    conditions: &mut Vec<Condition>,
+    ready: bool,
+    stalled: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: &str,
+) {
+    let applies = match (ready, stalled) {
+        (true, _) => None,
+        (false, true) => Some(STALLED),
+        (false, false) => Some(RECONCILING),
+    };
+    conditions.retain(|c| !matches!(c.type_.as_str(), RECONCILING | STALLED) || Some(c.type_.as_str()) == applies);
+    if let Some(type_) = applies {
+        set_condition(conditions, Observation::new(type_, ConditionStatus::True, reason, message), generation, now);
     }
 }
 
@@ -187,6 +215,28 @@ mod tests {
         let types: Vec<_> = cs.iter().map(|c| c.type_.as_str()).collect();
         assert_eq!(types, [CONNECTION_RESOLVED, READY]);
         assert_eq!(find(&cs, READY).map(|c| c.last_transition_time.as_str()), Some(T0));
+    }
+
+    #[test]
+    fn reconciling_and_stalled_follow_the_outcome() {
+        let types = |cs: &[Condition]| cs.iter().map(|c| (c.type_.clone(), c.reason.clone())).collect::<Vec<_>>();
+        let pair = |t: &str, r: &str| (t.to_string(), r.to_string());
+        let mut cs = vec![];
+        set_progress(&mut cs, false, false, "Creating", "environment is CREATING", Some(1), T0);
+        assert_eq!(types(&cs), [pair(RECONCILING, "Creating")]);
+        set_progress(&mut cs, false, false, "Running", "run r1 in progress", Some(1), T1);
+        assert_eq!(cs[0].last_transition_time, T0, "still reconciling: no transition");
+        set_progress(&mut cs, false, true, "RunFailed", "failed: no_such_table", Some(1), T1);
+        assert_eq!(types(&cs), [pair(STALLED, "RunFailed")], "stalled replaces reconciling");
+        set_progress(&mut cs, false, false, "Updating", "spec changed", Some(2), T1);
+        assert_eq!(types(&cs), [pair(RECONCILING, "Updating")]);
+        set_progress(&mut cs, true, false, "Published", "3 assets", Some(2), T1);
+        assert!(cs.is_empty(), "neither once Ready");
+        // Other conditions are left alone.
+        let mut cs = vec![];
+        set_condition(&mut cs, ready(True, "Published"), Some(1), T0);
+        set_progress(&mut cs, true, true, "Published", "", Some(1), T0);
+        assert_eq!(types(&cs), [pair(READY, "Published")]);
     }
 
     #[test]

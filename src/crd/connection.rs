@@ -164,7 +164,8 @@ pub struct ConnectionStatus {
     /// The metadata.generation the status was last computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready: the role can be assumed and the domain resolves.
+    /// Ready: the role can be assumed and the domain resolves; while not, Reconciling or Stalled
+    /// (a person must act).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,

@@ -217,7 +217,8 @@ pub struct RedshiftDataProductStatus {
     pub observed_generation: Option<i64>,
 
     /// Ready (the summary) plus one condition per phase: ConnectionResolved, BlueprintEnabled,
-    /// EnvironmentReady, DataSourceReady, Published.
+    /// EnvironmentReady, DataSourceReady, Published; while not Ready, Reconciling (the operator
+    /// is on it) or Stalled (a person must act), as kstatus and Flux read them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,

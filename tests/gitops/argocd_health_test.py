@@ -19,8 +19,9 @@ def health(obj):
     return hs["status"], hs["message"]
 
 
-def product(generation, observed=None, ready=None):
-    """A RedshiftDataProduct as the operator writes it; ready = (status, reason, generation)."""
+def product(generation, observed=None, ready=None, progress=None):
+    """A RedshiftDataProduct as the operator writes it; ready = (status, reason, generation);
+    progress = "Reconciling" or "Stalled" (True, with Ready's reason)."""
     obj = {"apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
            "metadata": {"name": "sales", "namespace": "team-sales", "generation": generation}}
     if observed is not None or ready is not None:
@@ -33,6 +34,10 @@ def product(generation, observed=None, ready=None):
             obj["status"]["conditions"].append(
                 {"type": "Ready", "status": status, "reason": reason, "message": f"{reason} message",
                  "observedGeneration": gen})
+            if progress is not None:
+                obj["status"]["conditions"].append(
+                    {"type": progress, "status": "True", "reason": reason, "message": f"{reason} message",
+                     "observedGeneration": gen})
     return obj
 
 
@@ -51,6 +56,12 @@ cases = [
     ("name taken by another owner", product(1, observed=1, ready=("False", "NameTaken", 1)), "Degraded"),
     ("project missing", product(1, observed=1, ready=("False", "ProjectNotFound", 1)), "Degraded"),
     ("Ready Unknown", product(1, observed=1, ready=("Unknown", "Pending", 1)), "Progressing"),
+    ("stalled on any reason", product(1, observed=1, ready=("False", "Creating", 1), progress="Stalled"), "Degraded"),
+    ("stalled: quota", product(1, observed=1, ready=("False", "RunQuotaExceeded", 1), progress="Stalled"), "Degraded"),
+    ("reconciling through a 5xx",
+     product(1, observed=1, ready=("False", "ServiceUnavailable", 1), progress="Reconciling"), "Progressing"),
+    ("reconciling, new reason",
+     product(1, observed=1, ready=("False", "SomethingNew", 1), progress="Reconciling"), "Progressing"),
 ]
 
 for name, obj, want in cases:
