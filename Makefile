@@ -9,6 +9,8 @@ SHELL := /usr/bin/env bash
 # same machine) reuses the build. An explicit CARGO_TARGET_DIR wins.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/datazone-operator/target
 CARGO ?= cargo
+# Another checkout built into the shared target directory last: rebuild our crates (see the script).
+$(shell scripts/target-guard >&2)
 BIN := $(CARGO_TARGET_DIR)/debug/datazone-operator
 
 # `make demo KUBECONFIG=/path` runs the demo against that cluster instead of a local one; a
