@@ -650,6 +650,19 @@ async fn unknown_project_and_non_member_role_are_terminal() {
     let after = datazone_calls(&w.calls().await);
     assert!(after - before <= 4, "terminal errors are not retried in a loop: {before} → {after} DataZone calls in 8 s");
     assert_eq!(w.calls().await["datazone:CreateDataSource"].as_u64().unwrap_or(0), 0);
+
+    // Each error is also a JSON log line whose span names the resource.
+    let log = std::fs::read_to_string(std::env::temp_dir().join(format!("{}.operator.log", w.ns))).unwrap();
+    let blocked: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["message"] == "blocked" && l["reason"] == "ProjectNotFound")
+        .collect();
+    assert!(!blocked.is_empty(), "no log line for ProjectNotFound");
+    let span = &blocked[0]["span"];
+    assert_eq!((span["kind"].as_str(), span["namespace"].as_str()), (Some("RedshiftDataProduct"), Some(w.ns.as_str())));
+    assert_eq!(span["resource"], "unknown-project", "{span}");
+    assert!(blocked[0]["detail"].as_str().unwrap().contains("nowhere"), "{}", blocked[0]);
 }
 
 #[tokio::test]

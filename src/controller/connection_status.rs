@@ -9,6 +9,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use tracing::Instrument;
 
 use super::connection::{Problem, resolve, session_key};
 use super::context::Context;
@@ -54,6 +55,16 @@ impl ConnectionObject for ClusterDataZoneConnection {
 }
 
 pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = C::KIND,
+        namespace = conn.namespace().unwrap_or_default(),
+        resource = conn.name_any()
+    );
+    check(conn, ctx).instrument(span).await
+}
+
+async fn check<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let namespace = conn.namespace();
     let name = conn.name_any();
     let settings = conn.settings().clone();
@@ -89,6 +100,7 @@ pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> 
             ctx.resync
         }
         Err(p) => {
+            tracing::warn!(reason = %p.reason, detail = %p.message, terminal = p.terminal, "connection not usable");
             conditions::set_condition(
                 &mut status.conditions,
                 Observation::new(READY, ConditionStatus::False, &p.reason, &p.message),

@@ -12,6 +12,7 @@ use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
+use tracing::Instrument;
 
 use super::connection::{self, Problem};
 use super::context::Context;
@@ -51,13 +52,24 @@ pub enum ReconcileError {
 
 pub async fn reconcile(product: Arc<RedshiftDataProduct>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let started = std::time::Instant::now();
-    let api: Api<RedshiftDataProduct> = Api::namespaced(ctx.client.clone(), &product.namespace().unwrap_or_default());
+    let namespace = product.namespace().unwrap_or_default();
+    // Every log line of the pass (AWS calls included) carries the resource.
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = "RedshiftDataProduct",
+        namespace = %namespace,
+        // Not `name`: the JSON log already uses it for the span's own name.
+        resource = %product.name_any(),
+        generation = product.metadata.generation.unwrap_or(0)
+    );
+    let api: Api<RedshiftDataProduct> = Api::namespaced(ctx.client.clone(), &namespace);
     let result = finalizer(&api, FINALIZER, product.clone(), |event| async {
         match event {
             Finalizer::Apply(p) => apply(&p, &ctx).await,
             Finalizer::Cleanup(p) => cleanup(&p, &ctx).await,
         }
     })
+    .instrument(span)
     .await
     .map_err(|e| ReconcileError::Finalizer(e.to_string()));
     ctx.metrics.observe_reconcile(if result.is_ok() { "ok" } else { "error" }, started.elapsed());
@@ -176,6 +188,14 @@ async fn apply(p: &RedshiftDataProduct, ctx: &Context) -> Result<Action, Reconci
             if b.throttled {
                 ctx.throttle.throttled(&region);
             }
+            tracing::warn!(
+                phase = b.phase,
+                reason = %b.reason,
+                detail = %b.message,
+                terminal = b.terminal,
+                retry_in = ?b.retry,
+                "blocked"
+            );
             pass.blocked(b)
         }
     };
