@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
-use datazone_operator::crd::{ClusterDataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
+use datazone_operator::crd::{ClusterDataZoneConnection, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
@@ -135,6 +135,27 @@ impl World {
             .unwrap();
         Operator(child)
     }
+    /// A data product of this world on prod-dwh: `tables` of one schema of `database`.
+    fn product(&self, name: &str, project: &str, database: &str, schema: &str, tables: &[&str]) -> RedshiftDataProduct {
+        serde_json::from_value(json!({
+            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+            "metadata": {"name": name, "namespace": self.ns},
+            "spec": {
+                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": self.connection},
+                "project": project,
+                "redshift": {"clusterName": "prod-dwh", "database": database, "credentialsSecretArn": SECRET},
+                "schemas": [{"name": schema, "tables": tables}]
+            }
+        }))
+        .unwrap()
+    }
+
+    /// Server-side applies `product`.
+    async fn apply(&self, product: &RedshiftDataProduct) {
+        let name = product.name_any();
+        self.products().patch(&name, &PatchParams::apply("e2e").force(), &Patch::Apply(product)).await.unwrap();
+    }
+
     fn products(&self) -> Api<RedshiftDataProduct> {
         Api::namespaced(self.client.clone(), &self.ns)
     }
@@ -191,6 +212,19 @@ impl World {
 
     async fn calls(&self) -> Value {
         http_get(&self.emulator, "/_emulator/calls").await
+    }
+
+    /// Waits until `name`'s condition `type_` has `status` and `reason` for the current generation.
+    async fn condition_is(&self, name: &str, type_: &str, status: &str, reason: &str) -> RedshiftDataProduct {
+        eventually(Duration::from_secs(60), || async {
+            let p = self.products().get(name).await.map_err(|e| e.to_string())?;
+            let current = p.status.as_ref().is_some_and(|s| s.observed_generation == p.metadata.generation);
+            match condition(&p, type_) {
+                Some((s, r, _)) if s == status && r == reason && current => Ok(p),
+                other => Err(format!("{name} {type_}: {other:?}")),
+            }
+        })
+        .await
     }
 
     /// Waits until every named product is Ready for its current generation.
@@ -495,14 +529,7 @@ async fn spec_change_drift_and_deletion() {
 async fn terminal_errors_show_a_clear_reason_without_a_retry_storm() {
     let w = world("terminal", "wrong-external-id").await;
     let names = w.import("examples/payloads/two-schemas.json").await;
-    let p = eventually(Duration::from_secs(60), || async {
-        let p = w.products().get(&names[0]).await.map_err(|e| e.to_string())?;
-        match condition(&p, "Ready") {
-            Some((s, reason, _)) if s == "False" && reason == "RoleNotAssumable" => Ok(p),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    let p = w.condition_is(&names[0], "Ready", "False", "RoleNotAssumable").await;
     let (_, _, message) = condition(&p, "ConnectionResolved").unwrap();
     assert!(message.contains("AccessDenied"), "{message}");
     let before = w.calls().await["sts:AssumeRole"].as_u64().unwrap_or(0);
@@ -518,19 +545,9 @@ async fn many(w: &World, n: usize) -> Vec<String> {
     let mut names = Vec::new();
     for i in 0..n {
         let name = format!("orders-{i:02}");
-        let product: RedshiftDataProduct = serde_json::from_value(json!({
-            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
-            "metadata": {"name": name, "namespace": w.ns},
-            "spec": {
-                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
-                "project": "sales",
-                "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
-                "schemas": [{"name": "public", "tables": [tables[i % tables.len()]]}],
-                "deletionPolicy": "Delete"
-            }
-        }))
-        .unwrap();
-        w.products().patch(&name, &PatchParams::apply("e2e").force(), &Patch::Apply(&product)).await.unwrap();
+        let mut product = w.product(&name, "sales", "sales", "public", &[tables[i % tables.len()]]);
+        product.spec.deletion_policy = DeletionPolicy::Delete;
+        w.apply(&product).await;
         names.push(name);
     }
     names
@@ -614,34 +631,11 @@ async fn unknown_project_and_non_member_role_are_terminal() {
             },
         );
     }
-    let product = |name: &str, project: &str| -> RedshiftDataProduct {
-        serde_json::from_value(json!({
-            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
-            "metadata": {"name": name, "namespace": w.ns},
-            "spec": {
-                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
-                "project": project,
-                "redshift": {"clusterName": "prod-dwh", "database": "finance", "credentialsSecretArn": SECRET},
-                "schemas": [{"name": "ledger", "tables": ["accounts"]}]
-            }
-        }))
-        .unwrap()
-    };
     for (name, project) in [("unknown-project", "nowhere"), ("not-a-member", "finance")] {
-        w.products()
-            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&product(name, project)))
-            .await
-            .unwrap();
+        w.apply(&w.product(name, project, "finance", "ledger", &["accounts"])).await;
     }
     for (name, want) in [("unknown-project", "ProjectNotFound"), ("not-a-member", "AccessDenied")] {
-        let p = eventually(Duration::from_secs(60), || async {
-            let p = w.products().get(name).await.map_err(|e| e.to_string())?;
-            match condition(&p, "Ready") {
-                Some((s, reason, _)) if s == "False" && reason == want => Ok(p),
-                other => Err(format!("{name}: {other:?}")),
-            }
-        })
-        .await;
+        let p = w.condition_is(name, "Ready", "False", want).await;
         let (_, _, message) = condition(&p, "Ready").unwrap();
         assert!(!message.is_empty(), "a clear message: {message}");
     }
@@ -673,14 +667,8 @@ async fn a_cluster_connection_refuses_namespaces_its_selector_does_not_admit() {
     let admit = |label: &str| json!({"spec": {"namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": label}}}});
     connections.patch(&w.connection, &PatchParams::default(), &Patch::Merge(&admit("someone-else"))).await.unwrap();
     let names = w.import("examples/payloads/two-schemas.json").await;
-    let refused = eventually(Duration::from_secs(30), || async {
-        let p = w.products().get(&names[0]).await.map_err(|e| e.to_string())?;
-        match condition(&p, "ConnectionResolved") {
-            Some((s, reason, message)) if s == "False" && reason == "ConnectionNotAllowed" => Ok(message),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
+    let p = w.condition_is(&names[0], "ConnectionResolved", "False", "ConnectionNotAllowed").await;
+    let (_, _, refused) = condition(&p, "ConnectionResolved").unwrap();
     assert!(refused.contains(&w.ns) && refused.contains("namespaceSelector"), "{refused}");
     let p = w.products().get(&names[0]).await.unwrap();
     assert_eq!(condition(&p, "Ready").map(|(s, r, _)| (s, r)), Some(("False".into(), "ConnectionNotAllowed".into())));
@@ -700,44 +688,11 @@ async fn a_cluster_connection_refuses_namespaces_its_selector_does_not_admit() {
 #[ignore = "needs a real API server: make e2e"]
 async fn failed_objects_are_named_runs_are_requested_by_annotation_and_the_quota_is_a_condition() {
     let w = world("runs", "optional").await;
-    let apply = |tables: &[&str]| {
-        let product: RedshiftDataProduct = serde_json::from_value(json!({
-            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
-            "metadata": {"name": "orders", "namespace": w.ns},
-            "spec": {
-                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
-                "project": "sales",
-                "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
-                "schemas": [{"name": "public", "tables": tables}]
-            }
-        }))
-        .unwrap();
-        let api = w.products();
-        async move { api.patch("orders", &PatchParams::apply("e2e").force(), &Patch::Apply(&product)).await.unwrap() }
-    };
+    let orders = |tables: &[&str]| w.product("orders", "sales", "sales", "public", tables);
     let runs_started = || async { w.calls().await["datazone:StartDataSourceRun"].as_u64().unwrap_or(0) };
-    let ready_reason = |want: &'static str| {
-        let api = w.products();
-        async move {
-            eventually(Duration::from_secs(60), || async {
-                let p = api.get("orders").await.map_err(|e| e.to_string())?;
-                match condition(&p, "Ready") {
-                    Some((_, reason, _))
-                        if reason == want
-                            && p.status.as_ref().is_some_and(|s| s.observed_generation == p.metadata.generation) =>
-                    {
-                        Ok(p)
-                    }
-                    other => Err(format!("{other:?}")),
-                }
-            })
-            .await
-        }
-    };
-
     // A table the catalog lacks: the run partly succeeds, Ready says so and names it.
-    apply(&["orders", "no_such_table"]).await;
-    let p = ready_reason("PartiallySucceeded").await;
+    w.apply(&orders(&["orders", "no_such_table"])).await;
+    let p = w.condition_is("orders", "Ready", "False", "PartiallySucceeded").await;
     let (status, _, message) = condition(&p, "Ready").unwrap();
     assert_eq!(status, "False");
     assert!(message.contains("no_such_table"), "{message}");
@@ -748,8 +703,8 @@ async fn failed_objects_are_named_runs_are_requested_by_annotation_and_the_quota
     assert_eq!(runs_started().await, 1, "a failed run is not restarted at once");
 
     // Fixed in the spec: updated, run again, Ready.
-    apply(&["orders"]).await;
-    ready_reason("Published").await;
+    w.apply(&orders(&["orders"])).await;
+    w.condition_is("orders", "Ready", "True", "Published").await;
     assert_eq!(runs_started().await, 2);
 
     // The annotation asks for a run; its value is echoed once handled.
@@ -774,7 +729,7 @@ async fn failed_objects_are_named_runs_are_requested_by_annotation_and_the_quota
     // Out of runs for today: a clear condition, and no retry storm.
     w.emulator.shared.lock_state().lifecycle.runs_per_day = 3;
     annotate("2026-11-25T11:00:00Z").await;
-    let p = ready_reason("RunQuotaExceeded").await;
+    let p = w.condition_is("orders", "Ready", "False", "RunQuotaExceeded").await;
     let message = condition(&p, "Published").unwrap().2;
     assert!(message.contains("daily run quota") && message.contains("3 runs per day"), "{message}");
     let attempts = runs_started().await;
@@ -1131,17 +1086,7 @@ async fn flux_kstatus_sees_ready_and_unobserved_spec_changes() {
 
     // A data product that cannot get anywhere without a person (no such project) is Failed,
     // through its Stalled condition, not InProgress forever.
-    let stuck: RedshiftDataProduct = serde_json::from_value(json!({
-        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
-        "metadata": {"name": "stuck", "namespace": w.ns},
-        "spec": {
-            "connectionRef": {"kind": "ClusterDataZoneConnection", "name": w.connection},
-            "project": "nowhere",
-            "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
-            "schemas": [{"name": "public", "tables": ["orders"]}]
-        }
-    }))
-    .unwrap();
+    let stuck = w.product("stuck", "nowhere", "sales", "public", &["orders"]);
     w.products().create(&PostParams::default(), &stuck).await.unwrap();
     eventually(Duration::from_secs(30), || async {
         let now = kstatus(&w.ns);

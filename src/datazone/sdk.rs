@@ -445,20 +445,21 @@ impl DataZone for SdkDataZone {
     }
 
     async fn list_data_sources(&self, domain: &str, project: &str) -> Result<Vec<DataSourceSummary>, DzError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .list_data_sources()
-                .domain_identifier(domain)
-                .project_identifier(project)
-                .max_results(50)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListDataSources", e))?;
-            out.extend(page.items().iter().map(|d| DataSourceSummary {
+        let items = self
+            .client
+            .list_data_sources()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListDataSources", e))?;
+        Ok(items
+            .iter()
+            .map(|d| DataSourceSummary {
                 id: d.data_source_id().to_string(),
                 name: d.name().to_string(),
                 status: d.status().as_str().to_string(),
@@ -466,12 +467,8 @@ impl DataZone for SdkDataZone {
                 description: d.description().map(str::to_string),
                 last_run_status: d.last_run_status().map(|s| s.as_str().to_string()),
                 last_run_error: d.last_run_error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            })
+            .collect())
     }
 
     async fn get_data_source(&self, domain: &str, id: &str) -> Result<Option<DataSourceInfo>, DzError> {
@@ -596,31 +593,28 @@ impl DataZone for SdkDataZone {
     }
 
     async fn list_activities(&self, domain: &str, run: &str) -> Result<Vec<ActivityInfo>, DzError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .client
-                .list_data_source_run_activities()
-                .domain_identifier(domain)
-                .identifier(run)
-                .max_results(50)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListDataSourceRunActivities", e))?;
-            out.extend(page.items().iter().map(|a| ActivityInfo {
+        let items = self
+            .client
+            .list_data_source_run_activities()
+            .domain_identifier(domain)
+            .identifier(run)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListDataSourceRunActivities", e))?;
+        Ok(items
+            .iter()
+            .map(|a| ActivityInfo {
                 database: a.database().to_string(),
                 name: a.technical_name().to_string(),
                 status: a.data_asset_status().as_str().to_string(),
                 asset_id: a.data_asset_id().map(str::to_string),
                 error: a.error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            })
+            .collect())
     }
 }
 
