@@ -66,6 +66,23 @@ pub enum Step {
     Done,
 }
 
+impl Step {
+    /// How many of the phases BlueprintEnabled, EnvironmentReady and DataSourceReady lie behind
+    /// this step (they are True when it is the next thing to do).
+    pub fn phases_behind(&self) -> u8 {
+        match self {
+            Step::EnableBlueprint => 0,
+            Step::CreateProfile | Step::CreateEnvironment | Step::WaitEnvironment | Step::EnvironmentFailed(_) => 1,
+            Step::CreateDataSource
+            | Step::NotOurs(_)
+            | Step::WaitDataSource(_)
+            | Step::DataSourceFailed(_)
+            | Step::UpdateDataSource => 2,
+            Step::StartRun(_) | Step::WaitRun(_) | Step::RunGaveUp | Step::Done => 3,
+        }
+    }
+}
+
 pub fn plan(region: &str, desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &RunState) -> Step {
     if !obs.blueprint_regions.is_some_and(|r| r.iter().any(|x| x == region)) {
         return Step::EnableBlueprint;
@@ -133,6 +150,26 @@ pub fn is_active(run_status: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_behind_each_step() {
+        let cases = [
+            (Step::EnableBlueprint, 0),
+            (Step::CreateProfile, 1),
+            (Step::WaitEnvironment, 1),
+            (Step::EnvironmentFailed("x".into()), 1),
+            (Step::CreateDataSource, 2),
+            (Step::NotOurs("ds".into()), 2),
+            (Step::UpdateDataSource, 2),
+            (Step::StartRun(RunReason::Initial), 3),
+            (Step::WaitRun("r".into()), 3),
+            (Step::RunGaveUp, 3),
+            (Step::Done, 3),
+        ];
+        for (step, want) in cases {
+            assert_eq!(step.phases_behind(), want, "{step:?}");
+        }
+    }
     use crate::datazone::{SchemaFilter, Storage};
 
     const REGION: &str = "eu-central-1";

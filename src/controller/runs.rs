@@ -1,17 +1,16 @@
 //! Data source runs: starting one (deterministically, within the daily quota), following it
 //! to its end through the project's shared listing, and recording its outcome and assets.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::plan::{RunReason, is_active};
+use super::plan::{RunReason, RunState, is_active};
 use super::reconcile::{Blocked, Pass, QUOTA_RETRY};
 use super::snapshot::{RunSeen, run_seen};
+use super::target::Target;
 use crate::crd::conditions::PUBLISHED;
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProduct, RedshiftDataProductStatus, RunSummary};
-use crate::datazone::sdk::SdkDataZone;
 use crate::datazone::{ActivityInfo, DataZone, DzError, RunInfo};
 
 /// Assets listed in status, failed ones first.
@@ -20,19 +19,11 @@ const MAX_ASSETS_IN_STATUS: usize = 100;
 /// Follows a run of ours that status shows active, in the project's listing (one shared call
 /// for every data product of the project). `Some(requeue)` when this pass is done; `None` when
 /// the data source is not in the listing (the caller observes, and recreates, it).
-pub(super) async fn follow(
-    pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
-    project: &str,
-    snapshot_key: &str,
-    objects: &BTreeMap<String, (String, AssetKind)>,
-) -> Result<Option<Duration>, DzError> {
+pub(super) async fn follow(pass: &mut Pass<'_>, t: &Target) -> Result<Option<Duration>, DzError> {
     let ctx = pass.ctx;
     let Some(last) = pass.status.last_run.clone() else { return Ok(None) };
     let not_before = ctx.flights.get(&pass.key).since.unwrap_or(ctx.started);
-    let listing =
-        ctx.snapshots.get(snapshot_key, not_before, ctx.poll, || dz.list_data_sources(domain, project)).await?;
+    let listing = t.listing(ctx, not_before).await?;
     let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
     let seen = run_seen(listing.by_id(&ds_id));
     let run = match seen {
@@ -50,10 +41,10 @@ pub(super) async fn follow(
             failed: 0,
             error,
         }),
-        RunSeen::Unknown => Some(dz.get_run(domain, &last.id).await?),
+        RunSeen::Unknown => Some(t.dz.get_run(&t.domain, &last.id).await?),
     };
     if let Some(run) = run {
-        record_run(pass, dz, domain, objects, &run).await?;
+        record_run(pass, t, &run).await?;
     }
     match pass.status.last_run.as_ref().filter(|r| is_active(&r.status)) {
         Some(r) => {
@@ -62,6 +53,29 @@ pub(super) async fn follow(
             Ok(Some(ctx.poll))
         }
         None => Ok(Some(published_outcome(pass))),
+    }
+}
+
+/// A failed run is retried after 2, 4, 8 … up to 64 minutes.
+pub fn retry_wait(consecutive_failures: i64) -> Duration {
+    Duration::from_secs(60) * 2u32.pow(consecutive_failures.clamp(0, 6) as u32)
+}
+
+/// What status says about runs, for [`super::plan::plan`].
+pub(super) fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at: Option<&'a str>) -> RunState<'a> {
+    let failures = status.consecutive_run_failures.unwrap_or(0);
+    let last = status.last_run.as_ref();
+    let retry_due =
+        last.and_then(|r| r.stopped_at.as_deref()).and_then(|t| t.parse::<jiff::Timestamp>().ok()).is_some_and(
+            |stopped| jiff::Timestamp::now().duration_since(stopped).as_secs() >= retry_wait(failures).as_secs() as i64,
+        );
+    RunState {
+        last: last.map(|r| (r.id.as_str(), r.status.as_str())),
+        last_config_hash: last.and_then(|r| r.config_hash.as_deref()),
+        requested_at,
+        handled: status.last_handled_reconcile_at.as_deref(),
+        consecutive_failures: failures as u32,
+        retry_due,
     }
 }
 
@@ -83,13 +97,10 @@ pub fn asset_counts(activities: &[ActivityInfo]) -> AssetCounts {
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn start_run(
     pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
+    t: &Target,
     p: &RedshiftDataProduct,
-    run_hash: &str,
     reason: RunReason,
     requested_at: Option<&str>,
-    objects: &BTreeMap<String, (String, AssetKind)>,
 ) -> Result<Duration, Blocked> {
     let ctx = pass.ctx;
     let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
@@ -98,14 +109,14 @@ pub(super) async fn start_run(
     let trigger = match reason {
         RunReason::Requested => requested_at.unwrap_or_default().to_string(),
         RunReason::Retry => format!("retry{}", pass.status.consecutive_run_failures.unwrap_or(0)),
-        _ => run_hash.to_string(),
+        _ => t.run_hash.clone(),
     };
     let token = format!(
         "{}-{}",
         p.metadata.uid.clone().unwrap_or_default(),
         crate::naming::short_hash(&format!("{ds_id}|{trigger}"))
     );
-    match dz.start_run(domain, &ds_id, &token).await {
+    match t.dz.start_run(&t.domain, &ds_id, &token).await {
         Ok(run) => {
             ctx.flights.wrote(&pass.key, None);
             if reason == RunReason::Requested {
@@ -115,13 +126,11 @@ pub(super) async fn start_run(
                 id: run.id.clone(),
                 generation: p.metadata.generation,
                 reason: Some(reason_text.clone()),
-                config_hash: Some(run_hash.to_string()),
+                config_hash: Some(t.run_hash.clone()),
                 ..RunSummary::default()
             });
             // A retried start may answer with a run that has already finished.
-            record_run(pass, dz, domain, objects, &run)
-                .await
-                .map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &pass.key))?;
+            record_run(pass, t, &run).await.map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &pass.key))?;
             pass.event(EventType::Normal, "RunStarted", format!("started data source run {} ({reason_text})", run.id));
             pass.not_yet(PUBLISHED, "Running", &format!("data source run {} started ({reason_text})", run.id));
             Ok(ctx.poll)
@@ -147,13 +156,7 @@ pub(super) async fn start_run(
 }
 
 /// Records `run` in status.lastRun; a finished run also brings its activities into status.assets.
-async fn record_run(
-    pass: &mut Pass<'_>,
-    dz: &SdkDataZone,
-    domain: &str,
-    objects: &BTreeMap<String, (String, AssetKind)>,
-    run: &RunInfo,
-) -> Result<(), DzError> {
+async fn record_run(pass: &mut Pass<'_>, t: &Target, run: &RunInfo) -> Result<(), DzError> {
     let mut summary = pass.status.last_run.clone().filter(|l| l.id == run.id).unwrap_or_default();
     summary.id = run.id.clone();
     summary.status = run.status.clone();
@@ -168,7 +171,7 @@ async fn record_run(
     };
     summary.error_message = run.error.clone();
     if run.is_terminal() {
-        let activities = dz.list_activities(domain, &run.id).await?;
+        let activities = t.dz.list_activities(&t.domain, &run.id).await?;
         // The activities are the run's outcome object by object; they add up to its statistics,
         // so a run seen ending in the project listing needs no GetDataSourceRun.
         summary.assets = asset_counts(&activities);
@@ -178,7 +181,7 @@ async fn record_run(
             .iter()
             .map(|a| {
                 // An object the spec and the catalog listing do not know is reported as a table.
-                let (schema, kind) = objects.get(&a.name).cloned().unwrap_or((String::new(), AssetKind::Table));
+                let (schema, kind) = t.objects.get(&a.name).cloned().unwrap_or((String::new(), AssetKind::Table));
                 AssetStatus {
                     schema,
                     name: a.name.clone(),
@@ -251,7 +254,7 @@ pub(super) fn published_outcome(pass: &mut Pass) -> Duration {
             let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
             pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
             // Look again when the retry is due.
-            Duration::from_secs(60) * 2u32.pow(pass.status.consecutive_run_failures.unwrap_or(1).clamp(0, 6) as u32)
+            retry_wait(pass.status.consecutive_run_failures.unwrap_or(1))
         }
         None => pass.ctx.poll,
     }
