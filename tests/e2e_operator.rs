@@ -596,7 +596,16 @@ async fn converges_through_throttling_and_server_errors_without_duplicates() {
 async fn killed_and_restarted_mid_reconcile_creates_no_duplicates() {
     let mut w = world("restart", "optional").await;
     let names = many(&w, 8).await;
-    for wait_ms in [300u64, 700, 1100, 1600, 2400] {
+    // Killed (SIGKILL) and restarted six times at random moments of the first few seconds, where
+    // every kind of call is in flight; E2E_KILL_SEED replays a failing schedule.
+    let seed: u64 = std::env::var("E2E_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos().into()
+    });
+    println!("restart: E2E_KILL_SEED={seed}");
+    let mut state = seed;
+    for _ in 0..6 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let wait_ms = 100 + (state >> 33) % 1200;
         tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         w.start_operator();
     }
@@ -608,6 +617,9 @@ async fn killed_and_restarted_mid_reconcile_creates_no_duplicates() {
     assert_eq!(state["environments"].as_array().unwrap().len(), 1, "one shared environment");
     let ids: BTreeSet<String> = ready.iter().map(|p| p.status.clone().unwrap().data_source_id.unwrap()).collect();
     assert_eq!(ids.len(), 8);
+    // A start retried after a kill gets the same run back (its token is deterministic).
+    let runs = state["dataSourceRuns"].as_array().unwrap();
+    assert_eq!(runs.len(), 8, "one run per data source: {runs:#?}");
 }
 
 #[tokio::test]

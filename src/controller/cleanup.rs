@@ -10,7 +10,7 @@ use kube::{Resource, ResourceExt};
 use super::connection;
 use super::context::Context;
 use super::desired;
-use super::reconcile::ReconcileError;
+use super::reconcile::{ReconcileError, uid};
 use crate::crd::{DeletionPolicy, RedshiftDataProduct};
 use crate::datazone::DataZone;
 
@@ -66,7 +66,10 @@ pub(super) async fn cleanup(p: &RedshiftDataProduct, ctx: &Context) -> Result<Ac
             }
         }
     }
+    // Nothing of this data product stays in memory.
     ctx.clients.forget(&namespace, &name);
+    ctx.flights.landed(&uid(p));
+    ctx.reset_backoff(&uid(p));
     for (type_, reason, note) in events {
         tracing::info!(namespace, name, reason, note, "cleanup");
         let event = Event { type_, reason: reason.into(), note: Some(note), action: "Delete".into(), secondary: None };

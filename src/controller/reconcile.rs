@@ -84,7 +84,7 @@ pub(super) fn throttle_key(p: &RedshiftDataProduct) -> String {
     format!("{:?}/{}", p.spec.connection_ref.kind, p.spec.connection_ref.name)
 }
 
-fn uid(p: &RedshiftDataProduct) -> String {
+pub(super) fn uid(p: &RedshiftDataProduct) -> String {
     p.metadata.uid.clone().unwrap_or_else(|| format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any()))
 }
 
