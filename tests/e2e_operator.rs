@@ -540,10 +540,10 @@ async fn terminal_errors_show_a_clear_reason_without_a_retry_storm() {
 }
 
 /// `n` data products on prod-dwh/sales (one shared environment), each naming one table.
-async fn many(w: &World, n: usize) -> Vec<String> {
+async fn many(w: &World, which: std::ops::Range<usize>) -> Vec<String> {
     let tables = ["orders", "customers", "order_items"];
     let mut names = Vec::new();
-    for i in 0..n {
+    for i in which {
         let name = format!("orders-{i:02}");
         let mut product = w.product(&name, "sales", "sales", "public", &[tables[i % tables.len()]]);
         product.spec.deletion_policy = DeletionPolicy::Delete;
@@ -595,7 +595,7 @@ async fn converges_through_throttling_and_server_errors_without_duplicates() {
 #[ignore = "needs a real API server: make e2e"]
 async fn killed_and_restarted_mid_reconcile_creates_no_duplicates() {
     let mut w = world("restart", "optional").await;
-    let names = many(&w, 8).await;
+    let names = many(&w, 0..8).await;
     // Killed (SIGKILL) and restarted six times at random moments of the first few seconds, where
     // every kind of call is in flight; E2E_KILL_SEED replays a failing schedule.
     let seed: u64 = std::env::var("E2E_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
@@ -754,7 +754,7 @@ async fn failed_objects_are_named_runs_are_requested_by_annotation_and_the_quota
 async fn api_budget_for_one_and_fifty_data_products() {
     for n in [1usize, 50] {
         let w = world(&format!("budget{n}"), "optional").await;
-        let names = many(&w, n).await;
+        let names = many(&w, 0..n).await;
         w.all_ready(&names).await;
         let first = w.calls().await;
         tokio::time::sleep(Duration::from_secs(8)).await;
@@ -774,7 +774,38 @@ async fn api_budget_for_one_and_fifty_data_products() {
         }
         assert!(publish as usize <= 3 * n + 40, "first publish: {publish} calls for {n} data products");
         assert!(steady as usize <= 2 * n + 2, "steady state ≤ 1 call per data product per resync: {steady}");
+        if n == 50 {
+            one_change_in_a_big_project_reads_its_own(&w).await;
+        }
     }
+}
+
+/// With 61 data sources the project's listing is two pages: one data product changing alone
+/// reads its own data source and run instead.
+async fn one_change_in_a_big_project_reads_its_own(w: &World) {
+    let more = many(w, 50..61).await;
+    w.all_ready(&more).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let count = |c: &Value, op: &str| c[format!("datazone:{op}")].as_u64().unwrap_or(0);
+    let before = w.calls().await;
+    w.apply(&w.product("orders-00", "sales", "sales", "public", &["orders", "customers"])).await;
+    let p = w.condition_is("orders-00", "Ready", "True", "Published").await;
+    assert_eq!(p.status.unwrap().assets.len(), 2);
+    let after = w.calls().await;
+    let spent: BTreeMap<&str, u64> = [
+        "ListDataSources",
+        "UpdateDataSource",
+        "StartDataSourceRun",
+        "GetDataSourceRun",
+        "ListDataSourceRunActivities",
+    ]
+    .into_iter()
+    .map(|op| (op, count(&after, op) - count(&before, op)))
+    .collect();
+    println!("budget: one spec change among 61 data products: {spent:?}");
+    assert_eq!(spent["ListDataSources"], 0, "a two-page listing for one data product: {spent:?}");
+    assert_eq!((spent["UpdateDataSource"], spent["StartDataSourceRun"]), (1, 1), "{spent:?}");
+    assert!(spent["GetDataSourceRun"] >= 1, "the run followed by its own reads: {spent:?}");
 }
 
 #[tokio::test]

@@ -201,22 +201,22 @@ async fn create_data_source(
     Ok(ctx.poll)
 }
 
-/// CreateDataSource said the name is taken although the listing looked at did not show it. The
+/// CreateDataSource said the name is taken although the look before did not show it. The
 /// data source of that name goes into status; the next pass reads it and takes it over if it is
 /// ours, or reports NameTaken.
 async fn found_taken_name(pass: &mut Pass<'_>, t: &Target) -> Result<Duration, Blocked> {
     let ctx = pass.ctx;
-    let listing = t
-        .listing(ctx, std::time::Instant::now())
-        .await
-        .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
-    let Some(found) = listing.by_name(&t.ds_name) else {
+    let found =
+        t.dz.find_data_source(&t.domain, &t.project, &t.ds_name)
+            .await
+            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+    let Some(found) = found else {
         let message = format!("DataZone says the name {} is taken, but lists no data source of that name", t.ds_name);
         return Err(Blocked::retryable(DATA_SOURCE_READY, "NameTaken", message, ctx.backoff(&pass.key)));
     };
-    pass.status.data_source_id = Some(found.id.clone());
-    pass.status.data_source_name = Some(found.name.clone());
-    let message = format!("data source {} ({}) already exists", t.ds_name, found.id);
+    pass.status.data_source_id = Some(found.clone());
+    pass.status.data_source_name = Some(t.ds_name.clone());
+    let message = format!("data source {} ({found}) already exists", t.ds_name);
     pass.event(
         EventType::Normal,
         "DataSourceFound",

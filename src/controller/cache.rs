@@ -29,6 +29,28 @@ impl Cache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
 
+    /// The value under `key` if younger than `ttl`, or `find()`'s answer, cached when present.
+    /// Concurrent lookups of one key are made once: the others wait and find the cache filled.
+    pub async fn get_or_find<E, F, Fut>(&self, key: &str, ttl: Duration, find: F) -> Result<Option<String>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<String>, E>>,
+    {
+        if let Some(v) = self.get(key, ttl) {
+            return Ok(Some(v));
+        }
+        let lock = self.lock(key);
+        let _guard = lock.lock().await;
+        if let Some(v) = self.get(key, ttl) {
+            return Ok(Some(v));
+        }
+        let found = find().await?;
+        if let Some(v) = &found {
+            self.put(key, v);
+        }
+        Ok(found)
+    }
+
     /// The lock for `key`; hold it across a lookup-then-create.
     pub fn lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         self.locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone()
@@ -47,6 +69,33 @@ mod tests {
         assert_eq!(cache.get("domain/corp", Duration::ZERO), None);
         cache.forget("domain/corp");
         assert_eq!(cache.get("domain/corp", Duration::from_secs(60)), None);
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_of_one_key_are_made_once() {
+        let cache = std::sync::Arc::new(Cache::default());
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let (cache, calls) = (cache.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_find("domain-name|corp", Duration::from_secs(60), || async {
+                        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(Some("dzd_1".to_string()))
+                    })
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(Some("dzd_1".to_string())));
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Nothing found is not cached: the next lookup asks again.
+        let none = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async { Ok::<_, ()>(None) });
+        assert_eq!(none.await, Ok(None));
+        assert_eq!(cache.get("domain-name|gone", Duration::from_secs(60)), None);
     }
 
     #[tokio::test]

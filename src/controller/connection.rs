@@ -110,45 +110,36 @@ pub fn session_key(settings: &ConnectionSettings, namespace: &str, name: &str) -
 
 /// Checks the role and resolves the domain (both cached for a while).
 pub async fn resolve(ctx: &Context, settings: ConnectionSettings, key: &SessionKey) -> Result<Resolved, Problem> {
+    // Checked once per connection for all its data products at a time, then trusted a while.
     let role_key = format!("role|{}|{:?}|{}", settings.role_arn, settings.external_id, settings.region);
-    let assumed_role_arn = match ctx.cache.get(&role_key, TRUST) {
-        Some(arn) => arn,
-        None => {
-            let arn = ctx.clients.check_role(key).await.map_err(|e| Problem::from_dz("RoleNotAssumable", &e))?;
-            ctx.cache.put(&role_key, &arn);
-            arn
-        }
-    };
+    let assumed_role_arn = ctx
+        .cache
+        .get_or_find(&role_key, TRUST, || async { ctx.clients.check_role(key).await.map(Some) })
+        .await
+        .map_err(|e| Problem::from_dz("RoleNotAssumable", &e))?
+        .unwrap_or_default();
     let dz = ctx.clients.project(key).await;
     let domain_id = match (&settings.domain.id, &settings.domain.name) {
         (Some(id), _) => {
-            let cache_key = format!("domain-id|{}|{id}", settings.region);
-            if ctx.cache.get(&cache_key, TRUST).is_none() {
-                // A missing domain answers 403, like a foreign one (datazone-api.md §1).
-                dz.get_domain(id).await.map_err(|e| Problem::from_dz("DomainNotFound", &e))?;
-                ctx.cache.put(&cache_key, id);
-            }
+            // A missing domain answers 403, like a foreign one (datazone-api.md §1).
+            let check = || async { dz.get_domain(id).await.map(|()| Some(id.clone())) };
+            ctx.cache
+                .get_or_find(&format!("domain-id|{}|{id}", settings.region), TRUST, check)
+                .await
+                .map_err(|e| Problem::from_dz("DomainNotFound", &e))?;
             id.clone()
         }
-        (None, Some(name)) => {
-            let cache_key = format!("domain-name|{}|{name}", settings.region);
-            match ctx.cache.get(&cache_key, TRUST) {
-                Some(id) => id,
-                None => {
-                    let id =
-                        dz.find_domain(name).await.map_err(|e| Problem::from_dz("DomainNotFound", &e))?.ok_or_else(
-                            || {
-                                Problem::terminal(
-                                    "DomainNotFound",
-                                    format!("no DataZone domain named {name} is visible to {}", settings.role_arn),
-                                )
-                            },
-                        )?;
-                    ctx.cache.put(&cache_key, &id);
-                    id
-                }
-            }
-        }
+        (None, Some(name)) => ctx
+            .cache
+            .get_or_find(&format!("domain-name|{}|{name}", settings.region), TRUST, || dz.find_domain(name))
+            .await
+            .map_err(|e| Problem::from_dz("DomainNotFound", &e))?
+            .ok_or_else(|| {
+                Problem::terminal(
+                    "DomainNotFound",
+                    format!("no DataZone domain named {name} is visible to {}", settings.role_arn),
+                )
+            })?,
         (None, None) => return Err(Problem::terminal("InvalidConnection", "the connection names no domain")),
     };
     Ok(Resolved { settings, domain_id, assumed_role_arn })

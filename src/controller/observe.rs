@@ -9,7 +9,7 @@ use super::context::Context;
 use super::desired::{self, config_hash};
 use super::plan::Observed;
 use super::reconcile::{Blocked, Pass};
-use super::target::{STABLE, Target, cached};
+use super::target::{STABLE, Target};
 use crate::crd::conditions::{BLUEPRINT_ENABLED, DATA_SOURCE_READY, ENVIRONMENT_READY};
 use crate::datazone::{DataSourceInfo, DataZone, DzError, EnvironmentInfo, Producer};
 
@@ -82,10 +82,12 @@ async fn known_data_source(pass: &Pass<'_>, t: &Target, ds_id: &str) -> Result<O
     let flight = ctx.flights.get(&pass.key);
     let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
     if let Some(since) = flight.since.filter(|_| wrote_this) {
-        let listing =
-            t.listing(ctx, since).await.map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+        let listing = t
+            .listing(ctx, &pass.key, since)
+            .await
+            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
         // A failed one is read in full for its error message; a missing one to be sure.
-        if let Some(d) = listing.by_id(ds_id).filter(|d| !d.status.starts_with("FAILED")) {
+        if let Some(d) = listing.as_ref().and_then(|l| l.by_id(ds_id)).filter(|d| !d.status.starts_with("FAILED")) {
             return Ok(Some(DataSourceInfo {
                 id: d.id.clone(),
                 name: d.name.clone(),
@@ -105,39 +107,45 @@ async fn shared_objects(pass: &mut Pass<'_>, t: &Target, seen: &mut Seen) -> Res
     let ctx = pass.ctx;
     let key = pass.key.clone();
     let domain = &t.domain;
-    let bp = cached(ctx, &format!("blueprint|{domain}"), STABLE, || {
-        t.producer.find_blueprint(domain, "DefaultDataWarehouse")
-    })
-    .await
-    .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?
-    .ok_or_else(|| {
-        Blocked::terminal(
-            BLUEPRINT_ENABLED,
-            "BlueprintNotFound",
-            format!("domain {domain} has no DefaultDataWarehouse blueprint"),
-        )
-    })?;
+    let bp = ctx
+        .cache
+        .get_or_find(&format!("blueprint|{domain}"), STABLE, || {
+            t.producer.find_blueprint(domain, "DefaultDataWarehouse")
+        })
+        .await
+        .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?
+        .ok_or_else(|| {
+            Blocked::terminal(
+                BLUEPRINT_ENABLED,
+                "BlueprintNotFound",
+                format!("domain {domain} has no DefaultDataWarehouse blueprint"),
+            )
+        })?;
     pass.status.blueprint_id = Some(bp.clone());
     seen.blueprint = Some(bp.clone());
+    // Enabled once, it stays so: looked at again each resync, by one data product at a time.
     let enabled_key = format!("blueprint-enabled|{domain}|{}|{}", t.account, t.region);
-    seen.blueprint_regions = match ctx.cache.get(&enabled_key, ctx.resync) {
-        Some(_) => Some(vec![t.region.clone()]),
-        None => t
-            .producer
-            .blueprint_regions(domain, &bp)
-            .await
-            .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?,
-    };
-    if !seen.blueprint_regions.as_ref().is_some_and(|r| r.contains(&t.region)) {
+    let mut regions = None;
+    let enabled = ctx
+        .cache
+        .get_or_find(&enabled_key, ctx.resync, || async {
+            regions = t.producer.blueprint_regions(domain, &bp).await?;
+            Ok(regions.as_ref().filter(|r| r.contains(&t.region)).map(|_| "yes".to_string()))
+        })
+        .await
+        .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?;
+    seen.blueprint_regions = if enabled.is_some() { Some(vec![t.region.clone()]) } else { regions };
+    if enabled.is_none() {
         return Ok(());
     }
-    ctx.cache.put(&enabled_key, "yes");
     let profile_name = desired::profile_name(&t.account, &t.region, &t.storage);
-    seen.profile = cached(ctx, &format!("profile|{domain}|{}|{profile_name}", t.project), ctx.resync, || {
-        t.dz.find_profile(domain, &t.project, &profile_name)
-    })
-    .await
-    .map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
+    seen.profile = ctx
+        .cache
+        .get_or_find(&format!("profile|{domain}|{}|{profile_name}", t.project), ctx.resync, || {
+            t.dz.find_profile(domain, &t.project, &profile_name)
+        })
+        .await
+        .map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
     if seen.profile.is_some() {
         seen.environment =
             find_environment(ctx, t).await.map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
@@ -181,11 +189,14 @@ async fn find_environment(ctx: &Context, t: &Target) -> Result<Option<Environmen
 async fn data_source_by_name(pass: &mut Pass<'_>, t: &Target) -> Result<Option<DataSourceInfo>, Blocked> {
     let ctx = pass.ctx;
     let not_before = ctx.flights.get(&pass.key).since.unwrap_or(ctx.started);
-    let listing =
-        t.listing(ctx, not_before).await.map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
-    let Some(found) = listing.by_name(&t.ds_name) else { return Ok(None) };
+    let blocked = |e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key);
+    let found = match t.listing(ctx, &pass.key, not_before).await.map_err(blocked)? {
+        Some(listing) => listing.by_name(&t.ds_name).map(|d| d.id.clone()),
+        None => t.dz.find_data_source(&t.domain, &t.project, &t.ds_name).await.map_err(blocked)?,
+    };
+    let Some(found) = found else { return Ok(None) };
     let ds =
-        t.dz.get_data_source(&t.domain, &found.id)
+        t.dz.get_data_source(&t.domain, &found)
             .await
             .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
     if let Some(ds) = ds.as_ref().filter(|ds| desired::is_ours(ds.description.as_deref())) {

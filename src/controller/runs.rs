@@ -23,9 +23,12 @@ pub(super) async fn follow(pass: &mut Pass<'_>, t: &Target) -> Result<Option<Dur
     let ctx = pass.ctx;
     let Some(last) = pass.status.last_run.clone() else { return Ok(None) };
     let not_before = ctx.flights.get(&pass.key).since.unwrap_or(ctx.started);
-    let listing = t.listing(ctx, not_before).await?;
     let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
-    let seen = run_seen(listing.by_id(&ds_id));
+    let seen = match t.listing(ctx, &pass.key, not_before).await? {
+        Some(listing) => run_seen(listing.by_id(&ds_id)),
+        // Not worth listing the project for this one: ask for the run itself.
+        None => RunSeen::Unknown,
+    };
     let run = match seen {
         RunSeen::DataSourceGone => return Ok(None),
         RunSeen::Running => None,

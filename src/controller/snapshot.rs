@@ -26,13 +26,40 @@ impl Snapshot {
     }
 }
 
+/// DataZone pages a listing by 50.
+const PAGE: usize = 50;
+
 #[derive(Default)]
 pub struct Snapshots {
     latest: Mutex<HashMap<String, Arc<Snapshot>>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per listing, who asked for it lately and when.
+    demand: Mutex<HashMap<String, HashMap<String, Instant>>>,
+}
+
+/// A listing costs a call per 50 data sources of the project; it pays when at least that many
+/// data products want it at about the same time. One data product changing in a project of
+/// hundreds reads its own data source instead.
+pub fn worth_listing(wanting: usize, last_listed: Option<usize>) -> bool {
+    let pages = last_listed.map_or(1, |n| n.div_ceil(PAGE).max(1));
+    wanting >= pages
 }
 
 impl Snapshots {
+    /// Records that `caller` wants the listing under `key` and says whether it pays to list
+    /// (see [`worth_listing`]); demand older than `window` is forgotten.
+    pub fn want(&self, key: &str, caller: &str, window: Duration) -> bool {
+        let wanting = {
+            let mut demand = self.demand.lock().unwrap_or_else(PoisonError::into_inner);
+            let callers = demand.entry(key.to_string()).or_default();
+            callers.retain(|_, at| at.elapsed() < window);
+            callers.insert(caller.to_string(), Instant::now());
+            callers.len()
+        };
+        let last = self.latest.lock().unwrap_or_else(PoisonError::into_inner).get(key).map(|s| s.items.len());
+        worth_listing(wanting, last)
+    }
+
     /// The listing under `key` taken after `not_before` and at most `max_age` old, or a new one
     /// from `list()`. Concurrent callers wait for one listing instead of making their own.
     pub async fn get<F, Fut>(
@@ -165,6 +192,37 @@ mod tests {
         for (listed, want) in cases {
             assert_eq!(run_seen(listed.as_ref()), want, "{listed:?}");
         }
+    }
+
+    #[test]
+    fn a_listing_pays_when_as_many_want_it_as_it_has_pages() {
+        let cases = [
+            (1, None, true),
+            (1, Some(0), true),
+            (1, Some(50), true),
+            (1, Some(51), false),
+            (2, Some(51), true),
+            (3, Some(500), false),
+            (10, Some(500), true),
+            (50, Some(2_000), true),
+        ];
+        for (wanting, listed, want) in cases {
+            assert_eq!(worth_listing(wanting, listed), want, "{wanting} wanting, {listed:?} listed");
+        }
+    }
+
+    #[tokio::test]
+    async fn demand_is_counted_per_caller_within_the_window() {
+        let snapshots = Snapshots::default();
+        let big: Vec<DataSourceSummary> = (0..120).map(|_| summary("READY", None)).collect();
+        snapshots.get("p", Instant::now(), Duration::from_secs(60), || async { Ok(big) }).await.unwrap();
+        // 120 data sources: three pages, so three data products must want it.
+        assert!(!snapshots.want("p", "a", Duration::from_secs(60)));
+        assert!(!snapshots.want("p", "a", Duration::from_secs(60)), "the same caller counts once");
+        assert!(!snapshots.want("p", "b", Duration::from_secs(60)));
+        assert!(snapshots.want("p", "c", Duration::from_secs(60)));
+        assert!(!snapshots.want("p", "d", Duration::ZERO), "old demand is forgotten");
+        assert!(snapshots.want("other", "a", Duration::from_secs(60)), "never listed: try it");
     }
 
     #[tokio::test]

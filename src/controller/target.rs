@@ -47,35 +47,21 @@ pub(super) struct Target {
 }
 
 impl Target {
-    /// The project's data sources, listed after `not_before` and at most a poll interval ago.
-    pub async fn listing(&self, ctx: &Context, not_before: Instant) -> Result<Arc<Snapshot>, DzError> {
-        ctx.snapshots
-            .get(&self.snapshot_key, not_before, ctx.poll, || self.dz.list_data_sources(&self.domain, &self.project))
-            .await
+    /// The project's data sources, listed after `not_before` and at most a poll interval ago;
+    /// `None` when the listing does not pay for the data products wanting it (then `caller`
+    /// reads its own).
+    pub async fn listing(
+        &self,
+        ctx: &Context,
+        caller: &str,
+        not_before: Instant,
+    ) -> Result<Option<Arc<Snapshot>>, DzError> {
+        if !ctx.snapshots.want(&self.snapshot_key, caller, ctx.poll * 2) {
+            return Ok(None);
+        }
+        let list = || self.dz.list_data_sources(&self.domain, &self.project);
+        ctx.snapshots.get(&self.snapshot_key, not_before, ctx.poll, list).await.map(Some)
     }
-}
-
-/// Cached lookup: the value under `key` if younger than `ttl`, or `find()`'s answer (then cached
-/// when present).
-pub(super) async fn cached<F, Fut>(ctx: &Context, key: &str, ttl: Duration, find: F) -> Result<Option<String>, DzError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Option<String>, DzError>>,
-{
-    if let Some(v) = ctx.cache.get(key, ttl) {
-        return Ok(Some(v));
-    }
-    // Concurrent lookups of one key are made once: the others find the cache filled.
-    let lock = ctx.cache.lock(key);
-    let _guard = lock.lock().await;
-    if let Some(v) = ctx.cache.get(key, ttl) {
-        return Ok(Some(v));
-    }
-    let found = find().await?;
-    if let Some(v) = &found {
-        ctx.cache.put(key, v);
-    }
-    Ok(found)
 }
 
 /// Resolves the connection (role, domain), the project and the producer account, marks
@@ -100,22 +86,29 @@ pub(super) async fn resolve(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Res
     // spec.project is immutable, so the project ID in status stays right once found.
     let known_project =
         pass.status.project_id.clone().filter(|_| pass.status.domain_id.as_deref() == Some(domain.as_str()));
-    let project = cached(ctx, &format!("project|{domain}|{}", spec.project), STABLE, || async {
-        match known_project {
-            Some(id) => Ok(Some(id)),
-            None => dz.find_project(&domain, &spec.project).await,
-        }
-    })
-    .await
-    .map_err(|e| Blocked::from_dz(CONNECTION_RESOLVED, e, ctx, &key))?
-    .ok_or_else(|| {
-        Blocked::terminal(
-            CONNECTION_RESOLVED,
-            "ProjectNotFound",
-            format!("no DataZone project {} in domain {domain} visible to {}", spec.project, resolved.assumed_role_arn),
-        )
-    })?;
-    let account = cached(ctx, &format!("account|{region}"), STABLE, || async { producer.account().await.map(Some) })
+    let project = ctx
+        .cache
+        .get_or_find(&format!("project|{domain}|{}", spec.project), STABLE, || async {
+            match known_project {
+                Some(id) => Ok(Some(id)),
+                None => dz.find_project(&domain, &spec.project).await,
+            }
+        })
+        .await
+        .map_err(|e| Blocked::from_dz(CONNECTION_RESOLVED, e, ctx, &key))?
+        .ok_or_else(|| {
+            Blocked::terminal(
+                CONNECTION_RESOLVED,
+                "ProjectNotFound",
+                format!(
+                    "no DataZone project {} in domain {domain} visible to {}",
+                    spec.project, resolved.assumed_role_arn
+                ),
+            )
+        })?;
+    let account = ctx
+        .cache
+        .get_or_find(&format!("account|{region}"), STABLE, || async { producer.account().await.map(Some) })
         .await
         .map_err(|e| Blocked::from_dz(CONNECTION_RESOLVED, e, ctx, &key))?
         .unwrap_or_default();
