@@ -438,16 +438,7 @@ async fn spec_change_drift_and_deletion() {
     .await;
 
     // A data source deleted behind the operator's back is recreated.
-    let marketing_ds = ready
-        .iter()
-        .find(|p| p.name_any() == "prod-dwh-marketing")
-        .unwrap()
-        .status
-        .as_ref()
-        .unwrap()
-        .data_source_id
-        .clone()
-        .unwrap();
+    let marketing_ds = data_source_id(&ready, "prod-dwh-marketing");
     w.emulator.shared.lock_state().data_sources.remove(&marketing_ds);
     let recreated = eventually(Duration::from_secs(60), || async {
         let p = w.products().get("prod-dwh-marketing").await.map_err(|e| e.to_string())?;
@@ -462,7 +453,7 @@ async fn spec_change_drift_and_deletion() {
     assert!(ours(&w.state().await).iter().any(|d| d["id"] == recreated));
 
     // A data source edited behind the operator's back is restored to the spec at the next resync.
-    let sales_ds = changed_id(&w, "prod-dwh-sales").await;
+    let sales_ds = data_source_id(&[w.products().get("prod-dwh-sales").await.unwrap()], "prod-dwh-sales");
     w.emulator.shared.lock_state().data_sources.get_mut(&sales_ds).unwrap().publish_on_import = false;
     eventually(Duration::from_secs(30), || async {
         let state = w.state().await;
@@ -477,16 +468,7 @@ async fn spec_change_drift_and_deletion() {
     assert!(!ours(&w.state().await).iter().any(|d| d["id"] == recreated), "Delete removed the data source");
 
     // Retain policy: DataZone is left as it is.
-    let finance_ds = ready
-        .iter()
-        .find(|p| p.name_any() == "prod-dwh-finance")
-        .unwrap()
-        .status
-        .as_ref()
-        .unwrap()
-        .data_source_id
-        .clone()
-        .unwrap();
+    let finance_ds = data_source_id(&ready, "prod-dwh-finance");
     w.products()
         .patch(
             "prod-dwh-finance",
@@ -826,8 +808,10 @@ async fn second_reference_payload_publishes_two_schemas_of_one_database() {
     );
 }
 
-async fn changed_id(w: &World, name: &str) -> String {
-    w.products().get(name).await.unwrap().status.unwrap().data_source_id.unwrap()
+/// The data source ID in the status of the data product `name` among `products`.
+fn data_source_id(products: &[RedshiftDataProduct], name: &str) -> String {
+    let product = products.iter().find(|p| p.name_any() == name).unwrap();
+    product.status.as_ref().unwrap().data_source_id.clone().unwrap()
 }
 
 fn tool(name: &str) -> String {

@@ -9,7 +9,17 @@ use std::time::{Duration, Instant};
 #[derive(Default)]
 pub struct Cache {
     entries: Mutex<HashMap<String, (String, Instant)>>,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: KeyedLocks,
+}
+
+/// One async lock per key, made on first use.
+#[derive(Default)]
+pub struct KeyedLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl KeyedLocks {
+    pub fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone()
+    }
 }
 
 impl Cache {
@@ -53,7 +63,7 @@ impl Cache {
 
     /// The lock for `key`; hold it across a lookup-then-create.
     pub fn lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone()
+        self.locks.get(key)
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::cache::KeyedLocks;
 use crate::datazone::{DataSourceSummary, DzError};
 
 /// A listing and when it was asked for (the request's start: everything done before is in it).
@@ -32,7 +33,7 @@ const PAGE: usize = 50;
 #[derive(Default)]
 pub struct Snapshots {
     latest: Mutex<HashMap<String, Arc<Snapshot>>>,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: KeyedLocks,
     /// Per listing, who asked for it lately and when.
     demand: Mutex<HashMap<String, HashMap<String, Instant>>>,
 }
@@ -76,8 +77,7 @@ impl Snapshots {
         if let Some(s) = self.usable(key, not_before, max_age) {
             return Ok(s);
         }
-        let lock =
-            self.locks.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone();
+        let lock = self.locks.get(key);
         let _guard = lock.lock().await;
         if let Some(s) = self.usable(key, not_before, max_age) {
             return Ok(s);

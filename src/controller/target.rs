@@ -124,10 +124,21 @@ pub(super) async fn resolve(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Res
     let storage = desired::storage(spec);
     let mut listed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for s in spec.schemas.iter().filter(|s| s.add_all_tables || s.add_all_views) {
-        let objects = producer
-            .list_objects(&storage, &spec.redshift.database, &s.name, &spec.redshift.credentials_secret_arn)
+        // Listed once per resync interval, not on every pass while a data source settles; data
+        // products naming the same schema share the answer.
+        let (database, secret) = (&spec.redshift.database, &spec.redshift.credentials_secret_arn);
+        let cache_key = format!("objects|{storage:?}|{database}|{}|{secret}", s.name);
+        let list = || async {
+            let objects = producer.list_objects(&storage, database, &s.name, secret).await?;
+            Ok(serde_json::to_string(&objects).ok())
+        };
+        let objects = ctx
+            .cache
+            .get_or_find(&cache_key, ctx.resync, list)
             .await
-            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?;
+            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
         listed.insert(s.name.clone(), objects);
     }
     let config = desired::source_config(spec, &|schema| listed.get(schema).cloned().unwrap_or_default());

@@ -277,8 +277,17 @@ fn run_info(
         unchanged: n(stats.and_then(|s| s.unchanged())),
         skipped: n(stats.and_then(|s| s.skipped())),
         failed: n(stats.and_then(|s| s.failed())),
-        error: error.map(|e| format!("{}: {}", e.error_type().as_str(), e.error_detail().unwrap_or_default())),
+        error: error.map(run_error),
     }
+}
+
+/// A run's error as status shows it, the same whether read from the run or from its data source.
+fn run_error(e: &aws_sdk_datazone::types::DataSourceErrorMessage) -> String {
+    format!("{}: {}", e.error_type().as_str(), error_detail(e))
+}
+
+fn error_detail(e: &aws_sdk_datazone::types::DataSourceErrorMessage) -> String {
+    e.error_detail().unwrap_or_default().to_string()
 }
 
 impl DataZone for SdkDataZone {
@@ -466,7 +475,7 @@ impl DataZone for SdkDataZone {
                 environment_id: d.environment_id().map(str::to_string),
                 description: d.description().map(str::to_string),
                 last_run_status: d.last_run_status().map(|s| s.as_str().to_string()),
-                last_run_error: d.last_run_error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+                last_run_error: d.last_run_error_message().map(run_error),
             })
             .collect())
     }
@@ -480,7 +489,7 @@ impl DataZone for SdkDataZone {
                 environment_id: out.environment_id().map(str::to_string),
                 description: out.description().map(str::to_string),
                 config: source_config(&out),
-                error: out.error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+                error: out.error_message().map(error_detail),
             })),
             Err(e) => {
                 let e = sdk_error("GetDataSource", e);
@@ -612,7 +621,7 @@ impl DataZone for SdkDataZone {
                 name: a.technical_name().to_string(),
                 status: a.data_asset_status().as_str().to_string(),
                 asset_id: a.data_asset_id().map(str::to_string),
-                error: a.error_message().map(|e| e.error_detail().unwrap_or_default().to_string()),
+                error: a.error_message().map(error_detail),
             })
             .collect())
     }
