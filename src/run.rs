@@ -13,10 +13,10 @@ use kube::{Api, Client, ResourceExt};
 use thiserror::Error;
 
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
-use crate::controller::cache::Cache;
 use crate::controller::connection_status;
-use crate::controller::context::Context;
-use crate::controller::reconcile::{self, MANAGER};
+use crate::controller::context::{Context, Settings};
+use crate::controller::pass::{FINALIZER, MANAGER};
+use crate::controller::reconcile;
 use crate::crd::{
     ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
 };
@@ -81,21 +81,15 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         });
     }
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
-    let ctx = Arc::new(Context {
-        client: client.clone(),
-        clients: Clients::new(base_config().await, metrics.clone()),
-        cache: Cache::default(),
-        snapshots: Default::default(),
-        flights: Default::default(),
-        started: std::time::Instant::now(),
-        recorder: Recorder::new(client.clone(), reporter),
-        metrics: metrics.clone(),
-        cluster_name: args.cluster_name.clone(),
-        resync: args.resync_interval,
-        poll: args.poll_interval,
-        throttle: Default::default(),
-        failures: Default::default(),
-    });
+    let settings =
+        Settings { cluster_name: args.cluster_name.clone(), resync: args.resync_interval, poll: args.poll_interval };
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Clients::new(base_config().await, metrics.clone()),
+        Recorder::new(client.clone(), reporter),
+        metrics.clone(),
+        settings,
+    ));
     let config = controller::Config::default().concurrency(args.concurrency);
     let scopes: Vec<Option<String>> =
         if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
@@ -160,8 +154,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         Controller::new(namespaced_connections, watcher::Config::default())
             .graceful_shutdown_on(shutdown_signal())
             .run(
-                connection_status::reconcile::<DataZoneConnection>,
-                connection_status::error_policy::<DataZoneConnection>,
+                connection_status::reconcile::<DataZoneConnection, Clients>,
+                connection_status::error_policy::<DataZoneConnection, Clients>,
                 ctx.clone(),
             )
             .for_each(|_| future::ready(()))
@@ -171,8 +165,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         Controller::new(Api::<ClusterDataZoneConnection>::all(client.clone()), watcher::Config::default())
             .graceful_shutdown_on(shutdown_signal())
             .run(
-                connection_status::reconcile::<ClusterDataZoneConnection>,
-                connection_status::error_policy::<ClusterDataZoneConnection>,
+                connection_status::reconcile::<ClusterDataZoneConnection, Clients>,
+                connection_status::error_policy::<ClusterDataZoneConnection, Clients>,
                 ctx.clone(),
             )
             .for_each(|_| future::ready(()))
@@ -215,7 +209,7 @@ fn ready_counts(products: &[Arc<RedshiftDataProduct>]) -> [(&'static str, i64); 
 fn meaningful_change(p: &RedshiftDataProduct) -> Option<u64> {
     let requested = p.annotations().get(RECONCILE_REQUESTED_AT).cloned().unwrap_or_default();
     let deleting = p.metadata.deletion_timestamp.is_some();
-    let finalized = p.finalizers().iter().any(|f| f == reconcile::FINALIZER);
+    let finalized = p.finalizers().iter().any(|f| f == FINALIZER);
     Some(crate::naming::stable_hash(&format!("{:?}|{requested}|{deleting}|{finalized}", p.metadata.generation)))
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::fixture::{Fixture, RedshiftFixture};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::State;
 
 /// Answers a control request: (status, JSON body).
@@ -14,7 +14,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> (u16, V
         ("GET", "/_emulator/health") => (200, json!({"status": "ok"})),
         ("GET", "/_emulator/state") => {
             let mut state = shared.lock_state();
-            state.advance(now);
+            crate::datazone::advance(&mut state, now);
             (200, dump(&state))
         }
         ("GET", "/_emulator/calls") => {

@@ -13,6 +13,7 @@ pub mod filters;
 pub mod fixture;
 pub mod redshift_data;
 pub mod server;
+pub mod shared;
 pub mod sigv4;
 pub mod state;
 pub mod sts;

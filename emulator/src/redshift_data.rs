@@ -79,7 +79,7 @@ fn paged(items: Vec<Value>, body: &Value, key: &str, fingerprint: &str) -> AwsRe
         Some(n) => return Err(AwsError::validation(format!("MaxResults {n} must be at most 1000"))),
     };
     let token = str_member(body, "NextToken").filter(|t| !t.is_empty());
-    let (page, next) = crate::datazone::page_with(items, token, max, fingerprint)?;
+    let (page, next) = crate::datazone::request::page_with(items, token, max, fingerprint)?;
     let mut out = json!({ key: page });
     if let Some(next) = next {
         out["NextToken"] = json!(next);

@@ -3,9 +3,9 @@
 //! counts the call, applies faults and the rate limit, and renders answers and errors the way
 //! each protocol does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode};
@@ -16,52 +16,14 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::clock::{IdGenerator, Instant};
-use crate::datazone::{self, Ctx};
+use crate::clock::Instant;
+use crate::datazone::{self, request::Ctx};
 use crate::error::AwsError;
-use crate::faults::{Faults, RateLimiter};
-use crate::fixture::{Fixture, account_of};
+use crate::fixture::account_of;
+pub use crate::shared::EmulatorConfig;
+use crate::shared::Shared;
 use crate::sigv4::{self, AuthFailure};
-use crate::state::{Caller, Lifecycle, State};
-
-/// Everything the emulator starts with.
-#[derive(Clone, Debug, Default)]
-pub struct EmulatorConfig {
-    pub fixture: Fixture,
-    pub lifecycle: Lifecycle,
-    /// Requests per second per account and region before ThrottlingException.
-    pub rate_limit: Option<f64>,
-}
-
-/// State shared by every connection.
-pub struct Shared {
-    config: EmulatorConfig,
-    ids: Arc<IdGenerator>,
-    state: Mutex<State>,
-    pub calls: Mutex<BTreeMap<String, u64>>,
-    pub faults: Mutex<Faults>,
-    limiter: Option<Mutex<RateLimiter>>,
-}
-
-impl Shared {
-    pub fn new(config: EmulatorConfig) -> Self {
-        let ids = Arc::new(IdGenerator::default());
-        let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
-        let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
-        Self { config, ids, state: Mutex::new(state), calls: Mutex::default(), faults: Mutex::default(), limiter }
-    }
-
-    pub fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Back to the fixture: state, call counts and faults.
-    pub fn reset(&self) {
-        *self.lock_state() = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
-        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner).rules.clear();
-    }
-}
+use crate::state::{Caller, State};
 
 /// A running emulator.
 pub struct Emulator {
@@ -206,7 +168,7 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
     {
         return Ok(error_reply(protocol, &throttled(protocol), &request_id));
     }
-    state.advance(now);
+    crate::datazone::advance(&mut state, now);
     let reply = match protocol {
         Protocol::DataZone => {
             let Some((op, handler, params)) = datazone::route(parts.method.as_str(), &path) else {

@@ -1,5 +1,5 @@
 //! Everything the emulator knows, behind one lock. Time-driven changes (an environment becoming
-//! ACTIVE, a run finishing) sit in a queue ordered by due time and are applied by [`State::advance`]
+//! ACTIVE, a run finishing) sit in a queue ordered by due time and are applied by `datazone::advance`
 //! at the start of every request, so no background task races the handlers.
 
 use std::cmp::Reverse;
@@ -376,17 +376,13 @@ impl State {
         self.due.push(Reverse((at, what)));
     }
 
-    /// Applies every time-driven change due by `now`.
-    pub fn advance(&mut self, now: Instant) {
-        while let Some(Reverse((at, _))) = self.due.peek() {
-            if *at > now {
-                break;
-            }
-            let Some(Reverse((at, what))) = self.due.pop() else { break };
-            match what {
-                Due::EnvironmentSettles(id) => crate::datazone::environments::settle(self, &id, at),
-                Due::RunFinishes(id) => crate::datazone::runs::finish(self, &id, at),
-            }
+    /// The next time-driven change due by `now`, taken off the queue (applied by
+    /// [`crate::datazone::advance`], which knows what each means).
+    pub fn next_due(&mut self, now: Instant) -> Option<(Instant, Due)> {
+        let Reverse((at, _)) = self.due.peek()?;
+        if *at > now {
+            return None;
         }
+        self.due.pop().map(|Reverse(due)| due)
     }
 }

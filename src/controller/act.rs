@@ -1,243 +1,250 @@
-//! Act: the one mutating DataZone call a step asks for, and what it leaves in status and Events.
-//! Shared objects are created under a per-key lock after a second look, so two data products
-//! never create one twice.
+//! Act: the one mutating DataZone call a step asks for, and what it leaves in status and Events
+//! (returned as [`Effects`]). Shared objects are created under a per-key lock after a second
+//! look, so two data products never create one twice.
 
 use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
+use super::context::Context;
 use super::desired::{self, config_hash};
-use super::observe::Seen;
+use super::keys::{Creation, Enabled};
+use super::observe::environment_key;
+use super::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
 use super::plan::Step;
-use super::reconcile::{Blocked, Pass, TERMINAL_RETRY};
-use super::runs;
+use super::runs::{self, RunStart, Runs};
 use super::target::Target;
-use crate::crd::conditions::{BLUEPRINT_ENABLED, DATA_SOURCE_READY, ENVIRONMENT_READY, PUBLISHED};
-use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct};
-use crate::datazone::{BlueprintEnablement, DataZone, Producer, ProfileSpec};
+use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProductStatus};
+use crate::datazone::{Backend, BlueprintEnablement, DataZone, Producer, ProfileSpec};
 
-pub(super) async fn act(
-    p: &RedshiftDataProduct,
-    pass: &mut Pass<'_>,
-    t: &Target,
-    seen: &Seen,
-    step: Step,
-    requested_at: Option<&str>,
-) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let poll = ctx.poll;
-    Ok(match step {
-        Step::EnableBlueprint => enable_blueprint(pass, t, seen).await?,
-        Step::CreateProfile => create_profile(pass, t, seen).await?,
-        Step::CreateEnvironment => create_environment(pass, t, seen).await?,
-        Step::WaitEnvironment => {
-            let (id, status) =
-                seen.environment.as_ref().map(|e| (e.id.as_str(), e.status.as_str())).unwrap_or_default();
-            pass.not_yet(ENVIRONMENT_READY, "Creating", &format!("environment {id} is {status}"));
-            poll
+/// What acting needs to know of the data product beyond its target.
+pub struct Subject<'a> {
+    /// The object's UID ([`super::pass::uid`]): client tokens, the ownership description and the
+    /// in-memory state (flights, backoff) derive from it.
+    pub uid: &'a str,
+    pub generation: Option<i64>,
+    /// Status as the pass found it.
+    pub status: &'a RedshiftDataProductStatus,
+    pub requested_at: Option<&'a str>,
+    pub now: &'a str,
+}
+
+pub async fn act<B: Backend>(ctx: &Context<B>, t: &Target<B>, who: &Subject<'_>, step: Step) -> Result<Done, Blocked> {
+    let mut e = Effects::default();
+    let requeue = match step {
+        Step::EnableBlueprint { blueprint, regions } => enable_blueprint(ctx, t, &blueprint, regions, &mut e).await?,
+        Step::CreateProfile { blueprint } => create_profile(ctx, t, &blueprint, &mut e).await?,
+        Step::CreateEnvironment { profile } => create_environment(ctx, t, &profile, &mut e).await?,
+        Step::WaitEnvironment { environment, status } => {
+            e.not_yet(Phase::EnvironmentReady, "Creating", format!("environment {environment} is {status}"));
+            ctx.poll
         }
-        Step::EnvironmentFailed(why) => {
-            pass.stalled = true;
-            pass.not_yet(ENVIRONMENT_READY, "EnvironmentFailed", &why);
+        Step::EnvironmentFailed { why, .. } => {
+            e.stall().not_yet(Phase::EnvironmentReady, "EnvironmentFailed", why);
             TERMINAL_RETRY
         }
-        Step::CreateDataSource => create_data_source(p, pass, t, seen).await?,
-        Step::NotOurs(id) => {
-            pass.stalled = true;
+        Step::CreateDataSource { environment } => create_data_source(ctx, t, who, &environment, &mut e).await?,
+        Step::NotOurs { data_source } => {
             let message = format!(
-                "a data source named {} ({id}) exists in the project but was not created by this operator; it is left alone",
+                "a data source named {} ({data_source}) exists in the project but was not created by this operator; it is left alone",
                 t.ds_name
             );
-            pass.not_yet(DATA_SOURCE_READY, "NameTaken", &message);
+            e.stall().not_yet(Phase::DataSourceReady, "NameTaken", message);
             TERMINAL_RETRY
         }
-        Step::WaitDataSource(status) => {
-            pass.not_yet(DATA_SOURCE_READY, "Settling", &format!("data source is {status}"));
-            poll
+        Step::WaitDataSource { status, .. } => {
+            e.not_yet(Phase::DataSourceReady, "Settling", format!("data source is {status}"));
+            ctx.poll
         }
-        Step::DataSourceFailed(why) => {
-            pass.stalled = true;
-            pass.not_yet(DATA_SOURCE_READY, "DataSourceFailed", &why);
+        Step::DataSourceFailed { why, .. } => {
+            e.stall().not_yet(Phase::DataSourceReady, "DataSourceFailed", why);
             TERMINAL_RETRY
         }
-        Step::UpdateDataSource => update_data_source(pass, t).await?,
-        Step::StartRun(reason) => runs::start_run(pass, t, p, reason, requested_at).await?,
-        Step::WaitRun(id) => {
-            pass.not_yet(PUBLISHED, "Running", &format!("data source run {id} is in progress"));
-            poll
+        Step::UpdateDataSource { data_source } => update_data_source(ctx, t, who.uid, &data_source, &mut e).await?,
+        Step::StartRun { data_source, reason } => {
+            let start = RunStart {
+                uid: who.uid,
+                generation: who.generation,
+                data_source: &data_source,
+                reason,
+                requested_at: who.requested_at,
+            };
+            return runs::start_run(ctx, t, who.status, start, who.uid, who.now).await;
+        }
+        Step::WaitRun { run } => {
+            e.not_yet(Phase::Published, "Running", format!("data source run {run} is in progress"));
+            ctx.poll
         }
         Step::RunGaveUp => {
-            ctx.flights.landed(&pass.key);
-            pass.stalled = true;
-            let why = runs::run_failure_message(&pass.status);
+            ctx.flights.landed(who.uid);
+            let why = runs::run_failure_message(&Runs::of(who.status));
             let message = format!(
                 "{why}; not retried again until the spec, the catalog or the {RECONCILE_REQUESTED_AT} annotation changes"
             );
-            pass.not_yet(PUBLISHED, "RunFailed", &message);
+            e.stall().not_yet(Phase::Published, "RunFailed", message);
             ctx.resync
         }
-        Step::Done => runs::published_outcome(pass),
-    })
+        Step::Done => runs::published_outcome(ctx, who.uid, &Runs::of(who.status), &mut e),
+    };
+    Ok(Done::new(e, requeue))
 }
 
-async fn enable_blueprint(pass: &mut Pass<'_>, t: &Target, seen: &Seen) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
+async fn enable_blueprint<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    blueprint: &str,
+    regions: Vec<String>,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
     let (domain, account, region) = (&t.domain, &t.account, &t.region);
-    let lock = ctx.cache.lock(&format!("enable|{domain}|{account}"));
+    let lock = ctx.shared.creating.get(&Creation::Enablement { domain: domain.clone(), account: account.clone() });
     let _guard = lock.lock().await;
-    let enabled_key = format!("blueprint-enabled|{domain}|{account}|{region}");
-    if ctx.cache.get(&enabled_key, ctx.resync).is_some() {
+    let enabled = Enabled { domain: domain.clone(), account: account.clone(), region: region.clone() };
+    if ctx.shared.enabled.get(&enabled, ctx.resync).is_some() {
         // Another data product enabled it while we waited for the lock.
         return Ok(Duration::from_millis(100));
     }
-    // The configuration is per account: keep the regions it is already enabled in.
-    let mut regions = seen.blueprint_regions.clone().unwrap_or_default();
-    regions.push(region.clone());
-    regions.sort();
-    regions.dedup();
+    // The configuration is per account: `regions` keeps the ones it is already enabled in.
     let enable = BlueprintEnablement {
         regions,
         provisioning_role_arn: t.producer_roles.provisioning_role_arn.clone(),
         manage_access_role_arn: t.producer_roles.manage_access_role_arn.clone(),
         regional_parameters: t.producer_roles.regional_parameters.clone(),
     };
-    let blueprint = seen.blueprint.clone().unwrap_or_default();
     t.producer
-        .enable_blueprint(domain, &blueprint, &enable)
+        .enable_blueprint(domain, blueprint, &enable)
         .await
-        .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &pass.key))?;
-    ctx.cache.put(&enabled_key, "yes");
+        .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?;
+    ctx.shared.enabled.put(enabled, ());
     let message = format!("DefaultDataWarehouse enabled for account {account} in {region}");
-    pass.ok(BLUEPRINT_ENABLED, "Enabled", &message);
-    pass.event(EventType::Normal, "BlueprintEnabled", message);
+    e.ok(Phase::BlueprintEnabled, "Enabled", message.clone()).event(EventType::Normal, "BlueprintEnabled", message);
     Ok(Duration::from_millis(200))
 }
 
-async fn create_profile(pass: &mut Pass<'_>, t: &Target, seen: &Seen) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
+async fn create_profile<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    blueprint: &str,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
     let profile_name = desired::profile_name(&t.account, &t.region, &t.storage);
-    let lock = ctx.cache.lock(&format!("create|profile|{}|{}|{profile_name}", t.domain, t.project));
+    let creation =
+        Creation::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
+    let lock = ctx.shared.creating.get(&creation);
     let _guard = lock.lock().await;
-    let blocked = |e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &pass.key);
+    let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     // Another data product may have created it while we waited for the lock.
     if t.dz.find_profile(&t.domain, &t.project, &profile_name).await.map_err(blocked)?.is_none() {
         let spec = ProfileSpec {
             name: profile_name.clone(),
             project_id: t.project.clone(),
-            blueprint_id: seen.blueprint.clone().unwrap_or_default(),
+            blueprint_id: blueprint.to_string(),
             account: t.account.clone(),
             region: t.region.clone(),
             storage: t.storage.clone(),
             secret_arn: t.config.secret_arn.clone(),
         };
         let id = t.dz.create_profile(&t.domain, &spec).await.map_err(blocked)?;
-        pass.status.environment_profile_id = Some(id.clone());
-        pass.event(
+        e.record(Record::Profile(id.clone())).event(
             EventType::Normal,
             "EnvironmentProfileCreated",
             format!("created environment profile {profile_name} ({id})"),
         );
     }
-    pass.not_yet(ENVIRONMENT_READY, "Creating", "environment profile ready; creating the environment");
+    e.not_yet(Phase::EnvironmentReady, "Creating", "environment profile ready; creating the environment");
     Ok(Duration::from_millis(200))
 }
 
-async fn create_environment(pass: &mut Pass<'_>, t: &Target, seen: &Seen) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let database = &t.config.database;
-    let env_name = desired::environment_name(&t.account, &t.region, &t.storage, database);
-    let lock = ctx.cache.lock(&format!("create|env|{}|{}|{env_name}", t.domain, t.project));
+async fn create_environment<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    profile: &str,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
+    let key = environment_key(t);
+    let lock = ctx.shared.creating.get(&Creation::Environment(key.clone()));
     let _guard = lock.lock().await;
-    let blocked = |e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &pass.key);
-    let env = match t.dz.find_environment(&t.domain, &t.project, &env_name).await.map_err(blocked)? {
+    let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
+    let env_name = &key.name;
+    let env = match t.dz.find_environment(&t.domain, &t.project, env_name).await.map_err(blocked)? {
         Some(env) => env,
         None => {
-            let profile = seen.profile.clone().unwrap_or_default();
+            let database = &t.config.database;
             let env =
-                t.dz.create_environment(&t.domain, &t.project, &profile, &env_name, database).await.map_err(blocked)?;
-            pass.event(EventType::Normal, "EnvironmentCreated", format!("created environment {env_name} ({})", env.id));
+                t.dz.create_environment(&t.domain, &t.project, profile, env_name, database).await.map_err(blocked)?;
+            e.event(EventType::Normal, "EnvironmentCreated", format!("created environment {env_name} ({})", env.id));
             env
         }
     };
-    pass.status.environment_id = Some(env.id.clone());
-    pass.not_yet(ENVIRONMENT_READY, "Creating", &format!("environment {env_name} is {}", env.status));
+    e.record(Record::Environment(env.id.clone())).not_yet(
+        Phase::EnvironmentReady,
+        "Creating",
+        format!("environment {env_name} is {}", env.status),
+    );
     Ok(ctx.poll)
 }
 
-async fn create_data_source(
-    p: &RedshiftDataProduct,
-    pass: &mut Pass<'_>,
-    t: &Target,
-    seen: &Seen,
+async fn create_data_source<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    who: &Subject<'_>,
+    environment: &str,
+    e: &mut Effects,
 ) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let env_id = seen.environment.as_ref().map(|e| e.id.clone()).unwrap_or_default();
-    let uid = p.metadata.uid.clone().unwrap_or_default();
     // The client token makes a retried create (lost answer, crash) return the same data source;
     // DataZone's unique names per project catch the rest (the listing looked at may be a poll
     // interval old).
-    let token = format!("{uid}-{}", p.metadata.generation.unwrap_or(0));
-    let description = desired::description(&ctx.cluster_name, &t.namespace, &t.name, &uid);
+    let token = format!("{}-{}", who.uid, who.generation.unwrap_or(0));
+    let description = desired::description(&ctx.cluster_name, &t.namespace, &t.name, who.uid);
     let created =
-        t.dz.create_data_source(&t.domain, &t.project, &env_id, &t.ds_name, &description, &t.config, &token).await;
+        t.dz.create_data_source(&t.domain, &t.project, environment, &t.ds_name, &description, &t.config, &token).await;
     let ds = match created {
         Ok(ds) => ds,
-        Err(e) if e.is_name_taken() => return found_taken_name(pass, t).await,
-        Err(e) => return Err(Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key)),
+        Err(err) if err.is_name_taken() => return found_taken_name(t, e).await,
+        Err(err) => return Err(Blocked::dz(Phase::DataSourceReady, err)),
     };
-    ctx.flights.wrote(&pass.key, Some((ds.id.clone(), config_hash(&t.config))));
-    let recreated = p.status.as_ref().is_some_and(|s| s.data_source_id.is_some());
-    pass.status.data_source_id = Some(ds.id.clone());
-    pass.status.data_source_name = Some(ds.name.clone());
-    // A new data source has no runs yet.
-    pass.status.last_run = None;
-    pass.status.consecutive_run_failures = None;
-    pass.event(
-        EventType::Normal,
-        if recreated { "DataSourceRecreated" } else { "DataSourceCreated" },
-        format!("created data source {} ({})", t.ds_name, ds.id),
-    );
-    pass.not_yet(DATA_SOURCE_READY, "Creating", &format!("data source {} is {}", ds.id, ds.status));
+    ctx.flights.wrote(who.uid, Some((ds.id.clone(), config_hash(&t.config))));
+    let recreated = who.status.data_source_id.is_some();
+    e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
+        .record(Record::RunsCleared)
+        .event(
+            EventType::Normal,
+            if recreated { "DataSourceRecreated" } else { "DataSourceCreated" },
+            format!("created data source {} ({})", t.ds_name, ds.id),
+        )
+        .not_yet(Phase::DataSourceReady, "Creating", format!("data source {} is {}", ds.id, ds.status));
     Ok(ctx.poll)
 }
 
 /// CreateDataSource said the name is taken although the look before did not show it. The
 /// data source of that name goes into status; the next pass reads it and takes it over if it is
 /// ours, or reports NameTaken.
-async fn found_taken_name(pass: &mut Pass<'_>, t: &Target) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
+async fn found_taken_name<B: Backend>(t: &Target<B>, e: &mut Effects) -> Result<Duration, Blocked> {
     let found =
         t.dz.find_data_source(&t.domain, &t.project, &t.ds_name)
             .await
-            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+            .map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?;
     let Some(found) = found else {
         let message = format!("DataZone says the name {} is taken, but lists no data source of that name", t.ds_name);
-        return Err(Blocked::retryable(DATA_SOURCE_READY, "NameTaken", message, ctx.backoff(&pass.key)));
+        return Err(Blocked::retryable(Phase::DataSourceReady, "NameTaken", message));
     };
-    pass.status.data_source_id = Some(found.clone());
-    pass.status.data_source_name = Some(t.ds_name.clone());
     let message = format!("data source {} ({found}) already exists", t.ds_name);
-    pass.event(
-        EventType::Normal,
-        "DataSourceFound",
-        format!("{message}; it is taken over if this operator created it"),
-    );
-    pass.not_yet(DATA_SOURCE_READY, "Found", &message);
+    e.record(Record::DataSource { id: found.clone(), name: t.ds_name.clone() })
+        .event(EventType::Normal, "DataSourceFound", format!("{message}; it is taken over if this operator created it"))
+        .not_yet(Phase::DataSourceReady, "Found", message);
     Ok(Duration::from_millis(100))
 }
 
-async fn update_data_source(pass: &mut Pass<'_>, t: &Target) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
-    t.dz.update_data_source(&t.domain, &ds_id, &t.config)
-        .await
-        .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
-    ctx.flights.wrote(&pass.key, Some((ds_id.clone(), config_hash(&t.config))));
-    pass.event(
-        EventType::Normal,
-        "DataSourceUpdated",
-        format!("updated data source {} ({ds_id}) to the spec", t.ds_name),
-    );
-    pass.not_yet(DATA_SOURCE_READY, "Updating", &format!("data source {ds_id} is being updated"));
+async fn update_data_source<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    caller: &str,
+    ds_id: &str,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
+    t.dz.update_data_source(&t.domain, ds_id, &t.config).await.map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?;
+    ctx.flights.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
+    e.event(EventType::Normal, "DataSourceUpdated", format!("updated data source {} ({ds_id}) to the spec", t.ds_name))
+        .not_yet(Phase::DataSourceReady, "Updating", format!("data source {ds_id} is being updated"));
     Ok(ctx.poll)
 }

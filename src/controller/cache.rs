@@ -1,68 +1,84 @@
 //! Lookups shared by many data products (domain, project, blueprint, its configuration, profile,
 //! environment), cached for a while, and per-key locks so concurrent lookups of one key are made
-//! once and find-or-create of a shared object never creates it twice.
+//! once and find-or-create of a shared object never creates it twice. Keys are typed
+//! ([`super::keys`]), so two call sites cannot spell one key two ways.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<HashMap<String, (String, Instant)>>,
-    locks: KeyedLocks,
-}
-
 /// One async lock per key, made on first use.
-#[derive(Default)]
-pub struct KeyedLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+pub struct KeyedLocks<K>(Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>);
 
-impl KeyedLocks {
-    pub fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).entry(key.to_string()).or_default().clone()
+impl<K> Default for KeyedLocks<K> {
+    fn default() -> Self {
+        Self(Mutex::default())
     }
 }
 
-impl Cache {
-    pub fn get(&self, key: &str, ttl: Duration) -> Option<String> {
+impl<K: Hash + Eq + Clone> KeyedLocks<K> {
+    /// The lock for `key`; hold it across a lookup-then-create.
+    pub fn get(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).entry(key.clone()).or_default().clone()
+    }
+}
+
+/// Values by key, each trusted for a time-to-live the caller names when reading.
+pub struct Cache<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+    locks: KeyedLocks<K>,
+}
+
+impl<K, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Self { entries: Mutex::default(), locks: KeyedLocks::default() }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
+    pub fn get(&self, key: &K, ttl: Duration) -> Option<V> {
+        self.get_with(key, |_| ttl)
+    }
+
+    /// The value under `key` if younger than the time-to-live `ttl_of` gives it.
+    pub fn get_with(&self, key: &K, ttl_of: impl Fn(&V) -> Duration) -> Option<V> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(key).filter(|(_, at)| at.elapsed() < ttl).map(|(v, _)| v.clone())
+        entries.get(key).filter(|(v, at)| at.elapsed() < ttl_of(v)).map(|(v, _)| v.clone())
     }
 
-    pub fn put(&self, key: &str, value: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.to_string(), (value.to_string(), Instant::now()));
+    pub fn put(&self, key: K, value: V) {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).insert(key, (value, Instant::now()));
     }
 
-    pub fn forget(&self, key: &str) {
+    pub fn forget(&self, key: &K) {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
 
     /// The value under `key` if younger than `ttl`, or `find()`'s answer, cached when present.
     /// Concurrent lookups of one key are made once: the others wait and find the cache filled.
-    pub async fn get_or_find<E, F, Fut>(&self, key: &str, ttl: Duration, find: F) -> Result<Option<String>, E>
+    pub async fn get_or_find<E, F, Fut>(&self, key: K, ttl: Duration, find: F) -> Result<Option<V>, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<String>, E>>,
+        Fut: Future<Output = Result<Option<V>, E>>,
     {
-        if let Some(v) = self.get(key, ttl) {
+        if let Some(v) = self.get(&key, ttl) {
             return Ok(Some(v));
         }
-        let lock = self.lock(key);
+        let lock = self.lock(&key);
         let _guard = lock.lock().await;
-        if let Some(v) = self.get(key, ttl) {
+        if let Some(v) = self.get(&key, ttl) {
             return Ok(Some(v));
         }
         let found = find().await?;
         if let Some(v) = &found {
-            self.put(key, v);
+            self.put(key, v.clone());
         }
         Ok(found)
     }
 
     /// The lock for `key`; hold it across a lookup-then-create.
-    pub fn lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn lock(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
         self.locks.get(key)
     }
 }
@@ -73,18 +89,19 @@ mod tests {
 
     #[test]
     fn entries_expire() {
-        let cache = Cache::default();
-        cache.put("domain/corp", "dzd_1");
-        assert_eq!(cache.get("domain/corp", Duration::from_secs(60)).as_deref(), Some("dzd_1"));
-        assert_eq!(cache.get("domain/corp", Duration::ZERO), None);
-        cache.forget("domain/corp");
-        assert_eq!(cache.get("domain/corp", Duration::from_secs(60)), None);
+        let cache: Cache<&str, String> = Cache::default();
+        cache.put("domain/corp", "dzd_1".into());
+        assert_eq!(cache.get(&"domain/corp", Duration::from_secs(60)).as_deref(), Some("dzd_1"));
+        assert_eq!(cache.get(&"domain/corp", Duration::ZERO), None);
+        assert_eq!(cache.get_with(&"domain/corp", |v| if v == "dzd_1" { Duration::ZERO } else { Duration::MAX }), None);
+        cache.forget(&"domain/corp");
+        assert_eq!(cache.get(&"domain/corp", Duration::from_secs(60)), None);
     }
 
     #[tokio::test]
     async fn concurrent_lookups_of_one_key_are_made_once() {
-        let cache = std::sync::Arc::new(Cache::default());
-        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let cache: Arc<Cache<&str, String>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..10 {
             let (cache, calls) = (cache.clone(), calls.clone());
@@ -105,15 +122,15 @@ mod tests {
         // Nothing found is not cached: the next lookup asks again.
         let none = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async { Ok::<_, ()>(None) });
         assert_eq!(none.await, Ok(None));
-        assert_eq!(cache.get("domain-name|gone", Duration::from_secs(60)), None);
+        assert_eq!(cache.get(&"domain-name|gone", Duration::from_secs(60)), None);
     }
 
     #[tokio::test]
     async fn one_lock_per_key() {
-        let cache = Cache::default();
-        let a = cache.lock("env/x");
+        let locks: KeyedLocks<&str> = KeyedLocks::default();
+        let a = locks.get(&"env/x");
         let _held = a.lock().await;
-        assert!(cache.lock("env/x").try_lock().is_err(), "same key, same lock");
-        assert!(cache.lock("env/y").try_lock().is_ok(), "other keys are free");
+        assert!(locks.get(&"env/x").try_lock().is_err(), "same key, same lock");
+        assert!(locks.get(&"env/y").try_lock().is_ok(), "other keys are free");
     }
 }

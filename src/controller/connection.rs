@@ -9,33 +9,18 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 
 use super::context::Context;
+use super::keys::Lookup;
+use super::pass::{Blocked, Phase};
 use crate::crd::{
     ClusterDataZoneConnection, ConnectionKind, ConnectionSettings, DataZoneConnection, LabelSelector,
     RedshiftDataProduct, SelectorOperator,
 };
-use crate::datazone::sdk::SessionKey;
-use crate::datazone::{DataZone, DzError, ErrorClass};
+use crate::datazone::{Backend, DataZone, SessionKey};
 
 /// How long a successful role check or domain lookup is trusted.
 const TRUST: Duration = Duration::from_secs(600);
 
-/// Why a connection cannot be used, as a condition reason and message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub reason: String,
-    pub message: String,
-    /// Retrying soon will not help (a person must fix something).
-    pub terminal: bool,
-}
-
-impl Problem {
-    fn terminal(reason: &str, message: impl Into<String>) -> Self {
-        Self { reason: reason.into(), message: message.into(), terminal: true }
-    }
-    pub fn from_dz(reason: &str, e: &DzError) -> Self {
-        Self { reason: reason.into(), message: e.to_string(), terminal: e.class == ErrorClass::Terminal }
-    }
-}
+const PHASE: Phase = Phase::ConnectionResolved;
 
 #[derive(Clone, Debug)]
 pub struct Resolved {
@@ -56,17 +41,20 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
 }
 
 /// The connection settings a data product refers to, if its namespace may use them.
-pub async fn settings_for(ctx: &Context, product: &RedshiftDataProduct) -> Result<ConnectionSettings, Problem> {
+pub async fn settings_for<B: Backend>(
+    ctx: &Context<B>,
+    product: &RedshiftDataProduct,
+) -> Result<ConnectionSettings, Blocked> {
     let namespace = product.metadata.namespace.clone().unwrap_or_default();
     let r = &product.spec.connection_ref;
-    let api_error =
-        |e: kube::Error| Problem { reason: "KubernetesApiError".into(), message: e.to_string(), terminal: false };
+    let api_error = |e| Blocked::kube(PHASE, e);
     match r.kind {
         ConnectionKind::DataZoneConnection => {
             let api: Api<DataZoneConnection> = Api::namespaced(ctx.client.clone(), &namespace);
             match api.get_opt(&r.name).await.map_err(api_error)? {
                 Some(c) => Ok(c.spec.connection),
-                None => Err(Problem::terminal(
+                None => Err(Blocked::terminal(
+                    PHASE,
                     "ConnectionNotFound",
                     format!("DataZoneConnection {namespace}/{} does not exist", r.name),
                 )),
@@ -75,7 +63,8 @@ pub async fn settings_for(ctx: &Context, product: &RedshiftDataProduct) -> Resul
         ConnectionKind::ClusterDataZoneConnection => {
             let api: Api<ClusterDataZoneConnection> = Api::all(ctx.client.clone());
             let Some(c) = api.get_opt(&r.name).await.map_err(api_error)? else {
-                return Err(Problem::terminal(
+                return Err(Blocked::terminal(
+                    PHASE,
                     "ConnectionNotFound",
                     format!("ClusterDataZoneConnection {} does not exist", r.name),
                 ));
@@ -84,7 +73,8 @@ pub async fn settings_for(ctx: &Context, product: &RedshiftDataProduct) -> Resul
                 let ns = Api::<Namespace>::all(ctx.client.clone()).get_opt(&namespace).await.map_err(api_error)?;
                 let labels = ns.and_then(|n| n.metadata.labels).unwrap_or_default();
                 if !selector_matches(selector, &labels) {
-                    return Err(Problem::terminal(
+                    return Err(Blocked::terminal(
+                        PHASE,
                         "ConnectionNotAllowed",
                         format!(
                             "ClusterDataZoneConnection {} does not admit namespace {namespace} (namespaceSelector)",
@@ -109,38 +99,45 @@ pub fn session_key(settings: &ConnectionSettings, namespace: &str, name: &str) -
 }
 
 /// Checks the role and resolves the domain (both cached for a while).
-pub async fn resolve(ctx: &Context, settings: ConnectionSettings, key: &SessionKey) -> Result<Resolved, Problem> {
+pub async fn resolve<B: Backend>(
+    ctx: &Context<B>,
+    settings: ConnectionSettings,
+    key: &SessionKey,
+) -> Result<Resolved, Blocked> {
+    let ids = &ctx.shared.ids;
     // Checked once per connection for all its data products at a time, then trusted a while.
-    let role_key = format!("role|{}|{:?}|{}", settings.role_arn, settings.external_id, settings.region);
-    let assumed_role_arn = ctx
-        .cache
-        .get_or_find(&role_key, TRUST, || async { ctx.clients.check_role(key).await.map(Some) })
+    let role = Lookup::Role {
+        role_arn: settings.role_arn.clone(),
+        external_id: settings.external_id.clone(),
+        region: settings.region.clone(),
+    };
+    let assumed_role_arn = ids
+        .get_or_find(role, TRUST, || async { ctx.backend.check_role(key).await.map(Some) })
         .await
-        .map_err(|e| Problem::from_dz("RoleNotAssumable", &e))?
-        .unwrap_or_default();
-    let dz = ctx.clients.project(key).await;
+        .map_err(|e| Blocked::dz(PHASE, e).because("RoleNotAssumable"))?
+        .ok_or_else(|| Blocked::retryable(PHASE, "RoleNotAssumable", "STS answered no assumed-role ARN"))?;
+    let dz = ctx.backend.project(key).await;
+    let not_found = |e| Blocked::dz(PHASE, e).because("DomainNotFound");
+    let region = settings.region.clone();
     let domain_id = match (&settings.domain.id, &settings.domain.name) {
         (Some(id), _) => {
-            // A missing domain answers 403, like a foreign one (datazone-api.md §1).
+            // A missing domain answers 403, like a foreign one (docs/datazone-semantics.md §1).
             let check = || async { dz.get_domain(id).await.map(|()| Some(id.clone())) };
-            ctx.cache
-                .get_or_find(&format!("domain-id|{}|{id}", settings.region), TRUST, check)
-                .await
-                .map_err(|e| Problem::from_dz("DomainNotFound", &e))?;
+            ids.get_or_find(Lookup::DomainById { region, id: id.clone() }, TRUST, check).await.map_err(not_found)?;
             id.clone()
         }
-        (None, Some(name)) => ctx
-            .cache
-            .get_or_find(&format!("domain-name|{}|{name}", settings.region), TRUST, || dz.find_domain(name))
+        (None, Some(name)) => ids
+            .get_or_find(Lookup::DomainByName { region, name: name.clone() }, TRUST, || dz.find_domain(name))
             .await
-            .map_err(|e| Problem::from_dz("DomainNotFound", &e))?
+            .map_err(not_found)?
             .ok_or_else(|| {
-                Problem::terminal(
+                Blocked::terminal(
+                    PHASE,
                     "DomainNotFound",
                     format!("no DataZone domain named {name} is visible to {}", settings.role_arn),
                 )
             })?,
-        (None, None) => return Err(Problem::terminal("InvalidConnection", "the connection names no domain")),
+        (None, None) => return Err(Blocked::terminal(PHASE, "InvalidConnection", "the connection names no domain")),
     };
     Ok(Resolved { settings, domain_id, assumed_role_arn })
 }

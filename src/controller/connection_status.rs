@@ -11,12 +11,13 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::Instrument;
 
-use super::connection::{Problem, resolve, session_key};
+use super::connection::{resolve, session_key};
 use super::context::Context;
-use super::reconcile::{MANAGER, ReconcileError};
+use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
+use super::reconcile::ReconcileError;
 use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
 use crate::crd::{ClusterDataZoneConnection, ConnectionSettings, ConnectionStatus, DataZoneConnection};
-use crate::datazone::Producer;
+use crate::datazone::{Backend, Producer};
 
 /// What both connection kinds have in common, for one reconcile function.
 pub trait ConnectionObject:
@@ -54,7 +55,10 @@ impl ConnectionObject for ClusterDataZoneConnection {
     }
 }
 
-pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+pub async fn reconcile<C: ConnectionObject, B: Backend>(
+    conn: Arc<C>,
+    ctx: Arc<Context<B>>,
+) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!(
         "reconcile",
         kind = C::KIND,
@@ -64,7 +68,7 @@ pub async fn reconcile<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> 
     check(conn, ctx).instrument(span).await
 }
 
-async fn check<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+async fn check<C: ConnectionObject, B: Backend>(conn: Arc<C>, ctx: Arc<Context<B>>) -> Result<Action, ReconcileError> {
     let namespace = conn.namespace();
     let name = conn.name_any();
     let settings = conn.settings().clone();
@@ -73,23 +77,23 @@ async fn check<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<A
     let before = status.clone();
     let generation = conn.meta().generation;
     let now = conditions::now_rfc3339();
-    let outcome: Result<(), Problem> = async {
+    let outcome: Result<String, Blocked> = async {
         let resolved = resolve(&ctx, settings.clone(), &key).await?;
         let account = ctx
-            .clients
+            .backend
             .producer(&settings.region)
             .account()
             .await
-            .map_err(|e| Problem::from_dz("CallerUnknown", &e))?;
-        status.domain_id = Some(resolved.domain_id);
+            .map_err(|e| Blocked::dz(Phase::ConnectionResolved, e).because("CallerUnknown"))?;
+        status.domain_id = Some(resolved.domain_id.clone());
         status.assumed_role_arn = Some(resolved.assumed_role_arn);
         status.caller_account_id = Some(account);
-        Ok(())
+        Ok(resolved.domain_id)
     }
     .await;
     let requeue = match &outcome {
-        Ok(()) => {
-            let message = format!("role assumed, domain {} resolved", status.domain_id.clone().unwrap_or_default());
+        Ok(domain) => {
+            let message = format!("role assumed, domain {domain} resolved");
             conditions::set_condition(
                 &mut status.conditions,
                 Observation::new(READY, ConditionStatus::True, "Resolved", &message),
@@ -100,23 +104,16 @@ async fn check<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<A
             ctx.resync
         }
         Err(p) => {
-            tracing::warn!(reason = %p.reason, detail = %p.message, terminal = p.terminal, "connection not usable");
+            let terminal = p.is_terminal();
+            tracing::warn!(reason = %p.reason, detail = %p.message, terminal, "connection not usable");
             conditions::set_condition(
                 &mut status.conditions,
                 Observation::new(READY, ConditionStatus::False, &p.reason, &p.message),
                 generation,
                 &now,
             );
-            conditions::set_progress(
-                &mut status.conditions,
-                false,
-                p.terminal,
-                &p.reason,
-                &p.message,
-                generation,
-                &now,
-            );
-            if p.terminal { std::time::Duration::from_secs(600) } else { ctx.backoff(&format!("{}/{name}", C::KIND)) }
+            conditions::set_progress(&mut status.conditions, false, terminal, &p.reason, &p.message, generation, &now);
+            if terminal { TERMINAL_RETRY } else { ctx.backoff(&format!("{}/{name}", C::KIND)) }
         }
     };
     status.observed_generation = generation;
@@ -128,7 +125,11 @@ async fn check<C: ConnectionObject>(conn: Arc<C>, ctx: Arc<Context>) -> Result<A
     Ok(Action::requeue(requeue))
 }
 
-pub fn error_policy<C: ConnectionObject>(conn: Arc<C>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+pub fn error_policy<C: ConnectionObject, B: Backend>(
+    conn: Arc<C>,
+    error: &ReconcileError,
+    ctx: Arc<Context<B>>,
+) -> Action {
     tracing::warn!(kind = C::KIND, name = conn.name_any(), %error, "connection reconcile failed");
     Action::requeue(ctx.backoff(&format!("{}/{}", C::KIND, conn.name_any())))
 }

@@ -1,4 +1,5 @@
-//! What every reconcile shares.
+//! What every reconcile shares: the Kubernetes client, the AWS backend, the shared caches and
+//! listings, and the per-object backoff.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -6,16 +7,33 @@ use std::time::Duration;
 
 use kube::runtime::events::Recorder;
 
-use super::cache::Cache;
+use super::cache::{Cache, KeyedLocks};
+use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, SchemaKey};
 use super::snapshot::{Flights, Snapshots};
 use super::throttle::Throttle;
-use crate::datazone::sdk::Clients;
+use crate::datazone::{Backend, EnvironmentInfo, ObjectKind};
 use crate::metrics::Metrics;
 
-pub struct Context {
+/// Answers shared by every data product that asks the same question.
+#[derive(Default)]
+pub struct Shared {
+    /// IDs and ARNs: role checks, domains, projects, accounts, blueprints, profiles.
+    pub ids: Cache<Lookup, String>,
+    /// Blueprint configurations known to enable the region.
+    pub enabled: Cache<Enabled, ()>,
+    /// Environments: ACTIVE ones trusted for a resync, settling ones for a poll.
+    pub environments: Cache<EnvironmentKey, EnvironmentInfo>,
+    /// The tables and views of "all tables" / "all views" schemas.
+    pub schemas: Cache<SchemaKey, Vec<(String, ObjectKind)>>,
+    /// Held across find-then-create of a shared object.
+    pub creating: KeyedLocks<Creation>,
+}
+
+pub struct Context<B: Backend> {
     pub client: kube::Client,
-    pub clients: Clients,
-    pub cache: Cache,
+    /// Where the AWS calls go.
+    pub backend: B,
+    pub shared: Shared,
     /// Each project's data source listing, shared while data sources and runs settle.
     pub snapshots: Snapshots,
     /// What this process last wrote per data product, followed in the shared listing.
@@ -36,7 +54,36 @@ pub struct Context {
     pub failures: Mutex<HashMap<String, u32>>,
 }
 
-impl Context {
+impl<B: Backend> Context<B> {
+    /// A context with empty caches.
+    pub fn new(client: kube::Client, backend: B, recorder: Recorder, metrics: Metrics, settings: Settings) -> Self {
+        Self {
+            client,
+            backend,
+            shared: Shared::default(),
+            snapshots: Snapshots::default(),
+            flights: Flights::default(),
+            started: std::time::Instant::now(),
+            recorder,
+            metrics,
+            cluster_name: settings.cluster_name,
+            resync: settings.resync,
+            poll: settings.poll,
+            throttle: Throttle::default(),
+            failures: Mutex::default(),
+        }
+    }
+}
+
+/// The operator's settings a context takes from the command line.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub cluster_name: String,
+    pub resync: Duration,
+    pub poll: Duration,
+}
+
+impl<B: Backend> Context<B> {
     /// Exponential backoff with jitter for an object's `n`-th consecutive error: 2 s, 4 s, … up
     /// to 5 min, ±20 %.
     pub fn backoff(&self, key: &str) -> Duration {

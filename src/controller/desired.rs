@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::crd::{RedshiftDataProductSpec, SchemaSelection};
-use crate::datazone::{SchemaFilter, SourceConfig, Storage};
+use crate::datazone::{ObjectKind, SchemaFilter, SourceConfig, Storage};
 use crate::naming::{short_hash, stable_hash};
 
 /// Marks data sources this operator created; it changes and deletes no other.
@@ -62,28 +62,31 @@ pub fn needs_listing(s: &SchemaSelection) -> bool {
     s.add_all_tables != s.add_all_views
 }
 
-/// The INCLUDE expressions of one schema; `objects` are the schema's (name, TABLE|VIEW) pairs,
-/// needed only when [`needs_listing`].
-pub fn includes(s: &SchemaSelection, objects: &[(String, String)]) -> BTreeSet<String> {
+/// The INCLUDE expressions of one schema; `objects` are the schema's tables and views, needed
+/// only when [`needs_listing`].
+pub fn includes(s: &SchemaSelection, objects: &[(String, ObjectKind)]) -> BTreeSet<String> {
     if s.add_all_tables && s.add_all_views {
         return BTreeSet::from(["*".to_string()]);
     }
     let mut out: BTreeSet<String> = s.tables.iter().chain(&s.views).cloned().collect();
     let kind = if s.add_all_tables {
-        Some("TABLE")
+        Some(ObjectKind::Table)
     } else if s.add_all_views {
-        Some("VIEW")
+        Some(ObjectKind::View)
     } else {
         None
     };
     if let Some(kind) = kind {
-        out.extend(objects.iter().filter(|(_, t)| t == kind).map(|(n, _)| n.clone()));
+        out.extend(objects.iter().filter(|(_, t)| *t == kind).map(|(n, _)| n.clone()));
     }
     out
 }
 
 /// The data source configuration for `spec`, with each mixed schema's listed objects.
-pub fn source_config(spec: &RedshiftDataProductSpec, listed: &dyn Fn(&str) -> Vec<(String, String)>) -> SourceConfig {
+pub fn source_config(
+    spec: &RedshiftDataProductSpec,
+    listed: &dyn Fn(&str) -> Vec<(String, ObjectKind)>,
+) -> SourceConfig {
     let publishing = spec.publishing.clone().unwrap_or_default();
     SourceConfig {
         storage: storage(spec),
@@ -145,9 +148,10 @@ mod tests {
         }
     }
 
-    fn objects() -> Vec<(String, String)> {
-        [("orders", "TABLE"), ("customers", "TABLE"), ("v_orders", "VIEW"), ("v_ltv", "VIEW")]
-            .map(|(n, t)| (n.to_string(), t.to_string()))
+    fn objects() -> Vec<(String, ObjectKind)> {
+        use ObjectKind::{Table, View};
+        [("orders", Table), ("customers", Table), ("v_orders", View), ("v_ltv", View)]
+            .map(|(n, t)| (n.to_string(), t))
             .to_vec()
     }
 

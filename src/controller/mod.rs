@@ -1,16 +1,44 @@
 //! The controllers: wiring, the reconcile of a RedshiftDataProduct, and the pure decision.
+//!
+//! Each module may use only those listed before it:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`keys`] | what shared caches, locks and listings are keyed by |
+//! | [`cache`], [`throttle`], [`snapshot`] | shared lookups, the throttling brake, a project's shared listing |
+//! | [`desired`], [`plan`] | what the spec asks for in DataZone's terms; the pure next step |
+//! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
+//! | [`status`] | effects → status and Events (pure) |
+//! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
+//! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
+//! | [`target`] | what a pass works towards: project, account, desired configuration |
+//! | [`observe`], [`runs`], [`act`], [`cleanup`] | the phases: read, follow runs, mutate once, delete |
+//! | [`reconcile`], [`connection_status`] | the orchestrators: status, Events, backoff |
+
+pub mod keys;
+
+pub mod cache;
+pub mod snapshot;
+pub mod throttle;
+
+pub mod desired;
+pub mod plan;
+
+pub mod pass;
+pub mod status;
+
+pub mod context;
+
+pub mod connection;
+pub mod target;
 
 pub mod act;
-pub mod cache;
 pub mod cleanup;
-pub mod connection;
-pub mod connection_status;
-pub mod context;
-pub mod desired;
 pub mod observe;
-pub mod plan;
-pub mod reconcile;
 pub mod runs;
-pub mod snapshot;
-pub mod target;
-pub mod throttle;
+
+pub mod connection_status;
+pub mod reconcile;
+
+#[cfg(test)]
+mod tests;

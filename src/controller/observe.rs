@@ -7,178 +7,177 @@ use kube::runtime::events::EventType;
 
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::plan::Observed;
-use super::reconcile::{Blocked, Pass};
+use super::keys::{Enabled, EnvironmentKey, Lookup};
+use super::pass::{Blocked, Effects, Phase, Record};
+use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{STABLE, Target};
-use crate::crd::conditions::{BLUEPRINT_ENABLED, DATA_SOURCE_READY, ENVIRONMENT_READY};
-use crate::datazone::{DataSourceInfo, DataZone, DzError, EnvironmentInfo, Producer};
+use crate::crd::RedshiftDataProductStatus;
+use crate::datazone::{Backend, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Producer};
 
-#[derive(Default)]
-pub(super) struct Seen {
-    pub blueprint: Option<String>,
-    /// Regions the blueprint is enabled in for the producer account.
-    pub blueprint_regions: Option<Vec<String>>,
-    /// The environment profile ID (empty when known to exist but not looked up).
-    pub profile: Option<String>,
-    pub environment: Option<EnvironmentInfo>,
-    pub data_source: Option<DataSourceInfo>,
+/// What observing found, and the IDs and Events it leaves.
+pub struct Observation {
+    pub observed: Observed,
+    pub effects: Effects,
 }
 
-impl Seen {
-    pub fn observed(&self) -> Observed<'_> {
-        Observed {
-            blueprint_regions: self.blueprint_regions.as_deref(),
-            profile: self.profile.as_deref(),
-            environment: self.environment.as_ref(),
-            data_source: self.data_source.as_ref(),
-        }
-    }
-}
-
-pub(super) async fn observe(pass: &mut Pass<'_>, t: &Target) -> Result<Seen, Blocked> {
-    let mut seen = Seen::default();
-    if let (Some(ds_id), Some(env_id)) = (pass.status.data_source_id.clone(), pass.status.environment_id.clone()) {
-        match known_data_source(pass, t, &ds_id).await? {
-            // Found where status said: everything before it exists.
-            Some(ds) if ds.environment_id.as_deref() == Some(&env_id) => {
-                seen.blueprint_regions = Some(vec![t.region.clone()]);
-                seen.profile = pass.status.environment_profile_id.clone().or(Some(String::new()));
-                seen.environment = Some(EnvironmentInfo { id: env_id, status: "ACTIVE".into(), failure: None });
-                seen.data_source = Some(ds);
+pub async fn observe<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    status: &RedshiftDataProductStatus,
+    caller: &str,
+) -> Result<Observation, Blocked> {
+    let mut effects = Effects::default();
+    if let (Some(ds_id), Some(env_id)) = (&status.data_source_id, &status.environment_id) {
+        match known_data_source(ctx, t, ds_id, caller).await? {
+            Some(ds) if ds.environment_id.as_ref() == Some(env_id) => {
+                let upstream = Upstream::KnownFromStatus { environment: env_id.clone() };
+                return Ok(Observation { observed: Observed { upstream, data_source: Some(ds) }, effects });
             }
             _ => {
-                pass.event(
+                effects.record(Record::DataSourceGone).event(
                     EventType::Warning,
                     "DataSourceMissing",
                     format!("data source {ds_id} is gone from DataZone; it will be recreated"),
                 );
-                pass.status.data_source_id = None;
             }
         }
     }
-    if seen.data_source.is_none() {
-        shared_objects(pass, t, &mut seen).await?;
-        if seen.environment.as_ref().is_some_and(|e| e.status == "ACTIVE") {
-            seen.data_source = data_source_by_name(pass, t).await?;
+    let shared = shared_objects(ctx, t).await?;
+    effects.record(Record::Blueprint(shared.blueprint.clone()));
+    if let Some(profile) = &shared.profile {
+        effects.record(Record::Profile(profile.clone()));
+    }
+    if let Some(env) = &shared.environment {
+        effects.record(Record::Environment(env.id.clone()));
+    }
+    let data_source = match &shared.environment {
+        Some(env) if env.status == EnvironmentStatus::Active => {
+            data_source_by_name(ctx, t, caller, &mut effects).await?
         }
+        _ => None,
+    };
+    if let Some(ds) = &data_source {
+        effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
     }
-    if let Some(pid) = seen.profile.as_ref().filter(|p| !p.is_empty()) {
-        pass.status.environment_profile_id = Some(pid.clone());
-    }
-    if let Some(env) = &seen.environment {
-        pass.status.environment_id = Some(env.id.clone());
-    }
-    if let Some(ds) = &seen.data_source {
-        pass.status.data_source_id = Some(ds.id.clone());
-        pass.status.data_source_name = Some(ds.name.clone());
-    }
-    Ok(seen)
+    Ok(Observation { observed: Observed { upstream: Upstream::Looked(shared), data_source }, effects })
 }
 
 /// The data source status names: from the shared listing when this process just wrote the
 /// configuration the spec wants (the listing has no configuration, so only then), else read.
-async fn known_data_source(pass: &Pass<'_>, t: &Target, ds_id: &str) -> Result<Option<DataSourceInfo>, Blocked> {
-    let ctx = pass.ctx;
-    let flight = ctx.flights.get(&pass.key);
+async fn known_data_source<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    ds_id: &str,
+    caller: &str,
+) -> Result<Option<DataSourceInfo>, Blocked> {
+    let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
+    let flight = ctx.flights.get(caller);
     let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
     if let Some(since) = flight.since.filter(|_| wrote_this) {
-        let listing = t
-            .listing(ctx, &pass.key, since)
-            .await
-            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+        let listing = t.listing(ctx, caller, since).await.map_err(blocked)?;
         // A failed one is read in full for its error message; a missing one to be sure.
-        if let Some(d) = listing.as_ref().and_then(|l| l.by_id(ds_id)).filter(|d| !d.status.starts_with("FAILED")) {
+        if let Some(d) = listing.as_ref().and_then(|l| l.by_id(ds_id)).filter(|d| !d.status.is_failed()) {
             return Ok(Some(DataSourceInfo {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 status: d.status.clone(),
                 environment_id: d.environment_id.clone(),
                 description: d.description.clone(),
+                // What this process just wrote (that is what made the listing enough).
                 config: Some(t.config.clone()),
                 error: None,
             }));
         }
     }
-    t.dz.get_data_source(&t.domain, ds_id).await.map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))
+    t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)
 }
 
 /// The blueprint and its configuration, the profile and the environment, as far as they exist.
-async fn shared_objects(pass: &mut Pass<'_>, t: &Target, seen: &mut Seen) -> Result<(), Blocked> {
-    let ctx = pass.ctx;
-    let key = pass.key.clone();
+async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<SharedObjects, Blocked> {
     let domain = &t.domain;
-    let bp = ctx
-        .cache
-        .get_or_find(&format!("blueprint|{domain}"), STABLE, || {
+    let blueprint = ctx
+        .shared
+        .ids
+        .get_or_find(Lookup::Blueprint { domain: domain.clone() }, STABLE, || {
             t.producer.find_blueprint(domain, "DefaultDataWarehouse")
         })
         .await
-        .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?
+        .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?
         .ok_or_else(|| {
             Blocked::terminal(
-                BLUEPRINT_ENABLED,
+                Phase::BlueprintEnabled,
                 "BlueprintNotFound",
                 format!("domain {domain} has no DefaultDataWarehouse blueprint"),
             )
         })?;
-    pass.status.blueprint_id = Some(bp.clone());
-    seen.blueprint = Some(bp.clone());
     // Enabled once, it stays so: looked at again each resync, by one data product at a time.
-    let enabled_key = format!("blueprint-enabled|{domain}|{}|{}", t.account, t.region);
-    let mut regions = None;
+    let enabled_key = Enabled { domain: domain.clone(), account: t.account.clone(), region: t.region.clone() };
+    let mut enabled_in = Vec::new();
     let enabled = ctx
-        .cache
-        .get_or_find(&enabled_key, ctx.resync, || async {
-            regions = t.producer.blueprint_regions(domain, &bp).await?;
-            Ok(regions.as_ref().filter(|r| r.contains(&t.region)).map(|_| "yes".to_string()))
+        .shared
+        .enabled
+        .get_or_find(enabled_key, ctx.resync, || async {
+            enabled_in = t.producer.blueprint_regions(domain, &blueprint).await?.unwrap_or_default();
+            Ok(enabled_in.contains(&t.region).then_some(()))
         })
         .await
-        .map_err(|e| Blocked::from_dz(BLUEPRINT_ENABLED, e, ctx, &key))?;
-    seen.blueprint_regions = if enabled.is_some() { Some(vec![t.region.clone()]) } else { regions };
-    if enabled.is_none() {
-        return Ok(());
+        .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?;
+    let mut shared = SharedObjects {
+        blueprint: blueprint.clone(),
+        enablement: match enabled {
+            Some(()) => Enablement::Enabled,
+            None => Enablement::Missing { region: t.region.clone(), enabled_in },
+        },
+        profile: None,
+        environment: None,
+    };
+    if shared.enablement != Enablement::Enabled {
+        return Ok(shared);
     }
     let profile_name = desired::profile_name(&t.account, &t.region, &t.storage);
-    seen.profile = ctx
-        .cache
-        .get_or_find(&format!("profile|{domain}|{}|{profile_name}", t.project), ctx.resync, || {
-            t.dz.find_profile(domain, &t.project, &profile_name)
-        })
+    let lookup = Lookup::Profile { domain: domain.clone(), project: t.project.clone(), name: profile_name.clone() };
+    shared.profile = ctx
+        .shared
+        .ids
+        .get_or_find(lookup, ctx.resync, || t.dz.find_profile(domain, &t.project, &profile_name))
         .await
-        .map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
-    if seen.profile.is_some() {
-        seen.environment =
-            find_environment(ctx, t).await.map_err(|e| Blocked::from_dz(ENVIRONMENT_READY, e, ctx, &key))?;
+        .map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
+    if shared.profile.is_some() {
+        shared.environment = find_environment(ctx, t).await.map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
     }
-    Ok(())
+    Ok(shared)
+}
+
+/// The key of the data product's shared environment.
+pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
+    let name = desired::environment_name(&t.account, &t.region, &t.storage, &t.config.database);
+    EnvironmentKey { domain: t.domain.clone(), project: t.project.clone(), name }
 }
 
 /// The data product's environment; settled ones are cached for a resync, and while one is being
 /// created the data products waiting for it share one look per poll interval.
-async fn find_environment(ctx: &Context, t: &Target) -> Result<Option<EnvironmentInfo>, DzError> {
-    let env_name = desired::environment_name(&t.account, &t.region, &t.storage, &t.config.database);
-    let cache_key = format!("env|{}|{}|{env_name}", t.domain, t.project);
-    let active = || {
-        ctx.cache.get(&cache_key, ctx.resync).map(|id| EnvironmentInfo { id, status: "ACTIVE".into(), failure: None })
-    };
-    if let Some(env) = active() {
+async fn find_environment<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Option<EnvironmentInfo>, DzError> {
+    let key = environment_key(t);
+    let cache = &ctx.shared.environments;
+    let fresh =
+        || cache.get_with(&key, |env| if env.status == EnvironmentStatus::Active { ctx.resync } else { ctx.poll });
+    if let Some(env) = fresh() {
         return Ok(Some(env));
     }
-    let lock = ctx.cache.lock(&cache_key);
+    let lock = cache.lock(&key);
     let _guard = lock.lock().await;
-    if let Some(env) = active() {
+    if let Some(env) = fresh() {
         return Ok(Some(env));
     }
-    let pending_key = format!("pending|{cache_key}");
-    if let Some((id, status)) = ctx.cache.get(&pending_key, ctx.poll).as_deref().and_then(|v| v.split_once(' ')) {
-        return Ok(Some(EnvironmentInfo { id: id.to_string(), status: status.to_string(), failure: None }));
-    }
-    let Some(found) = t.dz.find_environment(&t.domain, &t.project, &env_name).await? else { return Ok(None) };
-    let env = if found.status == "ACTIVE" { found } else { t.dz.get_environment(&t.domain, &found.id).await? };
-    match env.status.as_str() {
-        "ACTIVE" => ctx.cache.put(&cache_key, &env.id),
-        "CREATING" | "UPDATING" => ctx.cache.put(&pending_key, &format!("{} {}", env.id, env.status)),
-        _ => {}
+    let Some(found) = t.dz.find_environment(&t.domain, &t.project, &key.name).await? else { return Ok(None) };
+    let env = if found.status == EnvironmentStatus::Active {
+        found
+    } else {
+        // The listing has no failure reason.
+        t.dz.get_environment(&t.domain, &found.id).await?
+    };
+    if env.status == EnvironmentStatus::Active || env.status.is_settling() {
+        cache.put(key, env.clone());
     }
     Ok(Some(env))
 }
@@ -186,21 +185,22 @@ async fn find_environment(ctx: &Context, t: &Target) -> Result<Option<Environmen
 /// Find by name before create (a crash between a create and its status write, or a data product
 /// applied again after a Retain deletion), in the project's shared listing: one call for every
 /// data product about to create its data source.
-async fn data_source_by_name(pass: &mut Pass<'_>, t: &Target) -> Result<Option<DataSourceInfo>, Blocked> {
-    let ctx = pass.ctx;
-    let not_before = ctx.flights.get(&pass.key).since.unwrap_or(ctx.started);
-    let blocked = |e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key);
-    let found = match t.listing(ctx, &pass.key, not_before).await.map_err(blocked)? {
+async fn data_source_by_name<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    caller: &str,
+    effects: &mut Effects,
+) -> Result<Option<DataSourceInfo>, Blocked> {
+    let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
+    let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
+    let found = match t.listing(ctx, caller, not_before).await.map_err(blocked)? {
         Some(listing) => listing.by_name(&t.ds_name).map(|d| d.id.clone()),
         None => t.dz.find_data_source(&t.domain, &t.project, &t.ds_name).await.map_err(blocked)?,
     };
     let Some(found) = found else { return Ok(None) };
-    let ds =
-        t.dz.get_data_source(&t.domain, &found)
-            .await
-            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &pass.key))?;
+    let ds = t.dz.get_data_source(&t.domain, &found).await.map_err(blocked)?;
     if let Some(ds) = ds.as_ref().filter(|ds| desired::is_ours(ds.description.as_deref())) {
-        pass.event(
+        effects.event(
             EventType::Normal,
             "DataSourceFound",
             format!("data source {} ({}) exists and was created by this operator; taking it over", t.ds_name, ds.id),

@@ -1,7 +1,7 @@
 //! The decision: given what the spec wants and what DataZone holds, the one next step. Pure, so
 //! every situation is a table row in the tests below.
 
-use crate::datazone::{DataSourceInfo, EnvironmentInfo, SourceConfig};
+use crate::datazone::{DataSourceInfo, DataSourceStatus, EnvironmentInfo, EnvironmentStatus, RunStatus, SourceConfig};
 
 use super::desired::{config_matches, is_ours};
 
@@ -10,21 +10,51 @@ use super::desired::{config_matches, is_ours};
 pub const MAX_RUN_RETRIES: u32 = 3;
 
 /// What DataZone holds, as far as this data product is concerned.
-#[derive(Clone, Debug, Default)]
-pub struct Observed<'a> {
-    /// Regions the Data Warehouse blueprint is enabled in for the producer account
-    /// (`None`: no configuration at all).
-    pub blueprint_regions: Option<&'a [String]>,
-    pub profile: Option<&'a str>,
-    pub environment: Option<&'a EnvironmentInfo>,
-    pub data_source: Option<&'a DataSourceInfo>,
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    pub upstream: Upstream,
+    pub data_source: Option<DataSourceInfo>,
+}
+
+/// What is known of the objects before the data source: the blueprint configuration, the
+/// profile and the environment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Upstream {
+    /// Status names a data source that DataZone still has, in the environment status names:
+    /// they were ready when it was made, and the operator never removes shared objects, so
+    /// nothing before it is looked up (the steady state's one read).
+    KnownFromStatus { environment: String },
+    /// Looked up, as far as they exist.
+    Looked(SharedObjects),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedObjects {
+    /// The domain's DefaultDataWarehouse blueprint.
+    pub blueprint: String,
+    pub enablement: Enablement,
+    /// The environment profile's ID, once it exists.
+    pub profile: Option<String>,
+    pub environment: Option<EnvironmentInfo>,
+}
+
+/// Whether the blueprint is enabled for the producer account in the data product's region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Enablement {
+    Enabled,
+    /// Not in this region; `enabled_in` are the regions the account's configuration already has
+    /// (none when there is no configuration).
+    Missing {
+        region: String,
+        enabled_in: Vec<String>,
+    },
 }
 
 /// What status says about runs, and whether a retry is due.
 #[derive(Clone, Debug, Default)]
 pub struct RunState<'a> {
     /// The last run's ID and status, if any.
-    pub last: Option<(&'a str, &'a str)>,
+    pub last: Option<(&'a str, RunStatus)>,
     /// The configuration fingerprint the last run ran with.
     pub last_config_hash: Option<&'a str>,
     pub requested_at: Option<&'a str>,
@@ -34,7 +64,14 @@ pub struct RunState<'a> {
     pub retry_due: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl RunState<'_> {
+    /// The last run, if it is still going.
+    fn active(&self) -> Option<&str> {
+        self.last.as_ref().filter(|(_, s)| s.is_active()).map(|(id, _)| *id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunReason {
     /// The data source never ran.
     Initial,
@@ -46,21 +83,64 @@ pub enum RunReason {
     Retry,
 }
 
+impl RunReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunReason::Initial => "Initial",
+            RunReason::ConfigChanged => "ConfigChanged",
+            RunReason::Requested => "Requested",
+            RunReason::Retry => "Retry",
+        }
+    }
+}
+
+/// The next thing to do, with the IDs it acts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    EnableBlueprint,
-    CreateProfile,
-    CreateEnvironment,
-    WaitEnvironment,
-    EnvironmentFailed(String),
-    CreateDataSource,
+    /// Enable the blueprint for the producer account in `regions` (the ones it had, and ours).
+    EnableBlueprint {
+        blueprint: String,
+        regions: Vec<String>,
+    },
+    CreateProfile {
+        blueprint: String,
+    },
+    CreateEnvironment {
+        profile: String,
+    },
+    WaitEnvironment {
+        environment: String,
+        status: EnvironmentStatus,
+    },
+    EnvironmentFailed {
+        environment: String,
+        why: String,
+    },
+    CreateDataSource {
+        environment: String,
+    },
     /// A data source with our name exists but we did not create it: never touched.
-    NotOurs(String),
-    WaitDataSource(String),
-    DataSourceFailed(String),
-    UpdateDataSource,
-    StartRun(RunReason),
-    WaitRun(String),
+    NotOurs {
+        data_source: String,
+    },
+    WaitDataSource {
+        data_source: String,
+        status: DataSourceStatus,
+    },
+    DataSourceFailed {
+        data_source: String,
+        why: String,
+    },
+    UpdateDataSource {
+        data_source: String,
+    },
+    StartRun {
+        data_source: String,
+        reason: RunReason,
+    },
+    WaitRun {
+        run: String,
+    },
     /// The last run failed and retries are used up.
     RunGaveUp,
     Done,
@@ -71,98 +151,115 @@ impl Step {
     /// this step (they are True when it is the next thing to do).
     pub fn phases_behind(&self) -> u8 {
         match self {
-            Step::EnableBlueprint => 0,
-            Step::CreateProfile | Step::CreateEnvironment | Step::WaitEnvironment | Step::EnvironmentFailed(_) => 1,
-            Step::CreateDataSource
-            | Step::NotOurs(_)
-            | Step::WaitDataSource(_)
-            | Step::DataSourceFailed(_)
-            | Step::UpdateDataSource => 2,
-            Step::StartRun(_) | Step::WaitRun(_) | Step::RunGaveUp | Step::Done => 3,
+            Step::EnableBlueprint { .. } => 0,
+            Step::CreateProfile { .. }
+            | Step::CreateEnvironment { .. }
+            | Step::WaitEnvironment { .. }
+            | Step::EnvironmentFailed { .. } => 1,
+            Step::CreateDataSource { .. }
+            | Step::NotOurs { .. }
+            | Step::WaitDataSource { .. }
+            | Step::DataSourceFailed { .. }
+            | Step::UpdateDataSource { .. } => 2,
+            Step::StartRun { .. } | Step::WaitRun { .. } | Step::RunGaveUp | Step::Done => 3,
         }
     }
 }
 
-pub fn plan(region: &str, desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &RunState) -> Step {
-    if !obs.blueprint_regions.is_some_and(|r| r.iter().any(|x| x == region)) {
-        return Step::EnableBlueprint;
+/// The environment to work in, or the step that comes before it.
+fn environment(upstream: &Upstream) -> Result<&str, Step> {
+    let shared = match upstream {
+        Upstream::KnownFromStatus { environment } => return Ok(environment),
+        Upstream::Looked(shared) => shared,
+    };
+    if let Enablement::Missing { region, enabled_in } = &shared.enablement {
+        let mut regions = enabled_in.clone();
+        regions.push(region.clone());
+        regions.sort();
+        regions.dedup();
+        return Err(Step::EnableBlueprint { blueprint: shared.blueprint.clone(), regions });
     }
-    if obs.profile.is_none() {
-        return Step::CreateProfile;
-    }
-    let Some(env) = obs.environment else { return Step::CreateEnvironment };
-    match env.status.as_str() {
-        "ACTIVE" => {}
-        "CREATING" | "UPDATING" => return Step::WaitEnvironment,
+    let Some(profile) = &shared.profile else {
+        return Err(Step::CreateProfile { blueprint: shared.blueprint.clone() });
+    };
+    let Some(env) = &shared.environment else { return Err(Step::CreateEnvironment { profile: profile.clone() }) };
+    match &env.status {
+        EnvironmentStatus::Active => Ok(&env.id),
+        s if s.is_settling() => Err(Step::WaitEnvironment { environment: env.id.clone(), status: s.clone() }),
         other => {
             let why = env.failure.clone().unwrap_or_else(|| format!("environment {} is {other}", env.id));
-            return Step::EnvironmentFailed(why);
+            Err(Step::EnvironmentFailed { environment: env.id.clone(), why })
         }
     }
-    let Some(ds) = obs.data_source else { return Step::CreateDataSource };
+}
+
+pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &RunState) -> Step {
+    let environment = match environment(&obs.upstream) {
+        Ok(id) => id,
+        Err(step) => return step,
+    };
+    let Some(ds) = &obs.data_source else { return Step::CreateDataSource { environment: environment.to_string() } };
+    let data_source = ds.id.clone();
     if !is_ours(ds.description.as_deref()) {
-        return Step::NotOurs(ds.id.clone());
+        return Step::NotOurs { data_source };
     }
-    match ds.status.as_str() {
-        "READY" => {}
-        "FAILED_CREATION" | "FAILED_UPDATE" | "FAILED_DELETION" => {
-            return Step::DataSourceFailed(
-                ds.error.clone().unwrap_or_else(|| format!("data source {} is {}", ds.id, ds.status)),
-            );
+    match &ds.status {
+        DataSourceStatus::Ready => {}
+        s if s.is_failed() => {
+            let why = ds.error.clone().unwrap_or_else(|| format!("data source {} is {s}", ds.id));
+            return Step::DataSourceFailed { data_source, why };
         }
         // RUNNING without a run of ours active is a scheduled run: wait for it.
-        "RUNNING" if runs.last.is_none_or(|(_, s)| !is_active(s)) => return Step::WaitDataSource(ds.status.clone()),
-        "RUNNING" => {}
-        other => return Step::WaitDataSource(other.to_string()),
+        DataSourceStatus::Running if runs.active().is_some() => {}
+        other => return Step::WaitDataSource { data_source, status: other.clone() },
     }
     if !ds.config.as_ref().is_some_and(|actual| config_matches(actual, desired)) {
-        if runs.last.is_some_and(|(_, s)| is_active(s)) {
+        if let Some(run) = runs.active() {
             // Updating under a running import is refused; finish the run first.
-            return Step::WaitRun(runs.last.map(|(id, _)| id.to_string()).unwrap_or_default());
+            return Step::WaitRun { run: run.to_string() };
         }
-        return Step::UpdateDataSource;
+        return Step::UpdateDataSource { data_source };
     }
-    if let Some((id, status)) = runs.last
-        && is_active(status)
-    {
-        return Step::WaitRun(id.to_string());
+    if let Some(run) = runs.active() {
+        return Step::WaitRun { run: run.to_string() };
     }
+    let start = |reason| Step::StartRun { data_source: data_source.clone(), reason };
     if runs.requested_at.is_some() && runs.requested_at != runs.handled {
-        return Step::StartRun(RunReason::Requested);
+        return start(RunReason::Requested);
     }
-    let Some((_, status)) = runs.last else { return Step::StartRun(RunReason::Initial) };
+    let Some((_, status)) = &runs.last else { return start(RunReason::Initial) };
     if runs.last_config_hash != Some(desired_hash) {
-        return Step::StartRun(RunReason::ConfigChanged);
+        return start(RunReason::ConfigChanged);
     }
-    if status == "SUCCESS" {
+    if *status == RunStatus::Success {
         return Step::Done;
     }
     if runs.consecutive_failures >= MAX_RUN_RETRIES {
         return Step::RunGaveUp;
     }
-    if runs.retry_due { Step::StartRun(RunReason::Retry) } else { Step::Done }
-}
-
-pub fn is_active(run_status: &str) -> bool {
-    matches!(run_status, "REQUESTED" | "RUNNING")
+    if runs.retry_due { start(RunReason::Retry) } else { Step::Done }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datazone::{SchemaFilter, Storage};
+
+    const REGION: &str = "eu-central-1";
 
     #[test]
     fn phases_behind_each_step() {
+        let ds = || "ds1".to_string();
         let cases = [
-            (Step::EnableBlueprint, 0),
-            (Step::CreateProfile, 1),
-            (Step::WaitEnvironment, 1),
-            (Step::EnvironmentFailed("x".into()), 1),
-            (Step::CreateDataSource, 2),
-            (Step::NotOurs("ds".into()), 2),
-            (Step::UpdateDataSource, 2),
-            (Step::StartRun(RunReason::Initial), 3),
-            (Step::WaitRun("r".into()), 3),
+            (Step::EnableBlueprint { blueprint: "bp".into(), regions: vec![] }, 0),
+            (Step::CreateProfile { blueprint: "bp".into() }, 1),
+            (Step::WaitEnvironment { environment: "env1".into(), status: EnvironmentStatus::Creating }, 1),
+            (Step::EnvironmentFailed { environment: "env1".into(), why: "x".into() }, 1),
+            (Step::CreateDataSource { environment: "env1".into() }, 2),
+            (Step::NotOurs { data_source: ds() }, 2),
+            (Step::UpdateDataSource { data_source: ds() }, 2),
+            (Step::StartRun { data_source: ds(), reason: RunReason::Initial }, 3),
+            (Step::WaitRun { run: "r".into() }, 3),
             (Step::RunGaveUp, 3),
             (Step::Done, 3),
         ];
@@ -170,9 +267,6 @@ mod tests {
             assert_eq!(step.phases_behind(), want, "{step:?}");
         }
     }
-    use crate::datazone::{SchemaFilter, Storage};
-
-    const REGION: &str = "eu-central-1";
 
     fn config() -> SourceConfig {
         SourceConfig {
@@ -186,15 +280,15 @@ mod tests {
         }
     }
 
-    fn env(status: &str) -> EnvironmentInfo {
-        EnvironmentInfo { id: "env1".into(), status: status.into(), failure: None }
+    fn env(status: EnvironmentStatus) -> EnvironmentInfo {
+        EnvironmentInfo { id: "env1".into(), status, failure: None }
     }
 
-    fn ds(status: &str, config: Option<SourceConfig>, ours: bool) -> DataSourceInfo {
+    fn ds(status: DataSourceStatus, config: Option<SourceConfig>, ours: bool) -> DataSourceInfo {
         DataSourceInfo {
             id: "ds1".into(),
             name: "n".into(),
-            status: status.into(),
+            status,
             environment_id: Some("env1".into()),
             description: Some(if ours { "x; managed-by=datazone-operator".into() } else { "by hand".into() }),
             config,
@@ -202,177 +296,149 @@ mod tests {
         }
     }
 
+    fn looked(
+        enablement: Enablement,
+        profile: Option<&str>,
+        environment: Option<EnvironmentInfo>,
+        data_source: Option<DataSourceInfo>,
+    ) -> Observed {
+        let upstream = Upstream::Looked(SharedObjects {
+            blueprint: "bp".into(),
+            enablement,
+            profile: profile.map(str::to_string),
+            environment,
+        });
+        Observed { upstream, data_source }
+    }
+
+    fn steady(data_source: DataSourceInfo) -> Observed {
+        Observed { upstream: Upstream::KnownFromStatus { environment: "env1".into() }, data_source: Some(data_source) }
+    }
+
     #[test]
     fn the_phases_in_order() {
-        let desired = config();
-        let regions = vec![REGION.to_string()];
-        let other_region = vec!["us-east-1".to_string()];
-        let (active, creating, failed) = (
-            env("ACTIVE"),
-            env("CREATING"),
-            EnvironmentInfo { failure: Some("no region".into()), ..env("CREATE_FAILED") },
-        );
-        let (ready, ready_drifted, theirs) = (
-            ds("READY", Some(config()), true),
-            ds("READY", Some(SourceConfig { publish_on_import: false, ..config() }), true),
-            ds("READY", Some(config()), false),
-        );
-        let (creating_ds, broken) = (ds("CREATING", None, true), ds("FAILED_CREATION", None, true));
-        let none = RunState::default();
+        use DataSourceStatus as D;
+        use EnvironmentStatus as E;
+        let on = Enablement::Enabled;
+        let missing = |enabled_in: &[&str]| Enablement::Missing {
+            region: REGION.into(),
+            enabled_in: enabled_in.iter().map(|r| r.to_string()).collect(),
+        };
+        let active = || Some(env(E::Active));
+        let failed = EnvironmentInfo { failure: Some("no region".into()), ..env(E::CreateFailed) };
+        let ready = ds(D::Ready, Some(config()), true);
+        let drifted = ds(D::Ready, Some(SourceConfig { publish_on_import: false, ..config() }), true);
+        let regions = |r: &[&str]| r.iter().map(|r| r.to_string()).collect::<Vec<_>>();
         let cases: Vec<(Observed, Step)> = vec![
-            (Observed::default(), Step::EnableBlueprint),
-            (Observed { blueprint_regions: Some(&other_region), ..Default::default() }, Step::EnableBlueprint),
-            (Observed { blueprint_regions: Some(&regions), ..Default::default() }, Step::CreateProfile),
             (
-                Observed { blueprint_regions: Some(&regions), profile: Some("p"), ..Default::default() },
-                Step::CreateEnvironment,
+                looked(missing(&[]), None, None, None),
+                Step::EnableBlueprint { blueprint: "bp".into(), regions: regions(&[REGION]) },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&creating),
-                    ..Default::default()
-                },
-                Step::WaitEnvironment,
+                looked(missing(&["us-east-1"]), None, None, None),
+                Step::EnableBlueprint { blueprint: "bp".into(), regions: regions(&[REGION, "us-east-1"]) },
+            ),
+            (looked(on.clone(), None, None, None), Step::CreateProfile { blueprint: "bp".into() }),
+            (looked(on.clone(), Some("p"), None, None), Step::CreateEnvironment { profile: "p".into() }),
+            (
+                looked(on.clone(), Some("p"), Some(env(E::Creating)), None),
+                Step::WaitEnvironment { environment: "env1".into(), status: E::Creating },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&failed),
-                    ..Default::default()
-                },
-                Step::EnvironmentFailed("no region".into()),
+                looked(on.clone(), Some("p"), Some(failed), None),
+                Step::EnvironmentFailed { environment: "env1".into(), why: "no region".into() },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: None,
-                },
-                Step::CreateDataSource,
+                looked(on.clone(), Some("p"), Some(env(E::Other("HIBERNATING".into()))), None),
+                Step::EnvironmentFailed { environment: "env1".into(), why: "environment env1 is HIBERNATING".into() },
+            ),
+            (looked(on.clone(), Some("p"), active(), None), Step::CreateDataSource { environment: "env1".into() }),
+            (
+                looked(on.clone(), Some("p"), active(), Some(ds(D::Ready, Some(config()), false))),
+                Step::NotOurs { data_source: "ds1".into() },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: Some(&theirs),
-                },
-                Step::NotOurs("ds1".into()),
+                looked(on.clone(), Some("p"), active(), Some(ds(D::Creating, None, true))),
+                Step::WaitDataSource { data_source: "ds1".into(), status: D::Creating },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: Some(&creating_ds),
-                },
-                Step::WaitDataSource("CREATING".into()),
+                looked(on.clone(), Some("p"), active(), Some(ds(D::FailedCreation, None, true))),
+                Step::DataSourceFailed { data_source: "ds1".into(), why: "data source ds1 is FAILED_CREATION".into() },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: Some(&broken),
-                },
-                Step::DataSourceFailed("data source ds1 is FAILED_CREATION".into()),
+                looked(on.clone(), Some("p"), active(), Some(drifted.clone())),
+                Step::UpdateDataSource { data_source: "ds1".into() },
             ),
             (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: Some(&ready_drifted),
-                },
-                Step::UpdateDataSource,
+                looked(on, Some("p"), active(), Some(ready.clone())),
+                Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial },
             ),
-            (
-                Observed {
-                    blueprint_regions: Some(&regions),
-                    profile: Some("p"),
-                    environment: Some(&active),
-                    data_source: Some(&ready),
-                },
-                Step::StartRun(RunReason::Initial),
-            ),
+            // The steady state: known from status, only the data source was read.
+            (steady(drifted), Step::UpdateDataSource { data_source: "ds1".into() }),
+            (steady(ready), Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial }),
         ];
         for (obs, want) in cases {
-            assert_eq!(plan(REGION, &desired, "h1", &obs, &none), want, "{obs:?}");
+            assert_eq!(plan(&config(), "h1", &obs, &RunState::default()), want, "{obs:?}");
         }
     }
 
     #[test]
     fn runs_start_deliberately() {
-        let desired = config();
-        let regions = vec![REGION.to_string()];
-        let (active, ready, running) =
-            (env("ACTIVE"), ds("READY", Some(config()), true), ds("RUNNING", Some(config()), true));
-        let obs = Observed {
-            blueprint_regions: Some(&regions),
-            profile: Some("p"),
-            environment: Some(&active),
-            data_source: Some(&ready),
-        };
-        let while_running = Observed { data_source: Some(&running), ..obs.clone() };
-        let done = |status: &'static str| RunState {
+        let obs = steady(ds(DataSourceStatus::Ready, Some(config()), true));
+        let while_running = steady(ds(DataSourceStatus::Running, Some(config()), true));
+        let done = |status: RunStatus| RunState {
             last: Some(("r1", status)),
             last_config_hash: Some("h1"),
             ..Default::default()
         };
+        let start = |reason| Step::StartRun { data_source: "ds1".into(), reason };
         let cases: Vec<(&Observed, RunState, Step)> = vec![
-            (&obs, done("SUCCESS"), Step::Done),
+            (&obs, done(RunStatus::Success), Step::Done),
             (
                 &obs,
-                RunState { last_config_hash: Some("h0"), ..done("SUCCESS") },
-                Step::StartRun(RunReason::ConfigChanged),
+                RunState { last_config_hash: Some("h0"), ..done(RunStatus::Success) },
+                start(RunReason::ConfigChanged),
             ),
             (
                 &obs,
-                RunState { requested_at: Some("t2"), handled: Some("t1"), ..done("SUCCESS") },
-                Step::StartRun(RunReason::Requested),
+                RunState { requested_at: Some("t2"), handled: Some("t1"), ..done(RunStatus::Success) },
+                start(RunReason::Requested),
             ),
-            (&obs, RunState { requested_at: Some("t1"), handled: Some("t1"), ..done("SUCCESS") }, Step::Done),
-            (&while_running, done("RUNNING"), Step::WaitRun("r1".into())),
-            (&while_running, done("SUCCESS"), Step::WaitDataSource("RUNNING".into())),
-            (&obs, RunState { consecutive_failures: 1, retry_due: false, ..done("FAILED") }, Step::Done),
+            (&obs, RunState { requested_at: Some("t1"), handled: Some("t1"), ..done(RunStatus::Success) }, Step::Done),
+            (&while_running, done(RunStatus::Running), Step::WaitRun { run: "r1".into() }),
+            (
+                &while_running,
+                done(RunStatus::Success),
+                Step::WaitDataSource { data_source: "ds1".into(), status: DataSourceStatus::Running },
+            ),
+            (&obs, RunState { consecutive_failures: 1, retry_due: false, ..done(RunStatus::Failed) }, Step::Done),
             (
                 &obs,
-                RunState { consecutive_failures: 1, retry_due: true, ..done("FAILED") },
-                Step::StartRun(RunReason::Retry),
+                RunState { consecutive_failures: 1, retry_due: true, ..done(RunStatus::Failed) },
+                start(RunReason::Retry),
             ),
             (
                 &obs,
-                RunState { consecutive_failures: 3, retry_due: true, ..done("PARTIALLY_SUCCEEDED") },
+                RunState { consecutive_failures: 3, retry_due: true, ..done(RunStatus::PartiallySucceeded) },
                 Step::RunGaveUp,
             ),
             // A request beats the retry limit: a person asked.
             (
                 &obs,
-                RunState { consecutive_failures: 3, requested_at: Some("t9"), ..done("FAILED") },
-                Step::StartRun(RunReason::Requested),
+                RunState { consecutive_failures: 3, requested_at: Some("t9"), ..done(RunStatus::Failed) },
+                start(RunReason::Requested),
             ),
         ];
         for (obs, runs, want) in cases {
-            assert_eq!(plan(REGION, &desired, "h1", obs, &runs), want, "{runs:?}");
+            assert_eq!(plan(&config(), "h1", obs, &runs), want, "{runs:?}");
         }
     }
 
     #[test]
     fn a_config_change_waits_for_the_running_import() {
-        let regions = vec![REGION.to_string()];
-        let active = env("ACTIVE");
-        let old = ds("RUNNING", Some(SourceConfig { publish_on_import: false, ..config() }), true);
-        let obs = Observed {
-            blueprint_regions: Some(&regions),
-            profile: Some("p"),
-            environment: Some(&active),
-            data_source: Some(&old),
-        };
-        let runs = RunState { last: Some(("r1", "RUNNING")), last_config_hash: Some("h0"), ..Default::default() };
-        assert_eq!(plan(REGION, &config(), "h1", &obs, &runs), Step::WaitRun("r1".into()));
+        let old = ds(DataSourceStatus::Running, Some(SourceConfig { publish_on_import: false, ..config() }), true);
+        let runs =
+            RunState { last: Some(("r1", RunStatus::Running)), last_config_hash: Some("h0"), ..Default::default() };
+        assert_eq!(plan(&config(), "h1", &steady(old), &runs), Step::WaitRun { run: "r1".into() });
     }
 }

@@ -5,27 +5,67 @@ use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::plan::{RunReason, RunState, is_active};
-use super::reconcile::{Blocked, Pass, QUOTA_RETRY};
+use super::context::Context;
+use super::pass::{Blocked, Done, Effects, Phase, QUOTA_RETRY, Record};
+use super::plan::{RunReason, RunState};
 use super::snapshot::{RunSeen, run_seen};
 use super::target::Target;
-use crate::crd::conditions::PUBLISHED;
-use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProduct, RedshiftDataProductStatus, RunSummary};
-use crate::datazone::{ActivityInfo, DataZone, DzError, RunInfo};
+use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
+use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataZone, DzError, RunInfo, RunStatus};
 
 /// Assets listed in status, failed ones first.
 const MAX_ASSETS_IN_STATUS: usize = 100;
 
+const PHASE: Phase = Phase::Published;
+
+/// The run fields of status as this pass sees them, changed as runs are recorded.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    pub last: Option<RunSummary>,
+    pub published: Option<i64>,
+    pub assets: Vec<AssetStatus>,
+    pub failures: Option<i64>,
+}
+
+impl Runs {
+    pub fn of(status: &RedshiftDataProductStatus) -> Self {
+        Self {
+            last: status.last_run.clone(),
+            published: status.published_asset_count,
+            assets: status.assets.clone(),
+            failures: status.consecutive_run_failures,
+        }
+    }
+
+    /// The last run's status, parsed.
+    pub fn last_status(&self) -> Option<RunStatus> {
+        self.last.as_ref().map(|r| RunStatus::parse(&r.status))
+    }
+
+    /// The last run, if status shows it still going.
+    pub fn active(&self) -> Option<&RunSummary> {
+        self.last.as_ref().filter(|r| RunStatus::parse(&r.status).is_active())
+    }
+}
+
 /// Follows a run of ours that status shows active, in the project's listing (one shared call
-/// for every data product of the project). `Some(requeue)` when this pass is done; `None` when
-/// the data source is not in the listing (the caller observes, and recreates, it).
-pub(super) async fn follow(pass: &mut Pass<'_>, t: &Target) -> Result<Option<Duration>, DzError> {
-    let ctx = pass.ctx;
-    let Some(last) = pass.status.last_run.clone() else { return Ok(None) };
-    let not_before = ctx.flights.get(&pass.key).since.unwrap_or(ctx.started);
-    let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
-    let seen = match t.listing(ctx, &pass.key, not_before).await? {
-        Some(listing) => run_seen(listing.by_id(&ds_id)),
+/// for every data product of the project). `None` when the data source is not in the listing
+/// (the caller observes, and recreates, it).
+pub async fn follow<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    status: &RedshiftDataProductStatus,
+    caller: &str,
+    now: &str,
+) -> Result<Option<Done>, Blocked> {
+    let blocked = |e| Blocked::dz(PHASE, e);
+    let mut runs = Runs::of(status);
+    let (Some(last), Some(ds_id)) = (runs.active().cloned(), status.data_source_id.as_deref()) else {
+        return Ok(None);
+    };
+    let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
+    let seen = match t.listing(ctx, caller, not_before).await.map_err(blocked)? {
+        Some(listing) => run_seen(listing.by_id(ds_id)),
         // Not worth listing the project for this one: ask for the run itself.
         None => RunSeen::Unknown,
     };
@@ -44,19 +84,20 @@ pub(super) async fn follow(pass: &mut Pass<'_>, t: &Target) -> Result<Option<Dur
             failed: 0,
             error,
         }),
-        RunSeen::Unknown => Some(t.dz.get_run(&t.domain, &last.id).await?),
+        RunSeen::Unknown => Some(t.dz.get_run(&t.domain, &last.id).await.map_err(blocked)?),
     };
+    let mut effects = Effects::default();
     if let Some(run) = run {
-        record_run(pass, t, &run).await?;
+        record_run(t, &mut runs, &run, now, &mut effects).await.map_err(blocked)?;
     }
-    match pass.status.last_run.as_ref().filter(|r| is_active(&r.status)) {
+    let requeue = match runs.active() {
         Some(r) => {
-            let message = format!("data source run {} is in progress", r.id);
-            pass.not_yet(PUBLISHED, "Running", &message);
-            Ok(Some(ctx.poll))
+            effects.not_yet(PHASE, "Running", format!("data source run {} is in progress", r.id));
+            ctx.poll
         }
-        None => Ok(Some(published_outcome(pass))),
-    }
+        None => published_outcome(ctx, caller, &runs, &mut effects),
+    };
+    Ok(Some(Done::new(effects, requeue)))
 }
 
 /// A failed run is retried after 2, 4, 8 … up to 64 minutes.
@@ -65,7 +106,7 @@ pub fn retry_wait(consecutive_failures: i64) -> Duration {
 }
 
 /// What status says about runs, for [`super::plan::plan`].
-pub(super) fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at: Option<&'a str>) -> RunState<'a> {
+pub fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at: Option<&'a str>) -> RunState<'a> {
     let failures = status.consecutive_run_failures.unwrap_or(0);
     let last = status.last_run.as_ref();
     let retry_due =
@@ -73,7 +114,7 @@ pub(super) fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at:
             |stopped| jiff::Timestamp::now().duration_since(stopped).as_secs() >= retry_wait(failures).as_secs() as i64,
         );
     RunState {
-        last: last.map(|r| (r.id.as_str(), r.status.as_str())),
+        last: last.map(|r| (r.id.as_str(), RunStatus::parse(&r.status))),
         last_config_hash: last.and_then(|r| r.config_hash.as_deref()),
         requested_at,
         handled: status.last_handled_reconcile_at.as_deref(),
@@ -82,87 +123,96 @@ pub(super) fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at:
     }
 }
 
-/// Adds up a run's activities the way DataZone's run statistics count them (datazone-api.md §6).
+/// Adds up a run's activities the way DataZone's run statistics count them
+/// (docs/datazone-semantics.md §6).
 pub fn asset_counts(activities: &[ActivityInfo]) -> AssetCounts {
     let mut c = AssetCounts::default();
     for a in activities {
-        match a.status.as_str() {
-            "SUCCEEDED_CREATED" => c.added += 1,
-            "SUCCEEDED_UPDATED" => c.updated += 1,
-            "UNCHANGED" => c.unchanged += 1,
-            s if s.starts_with("SKIPPED") => c.skipped += 1,
-            _ => c.failed += 1,
+        match a.outcome {
+            AssetOutcome::Added => c.added += 1,
+            AssetOutcome::Updated => c.updated += 1,
+            AssetOutcome::Unchanged => c.unchanged += 1,
+            AssetOutcome::Skipped => c.skipped += 1,
+            AssetOutcome::Failed => c.failed += 1,
         }
     }
     c
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn start_run(
-    pass: &mut Pass<'_>,
-    t: &Target,
-    p: &RedshiftDataProduct,
-    reason: RunReason,
-    requested_at: Option<&str>,
-) -> Result<Duration, Blocked> {
-    let ctx = pass.ctx;
-    let ds_id = pass.status.data_source_id.clone().unwrap_or_default();
-    let reason_text = format!("{reason:?}");
+/// What a run start needs from the data product.
+pub struct RunStart<'a> {
+    pub uid: &'a str,
+    pub generation: Option<i64>,
+    pub data_source: &'a str,
+    pub reason: RunReason,
+    pub requested_at: Option<&'a str>,
+}
+
+pub async fn start_run<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    status: &RedshiftDataProductStatus,
+    start: RunStart<'_>,
+    caller: &str,
+    now: &str,
+) -> Result<Done, Blocked> {
+    let reason = start.reason.as_str();
+    let mut runs = Runs::of(status);
     // Deterministic per trigger: a retried start after a crash gets the same run back.
-    let trigger = match reason {
-        RunReason::Requested => requested_at.unwrap_or_default().to_string(),
-        RunReason::Retry => format!("retry{}", pass.status.consecutive_run_failures.unwrap_or(0)),
+    let trigger = match start.reason {
+        RunReason::Requested => start.requested_at.unwrap_or_default().to_string(),
+        RunReason::Retry => format!("retry{}", runs.failures.unwrap_or(0)),
         _ => t.run_hash.clone(),
     };
-    let token = format!(
-        "{}-{}",
-        p.metadata.uid.clone().unwrap_or_default(),
-        crate::naming::short_hash(&format!("{ds_id}|{trigger}"))
-    );
-    match t.dz.start_run(&t.domain, &ds_id, &token).await {
+    let token = format!("{}-{}", start.uid, crate::naming::short_hash(&format!("{}|{trigger}", start.data_source)));
+    let mut effects = Effects::default();
+    match t.dz.start_run(&t.domain, start.data_source, &token).await {
         Ok(run) => {
-            ctx.flights.wrote(&pass.key, None);
-            if reason == RunReason::Requested {
-                pass.status.last_handled_reconcile_at = requested_at.map(str::to_string);
+            ctx.flights.wrote(caller, None);
+            if start.reason == RunReason::Requested {
+                effects.record(Record::RequestHandled(start.requested_at.map(str::to_string)));
             }
-            pass.status.last_run = Some(RunSummary {
+            runs.last = Some(RunSummary {
                 id: run.id.clone(),
-                generation: p.metadata.generation,
-                reason: Some(reason_text.clone()),
+                generation: start.generation,
+                reason: Some(reason.to_string()),
                 config_hash: Some(t.run_hash.clone()),
                 ..RunSummary::default()
             });
             // A retried start may answer with a run that has already finished.
-            record_run(pass, t, &run).await.map_err(|e| Blocked::from_dz(PUBLISHED, e, ctx, &pass.key))?;
-            pass.event(EventType::Normal, "RunStarted", format!("started data source run {} ({reason_text})", run.id));
-            pass.not_yet(PUBLISHED, "Running", &format!("data source run {} started ({reason_text})", run.id));
-            Ok(ctx.poll)
+            record_run(t, &mut runs, &run, now, &mut effects).await.map_err(|e| Blocked::dz(PHASE, e))?;
+            effects
+                .event(EventType::Normal, "RunStarted", format!("started data source run {} ({reason})", run.id))
+                .not_yet(PHASE, "Running", format!("data source run {} started ({reason})", run.id));
+            Ok(Done::new(effects, ctx.poll))
         }
         Err(e) if e.code == "ServiceQuotaExceededException" => {
-            pass.stalled = true;
-            pass.not_yet(
-                PUBLISHED,
-                "RunQuotaExceeded",
-                &format!(
-                    "the daily run quota of this data source (25 by default) is used up; trying again in an hour: {}",
-                    e.message
-                ),
+            let message = format!(
+                "the daily run quota of this data source (25 by default) is used up; trying again in an hour: {}",
+                e.message
             );
-            Ok(QUOTA_RETRY)
+            effects.stall().not_yet(PHASE, "RunQuotaExceeded", message);
+            Ok(Done::new(effects, QUOTA_RETRY))
         }
         Err(e) if e.is_conflict() => {
-            pass.not_yet(PUBLISHED, "Waiting", &format!("DataZone refused a run now: {}", e.message));
-            Ok(ctx.poll)
+            effects.not_yet(PHASE, "Waiting", format!("DataZone refused a run now: {}", e.message));
+            Ok(Done::new(effects, ctx.poll))
         }
-        Err(e) => Err(Blocked::from_dz(PUBLISHED, e, ctx, &pass.key)),
+        Err(e) => Err(Blocked::dz(PHASE, e)),
     }
 }
 
-/// Records `run` in status.lastRun; a finished run also brings its activities into status.assets.
-async fn record_run(pass: &mut Pass<'_>, t: &Target, run: &RunInfo) -> Result<(), DzError> {
-    let mut summary = pass.status.last_run.clone().filter(|l| l.id == run.id).unwrap_or_default();
+/// Records `run` as the last run; a finished run also brings its activities into the assets.
+async fn record_run<B: Backend>(
+    t: &Target<B>,
+    runs: &mut Runs,
+    run: &RunInfo,
+    now: &str,
+    effects: &mut Effects,
+) -> Result<(), DzError> {
+    let mut summary = runs.last.clone().filter(|l| l.id == run.id).unwrap_or_default();
     summary.id = run.id.clone();
-    summary.status = run.status.clone();
+    summary.status = run.status.to_string();
     summary.started_at = run.started_at.clone().or(summary.started_at);
     summary.stopped_at = run.stopped_at.clone();
     summary.assets = AssetCounts {
@@ -173,13 +223,13 @@ async fn record_run(pass: &mut Pass<'_>, t: &Target, run: &RunInfo) -> Result<()
         failed: run.failed,
     };
     summary.error_message = run.error.clone();
-    if run.is_terminal() {
+    if run.status.is_terminal() {
         let activities = t.dz.list_activities(&t.domain, &run.id).await?;
         // The activities are the run's outcome object by object; they add up to its statistics,
         // so a run seen ending in the project listing needs no GetDataSourceRun.
         summary.assets = asset_counts(&activities);
         // Seen in the listing, a run has no stop time: the pass that saw it over stands in.
-        summary.stopped_at = run.stopped_at.clone().or_else(|| Some(pass.now.clone()));
+        summary.stopped_at = run.stopped_at.clone().or_else(|| Some(now.to_string()));
         let mut assets: Vec<AssetStatus> = activities
             .iter()
             .map(|a| {
@@ -195,42 +245,46 @@ async fn record_run(pass: &mut Pass<'_>, t: &Target, run: &RunInfo) -> Result<()
             })
             .collect();
         // Failed ones first, then by name; capped.
-        assets.sort_by_key(|a| (!a.status.contains("FAILED"), a.name.clone()));
+        assets.sort_by_key(|a| (AssetOutcome::of(&a.status) != AssetOutcome::Failed, a.name.clone()));
         assets.truncate(MAX_ASSETS_IN_STATUS);
-        let imported = activities
-            .iter()
-            .filter(|a| matches!(a.status.as_str(), "SUCCEEDED_CREATED" | "SUCCEEDED_UPDATED" | "UNCHANGED"))
-            .count() as i64;
-        pass.status.published_asset_count = Some(imported);
-        pass.status.assets = assets;
-        if run.status == "SUCCESS" {
-            pass.status.consecutive_run_failures = None;
-            pass.event(
+        let imported = activities.iter().filter(|a| a.outcome.is_imported()).count() as i64;
+        runs.published = Some(imported);
+        runs.assets = assets.clone();
+        effects.record(Record::Assets { assets, published: imported });
+        if run.status == RunStatus::Success {
+            runs.failures = None;
+            effects.event(
                 EventType::Normal,
                 "RunSucceeded",
                 format!("run {} imported {imported} assets ({} new)", run.id, summary.assets.added),
             );
         } else {
-            pass.status.consecutive_run_failures = Some(pass.status.consecutive_run_failures.unwrap_or(0) + 1);
-            let failed: Vec<String> =
-                activities.iter().filter(|a| a.status.contains("FAILED")).map(|a| a.name.clone()).collect();
+            runs.failures = Some(runs.failures.unwrap_or(0) + 1);
+            let failed: Vec<&str> =
+                activities.iter().filter(|a| a.outcome == AssetOutcome::Failed).map(|a| a.name.as_str()).collect();
             let detail = if failed.is_empty() {
                 run.error.clone().unwrap_or_default()
             } else {
                 format!("failed: {}", failed.join(", "))
             };
-            pass.event(EventType::Warning, "RunFailed", format!("run {} ended {}: {detail}", run.id, run.status));
+            effects.event(EventType::Warning, "RunFailed", format!("run {} ended {}: {detail}", run.id, run.status));
         }
+        effects.record(Record::RunFailures(runs.failures));
     }
-    pass.status.last_run = Some(summary);
+    effects.record(Record::Run(summary.clone()));
+    runs.last = Some(summary);
     Ok(())
 }
 
 /// What went wrong in the last run, naming the failed objects.
-pub(super) fn run_failure_message(status: &RedshiftDataProductStatus) -> String {
-    let Some(run) = &status.last_run else { return "no run yet".into() };
-    let failed: Vec<&str> =
-        status.assets.iter().filter(|a| a.status.contains("FAILED")).map(|a| a.name.as_str()).collect();
+pub fn run_failure_message(runs: &Runs) -> String {
+    let Some(run) = &runs.last else { return "no run yet".into() };
+    let failed: Vec<&str> = runs
+        .assets
+        .iter()
+        .filter(|a| AssetOutcome::of(&a.status) == AssetOutcome::Failed)
+        .map(|a| a.name.as_str())
+        .collect();
     let detail = if failed.is_empty() {
         run.error_message.clone().unwrap_or_default()
     } else {
@@ -240,26 +294,24 @@ pub(super) fn run_failure_message(status: &RedshiftDataProductStatus) -> String 
 }
 
 /// Published from the last run's outcome, and when to look again.
-pub(super) fn published_outcome(pass: &mut Pass) -> Duration {
-    let last = pass.status.last_run.clone();
-    match last.as_ref().map(|r| r.status.as_str()) {
-        Some("SUCCESS") => {
-            pass.ctx.flights.landed(&pass.key);
-            let n = pass.status.published_asset_count.unwrap_or(0);
-            let run = last.as_ref().map(|r| r.id.as_str()).unwrap_or_default();
-            pass.ok(PUBLISHED, "Published", &format!("{n} assets published by run {run}"));
-            pass.ctx.resync
+pub fn published_outcome<B: Backend>(ctx: &Context<B>, caller: &str, runs: &Runs, effects: &mut Effects) -> Duration {
+    match runs.last_status() {
+        Some(RunStatus::Success) => {
+            ctx.flights.landed(caller);
+            let n = runs.published.unwrap_or(0);
+            let by = runs.last.as_ref().map(|r| format!(" by run {}", r.id)).unwrap_or_default();
+            effects.ok(PHASE, "Published", format!("{n} assets published{by}"));
+            ctx.resync
         }
         Some(status) => {
-            pass.ctx.flights.landed(&pass.key);
+            ctx.flights.landed(caller);
             // Retried with backoff, but a failed object usually needs a person.
-            pass.stalled = true;
-            let reason = if status == "PARTIALLY_SUCCEEDED" { "PartiallySucceeded" } else { "RunFailed" };
-            pass.not_yet(PUBLISHED, reason, &run_failure_message(&pass.status));
+            let reason = if status == RunStatus::PartiallySucceeded { "PartiallySucceeded" } else { "RunFailed" };
+            effects.stall().not_yet(PHASE, reason, run_failure_message(runs));
             // Look again when the retry is due.
-            retry_wait(pass.status.consecutive_run_failures.unwrap_or(1))
+            retry_wait(runs.failures.unwrap_or(1))
         }
-        None => pass.ctx.poll,
+        None => ctx.poll,
     }
 }
 
@@ -269,25 +321,17 @@ mod tests {
 
     #[test]
     fn activities_add_up_like_run_statistics() {
-        let activity = |status: &str| ActivityInfo {
+        use AssetOutcome::{Added, Failed, Skipped, Unchanged, Updated};
+        let activity = |outcome| ActivityInfo {
             database: "sales".into(),
             name: "t".into(),
-            status: status.into(),
+            outcome,
+            status: String::new(),
             asset_id: None,
             error: None,
         };
-        let statuses = [
-            "SUCCEEDED_CREATED",
-            "SUCCEEDED_CREATED",
-            "SUCCEEDED_UPDATED",
-            "UNCHANGED",
-            "SKIPPED_ALREADY_IMPORTED",
-            "SKIPPED_ARCHIVED",
-            "SKIPPED_NO_ACCESS",
-            "FAILED",
-            "PUBLISHING_FAILED",
-        ];
-        let all: Vec<ActivityInfo> = statuses.iter().map(|s| activity(s)).collect();
+        let outcomes = [Added, Added, Updated, Unchanged, Skipped, Skipped, Skipped, Failed, Failed];
+        let all: Vec<ActivityInfo> = outcomes.into_iter().map(activity).collect();
         assert_eq!(asset_counts(&all), AssetCounts { added: 2, updated: 1, unchanged: 1, skipped: 3, failed: 2 });
         assert_eq!(asset_counts(&[]), AssetCounts::default());
     }

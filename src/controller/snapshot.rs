@@ -6,11 +6,13 @@
 //! so it cannot see drift).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::cache::KeyedLocks;
-use crate::datazone::{DataSourceSummary, DzError};
+use super::keys::ListingKey;
+use crate::datazone::{DataSourceStatus, DataSourceSummary, DzError, RunStatus};
 
 /// A listing and when it was asked for (the request's start: everything done before is in it).
 pub struct Snapshot {
@@ -30,12 +32,18 @@ impl Snapshot {
 /// DataZone pages a listing by 50.
 const PAGE: usize = 50;
 
-#[derive(Default)]
-pub struct Snapshots {
-    latest: Mutex<HashMap<String, Arc<Snapshot>>>,
-    locks: KeyedLocks,
+/// The latest listing per key (a project as one connection's role sees it).
+pub struct Snapshots<K = ListingKey> {
+    latest: Mutex<HashMap<K, Arc<Snapshot>>>,
+    locks: KeyedLocks<K>,
     /// Per listing, who asked for it lately and when.
-    demand: Mutex<HashMap<String, HashMap<String, Instant>>>,
+    demand: Mutex<HashMap<K, HashMap<String, Instant>>>,
+}
+
+impl<K> Default for Snapshots<K> {
+    fn default() -> Self {
+        Self { latest: Mutex::default(), locks: KeyedLocks::default(), demand: Mutex::default() }
+    }
 }
 
 /// A listing costs a call per 50 data sources of the project; it pays when at least that many
@@ -46,13 +54,13 @@ pub fn worth_listing(wanting: usize, last_listed: Option<usize>) -> bool {
     wanting >= pages
 }
 
-impl Snapshots {
+impl<K: Hash + Eq + Clone> Snapshots<K> {
     /// Records that `caller` wants the listing under `key` and says whether it pays to list
     /// (see [`worth_listing`]); demand older than `window` is forgotten.
-    pub fn want(&self, key: &str, caller: &str, window: Duration) -> bool {
+    pub fn want(&self, key: &K, caller: &str, window: Duration) -> bool {
         let wanting = {
             let mut demand = self.demand.lock().unwrap_or_else(PoisonError::into_inner);
-            let callers = demand.entry(key.to_string()).or_default();
+            let callers = demand.entry(key.clone()).or_default();
             callers.retain(|_, at| at.elapsed() < window);
             callers.insert(caller.to_string(), Instant::now());
             callers.len()
@@ -65,7 +73,7 @@ impl Snapshots {
     /// from `list()`. Concurrent callers wait for one listing instead of making their own.
     pub async fn get<F, Fut>(
         &self,
-        key: &str,
+        key: &K,
         not_before: Instant,
         max_age: Duration,
         list: F,
@@ -85,11 +93,11 @@ impl Snapshots {
         let taken = Instant::now();
         let items = list().await?;
         let snapshot = Arc::new(Snapshot { taken, items });
-        self.latest.lock().unwrap_or_else(PoisonError::into_inner).insert(key.to_string(), snapshot.clone());
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), snapshot.clone());
         Ok(snapshot)
     }
 
-    fn usable(&self, key: &str, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
+    fn usable(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
         latest.get(key).filter(|s| s.taken >= not_before && s.taken.elapsed() < max_age).cloned()
     }
@@ -138,7 +146,7 @@ pub enum RunSeen {
     /// Still going (or the listing cannot tell yet).
     Running,
     /// Over, with the data source's last run status and error.
-    Ended { status: String, error: Option<String> },
+    Ended { status: RunStatus, error: Option<String> },
     /// The data source reports no run at all: ask for the run itself.
     Unknown,
     /// The data source is not in the listing.
@@ -150,11 +158,11 @@ pub enum RunSeen {
 /// last run is terminal has finished ours.
 pub fn run_seen(summary: Option<&DataSourceSummary>) -> RunSeen {
     let Some(ds) = summary else { return RunSeen::DataSourceGone };
-    match ds.last_run_status.as_deref() {
+    match &ds.last_run_status {
         None => RunSeen::Unknown,
-        Some("REQUESTED" | "RUNNING") => RunSeen::Running,
-        Some(_) if ds.status == "RUNNING" => RunSeen::Running,
-        Some(status) => RunSeen::Ended { status: status.to_string(), error: ds.last_run_error.clone() },
+        Some(s) if s.is_active() => RunSeen::Running,
+        Some(_) if ds.status == DataSourceStatus::Running => RunSeen::Running,
+        Some(status) => RunSeen::Ended { status: status.clone(), error: ds.last_run_error.clone() },
     }
 }
 
@@ -163,31 +171,32 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn summary(status: &str, last_run: Option<&str>) -> DataSourceSummary {
+    fn summary(status: DataSourceStatus, last_run: Option<RunStatus>) -> DataSourceSummary {
         DataSourceSummary {
             id: "ds1".into(),
             name: "n".into(),
-            status: status.into(),
+            status,
             environment_id: Some("env1".into()),
             description: None,
-            last_run_status: last_run.map(str::to_string),
-            last_run_error: last_run.filter(|s| *s == "FAILED").map(|_| "secret unreadable".into()),
+            last_run_error: last_run.as_ref().filter(|s| **s == RunStatus::Failed).map(|_| "secret unreadable".into()),
+            last_run_status: last_run,
         }
     }
 
     #[test]
     fn what_the_listing_says_about_a_run() {
-        let ended = |s: &str, e: Option<&str>| RunSeen::Ended { status: s.into(), error: e.map(str::to_string) };
+        use DataSourceStatus::{Ready, Running};
+        let ended = |s: RunStatus, e: Option<&str>| RunSeen::Ended { status: s, error: e.map(str::to_string) };
         let cases = [
             (None, RunSeen::DataSourceGone),
-            (Some(summary("READY", None)), RunSeen::Unknown),
-            (Some(summary("RUNNING", Some("REQUESTED"))), RunSeen::Running),
-            (Some(summary("RUNNING", Some("RUNNING"))), RunSeen::Running),
+            (Some(summary(Ready, None)), RunSeen::Unknown),
+            (Some(summary(Running, Some(RunStatus::Requested))), RunSeen::Running),
+            (Some(summary(Running, Some(RunStatus::Running))), RunSeen::Running),
             // The data source still shows RUNNING for a moment after its run's status flipped.
-            (Some(summary("RUNNING", Some("SUCCESS"))), RunSeen::Running),
-            (Some(summary("READY", Some("SUCCESS"))), ended("SUCCESS", None)),
-            (Some(summary("READY", Some("PARTIALLY_SUCCEEDED"))), ended("PARTIALLY_SUCCEEDED", None)),
-            (Some(summary("READY", Some("FAILED"))), ended("FAILED", Some("secret unreadable"))),
+            (Some(summary(Running, Some(RunStatus::Success))), RunSeen::Running),
+            (Some(summary(Ready, Some(RunStatus::Success))), ended(RunStatus::Success, None)),
+            (Some(summary(Ready, Some(RunStatus::PartiallySucceeded))), ended(RunStatus::PartiallySucceeded, None)),
+            (Some(summary(Ready, Some(RunStatus::Failed))), ended(RunStatus::Failed, Some("secret unreadable"))),
         ];
         for (listed, want) in cases {
             assert_eq!(run_seen(listed.as_ref()), want, "{listed:?}");
@@ -213,33 +222,33 @@ mod tests {
 
     #[tokio::test]
     async fn demand_is_counted_per_caller_within_the_window() {
-        let snapshots = Snapshots::default();
-        let big: Vec<DataSourceSummary> = (0..120).map(|_| summary("READY", None)).collect();
-        snapshots.get("p", Instant::now(), Duration::from_secs(60), || async { Ok(big) }).await.unwrap();
+        let snapshots: Snapshots<&str> = Snapshots::default();
+        let big: Vec<DataSourceSummary> = (0..120).map(|_| summary(DataSourceStatus::Ready, None)).collect();
+        snapshots.get(&"p", Instant::now(), Duration::from_secs(60), || async { Ok(big) }).await.unwrap();
         // 120 data sources: three pages, so three data products must want it.
-        assert!(!snapshots.want("p", "a", Duration::from_secs(60)));
-        assert!(!snapshots.want("p", "a", Duration::from_secs(60)), "the same caller counts once");
-        assert!(!snapshots.want("p", "b", Duration::from_secs(60)));
-        assert!(snapshots.want("p", "c", Duration::from_secs(60)));
-        assert!(!snapshots.want("p", "d", Duration::ZERO), "old demand is forgotten");
-        assert!(snapshots.want("other", "a", Duration::from_secs(60)), "never listed: try it");
+        assert!(!snapshots.want(&"p", "a", Duration::from_secs(60)));
+        assert!(!snapshots.want(&"p", "a", Duration::from_secs(60)), "the same caller counts once");
+        assert!(!snapshots.want(&"p", "b", Duration::from_secs(60)));
+        assert!(snapshots.want(&"p", "c", Duration::from_secs(60)));
+        assert!(!snapshots.want(&"p", "d", Duration::ZERO), "old demand is forgotten");
+        assert!(snapshots.want(&"other", "a", Duration::from_secs(60)), "never listed: try it");
     }
 
     #[tokio::test]
     async fn concurrent_callers_share_one_listing_taken_after_their_write() {
-        let snapshots = Arc::new(Snapshots::default());
+        let snapshots: Arc<Snapshots<&str>> = Arc::default();
         let calls = Arc::new(AtomicUsize::new(0));
         let list = |calls: Arc<AtomicUsize>| async move {
             calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(20)).await;
-            Ok(vec![summary("READY", None)])
+            Ok(vec![summary(DataSourceStatus::Ready, None)])
         };
         let wrote = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let (snapshots, calls) = (snapshots.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
-                snapshots.get("dzd|prj", wrote, Duration::from_secs(60), || list(calls)).await.unwrap().items.len()
+                snapshots.get(&"dzd|prj", wrote, Duration::from_secs(60), || list(calls)).await.unwrap().items.len()
             }));
         }
         for t in tasks {
@@ -249,12 +258,12 @@ mod tests {
 
         // A write after the listing was taken needs a new one; so does an old listing.
         let later = Instant::now();
-        snapshots.get("dzd|prj", later, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
+        snapshots.get(&"dzd|prj", later, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
-        snapshots.get("dzd|prj", wrote, Duration::ZERO, || list(calls.clone())).await.unwrap();
+        snapshots.get(&"dzd|prj", wrote, Duration::ZERO, || list(calls.clone())).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         // Another project has its own listing.
-        snapshots.get("dzd|other", wrote, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
+        snapshots.get(&"dzd|other", wrote, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 4);
     }
 

@@ -1,6 +1,7 @@
 //! What a pass works towards: the data product's connection resolved to a domain, a project and
-//! the producer account (ConnectionResolved), and the data source configuration its spec asks
-//! for, with the objects of "all tables" / "all views" schemas listed from Redshift.
+//! the producer account ([`connect`], ConnectionResolved), and the data source configuration its
+//! spec asks for, with the objects of "all tables" / "all views" schemas listed from Redshift
+//! ([`Target::new`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,30 +12,114 @@ use kube::ResourceExt;
 use super::connection;
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::reconcile::{Blocked, Pass, throttle_key};
+use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
+use super::pass::{Blocked, Effects, Phase, Record};
 use super::snapshot::Snapshot;
-use crate::crd::conditions::{CONNECTION_RESOLVED, DATA_SOURCE_READY};
-use crate::crd::{AssetKind, ProducerSettings, RedshiftDataProduct};
-use crate::datazone::sdk::{SdkDataZone, SdkProducer};
-use crate::datazone::{DataZone, DzError, Producer, SourceConfig, Storage};
+use crate::crd::{AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::datazone::{Backend, DataZone, DzError, ObjectKind, Producer, SourceConfig, Storage};
 
 /// Lookups that practically never change (a project's ID, the caller's account, a domain's
 /// blueprint).
-pub(super) const STABLE: Duration = Duration::from_secs(3600);
+pub const STABLE: Duration = Duration::from_secs(3600);
 
-pub(super) struct Target {
-    pub namespace: String,
-    pub name: String,
+/// The connection resolved for one data product.
+pub struct Connected<B: Backend> {
     pub domain: String,
     pub project: String,
     /// The producer account: the operator's own credentials.
     pub account: String,
     pub region: String,
+    pub assumed_role_arn: String,
+    pub dz: B::DataZone,
+    pub producer: B::Producer,
+    pub producer_roles: ProducerSettings,
+}
+
+impl<B: Backend> Connected<B> {
+    /// ConnectionResolved, and the IDs it found.
+    pub fn effects(&self) -> Effects {
+        let mut e = Effects::default();
+        e.record(Record::Resolved { domain: self.domain.clone(), project: self.project.clone() }).ok(
+            Phase::ConnectionResolved,
+            "Resolved",
+            format!("domain {}, project {}, role {}", self.domain, self.project, self.assumed_role_arn),
+        );
+        e
+    }
+}
+
+/// Resolves the connection (role, domain), the project and the producer account.
+pub async fn connect<B: Backend>(
+    ctx: &Context<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+) -> Result<Connected<B>, Blocked> {
+    const PHASE: Phase = Phase::ConnectionResolved;
+    let settings = connection::settings_for(ctx, p).await?;
+    let session = connection::session_key(&settings, &p.namespace().unwrap_or_default(), &p.name_any());
+    let resolved = connection::resolve(ctx, settings, &session).await?;
+    let region = resolved.settings.region.clone();
+    let domain = resolved.domain_id.clone();
+    let dz = ctx.backend.project(&session).await;
+    let producer = ctx.backend.producer(&region);
+    let spec_project = &p.spec.project;
+    // spec.project is immutable, so the project ID in status stays right once found.
+    let known = status.project_id.clone().filter(|_| status.domain_id.as_deref() == Some(domain.as_str()));
+    let lookup = Lookup::Project { domain: domain.clone(), project: spec_project.clone() };
+    let project = ctx
+        .shared
+        .ids
+        .get_or_find(lookup, STABLE, || async {
+            match known {
+                Some(id) => Ok(Some(id)),
+                None => dz.find_project(&domain, spec_project).await,
+            }
+        })
+        .await
+        .map_err(|e| Blocked::dz(PHASE, e))?
+        .ok_or_else(|| {
+            Blocked::terminal(
+                PHASE,
+                "ProjectNotFound",
+                format!(
+                    "no DataZone project {spec_project} in domain {domain} visible to {}",
+                    resolved.assumed_role_arn
+                ),
+            )
+        })?;
+    let account = ctx
+        .shared
+        .ids
+        .get_or_find(Lookup::Account { region: region.clone() }, STABLE, || async {
+            producer.account().await.map(Some)
+        })
+        .await
+        .map_err(|e| Blocked::dz(PHASE, e))?
+        .ok_or_else(|| Blocked::retryable(PHASE, "CallerUnknown", "STS named no account for the operator"))?;
+    Ok(Connected {
+        domain,
+        project,
+        account,
+        region,
+        assumed_role_arn: resolved.assumed_role_arn,
+        dz,
+        producer,
+        producer_roles: resolved.settings.producer,
+    })
+}
+
+pub struct Target<B: Backend> {
+    pub namespace: String,
+    pub name: String,
+    pub domain: String,
+    pub project: String,
+    pub account: String,
+    pub region: String,
     pub storage: Storage,
     /// Project-scoped calls, made as the connection's role.
-    pub dz: SdkDataZone,
+    pub dz: B::DataZone,
     /// The producer account's own calls.
-    pub producer: SdkProducer,
+    pub producer: B::Producer,
     pub producer_roles: ProducerSettings,
     pub config: SourceConfig,
     /// The configuration and the listed catalog: a run is due when this changes.
@@ -43,136 +128,90 @@ pub(super) struct Target {
     /// Which schema and kind each object is, from the spec and the listed catalog.
     pub objects: BTreeMap<String, (String, AssetKind)>,
     /// The project's shared data source listing (per connection, as its role sees it).
-    snapshot_key: String,
+    listing_key: ListingKey,
 }
 
-impl Target {
+impl<B: Backend> Target<B> {
+    /// Works out the configuration the spec asks for, listing the objects of "all tables" /
+    /// "all views" schemas (once per resync interval, shared by the data products naming them).
+    pub async fn new(ctx: &Context<B>, p: &RedshiftDataProduct, c: Connected<B>) -> Result<Self, Blocked> {
+        let spec = &p.spec;
+        let storage = desired::storage(spec);
+        let mut listed: BTreeMap<String, Vec<(String, ObjectKind)>> = BTreeMap::new();
+        for s in spec.schemas.iter().filter(|s| s.add_all_tables || s.add_all_views) {
+            let key = SchemaKey {
+                storage: storage.clone(),
+                database: spec.redshift.database.clone(),
+                schema: s.name.clone(),
+                secret: spec.redshift.credentials_secret_arn.clone(),
+            };
+            let list = || async {
+                c.producer.list_objects(&key.storage, &key.database, &key.schema, &key.secret).await.map(Some)
+            };
+            let objects = ctx
+                .shared
+                .schemas
+                .get_or_find(key.clone(), ctx.resync, list)
+                .await
+                .map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?
+                .unwrap_or_default();
+            listed.insert(s.name.clone(), objects);
+        }
+        let config = desired::source_config(spec, &|schema| listed.get(schema).cloned().unwrap_or_default());
+        let run_hash = format!(
+            "{}-{}",
+            config_hash(&config),
+            &format!("{:016x}", crate::naming::stable_hash(&format!("{listed:?}")))[..8]
+        );
+        let mut objects: BTreeMap<String, (String, AssetKind)> = BTreeMap::new();
+        for s in &spec.schemas {
+            for (name, kind) in listed.get(&s.name).into_iter().flatten() {
+                let kind = match kind {
+                    ObjectKind::Table => AssetKind::Table,
+                    ObjectKind::View => AssetKind::View,
+                };
+                objects.insert(name.clone(), (s.name.clone(), kind));
+            }
+            objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
+            objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
+        }
+        let (namespace, name) = (p.namespace().unwrap_or_default(), p.name_any());
+        Ok(Self {
+            ds_name: desired::data_source_name(&ctx.cluster_name, &namespace, &name),
+            listing_key: ListingKey {
+                connection: ConnectionId::from(&spec.connection_ref),
+                domain: c.domain.clone(),
+                project: c.project.clone(),
+            },
+            namespace,
+            name,
+            domain: c.domain,
+            project: c.project,
+            account: c.account,
+            region: c.region,
+            storage,
+            dz: c.dz,
+            producer: c.producer,
+            producer_roles: c.producer_roles,
+            config,
+            run_hash,
+            objects,
+        })
+    }
+
     /// The project's data sources, listed after `not_before` and at most a poll interval ago;
     /// `None` when the listing does not pay for the data products wanting it (then `caller`
     /// reads its own).
     pub async fn listing(
         &self,
-        ctx: &Context,
+        ctx: &Context<B>,
         caller: &str,
         not_before: Instant,
     ) -> Result<Option<Arc<Snapshot>>, DzError> {
-        if !ctx.snapshots.want(&self.snapshot_key, caller, ctx.poll * 2) {
+        if !ctx.snapshots.want(&self.listing_key, caller, ctx.poll * 2) {
             return Ok(None);
         }
         let list = || self.dz.list_data_sources(&self.domain, &self.project);
-        ctx.snapshots.get(&self.snapshot_key, not_before, ctx.poll, list).await.map(Some)
+        ctx.snapshots.get(&self.listing_key, not_before, ctx.poll, list).await.map(Some)
     }
-}
-
-/// Resolves the connection (role, domain), the project and the producer account, marks
-/// ConnectionResolved, and works out the configuration the spec asks for.
-pub(super) async fn resolve(p: &RedshiftDataProduct, pass: &mut Pass<'_>) -> Result<Target, Blocked> {
-    let ctx = pass.ctx;
-    let key = pass.key.clone();
-    let namespace = p.namespace().unwrap_or_default();
-    let name = p.name_any();
-    let spec = &p.spec;
-
-    let settings =
-        connection::settings_for(ctx, p).await.map_err(|e| Blocked::from_problem(CONNECTION_RESOLVED, e, ctx, &key))?;
-    let session = connection::session_key(&settings, &namespace, &name);
-    let resolved = connection::resolve(ctx, settings, &session)
-        .await
-        .map_err(|e| Blocked::from_problem(CONNECTION_RESOLVED, e, ctx, &key))?;
-    let region = resolved.settings.region.clone();
-    let domain = resolved.domain_id.clone();
-    let dz = ctx.clients.project(&session).await;
-    let producer = ctx.clients.producer(&region);
-    // spec.project is immutable, so the project ID in status stays right once found.
-    let known_project =
-        pass.status.project_id.clone().filter(|_| pass.status.domain_id.as_deref() == Some(domain.as_str()));
-    let project = ctx
-        .cache
-        .get_or_find(&format!("project|{domain}|{}", spec.project), STABLE, || async {
-            match known_project {
-                Some(id) => Ok(Some(id)),
-                None => dz.find_project(&domain, &spec.project).await,
-            }
-        })
-        .await
-        .map_err(|e| Blocked::from_dz(CONNECTION_RESOLVED, e, ctx, &key))?
-        .ok_or_else(|| {
-            Blocked::terminal(
-                CONNECTION_RESOLVED,
-                "ProjectNotFound",
-                format!(
-                    "no DataZone project {} in domain {domain} visible to {}",
-                    spec.project, resolved.assumed_role_arn
-                ),
-            )
-        })?;
-    let account = ctx
-        .cache
-        .get_or_find(&format!("account|{region}"), STABLE, || async { producer.account().await.map(Some) })
-        .await
-        .map_err(|e| Blocked::from_dz(CONNECTION_RESOLVED, e, ctx, &key))?
-        .unwrap_or_default();
-    pass.status.domain_id = Some(domain.clone());
-    pass.status.project_id = Some(project.clone());
-    pass.ok(
-        CONNECTION_RESOLVED,
-        "Resolved",
-        &format!("domain {domain}, project {project}, role {}", resolved.assumed_role_arn),
-    );
-
-    // What the spec wants, with the objects of "all tables" / "all views" schemas listed.
-    let storage = desired::storage(spec);
-    let mut listed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for s in spec.schemas.iter().filter(|s| s.add_all_tables || s.add_all_views) {
-        // Listed once per resync interval, not on every pass while a data source settles; data
-        // products naming the same schema share the answer.
-        let (database, secret) = (&spec.redshift.database, &spec.redshift.credentials_secret_arn);
-        let cache_key = format!("objects|{storage:?}|{database}|{}|{secret}", s.name);
-        let list = || async {
-            let objects = producer.list_objects(&storage, database, &s.name, secret).await?;
-            Ok(serde_json::to_string(&objects).ok())
-        };
-        let objects = ctx
-            .cache
-            .get_or_find(&cache_key, ctx.resync, list)
-            .await
-            .map_err(|e| Blocked::from_dz(DATA_SOURCE_READY, e, ctx, &key))?
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
-        listed.insert(s.name.clone(), objects);
-    }
-    let config = desired::source_config(spec, &|schema| listed.get(schema).cloned().unwrap_or_default());
-    let run_hash = format!(
-        "{}-{}",
-        config_hash(&config),
-        &format!("{:016x}", crate::naming::stable_hash(&format!("{listed:?}")))[..8]
-    );
-    let mut objects: BTreeMap<String, (String, AssetKind)> = BTreeMap::new();
-    for s in &spec.schemas {
-        for (name, kind) in listed.get(&s.name).into_iter().flatten() {
-            objects.insert(
-                name.clone(),
-                (s.name.clone(), if kind == "VIEW" { AssetKind::View } else { AssetKind::Table }),
-            );
-        }
-        objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
-        objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
-    }
-    Ok(Target {
-        ds_name: desired::data_source_name(&ctx.cluster_name, &namespace, &name),
-        snapshot_key: format!("{}|{domain}|{project}", throttle_key(p)),
-        namespace,
-        name,
-        domain,
-        project,
-        account,
-        region,
-        storage,
-        dz,
-        producer,
-        producer_roles: resolved.settings.producer.clone(),
-        config,
-        run_hash,
-        objects,
-    })
 }

@@ -4,33 +4,40 @@
 //! each object hammering on alone.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 const FIRST: Duration = Duration::from_millis(250);
 const MOST: Duration = Duration::from_secs(30);
 
-#[derive(Default)]
-pub struct Throttle {
-    regions: Mutex<HashMap<String, (Instant, Duration)>>,
+/// The brake per key (a connection: one account and region).
+pub struct Throttle<K = super::keys::ConnectionId> {
+    regions: Mutex<HashMap<K, (Instant, Duration)>>,
 }
 
-impl Throttle {
+impl<K> Default for Throttle<K> {
+    fn default() -> Self {
+        Self { regions: Mutex::default() }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Throttle<K> {
     /// How long a caller to `key` should still hold off.
-    pub fn wait(&self, key: &str) -> Option<Duration> {
+    pub fn wait(&self, key: &K) -> Option<Duration> {
         let regions = self.regions.lock().unwrap_or_else(PoisonError::into_inner);
         regions.get(key).and_then(|(until, _)| until.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
     }
 
     /// DataZone throttled a call to `key`.
-    pub fn throttled(&self, key: &str) {
+    pub fn throttled(&self, key: &K) {
         let mut regions = self.regions.lock().unwrap_or_else(PoisonError::into_inner);
         let penalty = regions.get(key).map_or(FIRST, |(_, p)| (*p * 2).min(MOST));
-        regions.insert(key.to_string(), (Instant::now() + penalty, penalty));
+        regions.insert(key.clone(), (Instant::now() + penalty, penalty));
     }
 
     /// A pass to `key` went through without throttling.
-    pub fn succeeded(&self, key: &str) {
+    pub fn succeeded(&self, key: &K) {
         let mut regions = self.regions.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, penalty)) = regions.get_mut(key) {
             *penalty /= 2;
@@ -47,16 +54,16 @@ mod tests {
 
     #[test]
     fn throttling_doubles_the_wait_and_success_halves_it() {
-        let t = Throttle::default();
-        assert_eq!(t.wait("eu-central-1"), None);
-        t.throttled("eu-central-1");
-        let first = t.wait("eu-central-1").unwrap();
+        let t: Throttle<&str> = Throttle::default();
+        assert_eq!(t.wait(&"eu-central-1"), None);
+        t.throttled(&"eu-central-1");
+        let first = t.wait(&"eu-central-1").unwrap();
         assert!(first <= FIRST && first > Duration::from_millis(200), "{first:?}");
-        t.throttled("eu-central-1");
-        assert!(t.wait("eu-central-1").unwrap() > FIRST, "the wait grows while throttling goes on");
-        assert_eq!(t.wait("us-east-1"), None, "other regions are not slowed");
-        t.succeeded("eu-central-1");
-        t.succeeded("eu-central-1");
+        t.throttled(&"eu-central-1");
+        assert!(t.wait(&"eu-central-1").unwrap() > FIRST, "the wait grows while throttling goes on");
+        assert_eq!(t.wait(&"us-east-1"), None, "other regions are not slowed");
+        t.succeeded(&"eu-central-1");
+        t.succeeded(&"eu-central-1");
         assert!(t.regions.lock().unwrap().is_empty(), "the brake comes off after successes");
     }
 }

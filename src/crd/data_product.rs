@@ -75,7 +75,7 @@ pub struct RedshiftDataProductSpec {
 }
 
 /// Which connection kind a data product refers to.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
 pub enum ConnectionKind {
     #[default]
     DataZoneConnection,

@@ -1,12 +1,18 @@
-//! The DataZone side of the operator: the calls the controller makes, behind narrow traits
+//! The AWS side of the operator: the calls the controller makes, behind narrow traits
 //! ([`DataZone`] for one data product's project-scoped calls, [`Producer`] for the producer
-//! account's own calls), with plain types so the decision logic never sees the SDK.
+//! account's own calls, [`Backend`] for the sessions that make them), with plain types and
+//! parsed statuses so the decision logic never sees the SDK. [`sdk`] implements them over the
+//! AWS SDK; the controller's tests drive them with an in-process fake.
 
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod sdk;
+pub mod status;
 pub mod telemetry;
 
 pub use error::{DzError, ErrorClass};
+pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};
 
 use std::collections::BTreeSet;
 
@@ -24,7 +30,7 @@ pub struct SourceConfig {
     pub schedule: Option<(String, Option<String>)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Storage {
     Cluster(String),
     Workgroup(String),
@@ -49,7 +55,7 @@ pub struct SchemaFilter {
 pub struct DataSourceInfo {
     pub id: String,
     pub name: String,
-    pub status: String,
+    pub status: DataSourceStatus,
     pub environment_id: Option<String>,
     pub description: Option<String>,
     pub config: Option<SourceConfig>,
@@ -62,24 +68,24 @@ pub struct DataSourceInfo {
 pub struct DataSourceSummary {
     pub id: String,
     pub name: String,
-    pub status: String,
+    pub status: DataSourceStatus,
     pub environment_id: Option<String>,
     pub description: Option<String>,
-    pub last_run_status: Option<String>,
+    pub last_run_status: Option<RunStatus>,
     pub last_run_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvironmentInfo {
     pub id: String,
-    pub status: String,
+    pub status: EnvironmentStatus,
     pub failure: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunInfo {
     pub id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: Option<String>,
     pub stopped_at: Option<String>,
     pub added: i64,
@@ -90,16 +96,12 @@ pub struct RunInfo {
     pub error: Option<String>,
 }
 
-impl RunInfo {
-    pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "SUCCESS" | "PARTIALLY_SUCCEEDED" | "FAILED")
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityInfo {
     pub database: String,
     pub name: String,
+    pub outcome: AssetOutcome,
+    /// DataZone's word for it (`dataAssetStatus`), as status shows it.
     pub status: String,
     pub asset_id: Option<String>,
     pub error: Option<String>,
@@ -214,14 +216,41 @@ pub trait Producer: Send + Sync {
         blueprint: &str,
         enable: &BlueprintEnablement,
     ) -> impl Future<Output = Result<(), DzError>> + Send;
-    /// Names and types (TABLE, VIEW) of a schema's objects.
+    /// Names and kinds of a schema's tables and views.
     fn list_objects(
         &self,
         storage: &Storage,
         database: &str,
         schema: &str,
         secret_arn: &str,
-    ) -> impl Future<Output = Result<Vec<(String, String)>, DzError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, ObjectKind)>, DzError>> + Send;
+}
+
+/// What a project-scoped session is keyed by: the role and region, and the data product the
+/// session is tagged with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub region: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Where the controller's AWS calls go: sessions as a connection's role, and the producer
+/// account's own clients. The context holds one; production uses [`sdk::Clients`].
+pub trait Backend: Send + Sync + 'static {
+    type DataZone: DataZone + Clone + 'static;
+    type Producer: Producer + Clone + 'static;
+    /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
+    /// the assumed-role ARN.
+    fn check_role(&self, session: &SessionKey) -> impl Future<Output = Result<String, DzError>> + Send;
+    /// Project-scoped calls, acting as the role for this data product.
+    fn project(&self, session: &SessionKey) -> impl Future<Output = Self::DataZone> + Send;
+    /// The producer account's own calls in `region`.
+    fn producer(&self, region: &str) -> Self::Producer;
+    /// Forgets a data product's session (it was deleted).
+    fn forget(&self, namespace: &str, name: &str);
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,9 @@ use crate::metrics::Metrics;
 
 use super::telemetry::CallMetrics;
 use super::{
-    ActivityInfo, BlueprintEnablement, DataSourceInfo, DataSourceSummary, DataZone, DzError, EnvironmentInfo,
-    ErrorClass, Producer, ProfileSpec, RunInfo, SchemaFilter, SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
+    DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, ObjectKind, Producer, ProfileSpec, RunInfo,
+    RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
 };
 
 /// Turns any SDK error into a classified [`DzError`].
@@ -51,6 +52,18 @@ fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
     }
 }
 
+/// An ID the model marks optional but every real answer carries; without it the answer is unusable.
+fn required_id(operation: &'static str, id: Option<&str>) -> Result<String, DzError> {
+    id.filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| DzError::new(ErrorClass::Retryable, operation, "MissingId", "the answer names no ID"))
+}
+
+/// A status the model marks optional; an answer without one is shown as such, not guessed.
+fn status_or_none<T>(word: Option<&str>, parse: fn(&str) -> T) -> T {
+    parse(word.unwrap_or("(no status)"))
+}
+
 fn time(t: Option<&DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
 }
@@ -59,17 +72,6 @@ fn time(t: Option<&DateTime>) -> Option<String> {
 pub async fn base_config() -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     aws_config::defaults(BehaviorVersion::latest()).http_client(http).load().await
-}
-
-/// What a project-scoped client is keyed by: the role and region, and the data product the
-/// session is tagged with.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SessionKey {
-    pub role_arn: String,
-    pub external_id: Option<String>,
-    pub region: String,
-    pub namespace: String,
-    pub name: String,
 }
 
 /// Builds and caches clients; the SDK refreshes assumed-role credentials shortly before expiry.
@@ -97,8 +99,7 @@ impl Clients {
         )
     }
 
-    /// The producer account's own clients in `region`.
-    pub fn producer(&self, region: &str) -> SdkProducer {
+    fn producer_clients(&self, region: &str) -> SdkProducer {
         let config = self.base.to_builder().region(Region::new(region.to_string())).build();
         SdkProducer {
             datazone: self.datazone(&config),
@@ -109,8 +110,7 @@ impl Clients {
         }
     }
 
-    /// Assumes the role once, explicitly, for a clear error when it cannot be assumed.
-    pub async fn check_role(&self, key: &SessionKey) -> Result<String, DzError> {
+    async fn assume_once(&self, key: &SessionKey) -> Result<String, DzError> {
         let sts = self.sts(&self.base.to_builder().region(Region::new(key.region.clone())).build());
         let out = sts
             .assume_role()
@@ -123,8 +123,7 @@ impl Clients {
         Ok(out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default())
     }
 
-    /// The DataZone client acting as the role for this data product.
-    pub async fn project(&self, key: &SessionKey) -> SdkDataZone {
+    async fn project_client(&self, key: &SessionKey) -> SdkDataZone {
         if let Some(client) = self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
             return client.clone();
         }
@@ -145,9 +144,25 @@ impl Clients {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), client.clone());
         client
     }
+}
 
-    /// Forgets a data product's client (it was deleted, or its connection changed).
-    pub fn forget(&self, namespace: &str, name: &str) {
+impl Backend for Clients {
+    type DataZone = SdkDataZone;
+    type Producer = SdkProducer;
+
+    async fn check_role(&self, session: &SessionKey) -> Result<String, DzError> {
+        self.assume_once(session).await
+    }
+
+    async fn project(&self, session: &SessionKey) -> SdkDataZone {
+        self.project_client(session).await
+    }
+
+    fn producer(&self, region: &str) -> SdkProducer {
+        self.producer_clients(region)
+    }
+
+    fn forget(&self, namespace: &str, name: &str) {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -269,7 +284,7 @@ fn run_info(
     let n = |v: Option<i32>| i64::from(v.unwrap_or(0));
     RunInfo {
         id: id.to_string(),
-        status: status.as_str().to_string(),
+        status: RunStatus::parse(status.as_str()),
         started_at: time(started),
         stopped_at: time(stopped),
         added: n(stats.and_then(|s| s.added())),
@@ -390,9 +405,10 @@ impl DataZone for SdkDataZone {
             .send()
             .await
             .map_err(|e| sdk_error("ListEnvironments", e))?;
-        Ok(found.items().iter().find(|e| e.name() == name).map(|e| EnvironmentInfo {
-            id: e.id().unwrap_or_default().to_string(),
-            status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        let Some(e) = found.items().iter().find(|e| e.name() == name) else { return Ok(None) };
+        Ok(Some(EnvironmentInfo {
+            id: required_id("ListEnvironments", e.id())?,
+            status: status_or_none(e.status().map(|s| s.as_str()), EnvironmentStatus::parse),
             failure: None,
         }))
     }
@@ -408,7 +424,7 @@ impl DataZone for SdkDataZone {
             .map_err(|e| sdk_error("GetEnvironment", e))?;
         Ok(EnvironmentInfo {
             id: e.id().unwrap_or(id).to_string(),
-            status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: status_or_none(e.status().map(|s| s.as_str()), EnvironmentStatus::parse),
             failure: e.last_deployment().and_then(|d| d.failure_reason()).map(|r| r.message().to_string()),
         })
     }
@@ -434,8 +450,8 @@ impl DataZone for SdkDataZone {
             .await
             .map_err(|e| sdk_error("CreateEnvironment", e))?;
         Ok(EnvironmentInfo {
-            id: out.id().unwrap_or_default().to_string(),
-            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            id: required_id("CreateEnvironment", out.id())?,
+            status: status_or_none(out.status().map(|s| s.as_str()), EnvironmentStatus::parse),
             failure: None,
         })
     }
@@ -471,10 +487,10 @@ impl DataZone for SdkDataZone {
             .map(|d| DataSourceSummary {
                 id: d.data_source_id().to_string(),
                 name: d.name().to_string(),
-                status: d.status().as_str().to_string(),
+                status: DataSourceStatus::parse(d.status().as_str()),
                 environment_id: d.environment_id().map(str::to_string),
                 description: d.description().map(str::to_string),
-                last_run_status: d.last_run_status().map(|s| s.as_str().to_string()),
+                last_run_status: d.last_run_status().map(|s| RunStatus::parse(s.as_str())),
                 last_run_error: d.last_run_error_message().map(run_error),
             })
             .collect())
@@ -485,7 +501,7 @@ impl DataZone for SdkDataZone {
             Ok(out) => Ok(Some(DataSourceInfo {
                 id: out.id().to_string(),
                 name: out.name().to_string(),
-                status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: status_or_none(out.status().map(|s| s.as_str()), DataSourceStatus::parse),
                 environment_id: out.environment_id().map(str::to_string),
                 description: out.description().map(str::to_string),
                 config: source_config(&out),
@@ -528,7 +544,7 @@ impl DataZone for SdkDataZone {
         Ok(DataSourceInfo {
             id: out.id().to_string(),
             name: out.name().to_string(),
-            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: status_or_none(out.status().map(|s| s.as_str()), DataSourceStatus::parse),
             environment_id: out.environment_id().map(str::to_string),
             description: out.description().map(str::to_string),
             config: Some(config.clone()),
@@ -619,6 +635,7 @@ impl DataZone for SdkDataZone {
             .map(|a| ActivityInfo {
                 database: a.database().to_string(),
                 name: a.technical_name().to_string(),
+                outcome: AssetOutcome::of(a.data_asset_status().as_str()),
                 status: a.data_asset_status().as_str().to_string(),
                 asset_id: a.data_asset_id().map(str::to_string),
                 error: a.error_message().map(error_detail),
@@ -711,7 +728,7 @@ impl Producer for SdkProducer {
         database: &str,
         schema: &str,
         secret_arn: &str,
-    ) -> Result<Vec<(String, String)>, DzError> {
+    ) -> Result<Vec<(String, ObjectKind)>, DzError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -733,7 +750,7 @@ impl Producer for SdkProducer {
                 page.tables()
                     .iter()
                     .filter(|t| t.schema() == Some(schema))
-                    .filter_map(|t| Some((t.name()?.to_string(), t.r#type()?.to_string()))),
+                    .filter_map(|t| Some((t.name()?.to_string(), ObjectKind::parse(t.r#type()?)?))),
             );
             token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
             if token.is_none() {

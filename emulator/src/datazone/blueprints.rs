@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, check_id, domain, domain_mut, is_role_arn, items_page, page, put_opt};
+use super::request::{Ctx, check_id, domain, domain_mut, is_role_arn, items_page, page, put_opt};
 use crate::error::{AwsError, AwsResult};
 use crate::fixture::is_region;
 use crate::state::{Blueprint, BlueprintConfig, Domain, State};
@@ -87,7 +87,7 @@ pub fn put_configuration(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)
     let mut roles = [None, None];
     for (slot, member) in roles.iter_mut().zip(["provisioningRoleArn", "manageAccessRoleArn"]) {
         if let Some(arn) = ctx.optional(member, 1, 2048)? {
-            super::check_pattern(
+            super::request::check_pattern(
                 member,
                 &arn,
                 is_role_arn(&arn),

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, check_enum, check_length, check_pattern, domain, items_page, member_project, page, put_opt};
+use super::request::{Ctx, check_enum, check_length, check_pattern, domain, items_page, member_project, page, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::state::{DataSource, FilterExpression, RedshiftConfig, RelationalFilter, State, Storage};

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{
+use super::request::{
     Ctx, check_enum, check_name64, domain, domain_mut, is_domain_admin, items_page, member_project, page, put_opt,
 };
 use crate::error::{AwsError, AwsResult};

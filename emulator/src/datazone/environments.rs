@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::blueprints::{DATA_WAREHOUSE_PARAMETERS, blueprint};
-use super::{Ctx, check_id, check_name64, domain, items_page, member_project, page, put_opt};
+use super::request::{Ctx, check_id, check_name64, domain, items_page, member_project, page, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::fixture::{is_account, is_region};
@@ -62,8 +62,8 @@ pub fn create_profile(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     // The Data Warehouse blueprint needs the account and region it binds [inferred].
     let account = ctx.required("awsAccountId", 12, 12)?;
     let region = ctx.required("awsAccountRegion", 4, 16)?;
-    super::check_pattern("awsAccountId", &account, is_account(&account), "^\\d{12}$")?;
-    super::check_pattern("awsAccountRegion", &region, is_region(&region), "^[a-z]{2}-[a-z]{4,10}-\\d$")?;
+    super::request::check_pattern("awsAccountId", &account, is_account(&account), "^\\d{12}$")?;
+    super::request::check_pattern("awsAccountRegion", &region, is_region(&region), "^[a-z]{2}-[a-z]{4,10}-\\d$")?;
     let d = domain(state, ctx)?;
     let project_id = member_project(d, &project_ref, ctx)?.id.clone();
     let bp = blueprint(d, &blueprint_id)?;

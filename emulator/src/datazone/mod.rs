@@ -1,33 +1,29 @@
-//! Amazon DataZone over restJson1: routing by method and path, the request context handlers
-//! read from, and the checks every handler shares (validation, membership, pagination).
+//! Amazon DataZone over restJson1: routing by method and path to the handlers of each resource
+//! kind, and the time-driven changes ([`advance`]). What handlers share is in [`request`].
 
 pub mod blueprints;
 pub mod data_sources;
 pub mod domains;
 pub mod environments;
+pub mod request;
 pub mod runs;
 pub mod search;
 
-use std::collections::HashMap;
-
-use serde_json::{Value, json};
-
 use crate::clock::Instant;
-use crate::error::{AwsError, AwsResult};
-use crate::state::{Caller, Domain, Project, State};
+use crate::state::{Due, State};
 
-/// One routed DataZone request.
-pub struct Ctx<'a> {
-    pub op: &'static str,
-    pub caller: &'a Caller,
-    /// Path parameters in URI order (after `/v2/domains/`).
-    pub params: Vec<String>,
-    pub query: HashMap<String, String>,
-    pub body: Value,
-    pub now: Instant,
+use request::{Handler, percent_decode};
+
+/// Applies every time-driven change due by `now` (an environment settling, a run finishing);
+/// called at the start of every request, so no background task races the handlers.
+pub fn advance(state: &mut State, now: Instant) {
+    while let Some((at, what)) = state.next_due(now) {
+        match what {
+            Due::EnvironmentSettles(id) => environments::settle(state, &id, at),
+            Due::RunFinishes(id) => runs::finish(state, &id, at),
+        }
+    }
 }
-
-pub type Handler = fn(&mut State, &Ctx) -> AwsResult<(u16, Value)>;
 
 /// The operation a method and path name, with its path parameters.
 pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<String>)> {
@@ -111,235 +107,9 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
     Some((op, handler, params))
 }
 
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-// ---- validation, in the wording of AWS's ValidationException ----
-
-fn constraint(member: &str, value: &str, constraint: &str) -> AwsError {
-    AwsError::validation(format!(
-        "1 validation error detected: Value {value} at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-impl Ctx<'_> {
-    pub fn param(&self, i: usize) -> &str {
-        self.params.get(i).map(String::as_str).unwrap_or_default()
-    }
-
-    pub fn body_str(&self, member: &str) -> Option<&str> {
-        self.body.get(member).and_then(Value::as_str)
-    }
-
-    /// A required body string of `min..=max` characters.
-    pub fn required(&self, member: &str, min: usize, max: usize) -> AwsResult<String> {
-        match self.body.get(member) {
-            None | Some(Value::Null) => Err(constraint(member, "null", "Member must not be null")),
-            Some(Value::String(s)) => check_length(member, s, min, max).map(|_| s.clone()),
-            Some(_) => Err(AwsError::validation(format!("{member} must be a string"))),
-        }
-    }
-
-    /// An optional body string of `min..=max` characters.
-    pub fn optional(&self, member: &str, min: usize, max: usize) -> AwsResult<Option<String>> {
-        match self.body.get(member) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => check_length(member, s, min, max).map(|_| Some(s.clone())),
-            Some(_) => Err(AwsError::validation(format!("{member} must be a string"))),
-        }
-    }
-
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str)
-    }
-
-    /// The client token, for idempotent creates.
-    pub fn client_token(&self) -> Option<String> {
-        self.body_str("clientToken").or_else(|| self.query("clientToken")).map(str::to_string)
-    }
-}
-
-pub fn check_length(member: &str, s: &str, min: usize, max: usize) -> AwsResult<()> {
-    let n = s.chars().count();
-    if n < min || n > max {
-        let bound =
-            if n < min { format!("greater than or equal to {min}") } else { format!("less than or equal to {max}") };
-        return Err(constraint(member, &format!("'{s}'"), &format!("Member must have length {bound}")));
-    }
-    Ok(())
-}
-
-pub fn check_pattern(member: &str, s: &str, ok: bool, pattern: &str) -> AwsResult<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(constraint(
-            member,
-            &format!("'{s}'"),
-            &format!("Member must satisfy regular expression pattern: {pattern}"),
-        ))
-    }
-}
-
-pub fn check_enum(member: &str, s: &str, allowed: &[&str]) -> AwsResult<()> {
-    if allowed.contains(&s) {
-        Ok(())
-    } else {
-        Err(constraint(
-            member,
-            &format!("'{s}'"),
-            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
-        ))
-    }
-}
-
-/// `[a-zA-Z0-9_-]{1,36}`: the pattern of most DataZone IDs.
-pub fn is_resource_id(s: &str) -> bool {
-    (1..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-pub fn check_id(member: &str, s: &str) -> AwsResult<()> {
-    check_pattern(member, s, is_resource_id(s), "^[a-zA-Z0-9_-]{1,36}$")
-}
-
-/// `[\w -]+` of 1..=64: names of projects, profiles and environments.
-pub fn check_name64(member: &str, s: &str) -> AwsResult<()> {
-    check_length(member, s, 1, 64)?;
-    check_pattern(member, s, crate::fixture::is_project_name(s), "^[\\w -]+$")
-}
-
-pub fn is_role_arn(s: &str) -> bool {
-    s.starts_with("arn:aws")
-        && s.split(':').nth(2) == Some("iam")
-        && crate::fixture::account_of(s).is_some()
-        && s.contains(":role/")
-}
-
-// ---- access ----
-
-/// The domain, when the caller's account owns it or is associated with it. A missing domain and
-/// a foreign one answer the same 403 (datazone-api.md §1).
-pub fn domain<'s>(state: &'s State, ctx: &Ctx) -> AwsResult<&'s Domain> {
-    let id = ctx.param(0);
-    state
-        .domains
-        .get(id)
-        .filter(|d| d.account == ctx.caller.account || d.associated.contains(&ctx.caller.account))
-        .ok_or_else(|| AwsError::access_denied(ctx.op))
-}
-
-pub fn domain_mut<'s>(state: &'s mut State, ctx: &Ctx) -> AwsResult<&'s mut Domain> {
-    domain(state, ctx)?;
-    state.domains.get_mut(ctx.param(0)).ok_or_else(|| AwsError::access_denied(ctx.op))
-}
-
-/// Long-term principals of the domain's own account administer it.
-pub fn is_domain_admin(domain: &Domain, caller: &Caller) -> bool {
-    caller.is_static && caller.account == domain.account
-}
-
-pub fn is_member(domain: &Domain, project: &Project, caller: &Caller) -> bool {
-    is_domain_admin(domain, caller) || project.members.contains_key(&caller.principal_arn)
-}
-
-/// The project by ID or name, when the caller is a member of it.
-pub fn member_project<'s>(domain: &'s Domain, identifier: &str, ctx: &Ctx) -> AwsResult<&'s Project> {
-    let project = domain
-        .projects
-        .get(identifier)
-        .or_else(|| domain.projects.values().find(|p| p.name == identifier))
-        .ok_or_else(|| AwsError::not_found(format!("Project {identifier} was not found")))?;
-    if is_member(domain, project, ctx.caller) { Ok(project) } else { Err(AwsError::access_denied(ctx.op)) }
-}
-
-// ---- pagination ----
-
-/// One page of `items`. The token carries the offset and a fingerprint of the request's
-/// filters, so a token from another listing is refused, as DataZone refuses it.
-pub fn page<T>(items: Vec<T>, ctx: &Ctx, max_limit: usize, fingerprint: &str) -> AwsResult<(Vec<T>, Option<String>)> {
-    let max_results = match ctx.query("maxResults").map(|v| (v, v.parse::<usize>())) {
-        None => max_limit,
-        Some((_, Ok(n))) if (1..=max_limit).contains(&n) => n,
-        Some((v, _)) => {
-            return Err(constraint(
-                "maxResults",
-                v,
-                &format!("Member must have value less than or equal to {max_limit}"),
-            ));
-        }
-    };
-    page_with(items, ctx.query("nextToken"), max_results, &format!("{}|{fingerprint}", ctx.op))
-}
-
-pub fn page_with<T>(
-    items: Vec<T>,
-    token: Option<&str>,
-    max_results: usize,
-    fingerprint: &str,
-) -> AwsResult<(Vec<T>, Option<String>)> {
-    let start = match token {
-        None => 0,
-        Some(token) => {
-            decode_token(token, fingerprint).ok_or_else(|| AwsError::validation("The nextToken provided is invalid"))?
-        }
-    };
-    let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(start).take(max_results).collect();
-    let next = start + page.len();
-    let token = (next < total).then(|| encode_token(next, fingerprint));
-    Ok((page, token))
-}
-
-fn encode_token(offset: usize, fingerprint: &str) -> String {
-    let raw = format!("{offset}:{:016x}", crate::stable_hash(fingerprint));
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_token(token: &str, fingerprint: &str) -> Option<usize> {
-    if !token.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> =
-        (0..token.len()).step_by(2).map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok()).collect();
-    let raw = String::from_utf8(bytes?).ok()?;
-    let (offset, hash) = raw.split_once(':')?;
-    (hash == format!("{:016x}", crate::stable_hash(fingerprint))).then(|| offset.parse().ok())?
-}
-
-/// `{"items": [...], "nextToken": ...}`.
-pub fn items_page(items: Vec<Value>, token: Option<String>) -> Value {
-    let mut out = json!({ "items": items });
-    if let Some(token) = token {
-        out["nextToken"] = json!(token);
-    }
-    out
-}
-
-/// Inserts `value` under `key` when it is `Some`.
-pub fn put_opt(target: &mut Value, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(v) = value {
-        target[key] = v.into();
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::request::*;
     use super::*;
 
     #[test]

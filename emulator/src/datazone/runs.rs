@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::data_sources::member_data_source;
-use super::{Ctx, check_enum, domain, items_page, member_project, page, put_opt};
+use super::request::{Ctx, check_enum, domain, items_page, member_project, page, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::filters::{exact_includes, selected};

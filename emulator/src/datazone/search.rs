@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, check_enum, domain, is_member, member_project, page_with, put_opt};
+use super::request::{Ctx, check_enum, domain, is_member, member_project, page_with, put_opt};
 use crate::error::{AwsError, AwsResult};
 use crate::state::{Asset, State};
 

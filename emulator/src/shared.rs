@@ -1,0 +1,50 @@
+//! What every connection of the emulator shares: its configuration, its state behind one lock,
+//! the call counts, the injected faults and the rate limiter. The server and the control API
+//! both work on it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::clock::IdGenerator;
+use crate::faults::{Faults, RateLimiter};
+use crate::fixture::Fixture;
+use crate::state::{Lifecycle, State};
+
+/// Everything the emulator starts with.
+#[derive(Clone, Debug, Default)]
+pub struct EmulatorConfig {
+    pub fixture: Fixture,
+    pub lifecycle: Lifecycle,
+    /// Requests per second per account and region before ThrottlingException.
+    pub rate_limit: Option<f64>,
+}
+
+/// State shared by every connection.
+pub struct Shared {
+    config: EmulatorConfig,
+    pub(crate) ids: Arc<IdGenerator>,
+    state: Mutex<State>,
+    pub calls: Mutex<BTreeMap<String, u64>>,
+    pub faults: Mutex<Faults>,
+    pub(crate) limiter: Option<Mutex<RateLimiter>>,
+}
+
+impl Shared {
+    pub fn new(config: EmulatorConfig) -> Self {
+        let ids = Arc::new(IdGenerator::default());
+        let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
+        let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
+        Self { config, ids, state: Mutex::new(state), calls: Mutex::default(), faults: Mutex::default(), limiter }
+    }
+
+    pub fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Back to the fixture: state, call counts and faults.
+    pub fn reset(&self) {
+        *self.lock_state() = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).rules.clear();
+    }
+}

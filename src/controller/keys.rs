@@ -1,0 +1,106 @@
+//! What the shared caches, locks and listings are keyed by. Each key says what it names; the
+//! parts are the ones that make two data products share (or not share) the answer.
+
+use crate::crd::{ConnectionKind, ConnectionRef};
+use crate::datazone::Storage;
+
+/// A connection, as data products refer to it. DataZone's limits are per account and region; a
+/// connection is one role account and one region, known before any call, so throttling brakes
+/// per connection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConnectionId {
+    pub kind: ConnectionKind,
+    pub name: String,
+}
+
+impl From<&ConnectionRef> for ConnectionId {
+    fn from(r: &ConnectionRef) -> Self {
+        Self { kind: r.kind, name: r.name.clone() }
+    }
+}
+
+/// Lookups whose answer is an ID or ARN.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// The assumed-role ARN of a successful role check.
+    Role {
+        role_arn: String,
+        external_id: Option<String>,
+        region: String,
+    },
+    /// A domain ID checked to exist.
+    DomainById {
+        region: String,
+        id: String,
+    },
+    DomainByName {
+        region: String,
+        name: String,
+    },
+    Project {
+        domain: String,
+        project: String,
+    },
+    /// The producer account of the operator's own credentials.
+    Account {
+        region: String,
+    },
+    /// The domain's DefaultDataWarehouse blueprint.
+    Blueprint {
+        domain: String,
+    },
+    Profile {
+        domain: String,
+        project: String,
+        name: String,
+    },
+}
+
+/// The blueprint configuration of one producer account, enabled in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Enabled {
+    pub domain: String,
+    pub account: String,
+    pub region: String,
+}
+
+/// One shared environment (its name says account, region, storage and database).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EnvironmentKey {
+    pub domain: String,
+    pub project: String,
+    pub name: String,
+}
+
+/// One schema's tables and views, as the data products naming it with the same secret see them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SchemaKey {
+    pub storage: Storage,
+    pub database: String,
+    pub schema: String,
+    pub secret: String,
+}
+
+/// Creations of shared objects, serialised so two data products never make one twice.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Creation {
+    /// The blueprint configuration is per account (all regions in one object).
+    Enablement {
+        domain: String,
+        account: String,
+    },
+    Profile {
+        domain: String,
+        project: String,
+        name: String,
+    },
+    Environment(EnvironmentKey),
+}
+
+/// A project's data source listing, as one connection's role sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListingKey {
+    pub connection: ConnectionId,
+    pub domain: String,
+    pub project: String,
+}

@@ -1,0 +1,155 @@
+//! How what a pass saw and did becomes status: records applied, phase conditions set, Ready
+//! summarised with Reconciling / Stalled, and an Event for every condition that turned. Pure,
+//! so the orchestrator's bookkeeping is table-tested here.
+
+use crate::crd::RedshiftDataProductStatus;
+use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
+
+use super::pass::{Effects, Note, Phase, Record};
+
+/// Applies `effects` to `status` for `generation`, at `now`.
+pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generation: Option<i64>, now: &str) {
+    for r in &effects.records {
+        match r {
+            Record::Resolved { domain, project } => {
+                status.domain_id = Some(domain.clone());
+                status.project_id = Some(project.clone());
+            }
+            Record::Blueprint(id) => status.blueprint_id = Some(id.clone()),
+            Record::Profile(id) => status.environment_profile_id = Some(id.clone()),
+            Record::Environment(id) => status.environment_id = Some(id.clone()),
+            Record::DataSource { id, name } => {
+                status.data_source_id = Some(id.clone());
+                status.data_source_name = Some(name.clone());
+            }
+            Record::DataSourceGone => status.data_source_id = None,
+            Record::RunsCleared => {
+                status.last_run = None;
+                status.consecutive_run_failures = None;
+            }
+            Record::Run(summary) => status.last_run = Some(summary.clone()),
+            Record::RequestHandled(at) => status.last_handled_reconcile_at = at.clone(),
+            Record::Assets { assets, published } => {
+                status.assets = assets.clone();
+                status.published_asset_count = Some(*published);
+            }
+            Record::RunFailures(n) => status.consecutive_run_failures = *n,
+        }
+    }
+    for c in &effects.conditions {
+        let s = if c.ok { ConditionStatus::True } else { ConditionStatus::False };
+        let obs = Observation::new(c.phase.condition(), s, &c.reason, &c.message);
+        conditions::set_condition(&mut status.conditions, obs, generation, now);
+    }
+}
+
+/// The Ready condition summarises the phases for the current generation; `Reconciling` or
+/// `Stalled` says whether the operator is still on its way there.
+pub fn summarize(status: &mut RedshiftDataProductStatus, stalled: bool, generation: Option<i64>, now: &str) {
+    let first_not_ready =
+        Phase::ALL.iter().find(|p| !conditions::is_true_for(&status.conditions, p.condition(), generation));
+    let (ready, reason, message) = match first_not_ready {
+        None => {
+            let n = status.published_asset_count.unwrap_or(0);
+            (true, "Published".to_string(), format!("{n} assets published"))
+        }
+        Some(p) => match conditions::find(&status.conditions, p.condition()) {
+            Some(c) => (false, c.reason.clone(), format!("{}: {}", c.type_, c.message)),
+            None => (false, "Progressing".to_string(), "reconciling".to_string()),
+        },
+    };
+    let s = if ready { ConditionStatus::True } else { ConditionStatus::False };
+    conditions::set_condition(&mut status.conditions, Observation::new(READY, s, &reason, &message), generation, now);
+    conditions::set_progress(&mut status.conditions, ready, stalled, &reason, &message, generation, now);
+}
+
+/// An Event for Ready turning either way, and for any phase turning False.
+pub fn transitions(before: &RedshiftDataProductStatus, after: &RedshiftDataProductStatus) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for c in &after.conditions {
+        let was = conditions::find(&before.conditions, &c.type_).map(|o| o.status);
+        let ok = c.status == ConditionStatus::True;
+        if was != Some(c.status) && (c.type_ == READY || !ok) {
+            notes.push(Note {
+                warning: !ok,
+                reason: format!("{}{}", c.type_, if ok { "" } else { "False" }),
+                message: format!("{}: {}", c.reason, c.message),
+            });
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::conditions::{RECONCILING, STALLED};
+
+    fn all_phases_ok() -> Effects {
+        let mut e = Effects::default();
+        for p in Phase::ALL {
+            e.ok(p, "Fine", "fine");
+        }
+        e
+    }
+
+    #[test]
+    fn ready_summarises_the_first_phase_not_ready() {
+        let mut status = RedshiftDataProductStatus { published_asset_count: Some(3), ..Default::default() };
+        apply(&mut status, &all_phases_ok(), Some(2), "t1");
+        summarize(&mut status, false, Some(2), "t1");
+        let ready = conditions::find(&status.conditions, READY).unwrap();
+        assert_eq!(
+            (ready.status, ready.reason.as_str(), ready.message.as_str()),
+            (ConditionStatus::True, "Published", "3 assets published")
+        );
+        assert!(conditions::find(&status.conditions, RECONCILING).is_none());
+
+        let mut e = Effects::default();
+        e.not_yet(Phase::EnvironmentReady, "Creating", "environment env1 is CREATING");
+        apply(&mut status, &e, Some(2), "t2");
+        summarize(&mut status, false, Some(2), "t2");
+        let ready = conditions::find(&status.conditions, READY).unwrap();
+        assert_eq!(ready.reason, "Creating");
+        assert_eq!(ready.message, "EnvironmentReady: environment env1 is CREATING");
+        assert_eq!(ready.last_transition_time, "t2");
+        assert!(conditions::find(&status.conditions, RECONCILING).is_some());
+
+        // A True phase of an older generation does not count.
+        summarize(&mut status, true, Some(3), "t3");
+        let ready = conditions::find(&status.conditions, READY).unwrap();
+        assert!(ready.message.starts_with("ConnectionResolved"), "{}", ready.message);
+        assert!(conditions::find(&status.conditions, STALLED).is_some());
+    }
+
+    #[test]
+    fn records_set_and_clear_ids() {
+        let mut status = RedshiftDataProductStatus {
+            data_source_id: Some("ds-old".into()),
+            consecutive_run_failures: Some(2),
+            ..Default::default()
+        };
+        let mut e = Effects::default();
+        e.record(Record::DataSourceGone);
+        apply(&mut status, &e, None, "t");
+        assert_eq!(status.data_source_id, None);
+        let mut e = Effects::default();
+        e.record(Record::DataSource { id: "ds-new".into(), name: "n".into() }).record(Record::RunsCleared);
+        apply(&mut status, &e, None, "t");
+        assert_eq!(status.data_source_id.as_deref(), Some("ds-new"));
+        assert_eq!(status.consecutive_run_failures, None);
+    }
+
+    #[test]
+    fn events_for_turning_conditions_only() {
+        let before = RedshiftDataProductStatus::default();
+        let mut after = before.clone();
+        let mut e = Effects::default();
+        e.ok(Phase::ConnectionResolved, "Resolved", "ok").not_yet(Phase::BlueprintEnabled, "AccessDenied", "no");
+        apply(&mut after, &e, Some(1), "t");
+        summarize(&mut after, true, Some(1), "t");
+        let reasons: Vec<String> = transitions(&before, &after).into_iter().map(|n| n.reason).collect();
+        assert_eq!(reasons, ["BlueprintEnabledFalse", "ReadyFalse"]);
+        assert!(transitions(&after, &after).is_empty(), "nothing turned, nothing to say");
+    }
+}

@@ -1,0 +1,204 @@
+//! Reconcile passes without a cluster: the whole [`super::reconcile::reconcile`] (finalizer,
+//! phases, status patch, Events) against the in-process DataZone backend
+//! ([`crate::datazone::fake`]) and an in-process Kubernetes API ([`api`]). Each test asserts
+//! what a user would see (status, Events, when the next pass comes) and the exact DataZone calls
+//! a pass made.
+
+mod api;
+mod deletion;
+mod failures;
+mod steps;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
+use serde_json::{Value, json};
+
+use super::context::{Context, Settings};
+use super::pass::FINALIZER;
+use super::reconcile::{ReconcileError, reconcile};
+use crate::crd::conditions::{self, ConditionStatus};
+use crate::crd::{RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::datazone::fake::Fake;
+use crate::metrics::Metrics;
+
+use api::FakeApi;
+
+pub const NS: &str = "team-sales";
+pub const RESYNC: Duration = Duration::from_secs(3600);
+const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+
+pub fn product_path(name: &str) -> String {
+    format!("/apis/dataproducts.dev/v1alpha1/namespaces/{NS}/redshiftdataproducts/{name}")
+}
+
+fn connection_spec() -> Value {
+    json!({
+        "region": "eu-central-1",
+        "domain": {"name": "corp"},
+        "roleArn": "arn:aws:iam::111111111111:role/dz-registration",
+        "producer": {
+            "provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
+            "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess"
+        }
+    })
+}
+
+/// A fake DataZone, a fake API server holding the namespace's `DataZoneConnection` "central",
+/// and a context over both. Polls are immediate (every pass looks again), resyncs an hour.
+pub struct Harness {
+    pub dz: Fake,
+    pub api: FakeApi,
+    pub ctx: Arc<Context<Fake>>,
+}
+
+/// What one pass did.
+#[derive(Debug)]
+pub struct Pass {
+    pub result: Result<Action, String>,
+    /// DataZone, STS and Redshift Data calls, in order.
+    pub calls: Vec<String>,
+    /// Event reasons, in order.
+    pub events: Vec<String>,
+    /// Whether the pass wrote status.
+    pub wrote_status: bool,
+    /// The finalizer was taken off.
+    pub finalizer_removed: bool,
+}
+
+impl Pass {
+    pub fn requeue(&self) -> Action {
+        self.result.clone().expect("the pass succeeded")
+    }
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        let api = FakeApi::default();
+        api.put(
+            &format!("/apis/dataproducts.dev/v1alpha1/namespaces/{NS}/datazoneconnections/central"),
+            json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+                   "metadata": {"name": "central", "namespace": NS}, "spec": connection_spec()}),
+        );
+        let client = api.client();
+        let reporter = Reporter { controller: "datazone-operator".into(), instance: None };
+        let dz = Fake::default();
+        let settings = Settings { cluster_name: "prod-eks".into(), resync: RESYNC, poll: Duration::ZERO };
+        let metrics = Metrics::new().expect("metrics");
+        let ctx =
+            Arc::new(Context::new(client.clone(), dz.clone(), Recorder::new(client, reporter), metrics, settings));
+        Self { dz, api, ctx }
+    }
+
+    /// Also offers the cluster-scoped connection "corp-mesh", admitting namespaces labelled
+    /// `team=sales`, and the namespace with `labels`.
+    pub fn with_cluster_connection(self, labels: Value) -> Self {
+        let mut spec = connection_spec();
+        spec["namespaceSelector"] = json!({"matchLabels": {"team": "sales"}});
+        self.api.put(
+            "/apis/dataproducts.dev/v1alpha1/clusterdatazoneconnections/corp-mesh",
+            json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection",
+                   "metadata": {"name": "corp-mesh"}, "spec": spec}),
+        );
+        self.api.put(
+            &format!("/api/v1/namespaces/{NS}"),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": labels}}),
+        );
+        self
+    }
+
+    /// A data product `name` of the reference shape (cluster prod-dwh, database sales, schema
+    /// public with two tables and a view), already carrying the finalizer; `edit` changes its
+    /// JSON first.
+    pub fn product(&self, name: &str, edit: impl FnOnce(&mut Value)) -> RedshiftDataProduct {
+        let mut object = json!({
+            "apiVersion": "dataproducts.dev/v1alpha1",
+            "kind": "RedshiftDataProduct",
+            "metadata": {"name": name, "namespace": NS, "uid": format!("uid-{name}"), "generation": 1,
+                         "finalizers": [FINALIZER]},
+            "spec": {
+                "connectionRef": {"kind": "DataZoneConnection", "name": "central"},
+                "project": "sales",
+                "redshift": {"clusterName": "prod-dwh", "database": "sales", "credentialsSecretArn": SECRET},
+                "schemas": [{"name": "public", "tables": ["orders", "customers"], "views": ["v_orders"]}],
+                "deletionPolicy": "Delete"
+            }
+        });
+        edit(&mut object);
+        self.api.put(&product_path(name), object.clone());
+        serde_json::from_value(object).expect("a valid data product")
+    }
+
+    /// Runs one pass over `p` and, as the watch would, gives `p` the status it wrote.
+    pub async fn pass(&self, p: &mut RedshiftDataProduct) -> Pass {
+        let result = reconcile(Arc::new(p.clone()), self.ctx.clone()).await.map_err(|e: ReconcileError| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text.push_str(&format!(" / {s}"));
+                source = s.source();
+            }
+            text
+        });
+        let requests = self.api.take();
+        let mut wrote_status = false;
+        let mut finalizer_removed = false;
+        let mut events = Vec::new();
+        for r in &requests {
+            if r.path.contains("/events") {
+                if let Some(reason) = r.body["reason"].as_str() {
+                    events.push(reason.to_string());
+                }
+            } else if r.method == "PATCH" && r.path.ends_with("/status") {
+                wrote_status = true;
+                let status: RedshiftDataProductStatus =
+                    serde_json::from_value(r.body["status"].clone()).expect("a status the CRD accepts");
+                p.status = Some(status);
+            } else if r.method == "PATCH" && r.body.to_string().contains("remove") {
+                finalizer_removed = true;
+            }
+        }
+        Pass { result, calls: self.dz.take_calls(), events, wrote_status, finalizer_removed }
+    }
+}
+
+/// When `action` comes back (kube's `Action` shows it only in its Debug form).
+pub fn requeue_after(action: &Action) -> Option<Duration> {
+    let text = format!("{action:?}");
+    let inner = text.split("Some(").nth(1)?.split(')').next()?;
+    let split = inner.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = inner.split_at(split);
+    let seconds = number.parse::<f64>().ok()?
+        * match unit {
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+    Some(Duration::from_secs_f64(seconds))
+}
+
+/// `(status, reason)` of condition `type_`.
+pub fn condition(p: &RedshiftDataProduct, type_: &str) -> Option<(ConditionStatus, String)> {
+    let c = conditions::find(&p.status.as_ref()?.conditions, type_)?;
+    Some((c.status, c.reason.clone()))
+}
+
+pub fn message(p: &RedshiftDataProduct, type_: &str) -> String {
+    p.status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, type_))
+        .map(|c| c.message.clone())
+        .unwrap_or_default()
+}
+
+pub fn is(status: ConditionStatus, reason: &str) -> Option<(ConditionStatus, String)> {
+    Some((status, reason.to_string()))
+}
+
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}

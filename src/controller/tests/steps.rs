@@ -1,0 +1,330 @@
+//! One pass per step, in the order a first publish takes them, then the steady state and the
+//! steps that follow a change: drift, a deleted data source, a requested run, a failed run.
+
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
+
+use super::{Harness, RESYNC, condition, is, message, strings};
+use crate::controller::pass::TERMINAL_RETRY;
+use crate::crd::conditions::{
+    BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY,
+    ENVIRONMENT_READY, PUBLISHED, READY, RECONCILING, STALLED,
+};
+use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct};
+use crate::datazone::{DataSourceStatus, EnvironmentStatus, RunStatus};
+
+const PROFILE: &str = "dwh-222222222222-eu-central-1-prod-dwh";
+const ENVIRONMENT: &str = "dwh-222222222222-eu-central-1-prod-dwh-sales";
+const DATA_SOURCE: &str = "prod-eks-team-sales-orders";
+
+fn poll() -> Action {
+    Action::requeue(Duration::ZERO)
+}
+
+/// Walks `orders` from nothing to Published and returns it with its data source ID.
+pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
+    let mut p = h.product("orders", |_| {});
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        strings(&[
+            "AssumeRole arn:aws:iam::111111111111:role/dz-registration",
+            "ListDomains",
+            "ListProjects sales",
+            "GetCallerIdentity",
+            "ListEnvironmentBlueprints",
+            "GetEnvironmentBlueprintConfiguration bp_dwh",
+            "PutEnvironmentBlueprintConfiguration bp_dwh",
+        ]),
+        "EnableBlueprint"
+    );
+    assert_eq!(h.dz.world().blueprint_regions, Some(strings(&["eu-central-1"])));
+    assert_eq!(pass.events, strings(&["BlueprintEnabled", "ReadyFalse"]));
+    assert_eq!(pass.requeue(), Action::requeue(Duration::from_millis(200)));
+    assert_eq!(condition(&p, CONNECTION_RESOLVED), is(True, "Resolved"));
+    assert_eq!(condition(&p, BLUEPRINT_ENABLED), is(True, "Enabled"));
+    assert_eq!(condition(&p, READY), is(False, "Progressing"));
+    assert_eq!(condition(&p, RECONCILING), is(True, "Progressing"));
+    let status = p.status.clone().unwrap_or_default();
+    assert_eq!((status.domain_id.as_deref(), status.project_id.as_deref()), (Some("dzd_fake"), Some("prj_sales")));
+
+    let pass = h.pass(&mut p).await;
+    let find_profile = format!("ListEnvironmentProfiles {PROFILE}");
+    assert_eq!(
+        pass.calls,
+        [find_profile.clone(), find_profile, format!("CreateEnvironmentProfile {PROFILE}")],
+        "CreateProfile: the shared lookups are cached; a second look under the lock"
+    );
+    assert_eq!(pass.events, strings(&["EnvironmentProfileCreated", "EnvironmentReadyFalse"]));
+    assert_eq!(p.status.as_ref().and_then(|s| s.blueprint_id.as_deref()), Some("bp_dwh"));
+
+    let pass = h.pass(&mut p).await;
+    let find_env = format!("ListEnvironments {ENVIRONMENT}");
+    assert_eq!(
+        pass.calls,
+        [
+            format!("ListEnvironmentProfiles {PROFILE}"),
+            find_env.clone(),
+            find_env,
+            format!("CreateEnvironment {ENVIRONMENT}")
+        ],
+        "CreateEnvironment"
+    );
+    assert_eq!(pass.events, strings(&["EnvironmentCreated"]));
+    assert_eq!(pass.requeue(), poll());
+    let env = p.status.as_ref().and_then(|s| s.environment_id.clone()).expect("environment in status");
+    assert!(p.status.as_ref().is_some_and(|s| s.environment_profile_id.is_some()));
+
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        [format!("ListEnvironments {ENVIRONMENT}"), format!("GetEnvironment {env}")],
+        "WaitEnvironment"
+    );
+    assert_eq!(condition(&p, ENVIRONMENT_READY), is(False, "Creating"));
+    assert_eq!(message(&p, ENVIRONMENT_READY), format!("environment {env} is CREATING"));
+    assert!(pass.events.is_empty(), "no transition, no Event: {:?}", pass.events);
+
+    h.dz.world().environments[0].info.status = EnvironmentStatus::Active;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        [
+            format!("ListEnvironments {ENVIRONMENT}"),
+            "ListDataSources".into(),
+            format!("CreateDataSource {DATA_SOURCE}")
+        ],
+        "CreateDataSource: found by name in the project listing before creating"
+    );
+    assert_eq!(pass.events, strings(&["DataSourceCreated", "DataSourceReadyFalse"]));
+    assert_eq!(condition(&p, ENVIRONMENT_READY), is(True, "Active"));
+    let ds = p.status.as_ref().and_then(|s| s.data_source_id.clone()).expect("data source in status");
+    let created = h.dz.world().data_source(&ds).map(|d| d.token.clone());
+    assert_eq!(created.as_deref(), Some("uid-orders-1"), "the client token derives from the UID and generation");
+
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, strings(&["ListDataSources"]), "WaitDataSource: followed in the shared listing");
+    assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Settling"));
+
+    h.dz.world().data_source(&ds).expect("created").info.status = DataSourceStatus::Ready;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("StartDataSourceRun {ds}")], "StartRun");
+    assert_eq!(pass.events, strings(&["RunStarted", "PublishedFalse"]));
+    assert_eq!(condition(&p, DATA_SOURCE_READY), is(True, "Ready"));
+    let run = p.status.as_ref().and_then(|s| s.last_run.clone()).expect("run in status");
+    assert_eq!((run.status.as_str(), run.reason.as_deref(), run.generation), ("REQUESTED", Some("Initial"), Some(1)));
+
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, strings(&["ListDataSources"]), "WaitRun: the run followed in the listing");
+    assert_eq!(condition(&p, PUBLISHED), is(False, "Running"));
+
+    let done = [("orders", "SUCCEEDED_CREATED"), ("customers", "SUCCEEDED_CREATED"), ("v_orders", "SUCCEEDED_CREATED")];
+    h.dz.world().finish_run(&run.id, RunStatus::Success, &done);
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        ["ListDataSources".to_string(), format!("ListDataSourceRunActivities {}", run.id)],
+        "the run's end seen in the listing; its outcome from the activities, no GetDataSourceRun"
+    );
+    assert_eq!(pass.events, strings(&["RunSucceeded", "Ready"]));
+    assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+    assert_eq!(condition(&p, READY), is(True, "Published"));
+    assert_eq!(message(&p, READY), "3 assets published");
+    assert_eq!(condition(&p, RECONCILING), None);
+    let status = p.status.clone().unwrap_or_default();
+    let last = status.last_run.clone().unwrap_or_default();
+    assert_eq!((last.status.as_str(), last.assets.added), ("SUCCESS", 3));
+    assert!(last.stopped_at.is_some(), "a run seen over in the listing gets the pass's time");
+    let assets: Vec<(&str, &str, Option<&str>)> =
+        status.assets.iter().map(|a| (a.schema.as_str(), a.name.as_str(), a.asset_id.as_deref())).collect();
+    assert_eq!(
+        assets,
+        [
+            ("public", "customers", Some("asset-customers")),
+            ("public", "orders", Some("asset-orders")),
+            ("public", "v_orders", Some("asset-v_orders"))
+        ]
+    );
+    (p, ds)
+}
+
+#[tokio::test]
+async fn a_first_publish_takes_every_step_and_the_steady_state_is_one_read() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    for _ in 0..3 {
+        let pass = h.pass(&mut p).await;
+        assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "Done: one read per resync");
+        assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+        assert!(!pass.wrote_status && pass.events.is_empty(), "nothing changed, nothing written");
+    }
+}
+
+#[tokio::test]
+async fn drift_is_put_back_with_one_update_and_no_run() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    if let Some(c) = h.dz.world().data_source(&ds).and_then(|d| d.info.config.as_mut()) {
+        c.publish_on_import = false;
+    }
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")], "UpdateDataSource");
+    assert_eq!(pass.events, strings(&["DataSourceUpdated", "ReadyFalse", "DataSourceReadyFalse"]));
+    assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Updating"));
+    assert!(h.dz.world().data_source(&ds).and_then(|d| d.info.config.as_ref()).is_some_and(|c| c.publish_on_import));
+
+    h.dz.world().data_source(&ds).expect("kept").info.status = DataSourceStatus::Ready;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, strings(&["ListDataSources"]), "the update followed in the listing");
+    assert_eq!(condition(&p, READY), is(True, "Published"), "the same configuration needs no new run");
+}
+
+#[tokio::test]
+async fn a_spec_change_updates_the_data_source_and_runs_it_again() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    p.spec.schemas[0].tables.push("returns".into());
+    p.metadata.generation = Some(2);
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")]);
+    assert_eq!(condition(&p, READY), is(False, "Updating"));
+
+    h.dz.world().data_source(&ds).expect("kept").info.status = DataSourceStatus::Ready;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("StartDataSourceRun {ds}")]);
+    let run = p.status.as_ref().and_then(|s| s.last_run.clone()).unwrap_or_default();
+    assert_eq!((run.reason.as_deref(), run.generation), (Some("ConfigChanged"), Some(2)));
+}
+
+#[tokio::test]
+async fn a_data_source_deleted_outside_is_recreated() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    h.dz.world().data_sources.clear();
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        [format!("GetDataSource {ds}"), "ListDataSources".into(), format!("CreateDataSource {DATA_SOURCE}")],
+        "shared objects come from the caches; the name is looked for before creating"
+    );
+    assert_eq!(
+        pass.events,
+        strings(&["DataSourceMissing", "DataSourceRecreated", "ReadyFalse", "DataSourceReadyFalse"])
+    );
+    let status = p.status.clone().unwrap_or_default();
+    assert_ne!(status.data_source_id.as_deref(), Some(ds.as_str()));
+    assert_eq!(status.last_run, None, "a new data source has no runs yet");
+}
+
+#[tokio::test]
+async fn the_reconcile_request_annotation_starts_one_run_and_is_echoed() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "2026-12-01T12:00:00Z".to_string())].into());
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("StartDataSourceRun {ds}")]);
+    let status = p.status.clone().unwrap_or_default();
+    assert_eq!(status.last_handled_reconcile_at.as_deref(), Some("2026-12-01T12:00:00Z"));
+    assert_eq!(status.last_run.as_ref().and_then(|r| r.reason.as_deref()), Some("Requested"));
+    let run = status.last_run.unwrap_or_default().id;
+    h.dz.world().finish_run(&run, RunStatus::Success, &[("orders", "UNCHANGED")]);
+    h.pass(&mut p).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "handled once, not again");
+}
+
+#[tokio::test]
+async fn a_partly_failed_run_names_its_objects_retries_then_gives_up() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "t1".to_string())].into());
+    h.pass(&mut p).await;
+    let run = p.status.as_ref().and_then(|s| s.last_run.clone()).unwrap_or_default().id;
+    h.dz.world().finish_run(&run, RunStatus::PartiallySucceeded, &[("orders", "UNCHANGED"), ("gone", "FAILED")]);
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.events, strings(&["RunFailed"]), "Published was already False while the run ran");
+    assert_eq!(condition(&p, PUBLISHED), is(False, "PartiallySucceeded"));
+    assert!(message(&p, PUBLISHED).contains("failed: gone"), "{}", message(&p, PUBLISHED));
+    assert_eq!(condition(&p, STALLED), is(True, "PartiallySucceeded"));
+    assert_eq!(pass.requeue(), Action::requeue(Duration::from_secs(120)), "looked at again when the retry is due");
+    let status = p.status.clone().unwrap_or_default();
+    assert_eq!(status.consecutive_run_failures, Some(1));
+    assert_eq!(status.assets.first().map(|a| a.name.as_str()), Some("gone"), "failed objects first");
+
+    // The retry is not due yet: nothing is started.
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")]);
+
+    // Its backoff has passed: a retry run.
+    if let Some(r) = p.status.as_mut().and_then(|s| s.last_run.as_mut()) {
+        r.stopped_at = Some("2020-01-01T00:00:00Z".into());
+    }
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("StartDataSourceRun {ds}")], "StartRun(Retry)");
+    let retry = p.status.as_ref().and_then(|s| s.last_run.clone()).unwrap_or_default();
+    assert_eq!(retry.reason.as_deref(), Some("Retry"));
+    assert_ne!(retry.id, run, "a retry has a token of its own");
+
+    // Three failures in a row: given up until a person acts.
+    h.dz.world().finish_run(&retry.id, RunStatus::Failed, &[("gone", "FAILED")]);
+    h.pass(&mut p).await;
+    if let Some(s) = p.status.as_mut() {
+        s.consecutive_run_failures = Some(3);
+        if let Some(r) = s.last_run.as_mut() {
+            r.stopped_at = Some("2020-01-01T00:00:00Z".into());
+        }
+    }
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "RunGaveUp: no run");
+    assert_eq!(condition(&p, PUBLISHED), is(False, "RunFailed"));
+    assert!(message(&p, PUBLISHED).contains(RECONCILE_REQUESTED_AT), "{}", message(&p, PUBLISHED));
+    assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+}
+
+#[tokio::test]
+async fn a_data_source_of_our_name_made_by_someone_else_is_left_alone() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    h.dz.world().data_source(&ds).expect("kept").info.description = Some("made by hand".into());
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "NotOurs: no mutating call");
+    assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "NameTaken"));
+    assert_eq!(condition(&p, STALLED), is(True, "NameTaken"));
+    assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY));
+}
+
+#[tokio::test]
+async fn failed_environments_and_data_sources_stall_with_their_reason() {
+    let h = Harness::new();
+    h.dz.world().new_environment_status = EnvironmentStatus::CreateFailed;
+    let mut p = h.product("orders", |_| {});
+    for _ in 0..3 {
+        h.pass(&mut p).await;
+    }
+    h.dz.world().environments[0].info.failure = Some("the VPC has no subnets".into());
+    let pass = h.pass(&mut p).await;
+    assert_eq!(condition(&p, ENVIRONMENT_READY), is(False, "EnvironmentFailed"));
+    assert_eq!(message(&p, ENVIRONMENT_READY), "the VPC has no subnets");
+    assert_eq!(condition(&p, STALLED), is(True, "EnvironmentFailed"));
+    assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY));
+
+    h.dz.world().environments[0].info.status = EnvironmentStatus::Active;
+    h.pass(&mut p).await;
+    let ds = p.status.as_ref().and_then(|s| s.data_source_id.clone()).expect("created");
+    {
+        let mut w = h.dz.world();
+        let d = w.data_source(&ds).expect("created");
+        d.info.status = DataSourceStatus::FailedCreation;
+        d.info.error = Some("secret not readable".into());
+    }
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        strings(&["ListDataSources", &format!("GetDataSource {ds}")]),
+        "a failed one is read for its error"
+    );
+    assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "DataSourceFailed"));
+    assert_eq!(message(&p, DATA_SOURCE_READY), "secret not readable");
+    assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY));
+}

@@ -1,0 +1,379 @@
+//! An in-process [`Backend`] for the controller's tests: DataZone state a test sets up directly,
+//! every call recorded with the ID or name it acted on, and errors injected per operation. It
+//! keeps DataZone's rules the controller relies on (unique data source names per project, a
+//! client token returns the same object, one active run per data source, 404 on a missing data
+//! source); the wire protocols and everything else are the emulator's job, and the end-to-end
+//! tests run the SDK against it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::{
+    ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
+    DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, ObjectKind, Producer, ProfileSpec, RunInfo,
+    RunStatus, SessionKey, SourceConfig,
+};
+
+pub const ACCOUNT: &str = "222222222222";
+pub const DOMAIN: &str = "dzd_fake";
+pub const PROJECT: &str = "prj_sales";
+pub const BLUEPRINT: &str = "bp_dwh";
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub info: EnvironmentInfo,
+    pub name: String,
+    pub project: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub info: DataSourceInfo,
+    pub project: String,
+    pub token: String,
+    pub last_run: Option<String>,
+    /// Shown in the project listing; `false` plays one created after the listing was taken.
+    pub listed: bool,
+}
+
+/// What the fake DataZone holds. Tests change it between passes to play the service's side.
+#[derive(Debug)]
+pub struct World {
+    /// Domain names → IDs.
+    pub domains: BTreeMap<String, String>,
+    /// Project names → IDs (one domain).
+    pub projects: BTreeMap<String, String>,
+    pub blueprint_regions: Option<Vec<String>>,
+    /// Profile name → ID.
+    pub profiles: BTreeMap<String, String>,
+    pub environments: Vec<Environment>,
+    pub data_sources: Vec<Source>,
+    pub runs: BTreeMap<String, RunInfo>,
+    pub activities: HashMap<String, Vec<ActivityInfo>>,
+    /// Schema → its tables and views.
+    pub catalog: BTreeMap<String, Vec<(String, ObjectKind)>>,
+    /// Status a new environment has (CREATING; a test flips it).
+    pub new_environment_status: EnvironmentStatus,
+    /// Every call, in order: `Operation target`.
+    pub calls: Vec<String>,
+    failures: HashMap<&'static str, VecDeque<DzError>>,
+    next_id: u32,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self {
+            domains: [("corp".to_string(), DOMAIN.to_string())].into(),
+            projects: [("sales".to_string(), PROJECT.to_string())].into(),
+            blueprint_regions: None,
+            profiles: BTreeMap::new(),
+            environments: Vec::new(),
+            data_sources: Vec::new(),
+            runs: BTreeMap::new(),
+            activities: HashMap::new(),
+            catalog: BTreeMap::new(),
+            new_environment_status: EnvironmentStatus::Creating,
+            calls: Vec::new(),
+            failures: HashMap::new(),
+            next_id: 0,
+        }
+    }
+}
+
+impl World {
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+
+    pub fn data_source(&mut self, id: &str) -> Option<&mut Source> {
+        self.data_sources.iter_mut().find(|d| d.info.id == id)
+    }
+
+    /// Ends a run with `status` and one activity per `(name, dataAssetStatus)`.
+    pub fn finish_run(&mut self, run: &str, status: RunStatus, activities: &[(&str, &str)]) {
+        let items: Vec<ActivityInfo> = activities
+            .iter()
+            .map(|(name, word)| ActivityInfo {
+                database: "sales".into(),
+                name: name.to_string(),
+                outcome: AssetOutcome::of(word),
+                status: word.to_string(),
+                asset_id: AssetOutcome::of(word).is_imported().then(|| format!("asset-{name}")),
+                error: None,
+            })
+            .collect();
+        self.activities.insert(run.to_string(), items);
+        if let Some(r) = self.runs.get_mut(run) {
+            r.status = status;
+            r.stopped_at = Some("2026-12-01T10:00:00Z".into());
+        }
+        for d in self.data_sources.iter_mut().filter(|d| d.last_run.as_deref() == Some(run)) {
+            d.info.status = DataSourceStatus::Ready;
+        }
+    }
+}
+
+/// A handle on one shared [`World`]; cheap to clone, as SDK clients are.
+#[derive(Clone, Default)]
+pub struct Fake(Arc<Mutex<World>>);
+
+impl Fake {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The calls made since the last look, and forgets them.
+    pub fn take_calls(&self) -> Vec<String> {
+        std::mem::take(&mut self.world().calls)
+    }
+
+    /// The next call of `operation` fails with `error` (then calls go through again).
+    pub fn fail_next(&self, operation: &'static str, class: ErrorClass, code: &str, message: &str) {
+        let error = DzError::new(class, operation, code, message);
+        self.world().failures.entry(operation).or_default().push_back(error);
+    }
+
+    /// Records the call and answers an injected failure, if one is due.
+    fn call(&self, operation: &'static str, target: &str) -> Result<MutexGuard<'_, World>, DzError> {
+        let mut w = self.world();
+        w.calls.push(if target.is_empty() { operation.to_string() } else { format!("{operation} {target}") });
+        match w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
+            Some(e) => Err(e),
+            None => Ok(w),
+        }
+    }
+}
+
+fn not_found(operation: &'static str, what: &str) -> DzError {
+    DzError::new(ErrorClass::Terminal, operation, "ResourceNotFoundException", format!("{what} not found"))
+}
+
+impl Backend for Fake {
+    type DataZone = Fake;
+    type Producer = Fake;
+
+    async fn check_role(&self, session: &SessionKey) -> Result<String, DzError> {
+        drop(self.call("AssumeRole", &session.role_arn)?);
+        let role = session.role_arn.rsplit('/').next().unwrap_or_default();
+        Ok(format!("arn:aws:sts::111111111111:assumed-role/{role}/{}.{}", session.namespace, session.name))
+    }
+
+    async fn project(&self, _: &SessionKey) -> Fake {
+        self.clone()
+    }
+
+    fn producer(&self, _: &str) -> Fake {
+        self.clone()
+    }
+
+    fn forget(&self, _: &str, _: &str) {}
+}
+
+impl DataZone for Fake {
+    async fn find_domain(&self, name: &str) -> Result<Option<String>, DzError> {
+        Ok(self.call("ListDomains", "")?.domains.get(name).cloned())
+    }
+
+    async fn get_domain(&self, id: &str) -> Result<(), DzError> {
+        let w = self.call("GetDomain", id)?;
+        if w.domains.values().any(|d| d == id) {
+            Ok(())
+        } else {
+            // A missing domain answers 403, like a foreign one (docs/datazone-semantics.md §1).
+            Err(DzError::new(ErrorClass::Terminal, "GetDomain", "AccessDeniedException", "not allowed"))
+        }
+    }
+
+    async fn find_project(&self, _: &str, name_or_id: &str) -> Result<Option<String>, DzError> {
+        let w = self.call("ListProjects", name_or_id)?;
+        Ok(w.projects.get(name_or_id).cloned().or_else(|| w.projects.values().find(|id| *id == name_or_id).cloned()))
+    }
+
+    async fn find_profile(&self, _: &str, _: &str, name: &str) -> Result<Option<String>, DzError> {
+        Ok(self.call("ListEnvironmentProfiles", name)?.profiles.get(name).cloned())
+    }
+
+    async fn create_profile(&self, _: &str, spec: &ProfileSpec) -> Result<String, DzError> {
+        let mut w = self.call("CreateEnvironmentProfile", &spec.name)?;
+        let id = w.id("profile");
+        w.profiles.insert(spec.name.clone(), id.clone());
+        Ok(id)
+    }
+
+    async fn find_environment(&self, _: &str, project: &str, name: &str) -> Result<Option<EnvironmentInfo>, DzError> {
+        let w = self.call("ListEnvironments", name)?;
+        Ok(w.environments.iter().find(|e| e.name == name && e.project == project).map(|e| e.info.clone()))
+    }
+
+    async fn get_environment(&self, _: &str, id: &str) -> Result<EnvironmentInfo, DzError> {
+        let w = self.call("GetEnvironment", id)?;
+        w.environments
+            .iter()
+            .find(|e| e.info.id == id)
+            .map(|e| e.info.clone())
+            .ok_or_else(|| not_found("GetEnvironment", id))
+    }
+
+    async fn create_environment(
+        &self,
+        _: &str,
+        project: &str,
+        _: &str,
+        name: &str,
+        _: &str,
+    ) -> Result<EnvironmentInfo, DzError> {
+        let mut w = self.call("CreateEnvironment", name)?;
+        let info = EnvironmentInfo { id: w.id("env"), status: w.new_environment_status.clone(), failure: None };
+        w.environments.push(Environment { info: info.clone(), name: name.to_string(), project: project.to_string() });
+        Ok(info)
+    }
+
+    async fn find_data_source(&self, _: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
+        let w = self.call("ListDataSources", name)?;
+        Ok(w.data_sources.iter().find(|d| d.info.name == name && d.project == project).map(|d| d.info.id.clone()))
+    }
+
+    async fn list_data_sources(&self, _: &str, project: &str) -> Result<Vec<DataSourceSummary>, DzError> {
+        let w = self.call("ListDataSources", "")?;
+        Ok(w.data_sources
+            .iter()
+            .filter(|d| d.project == project && d.listed)
+            .map(|d| {
+                let run = d.last_run.as_ref().and_then(|r| w.runs.get(r));
+                DataSourceSummary {
+                    id: d.info.id.clone(),
+                    name: d.info.name.clone(),
+                    status: d.info.status.clone(),
+                    environment_id: d.info.environment_id.clone(),
+                    description: d.info.description.clone(),
+                    last_run_status: run.map(|r| r.status.clone()),
+                    last_run_error: run.and_then(|r| r.error.clone()),
+                }
+            })
+            .collect())
+    }
+
+    async fn get_data_source(&self, _: &str, id: &str) -> Result<Option<DataSourceInfo>, DzError> {
+        let w = self.call("GetDataSource", id)?;
+        Ok(w.data_sources.iter().find(|d| d.info.id == id).map(|d| d.info.clone()))
+    }
+
+    async fn create_data_source(
+        &self,
+        _: &str,
+        project: &str,
+        environment: &str,
+        name: &str,
+        description: &str,
+        config: &SourceConfig,
+        client_token: &str,
+    ) -> Result<DataSourceInfo, DzError> {
+        let mut w = self.call("CreateDataSource", name)?;
+        if let Some(same) = w.data_sources.iter().find(|d| d.token == client_token) {
+            return Ok(same.info.clone());
+        }
+        if w.data_sources.iter().any(|d| d.info.name == name && d.project == project) {
+            let message = "DataSource name must be unique for a given project.";
+            return Err(DzError::new(ErrorClass::Terminal, "CreateDataSource", "ValidationException", message));
+        }
+        let info = DataSourceInfo {
+            id: w.id("ds"),
+            name: name.to_string(),
+            status: DataSourceStatus::Creating,
+            environment_id: Some(environment.to_string()),
+            description: Some(description.to_string()),
+            config: Some(config.clone()),
+            error: None,
+        };
+        let token = client_token.to_string();
+        let source = Source { info: info.clone(), project: project.to_string(), token, last_run: None, listed: true };
+        w.data_sources.push(source);
+        Ok(info)
+    }
+
+    async fn update_data_source(&self, _: &str, id: &str, config: &SourceConfig) -> Result<(), DzError> {
+        let mut w = self.call("UpdateDataSource", id)?;
+        let ds = w.data_source(id).ok_or_else(|| not_found("UpdateDataSource", id))?;
+        ds.info.config = Some(config.clone());
+        ds.info.status = DataSourceStatus::Updating;
+        Ok(())
+    }
+
+    async fn delete_data_source(&self, _: &str, id: &str) -> Result<(), DzError> {
+        self.call("DeleteDataSource", id)?.data_sources.retain(|d| d.info.id != id);
+        Ok(())
+    }
+
+    async fn start_run(&self, _: &str, data_source: &str, client_token: &str) -> Result<RunInfo, DzError> {
+        let mut w = self.call("StartDataSourceRun", data_source)?;
+        let run_id = format!("run-{}", crate::naming::short_hash(client_token));
+        if let Some(same) = w.runs.get(&run_id) {
+            return Ok(same.clone());
+        }
+        let active =
+            w.data_source(data_source).ok_or_else(|| not_found("StartDataSourceRun", data_source))?.last_run.clone();
+        if active.and_then(|r| w.runs.get(&r)).is_some_and(|r| r.status.is_active()) {
+            let message = "a run is already in progress";
+            return Err(DzError::new(ErrorClass::Retryable, "StartDataSourceRun", "ConflictException", message));
+        }
+        let run = RunInfo {
+            id: run_id.clone(),
+            status: RunStatus::Requested,
+            started_at: Some("2026-12-01T09:00:00Z".into()),
+            stopped_at: None,
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            skipped: 0,
+            failed: 0,
+            error: None,
+        };
+        w.runs.insert(run_id.clone(), run.clone());
+        if let Some(ds) = w.data_source(data_source) {
+            ds.last_run = Some(run_id);
+            ds.info.status = DataSourceStatus::Running;
+        }
+        Ok(run)
+    }
+
+    async fn get_run(&self, _: &str, run: &str) -> Result<RunInfo, DzError> {
+        let w = self.call("GetDataSourceRun", run)?;
+        w.runs.get(run).cloned().ok_or_else(|| not_found("GetDataSourceRun", run))
+    }
+
+    async fn list_activities(&self, _: &str, run: &str) -> Result<Vec<ActivityInfo>, DzError> {
+        Ok(self.call("ListDataSourceRunActivities", run)?.activities.get(run).cloned().unwrap_or_default())
+    }
+}
+
+impl Producer for Fake {
+    async fn account(&self) -> Result<String, DzError> {
+        drop(self.call("GetCallerIdentity", "")?);
+        Ok(ACCOUNT.to_string())
+    }
+
+    async fn find_blueprint(&self, _: &str, name: &str) -> Result<Option<String>, DzError> {
+        drop(self.call("ListEnvironmentBlueprints", "")?);
+        Ok((name == "DefaultDataWarehouse").then(|| BLUEPRINT.to_string()))
+    }
+
+    async fn blueprint_regions(&self, _: &str, blueprint: &str) -> Result<Option<Vec<String>>, DzError> {
+        Ok(self.call("GetEnvironmentBlueprintConfiguration", blueprint)?.blueprint_regions.clone())
+    }
+
+    async fn enable_blueprint(&self, _: &str, blueprint: &str, enable: &BlueprintEnablement) -> Result<(), DzError> {
+        self.call("PutEnvironmentBlueprintConfiguration", blueprint)?.blueprint_regions = Some(enable.regions.clone());
+        Ok(())
+    }
+
+    async fn list_objects(
+        &self,
+        _: &super::Storage,
+        _: &str,
+        schema: &str,
+        _: &str,
+    ) -> Result<Vec<(String, ObjectKind)>, DzError> {
+        Ok(self.call("ListTables", schema)?.catalog.get(schema).cloned().unwrap_or_default())
+    }
+}
