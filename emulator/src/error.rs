@@ -18,7 +18,7 @@ impl AwsError {
         Self::new("ValidationException", 400, message)
     }
     pub fn access_denied(operation: &str) -> Self {
-        // The text DataZone answers for non-members and unknown domains (datazone-api.md §1).
+        // The text DataZone answers for non-members and unknown domains (docs/datazone-semantics.md §1).
         Self::new("AccessDeniedException", 403, format!("User is not permitted to perform operation: {operation}"))
     }
     pub fn not_found(message: impl Into<String>) -> Self {

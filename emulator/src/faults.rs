@@ -93,7 +93,7 @@ impl Faults {
     }
 }
 
-/// One token bucket per account and region, as DataZone's limits apply (datazone-api.md §8).
+/// One token bucket per account and region, as DataZone's limits apply (docs/datazone-semantics.md §8).
 pub struct RateLimiter {
     pub tps: f64,
     buckets: HashMap<(String, String), (f64, Instant)>,

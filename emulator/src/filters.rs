@@ -1,4 +1,4 @@
-//! DataZone relational filter semantics, as the emulator assumes them (datazone-api.md §5,
+//! DataZone relational filter semantics, as the emulator assumes them (docs/datazone-semantics.md §5,
 //! [inferred]): an object is imported when its name matches at least one INCLUDE expression and
 //! no EXCLUDE expression; `*` matches any run of characters and everything else is literal;
 //! matching is case-sensitive; the order of expressions does not matter.

@@ -1,7 +1,7 @@
 //! datazone-emulator: Amazon DataZone (restJson1), STS (awsQuery) and the Redshift Data API
 //! (awsJson1.1) over their real wire protocols, so the unmodified AWS SDKs run against it by
 //! endpoint override. It is the test double behind the operator's tests and a local stand-in
-//! for demos. Behaviour follows botocore's model and the project's `datazone-api.md`; where the
+//! for demos. Behaviour follows botocore's model and `docs/datazone-semantics.md`; where the
 //! real service's behaviour is unknown the emulator's choice is marked [inferred].
 
 pub mod clock;

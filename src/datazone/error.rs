@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// How the controller treats an error (DESIGN §3).
+/// How the controller treats an error (docs/datazone-semantics.md §8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorClass {
     /// Wrong input or permissions: fixed by a person, not by retrying soon.
@@ -44,7 +44,7 @@ impl DzError {
     }
 
     /// Another data source of the project has this name: DataZone answers a ValidationException,
-    /// not a conflict (datazone-api.md §4).
+    /// not a conflict (docs/datazone-semantics.md §4).
     pub fn is_name_taken(&self) -> bool {
         self.code == "ValidationException" && self.message.contains("must be unique")
     }

@@ -660,7 +660,7 @@ impl Producer for SdkProducer {
     }
 
     async fn find_blueprint(&self, domain: &str, name: &str) -> Result<Option<String>, DzError> {
-        // Match the name on the client, as CloudFormation and Terraform do (datazone-api.md §2).
+        // Match the name on the client, as CloudFormation and Terraform do (docs/datazone-semantics.md §2).
         let mut token = None;
         loop {
             let page = self

@@ -8,7 +8,7 @@ use crate::fixture::is_region;
 use crate::state::{Blueprint, BlueprintConfig, Domain, State};
 
 /// User parameters of the Data Warehouse blueprint. `clusterName` is [inferred]: no public
-/// source names the key for a provisioned cluster (datazone-api.md §3).
+/// source names the key for a provisioned cluster (docs/datazone-semantics.md §3).
 pub const DATA_WAREHOUSE_PARAMETERS: &[&str] =
     &["dataAccessSecretsArn", "dbName", "clusterName", "workgroupName", "profilePermissionLevel", "allowedProjects"];
 
@@ -69,7 +69,7 @@ fn config_json(domain_id: &str, blueprint_id: &str, c: &BlueprintConfig) -> Valu
     v
 }
 
-/// The configuration belongs to the caller's account (datazone-api.md §1).
+/// The configuration belongs to the caller's account (docs/datazone-semantics.md §1).
 pub fn put_configuration(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let regions = ctx
         .body

@@ -284,7 +284,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         )));
     }
     let config = parse_config(ctx.body.get("configuration").unwrap_or(&Value::Null), environment)?;
-    // Duplicate names are a ValidationException, not a conflict (datazone-api.md §4).
+    // Duplicate names are a ValidationException, not a conflict (docs/datazone-semantics.md §4).
     if project_names_taken(state, &domain_id, &project_id, &name, None) {
         return Err(AwsError::validation("DataSource name must be unique for a given project."));
     }
@@ -406,7 +406,7 @@ pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 }
 
 /// Answers with the data source as DELETING; it is gone for every later call. Its assets stay
-/// in the catalog (datazone-api.md §4).
+/// in the catalog (docs/datazone-semantics.md §4).
 pub fn delete(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let id = ctx.param(1).to_string();
     member_data_source(state, ctx, &id)?;

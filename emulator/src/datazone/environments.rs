@@ -188,7 +188,7 @@ pub fn create_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
         user_parameters.retain(|(existing, _)| existing != &k);
         user_parameters.push((k, v));
     }
-    // Names are unique within a project, DELETED environments included (datazone-api.md §3).
+    // Names are unique within a project, DELETED environments included (docs/datazone-semantics.md §3).
     if state.environments.values().any(|e| e.domain_id == ctx.param(0) && e.project_id == project_id && e.name == name)
     {
         return Err(AwsError::conflict(format!("An environment named {name} already exists within this project")));
@@ -250,7 +250,7 @@ pub fn settle(state: &mut State, id: &str, at: Instant) {
     }
 }
 
-/// DataZone creates a data source with every Data Warehouse environment (datazone-api.md §3).
+/// DataZone creates a data source with every Data Warehouse environment (docs/datazone-semantics.md §3).
 fn create_default_data_source(state: &mut State, env: &Environment, at: Instant) {
     let storage = match (env.parameter("clusterName"), env.parameter("workgroupName")) {
         (_, Some(wg)) => Storage::Workgroup(wg.to_string()),
@@ -325,7 +325,7 @@ pub fn delete_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
     }
     state.data_sources.retain(|_, ds| ds.environment_id != id);
     if let Some(e) = state.environments.get_mut(&id) {
-        // The record stays, DELETED, and keeps its name (datazone-api.md §3).
+        // The record stays, DELETED, and keeps its name (docs/datazone-semantics.md §3).
         e.status = "DELETED";
         e.updated_at = ctx.now;
     }

@@ -145,7 +145,7 @@ pub fn is_role_arn(s: &str) -> bool {
 // ---- access ----
 
 /// The domain, when the caller's account owns it or is associated with it. A missing domain and
-/// a foreign one answer the same 403 (datazone-api.md §1).
+/// a foreign one answer the same 403 (docs/datazone-semantics.md §1).
 pub fn domain<'s>(state: &'s State, ctx: &Ctx) -> AwsResult<&'s Domain> {
     let id = ctx.param(0);
     state

@@ -52,7 +52,7 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         .data_sources
         .get_mut(&ds_id)
         .ok_or_else(|| AwsError::not_found(format!("Data source {ds_id} was not found")))?;
-    // A second run while one is active: ConflictException [inferred] (datazone-api.md §6).
+    // A second run while one is active: ConflictException [inferred] (docs/datazone-semantics.md §6).
     if ds.status == "RUNNING" {
         return Err(AwsError::conflict(format!("A run of data source {ds_id} is already in progress")));
     }

@@ -91,7 +91,7 @@ pub fn get_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let d = domain(state, ctx)?;
     let identifier = ctx.param(1);
     let asset = match identifier.strip_prefix("externalIdentifer/") {
-        // The model's own spelling (datazone-api.md §7).
+        // The model's own spelling (docs/datazone-semantics.md §7).
         Some(external) => {
             state.assets_by_external_id.get(&(d.id.clone(), external.to_string())).and_then(|id| state.assets.get(id))
         }
