@@ -2,34 +2,23 @@
 //! scripts/local-cluster, applies crds/, then runs these with `--ignored`). They fail, never
 //! skip, when no cluster is reachable.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{self, Scope};
 use kube::runtime::wait::{await_condition, conditions};
-use kube::{Client, Config};
+
+use common::{KillOnDrop, client, eventually, free_port, http_get, repo_path};
 
 const MANAGER: &str = "datazone-operator-e2e";
-
-async fn client() -> Client {
-    let kubeconfig = std::env::var("KUBECONFIG")
-        .expect("KUBECONFIG is not set: run these tests with `make e2e`, which starts a local API server");
-    let config = Config::from_kubeconfig(&kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("cannot read kubeconfig {kubeconfig}: {e}"));
-    let client = Client::try_from(config).expect("client from kubeconfig");
-    client.apiserver_version().await.unwrap_or_else(|e| panic!("API server at {kubeconfig} unreachable: {e}"));
-    client
-}
-
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -98,18 +87,6 @@ fn kubectl_result(args: &[&str]) -> Result<String, String> {
 
 fn kubectl(args: &[&str]) -> String {
     kubectl_result(args).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Polls `check` until it succeeds or `deadline` passes (then fails with its last error).
-async fn eventually<T>(deadline: Duration, mut check: impl FnMut() -> Result<T, String>) -> T {
-    let start = std::time::Instant::now();
-    loop {
-        match check() {
-            Ok(value) => return value,
-            Err(error) if start.elapsed() > deadline => panic!("not within {deadline:?}: {error}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    }
 }
 
 #[tokio::test]
@@ -198,8 +175,10 @@ async fn kubectl_shows_printer_columns_and_field_docs() {
     assert!(row.contains("prod-dwh") && row.contains("sales"), "cluster and database columns: {row}");
 
     // The OpenAPI document of a new CRD is published a few seconds after it is Established.
-    let explain =
-        eventually(Duration::from_secs(60), || kubectl_result(&["explain", "redshiftdataproduct.spec.schemas"])).await;
+    let explain = eventually(Duration::from_secs(60), || async {
+        kubectl_result(&["explain", "redshiftdataproduct.spec.schemas"])
+    })
+    .await;
     for text in ["addAllTables", "Publish every table of the schema", "views", "Individual tables to publish"] {
         assert!(
             explain.contains(text),
@@ -228,46 +207,6 @@ async fn status_subresource_keeps_spec_and_status_apart() {
     assert_eq!(after.status.as_ref().and_then(|s| s.data_source_id.as_deref()), Some("ds-e2e"));
     let row = kubectl(&["get", "rdp", "-n", "team-sales", "sales-orders", "--no-headers"]);
     assert!(row.contains("ds-e2e") && row.split_whitespace().any(|c| c == "3"), "DataSource and Assets columns: {row}");
-}
-
-/// A free loopback port (bound, then released for the process under test).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn http_get(port: u16, path: &str) -> Result<String, String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.map_err(|e| e.to_string())?;
-    Ok(response)
-}
-
-/// Polls an async `check` until it succeeds or `deadline` passes.
-async fn eventually_async<T, F: Future<Output = Result<T, String>>>(
-    deadline: Duration,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let start = std::time::Instant::now();
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(error) if start.elapsed() > deadline => panic!("not within {deadline:?}: {error}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
-/// Kills the child when the test ends, also on panic.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]
@@ -299,12 +238,12 @@ async fn operator_binary_watches_its_scope_and_reports_ready_and_counts() {
             .spawn()
             .unwrap(),
     );
-    eventually_async(Duration::from_secs(30), || async {
+    eventually(Duration::from_secs(30), || async {
         let response = http_get(health_port, "/readyz").await?;
         if response.starts_with("HTTP/1.1 200") { Ok(()) } else { Err(response) }
     })
     .await;
-    eventually_async(Duration::from_secs(30), || async {
+    eventually(Duration::from_secs(30), || async {
         let metrics = http_get(metrics_port, "/metrics").await?;
         if metrics.contains("datazone_operator_watched_objects{kind=\"RedshiftDataProduct\"} 1") {
             Ok(())

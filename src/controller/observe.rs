@@ -29,9 +29,10 @@ pub async fn observe<B: Backend>(
     let mut effects = Effects::default();
     if let (Some(ds_id), Some(env_id)) = (&status.data_source_id, &status.environment_id) {
         match known_data_source(ctx, t, ds_id, caller).await? {
-            Some(ds) if ds.environment_id.as_ref() == Some(env_id) => {
+            Some((ds, wrote_wanted)) if ds.environment_id.as_ref() == Some(env_id) => {
                 let upstream = Upstream::KnownFromStatus { environment: env_id.clone() };
-                return Ok(Observation { observed: Observed { upstream, data_source: Some(ds) }, effects });
+                let observed = Observed { upstream, data_source: Some(ds), wrote_wanted };
+                return Ok(Observation { observed, effects });
             }
             _ => {
                 effects.record(Record::DataSourceGone).event(
@@ -59,17 +60,19 @@ pub async fn observe<B: Backend>(
     if let Some(ds) = &data_source {
         effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
     }
-    Ok(Observation { observed: Observed { upstream: Upstream::Looked(shared), data_source }, effects })
+    let observed = Observed { upstream: Upstream::Looked(shared), data_source, wrote_wanted: false };
+    Ok(Observation { observed, effects })
 }
 
 /// The data source status names: from the shared listing when this process just wrote the
-/// configuration the spec wants (the listing has no configuration, so only then), else read.
+/// configuration the spec wants (the listing has no configuration, so only then: `true`), else
+/// read.
 async fn known_data_source<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
     ds_id: &str,
     caller: &str,
-) -> Result<Option<DataSourceInfo>, Blocked> {
+) -> Result<Option<(DataSourceInfo, bool)>, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
     let flight = ctx.flights.get(caller);
     let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
@@ -77,19 +80,19 @@ async fn known_data_source<B: Backend>(
         let listing = t.listing(ctx, caller, since).await.map_err(blocked)?;
         // A failed one is read in full for its error message; a missing one to be sure.
         if let Some(d) = listing.as_ref().and_then(|l| l.by_id(ds_id)).filter(|d| !d.status.is_failed()) {
-            return Ok(Some(DataSourceInfo {
+            let summary = DataSourceInfo {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 status: d.status.clone(),
                 environment_id: d.environment_id.clone(),
                 description: d.description.clone(),
-                // What this process just wrote (that is what made the listing enough).
-                config: Some(t.config.clone()),
+                config: None,
                 error: None,
-            }));
+            };
+            return Ok(Some((summary, true)));
         }
     }
-    t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)
+    Ok(t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)?.map(|ds| (ds, false)))
 }
 
 /// The blueprint and its configuration, the profile and the environment, as far as they exist.

@@ -14,6 +14,10 @@ pub const MAX_RUN_RETRIES: u32 = 3;
 pub struct Observed {
     pub upstream: Upstream,
     pub data_source: Option<DataSourceInfo>,
+    /// The data source was followed in the project's listing right after this process wrote the
+    /// wanted configuration to it. The listing carries no configuration (its `config` is
+    /// `None`); that write stands for it.
+    pub wrote_wanted: bool,
 }
 
 /// What is known of the objects before the data source: the blueprint configuration, the
@@ -213,7 +217,7 @@ pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &R
         DataSourceStatus::Running if runs.active().is_some() => {}
         other => return Step::WaitDataSource { data_source, status: other.clone() },
     }
-    if !ds.config.as_ref().is_some_and(|actual| config_matches(actual, desired)) {
+    if !obs.wrote_wanted && !ds.config.as_ref().is_some_and(|actual| config_matches(actual, desired)) {
         if let Some(run) = runs.active() {
             // Updating under a running import is refused; finish the run first.
             return Step::WaitRun { run: run.to_string() };
@@ -308,11 +312,12 @@ mod tests {
             profile: profile.map(str::to_string),
             environment,
         });
-        Observed { upstream, data_source }
+        Observed { upstream, data_source, wrote_wanted: false }
     }
 
     fn steady(data_source: DataSourceInfo) -> Observed {
-        Observed { upstream: Upstream::KnownFromStatus { environment: "env1".into() }, data_source: Some(data_source) }
+        let upstream = Upstream::KnownFromStatus { environment: "env1".into() };
+        Observed { upstream, data_source: Some(data_source), wrote_wanted: false }
     }
 
     #[test]
@@ -376,6 +381,12 @@ mod tests {
             // The steady state: known from status, only the data source was read.
             (steady(drifted), Step::UpdateDataSource { data_source: "ds1".into() }),
             (steady(ready), Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial }),
+            // Followed in the listing after our own write: no configuration to compare, none needed.
+            (
+                Observed { wrote_wanted: true, ..steady(ds(D::Ready, None, true)) },
+                Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial },
+            ),
+            (steady(ds(D::Ready, None, true)), Step::UpdateDataSource { data_source: "ds1".into() }),
         ];
         for (obs, want) in cases {
             assert_eq!(plan(&config(), "h1", &obs, &RunState::default()), want, "{obs:?}");

@@ -1,0 +1,380 @@
+//! One operator test's world: a namespace, a ClusterDataZoneConnection admitting it, a DataZone
+//! emulator in this process, and the operator binary watching that namespace; with the helpers
+//! to apply data products, wait for their conditions, and read the emulator's state and calls.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
+use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::{Value, json};
+
+use super::{BIN, KillOnDrop, body, client, eventually, free_port, http_get, sample};
+
+pub const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+/// The operator's resync interval in these tests.
+pub const RESYNC: Duration = Duration::from_secs(4);
+
+/// One test's world: a namespace, a ClusterDataZoneConnection admitting it, an emulator, and the
+/// operator watching that namespace. Names are unique per test and process; the local cluster is
+/// thrown away after the suite, so nothing is cleaned up here.
+pub struct World {
+    pub client: Client,
+    pub ns: String,
+    pub connection: String,
+    pub emulator: Emulator,
+    pub operator: Option<KillOnDrop>,
+    pub metrics_port: u16,
+    /// The kubeconfig the operator runs with (default: the suite's admin kubeconfig).
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The connection's ExternalId ("optional" is the one the fixture's role trusts).
+    pub external_id: String,
+}
+
+/// What the fixture's domain needs of a connection.
+fn connection_spec(external_id: &str) -> Value {
+    json!({
+        "region": "eu-central-1", "domain": {"name": "corp-mesh"},
+        "roleArn": "arn:aws:iam::111111111111:role/dz-registration", "externalId": external_id,
+        "producer": {"provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
+                     "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh"}
+    })
+}
+
+pub async fn world(test: &str, external_id: &str) -> World {
+    let client = client().await;
+    let ns = format!("e2e-{test}-{}", std::process::id());
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": ns, "labels": {"dataproducts.dev/datazone-access": ns}}}))
+            .unwrap();
+    namespaces.create(&PostParams::default(), &namespace).await.unwrap();
+    let connection = format!("mesh-{ns}");
+    let mut spec = connection_spec(external_id);
+    spec["namespaceSelector"] = json!({"matchLabels": {"dataproducts.dev/datazone-access": ns}});
+    let conn: ClusterDataZoneConnection = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection", "metadata": {"name": connection},
+        "spec": spec
+    }))
+    .unwrap();
+    Api::<ClusterDataZoneConnection>::all(client.clone())
+        .patch(&connection, &PatchParams::apply("e2e").force(), &Patch::Apply(&conn))
+        .await
+        .unwrap();
+    let fixture =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
+            .unwrap();
+    let lifecycle = Lifecycle {
+        environment_ready_after: Duration::from_millis(300),
+        run_duration: Duration::from_millis(300),
+        runs_per_day: 25,
+    };
+    let emulator =
+        Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
+            .await
+            .unwrap();
+    let external_id = external_id.to_string();
+    let mut w =
+        World { client, ns, connection, emulator, operator: None, metrics_port: 0, kubeconfig: None, external_id };
+    w.start_operator();
+    w
+}
+
+impl World {
+    /// Starts (or restarts) the operator process for this world.
+    pub fn start_operator(&mut self) {
+        self.operator = None;
+        self.metrics_port = free_port();
+        self.operator = Some(self.spawn_operator(self.metrics_port, &[], &[], "operator"));
+    }
+
+    /// An operator process for this world with `extra` arguments and environment; its log is
+    /// `<ns>.<log>.log`.
+    pub fn spawn_operator(&self, metrics_port: u16, extra: &[&str], env: &[(&str, &str)], log: &str) -> KillOnDrop {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(std::env::temp_dir().join(format!("{}.{log}.log", self.ns)))
+            .unwrap();
+        let mut command = Command::new(BIN);
+        if let Some(kubeconfig) = &self.kubeconfig {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        let child = command
+            .args(["run", "--cluster-name", "e2e", "--namespaces", &self.ns, "--log-format", "json"])
+            .args(["--poll-interval", "1s", "--resync-interval", "4s", "--concurrency", "8"])
+            .args([
+                "--metrics-addr",
+                &format!("127.0.0.1:{metrics_port}"),
+                "--health-addr",
+                &format!("127.0.0.1:{}", free_port()),
+            ])
+            .args(extra)
+            .envs(env.iter().copied())
+            .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
+            .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        KillOnDrop(child)
+    }
+    /// A data product of this world on prod-dwh: `tables` of one schema of `database`.
+    pub fn product(
+        &self,
+        name: &str,
+        project: &str,
+        database: &str,
+        schema: &str,
+        tables: &[&str],
+    ) -> RedshiftDataProduct {
+        serde_json::from_value(json!({
+            "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+            "metadata": {"name": name, "namespace": self.ns},
+            "spec": {
+                "connectionRef": {"kind": "ClusterDataZoneConnection", "name": self.connection},
+                "project": project,
+                "redshift": {"clusterName": "prod-dwh", "database": database, "credentialsSecretArn": SECRET},
+                "schemas": [{"name": schema, "tables": tables}]
+            }
+        }))
+        .unwrap()
+    }
+
+    /// Server-side applies `product`.
+    pub async fn apply(&self, product: &RedshiftDataProduct) {
+        let name = product.name_any();
+        self.products().patch(&name, &PatchParams::apply("e2e").force(), &Patch::Apply(product)).await.unwrap();
+    }
+
+    pub fn products(&self) -> Api<RedshiftDataProduct> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    /// `import-payload` (the real CLI) into this world's namespace, then server-side apply.
+    /// Waits until the data product `name` is deleted (finalizer removed).
+    pub async fn gone(&self, name: &str) {
+        eventually(Duration::from_secs(60), || async {
+            match self.products().get_opt(name).await.map_err(|e| e.to_string())? {
+                None => Ok(()),
+                Some(_) => Err(format!("{name} is still there")),
+            }
+        })
+        .await;
+    }
+
+    pub async fn import(&self, payload: &str) -> Vec<String> {
+        let out = Command::new(BIN)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "import-payload",
+                payload,
+                "--connection",
+                &self.connection,
+                "--connection-kind",
+                "ClusterDataZoneConnection",
+            ])
+            .args([
+                "--project",
+                "sales",
+                "--credentials-secret-arn",
+                SECRET,
+                "--namespace",
+                &self.ns,
+                "--deletion-policy",
+                "Delete",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let products: Vec<RedshiftDataProduct> =
+            serde_saphyr::from_str_multiple(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let mut names = Vec::new();
+        for p in products {
+            names.push(p.name_any());
+            self.products().patch(&p.name_any(), &PatchParams::apply("e2e").force(), &Patch::Apply(&p)).await.unwrap();
+        }
+        names
+    }
+
+    pub async fn state(&self) -> Value {
+        emulator_json(&self.emulator, "/_emulator/state").await
+    }
+
+    pub async fn calls(&self) -> Value {
+        emulator_json(&self.emulator, "/_emulator/calls").await
+    }
+
+    /// Waits until `name`'s condition `type_` has `status` and `reason` for the current generation.
+    pub async fn condition_is(&self, name: &str, type_: &str, status: &str, reason: &str) -> RedshiftDataProduct {
+        eventually(Duration::from_secs(60), || async {
+            let p = self.products().get(name).await.map_err(|e| e.to_string())?;
+            let current = p.status.as_ref().is_some_and(|s| s.observed_generation == p.metadata.generation);
+            match condition(&p, type_) {
+                Some((s, r, _)) if s == status && r == reason && current => Ok(p),
+                other => Err(format!("{name} {type_}: {other:?}")),
+            }
+        })
+        .await
+    }
+
+    /// Waits until every named product is Ready for its current generation.
+    pub async fn all_ready(&self, names: &[String]) -> Vec<RedshiftDataProduct> {
+        eventually(Duration::from_secs(60), || async {
+            let list = self.products().list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+            let ready: Vec<RedshiftDataProduct> =
+                list.items.into_iter().filter(|p| names.contains(&p.name_any())).filter(is_ready).collect();
+            if ready.len() == names.len() {
+                Ok(ready)
+            } else {
+                Err(format!("{} of {} Ready", ready.len(), names.len()))
+            }
+        })
+        .await
+    }
+
+    /// The operator's /metrics.
+    pub async fn metrics(&self) -> String {
+        body(&http_get(self.metrics_port, "/metrics").await.unwrap_or_default()).to_string()
+    }
+
+    /// Waits until the emulator has answered `operation` (e.g. `datazone:GetDataSource`) at least
+    /// `at_least` times in all; returns the call counts then.
+    pub async fn calls_reach(&self, operation: &str, at_least: u64) -> Value {
+        eventually(Duration::from_secs(60), || async {
+            let calls = self.calls().await;
+            let n = count(&calls, operation);
+            if n >= at_least { Ok(calls) } else { Err(format!("{operation}: {n} of {at_least}")) }
+        })
+        .await
+    }
+
+    /// Waits until the operator has resynced its connections `n` more times, and returns how
+    /// long that took. Each Ready connection asks STS who the operator is once per resync
+    /// (`sts:GetCallerIdentity`; data products cache the answer), so this paces a test by the
+    /// operator's own clock, not a fixed sleep, also when every data product is stuck. A healthy
+    /// DataZoneConnection `clock` joins the namespace the first time.
+    pub async fn resyncs(&self, n: u64) -> Duration {
+        let clocks: Api<DataZoneConnection> = Api::namespaced(self.client.clone(), &self.ns);
+        if clocks.get_opt("clock").await.unwrap().is_none() {
+            let clock: DataZoneConnection = serde_json::from_value(json!({
+                "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+                "metadata": {"name": "clock", "namespace": self.ns}, "spec": connection_spec("optional")
+            }))
+            .unwrap();
+            clocks.create(&PostParams::default(), &clock).await.unwrap();
+        }
+        let ready = |status: Option<&datazone_operator::crd::ConnectionStatus>| {
+            status
+                .is_some_and(|s| s.conditions.iter().any(|c| c.type_ == "Ready" && format!("{:?}", c.status) == "True"))
+        };
+        let ticking = eventually(Duration::from_secs(30), || async {
+            let clock = clocks.get("clock").await.map_err(|e| e.to_string())?;
+            let cluster = Api::<ClusterDataZoneConnection>::all(self.client.clone())
+                .get(&self.connection)
+                .await
+                .map_err(|e| e.to_string())?;
+            if ready(clock.status.as_ref()) {
+                Ok(1 + u64::from(ready(cluster.status.as_ref())))
+            } else {
+                Err("the clock connection is not Ready yet".to_string())
+            }
+        })
+        .await;
+        let started = Instant::now();
+        let before = count(&self.calls().await, "sts:GetCallerIdentity");
+        self.calls_reach("sts:GetCallerIdentity", before + n * ticking).await;
+        started.elapsed()
+    }
+}
+
+pub fn is_ready(p: &RedshiftDataProduct) -> bool {
+    let status = p.status.as_ref();
+    status.is_some_and(|s| {
+        s.observed_generation == p.metadata.generation
+            && s.conditions.iter().any(|c| {
+                c.type_ == "Ready"
+                    && c.status == datazone_operator::crd::conditions::ConditionStatus::True
+                    && c.observed_generation == p.metadata.generation
+            })
+    })
+}
+
+pub fn condition(p: &RedshiftDataProduct, type_: &str) -> Option<(String, String, String)> {
+    p.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (format!("{:?}", c.status), c.reason.clone(), c.message.clone()))
+}
+
+/// The emulator's control API answer to `GET path`.
+pub async fn emulator_json(emulator: &Emulator, path: &str) -> Value {
+    let response = http_get(emulator.addr.port(), path).await.unwrap();
+    serde_json::from_str(body(&response)).unwrap_or(Value::Null)
+}
+
+/// Published assets in the emulator, by database.
+pub fn published(state: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in state["assets"].as_array().unwrap() {
+        if a["published"] == true {
+            out.entry(a["database"].as_str().unwrap().to_string())
+                .or_default()
+                .insert(a["name"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+/// Data sources this operator made (the environments' default ones excluded).
+pub fn ours(state: &Value) -> Vec<Value> {
+    state["dataSources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["description"].as_str().is_some_and(|t| t.contains("managed-by=datazone-operator")))
+        .cloned()
+        .collect()
+}
+
+pub fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+/// How often the emulator answered `operation` (`service:Operation`).
+pub fn count(calls: &Value, operation: &str) -> u64 {
+    calls[operation].as_u64().unwrap_or(0)
+}
+
+/// Every DataZone call the emulator answered.
+pub fn datazone_calls(c: &Value) -> u64 {
+    c.as_object().unwrap().iter().filter(|(k, _)| k.starts_with("datazone:")).map(|(_, v)| v.as_u64().unwrap()).sum()
+}
+
+/// The DataZone calls by operation, for a failure message or a printed budget.
+pub fn by_operation(c: &Value) -> String {
+    let ops: Vec<String> = c
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("datazone:"))
+        .map(|(k, v)| format!("{}={v}", k.trim_start_matches("datazone:")))
+        .collect();
+    ops.join(" ")
+}
+
+/// A sample of the operator's metrics.
+pub fn metric(metrics: &str, series: &str) -> Option<f64> {
+    sample(metrics, series)
+}
