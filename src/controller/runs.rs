@@ -72,18 +72,7 @@ pub async fn follow<B: Backend>(
     let run = match seen {
         RunSeen::DataSourceGone => return Ok(None),
         RunSeen::Running => None,
-        RunSeen::Ended { status, error } => Some(RunInfo {
-            id: last.id.clone(),
-            status,
-            started_at: None,
-            stopped_at: None,
-            added: 0,
-            updated: 0,
-            unchanged: 0,
-            skipped: 0,
-            failed: 0,
-            error,
-        }),
+        RunSeen::Ended { status, error } => Some(RunInfo::bare(&last.id, status, error)),
         RunSeen::Unknown => Some(t.dz.get_run(&t.domain, &last.id).await.map_err(blocked)?),
     };
     let mut effects = Effects::default();

@@ -318,16 +318,8 @@ impl DataZone for Fake {
             return Err(DzError::new(ErrorClass::Retryable, "StartDataSourceRun", "ConflictException", message));
         }
         let run = RunInfo {
-            id: run_id.clone(),
-            status: RunStatus::Requested,
             started_at: Some("2026-12-01T09:00:00Z".into()),
-            stopped_at: None,
-            added: 0,
-            updated: 0,
-            unchanged: 0,
-            skipped: 0,
-            failed: 0,
-            error: None,
+            ..RunInfo::bare(&run_id, RunStatus::Requested, None)
         };
         w.runs.insert(run_id.clone(), run.clone());
         if let Some(ds) = w.data_source(data_source) {

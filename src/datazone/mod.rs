@@ -96,6 +96,24 @@ pub struct RunInfo {
     pub error: Option<String>,
 }
 
+impl RunInfo {
+    /// A run known only by its ID and status (no times, no statistics yet).
+    pub fn bare(id: &str, status: RunStatus, error: Option<String>) -> Self {
+        Self {
+            id: id.to_string(),
+            status,
+            started_at: None,
+            stopped_at: None,
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            skipped: 0,
+            failed: 0,
+            error,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityInfo {
     pub database: String,
