@@ -18,6 +18,8 @@ pub struct Metrics {
     pub aws_call_seconds: HistogramVec,
     /// Data products by their Ready condition (true, false, unknown).
     pub data_products: IntGaugeVec,
+    /// Requests to the Kubernetes API server by HTTP method (a watch counts once).
+    pub kubernetes_requests: IntCounterVec,
 }
 
 impl Metrics {
@@ -32,14 +34,18 @@ impl Metrics {
             Opts::new("datazone_operator_watched_objects", "Objects of each kind in the operator's watch cache."),
             &["kind"],
         )?;
+        let kubernetes_requests = IntCounterVec::new(
+            Opts::new("datazone_operator_kubernetes_requests_total", "Requests to the Kubernetes API by HTTP method."),
+            &["method"],
+        )?;
         let reconciles = IntCounterVec::new(
-            Opts::new("datazone_operator_reconciles_total", "Reconciles of RedshiftDataProducts by result."),
-            &["result"],
+            Opts::new("datazone_operator_reconciles_total", "Reconcile passes by kind and result."),
+            &["kind", "result"],
         )?;
         let reconcile_seconds = HistogramVec::new(
             HistogramOpts::new("datazone_operator_reconcile_duration_seconds", "Duration of one reconcile pass.")
                 .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
-            &["result"],
+            &["kind", "result"],
         )?;
         let aws_calls = IntCounterVec::new(
             Opts::new("datazone_operator_aws_requests_total", "AWS calls by service, operation and outcome."),
@@ -63,12 +69,14 @@ impl Metrics {
         registry.register(Box::new(build_info))?;
         registry.register(Box::new(watched_objects.clone()))?;
         registry.register(Box::new(reconciles.clone()))?;
+        registry.register(Box::new(kubernetes_requests.clone()))?;
         registry.register(Box::new(reconcile_seconds.clone()))?;
         Ok(Self {
             registry,
             watched_objects,
             reconciles,
             reconcile_seconds,
+            kubernetes_requests,
             aws_calls,
             aws_call_seconds,
             data_products,
@@ -82,9 +90,9 @@ impl Metrics {
         }
     }
 
-    pub fn observe_reconcile(&self, result: &str, took: std::time::Duration) {
-        self.reconciles.with_label_values(&[result]).inc();
-        self.reconcile_seconds.with_label_values(&[result]).observe(took.as_secs_f64());
+    pub fn observe_reconcile(&self, kind: &str, result: &str, took: std::time::Duration) {
+        self.reconciles.with_label_values(&[kind, result]).inc();
+        self.reconcile_seconds.with_label_values(&[kind, result]).observe(took.as_secs_f64());
     }
 
     /// The Prometheus text exposition of every metric.

@@ -5,11 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::{FutureExt, StreamExt, future};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::client::ClientBuilder;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{PredicateConfig, WatchStreamExt, predicates, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, ResourceExt};
 use thiserror::Error;
 
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
@@ -17,6 +20,7 @@ use crate::controller::connection_status;
 use crate::controller::context::{Context, Settings};
 use crate::controller::pass::{FINALIZER, MANAGER};
 use crate::controller::reconcile;
+use crate::controller::watched::Watched;
 use crate::crd::{
     ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
 };
@@ -41,8 +45,16 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
              publishing into one DataZone project never share data source names"
         );
     }
-    let client = Client::try_default().await?;
     let metrics = Metrics::new()?;
+    // Every request to the API server is counted (datazone_operator_kubernetes_requests_total).
+    let counter = metrics.kubernetes_requests.clone();
+    let count = tower::util::MapRequestLayer::new(move |request: ::http::Request<kube::client::Body>| {
+        counter.with_label_values(&[request.method().as_str()]).inc();
+        request
+    });
+    let client = ClientBuilder::try_from(kube::Config::infer().await.map_err(kube::Error::InferConfig)?)?
+        .with_layer(&count)
+        .build();
     let ready = Arc::new(AtomicBool::new(false));
     let state = HttpState { metrics: metrics.clone(), ready: ready.clone() };
     let mut servers = Vec::new();
@@ -81,19 +93,74 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         });
     }
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
+    let scopes: Vec<Option<String>> =
+        if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
+    let mut controllers = Vec::new();
+
+    // The connections and namespaces a pass reads, from watches: one reflector per kind (and
+    // per watched scope for the namespaced connections), which also drives the connection
+    // status controllers.
+    let (namespaces, namespace_writer) = reflector::store();
+    let namespace_watch = watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .reflect(namespace_writer)
+        .for_each(|_| future::ready(()));
+    controllers.push(namespace_watch.boxed());
+    let (cluster_connections, cluster_writer) = reflector::store();
+    let cluster_stream = watcher(Api::<ClusterDataZoneConnection>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .reflect(cluster_writer)
+        .applied_objects();
+    let mut connection_streams = Vec::new();
+    let mut connections = Vec::new();
+    for scope in &scopes {
+        let api: Api<DataZoneConnection> = match scope {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        let (store, writer) = reflector::store();
+        let stream = watcher(api, watcher::Config::default()).default_backoff().reflect(writer).applied_objects();
+        connections.push(store.clone());
+        connection_streams.push((stream, store));
+    }
+    let watched = Watched { connections, cluster_connections: cluster_connections.clone(), namespaces };
+
     let settings =
         Settings { cluster_name: args.cluster_name.clone(), resync: args.resync_interval, poll: args.poll_interval };
     let ctx = Arc::new(Context::new(
         client.clone(),
+        watched.clone(),
         Clients::new(base_config().await, metrics.clone()),
         Recorder::new(client.clone(), reporter),
         metrics.clone(),
         settings,
     ));
     let config = controller::Config::default().concurrency(args.concurrency);
-    let scopes: Vec<Option<String>> =
-        if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
-    let mut controllers = Vec::new();
+    for (stream, store) in connection_streams {
+        controllers.push(
+            Controller::for_stream(stream, store)
+                .graceful_shutdown_on(shutdown_signal())
+                .run(
+                    connection_status::reconcile::<DataZoneConnection, Clients>,
+                    connection_status::error_policy::<DataZoneConnection, Clients>,
+                    ctx.clone(),
+                )
+                .for_each(|_| future::ready(()))
+                .boxed(),
+        );
+    }
+    controllers.push(
+        Controller::for_stream(cluster_stream, cluster_connections)
+            .graceful_shutdown_on(shutdown_signal())
+            .run(
+                connection_status::reconcile::<ClusterDataZoneConnection, Clients>,
+                connection_status::error_policy::<ClusterDataZoneConnection, Clients>,
+                ctx.clone(),
+            )
+            .for_each(|_| future::ready(()))
+            .boxed(),
+    );
+
     let mut stores = Vec::new();
     for scope in scopes {
         let (products, connections): (Api<RedshiftDataProduct>, Api<DataZoneConnection>) = match &scope {
@@ -133,8 +200,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .graceful_shutdown_on(shutdown_signal());
         let counted = store.clone();
         let gauge = metrics.clone();
-        controllers.push(
-            c.run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
+        let (ctx, watched) = (ctx.clone(), watched.clone());
+        // A pass reads connections from the watches: none before they are filled.
+        let run = async move {
+            watched.ready().await;
+            c.run(reconcile::reconcile, reconcile::error_policy, ctx)
                 .for_each(move |result| {
                     if let Err(error) = result {
                         tracing::debug!(%error, "reconcile error");
@@ -146,32 +216,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                     }
                     future::ready(())
                 })
-                .boxed(),
-        );
+                .await
+        };
+        controllers.push(run.boxed());
     }
-    let namespaced_connections: Api<DataZoneConnection> = Api::all(client.clone());
-    controllers.push(
-        Controller::new(namespaced_connections, watcher::Config::default())
-            .graceful_shutdown_on(shutdown_signal())
-            .run(
-                connection_status::reconcile::<DataZoneConnection, Clients>,
-                connection_status::error_policy::<DataZoneConnection, Clients>,
-                ctx.clone(),
-            )
-            .for_each(|_| future::ready(()))
-            .boxed(),
-    );
-    controllers.push(
-        Controller::new(Api::<ClusterDataZoneConnection>::all(client.clone()), watcher::Config::default())
-            .graceful_shutdown_on(shutdown_signal())
-            .run(
-                connection_status::reconcile::<ClusterDataZoneConnection, Clients>,
-                connection_status::error_policy::<ClusterDataZoneConnection, Clients>,
-                ctx.clone(),
-            )
-            .for_each(|_| future::ready(()))
-            .boxed(),
-    );
     let mark_ready = async move {
         future::join_all(stores.iter().map(|s| s.wait_until_ready())).await;
         ready.store(true, Ordering::Relaxed);

@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use kube::ResourceExt;
-
 use super::connection;
 use super::context::Context;
 use super::desired;
@@ -61,10 +59,10 @@ pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> C
 /// is ours; `None` when there is none.
 async fn delete_data_source<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Result<Option<String>, Blocked> {
     const PHASE: Phase = Phase::DataSourceReady;
-    let settings = connection::settings_for(ctx, p).await?;
-    let session = connection::session_key(&settings, &p.namespace().unwrap_or_default(), &p.name_any());
+    let settings = connection::settings_for(&ctx.watched, p)?;
+    let session = connection::product_session(&settings, p);
     let resolved = connection::resolve(ctx, settings, &session).await?;
-    let dz = ctx.backend.project(&session).await;
+    let dz = ctx.backend.project(&session);
     let domain = resolved.domain_id;
     let status = p.status.clone().unwrap_or_default();
     let blocked = |e| Blocked::dz(PHASE, e);

@@ -5,16 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
-use kube::Api;
-
 use super::context::Context;
 use super::keys::Lookup;
 use super::pass::{Blocked, Phase};
-use crate::crd::{
-    ClusterDataZoneConnection, ConnectionKind, ConnectionSettings, DataZoneConnection, LabelSelector,
-    RedshiftDataProduct, SelectorOperator,
-};
+use super::watched::Watched;
+use crate::crd::{ConnectionKind, ConnectionSettings, LabelSelector, RedshiftDataProduct, SelectorOperator};
 use crate::datazone::{Backend, DataZone, SessionKey};
 
 /// How long a successful role check or domain lookup is trusted.
@@ -40,29 +35,22 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
         })
 }
 
-/// The connection settings a data product refers to, if its namespace may use them.
-pub async fn settings_for<B: Backend>(
-    ctx: &Context<B>,
-    product: &RedshiftDataProduct,
-) -> Result<ConnectionSettings, Blocked> {
+/// The connection settings a data product refers to, if its namespace may use them, from the
+/// operator's watches.
+pub fn settings_for(watched: &Watched, product: &RedshiftDataProduct) -> Result<ConnectionSettings, Blocked> {
     let namespace = product.metadata.namespace.clone().unwrap_or_default();
     let r = &product.spec.connection_ref;
-    let api_error = |e| Blocked::kube(PHASE, e);
     match r.kind {
-        ConnectionKind::DataZoneConnection => {
-            let api: Api<DataZoneConnection> = Api::namespaced(ctx.client.clone(), &namespace);
-            match api.get_opt(&r.name).await.map_err(api_error)? {
-                Some(c) => Ok(c.spec.connection),
-                None => Err(Blocked::terminal(
-                    PHASE,
-                    "ConnectionNotFound",
-                    format!("DataZoneConnection {namespace}/{} does not exist", r.name),
-                )),
-            }
-        }
+        ConnectionKind::DataZoneConnection => match watched.connection(&namespace, &r.name) {
+            Some(c) => Ok(c.spec.connection.clone()),
+            None => Err(Blocked::terminal(
+                PHASE,
+                "ConnectionNotFound",
+                format!("DataZoneConnection {namespace}/{} does not exist", r.name),
+            )),
+        },
         ConnectionKind::ClusterDataZoneConnection => {
-            let api: Api<ClusterDataZoneConnection> = Api::all(ctx.client.clone());
-            let Some(c) = api.get_opt(&r.name).await.map_err(api_error)? else {
+            let Some(c) = watched.cluster_connection(&r.name) else {
                 return Err(Blocked::terminal(
                     PHASE,
                     "ConnectionNotFound",
@@ -70,8 +58,10 @@ pub async fn settings_for<B: Backend>(
                 ));
             };
             if let Some(selector) = &c.spec.namespace_selector {
-                let ns = Api::<Namespace>::all(ctx.client.clone()).get_opt(&namespace).await.map_err(api_error)?;
-                let labels = ns.and_then(|n| n.metadata.labels).unwrap_or_default();
+                // Just created, perhaps: the watch has not brought it yet.
+                let labels = watched.namespace_labels(&namespace).ok_or_else(|| {
+                    Blocked::retryable(PHASE, "NamespaceUnknown", format!("namespace {namespace} is not known yet"))
+                })?;
                 if !selector_matches(selector, &labels) {
                     return Err(Blocked::terminal(
                         PHASE,
@@ -83,19 +73,27 @@ pub async fn settings_for<B: Backend>(
                     ));
                 }
             }
-            Ok(c.spec.connection)
+            Ok(c.spec.connection.clone())
         }
     }
 }
 
-pub fn session_key(settings: &ConnectionSettings, namespace: &str, name: &str) -> SessionKey {
+/// The session a connection is used through from `namespace`: the tenancy unit.
+pub fn session_key(settings: &ConnectionSettings, connection: &str, namespace: &str) -> SessionKey {
     SessionKey {
+        connection: connection.to_string(),
         role_arn: settings.role_arn.clone(),
         external_id: settings.external_id.clone(),
         region: settings.region.clone(),
         namespace: namespace.to_string(),
-        name: name.to_string(),
     }
+}
+
+/// The session a data product's calls go through.
+pub fn product_session(settings: &ConnectionSettings, product: &RedshiftDataProduct) -> SessionKey {
+    let r = &product.spec.connection_ref;
+    let namespace = product.metadata.namespace.as_deref().unwrap_or_default();
+    session_key(settings, &format!("{:?}/{}", r.kind, r.name), namespace)
 }
 
 /// Checks the role and resolves the domain (both cached for a while).
@@ -105,18 +103,14 @@ pub async fn resolve<B: Backend>(
     key: &SessionKey,
 ) -> Result<Resolved, Blocked> {
     let ids = &ctx.shared.ids;
-    // Checked once per connection for all its data products at a time, then trusted a while.
-    let role = Lookup::Role {
-        role_arn: settings.role_arn.clone(),
-        external_id: settings.external_id.clone(),
-        region: settings.region.clone(),
-    };
+    // Checked once per session for all its data products at a time, then trusted a while.
+    let role = Lookup::Role(key.clone());
     let assumed_role_arn = ids
         .get_or_find(role, TRUST, || async { ctx.backend.check_role(key).await.map(Some) })
         .await
         .map_err(|e| Blocked::dz(PHASE, e).because("RoleNotAssumable"))?
         .ok_or_else(|| Blocked::retryable(PHASE, "RoleNotAssumable", "STS answered no assumed-role ARN"))?;
-    let dz = ctx.backend.project(key).await;
+    let dz = ctx.backend.project(key);
     let not_found = |e| Blocked::dz(PHASE, e).because("DomainNotFound");
     let region = settings.region.clone();
     let domain_id = match (&settings.domain.id, &settings.domain.name) {

@@ -13,8 +13,10 @@ use tracing::Instrument;
 
 use super::connection::{resolve, session_key};
 use super::context::Context;
+use super::keys::Lookup;
 use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
 use super::reconcile::ReconcileError;
+use super::target::STABLE;
 use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
 use crate::crd::{ClusterDataZoneConnection, ConnectionSettings, ConnectionStatus, DataZoneConnection};
 use crate::datazone::{Backend, Producer};
@@ -65,26 +67,34 @@ pub async fn reconcile<C: ConnectionObject, B: Backend>(
         namespace = conn.namespace().unwrap_or_default(),
         resource = conn.name_any()
     );
-    check(conn, ctx).instrument(span).await
+    let started = std::time::Instant::now();
+    let result = check(conn, ctx.clone()).instrument(span).await;
+    ctx.metrics.observe_reconcile(C::KIND, if result.is_ok() { "ok" } else { "error" }, started.elapsed());
+    result
 }
 
 async fn check<C: ConnectionObject, B: Backend>(conn: Arc<C>, ctx: Arc<Context<B>>) -> Result<Action, ReconcileError> {
     let namespace = conn.namespace();
     let name = conn.name_any();
     let settings = conn.settings().clone();
-    let key = session_key(&settings, namespace.as_deref().unwrap_or("cluster"), &name);
+    // A namespaced connection shares the session of its namespace's data products.
+    let key = session_key(&settings, &format!("{}/{name}", C::KIND), namespace.as_deref().unwrap_or("cluster"));
     let mut status = conn.status().cloned().unwrap_or_default();
     let before = status.clone();
     let generation = conn.meta().generation;
     let now = conditions::now_rfc3339();
     let outcome: Result<String, Blocked> = async {
         let resolved = resolve(&ctx, settings.clone(), &key).await?;
+        let producer = ctx.backend.producer(&settings.region);
         let account = ctx
-            .backend
-            .producer(&settings.region)
-            .account()
+            .shared
+            .ids
+            .get_or_find(Lookup::Account { region: settings.region.clone() }, STABLE, || async {
+                producer.account().await.map(Some)
+            })
             .await
-            .map_err(|e| Blocked::dz(Phase::ConnectionResolved, e).because("CallerUnknown"))?;
+            .map_err(|e| Blocked::dz(Phase::ConnectionResolved, e).because("CallerUnknown"))?
+            .ok_or_else(|| Blocked::retryable(Phase::ConnectionResolved, "CallerUnknown", "STS named no account"))?;
         status.domain_id = Some(resolved.domain_id.clone());
         status.assumed_role_arn = Some(resolved.assumed_role_arn);
         status.caller_account_id = Some(account);

@@ -10,7 +10,9 @@ use kube::runtime::events::Recorder;
 use super::cache::{Cache, KeyedLocks};
 use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, SchemaKey};
 use super::snapshot::{Flights, Snapshots};
+use super::tenancy::Sessions;
 use super::throttle::Throttle;
+use super::watched::Watched;
 use crate::datazone::{Backend, EnvironmentInfo, ObjectKind};
 use crate::metrics::Metrics;
 
@@ -31,6 +33,8 @@ pub struct Shared {
 
 pub struct Context<B: Backend> {
     pub client: kube::Client,
+    /// Connections and namespaces, from the operator's watches.
+    pub watched: Watched,
     /// Where the AWS calls go.
     pub backend: B,
     pub shared: Shared,
@@ -38,6 +42,8 @@ pub struct Context<B: Backend> {
     pub snapshots: Snapshots,
     /// What this process last wrote per data product, followed in the shared listing.
     pub flights: Flights,
+    /// Which data products use which assumed-role session.
+    pub sessions: Sessions,
     /// When this process started: a listing taken after it reflects everything done before.
     pub started: std::time::Instant,
     pub recorder: Recorder,
@@ -56,13 +62,22 @@ pub struct Context<B: Backend> {
 
 impl<B: Backend> Context<B> {
     /// A context with empty caches.
-    pub fn new(client: kube::Client, backend: B, recorder: Recorder, metrics: Metrics, settings: Settings) -> Self {
+    pub fn new(
+        client: kube::Client,
+        watched: Watched,
+        backend: B,
+        recorder: Recorder,
+        metrics: Metrics,
+        settings: Settings,
+    ) -> Self {
         Self {
             client,
+            watched,
             backend,
             shared: Shared::default(),
             snapshots: Snapshots::default(),
             flights: Flights::default(),
+            sessions: Sessions::default(),
             started: std::time::Instant::now(),
             recorder,
             metrics,
@@ -98,6 +113,12 @@ impl<B: Backend> Context<B> {
     }
 }
 
+/// A resync of a settled object, spread by `noise` over 75–125 % of the interval, so resyncs of
+/// many data products (all due at once after a restart) drift apart instead of coming in waves.
+pub fn spread(resync: Duration, noise: u64) -> Duration {
+    resync.mul_f64(0.75 + (noise % 501) as f64 / 1000.0)
+}
+
 /// The delay after `n` consecutive errors, jittered by `noise`.
 pub fn backoff_for(n: u32, noise: u64) -> Duration {
     let base = Duration::from_secs(2).saturating_mul(1u32 << n.saturating_sub(1).min(8)).min(Duration::from_secs(300));
@@ -108,6 +129,17 @@ pub fn backoff_for(n: u32, noise: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resyncs_are_spread_over_half_the_interval() {
+        let resync = Duration::from_secs(600);
+        let all: Vec<Duration> =
+            (0..1000u64).map(|i| spread(resync, crate::naming::stable_hash(&i.to_string()))).collect();
+        assert!(all.iter().all(|d| *d >= Duration::from_secs(450) && *d <= Duration::from_secs(750)));
+        let early = all.iter().filter(|d| **d < resync).count();
+        assert!((400..600).contains(&early), "about half come early: {early}");
+        assert_eq!(spread(resync, 250), resync);
+    }
 
     #[test]
     fn backoff_grows_exponentially_to_a_cap_with_jitter() {

@@ -2,7 +2,7 @@
 //! parts are the ones that make two data products share (or not share) the answer.
 
 use crate::crd::{ConnectionKind, ConnectionRef};
-use crate::datazone::Storage;
+use crate::datazone::{SessionKey, Storage};
 
 /// A connection, as data products refer to it. DataZone's limits are per account and region; a
 /// connection is one role account and one region, known before any call, so throttling brakes
@@ -22,12 +22,8 @@ impl From<&ConnectionRef> for ConnectionId {
 /// Lookups whose answer is an ID or ARN.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Lookup {
-    /// The assumed-role ARN of a successful role check.
-    Role {
-        role_arn: String,
-        external_id: Option<String>,
-        region: String,
-    },
+    /// The assumed-role ARN of a session's successful role check.
+    Role(SessionKey),
     /// A domain ID checked to exist.
     DomainById {
         region: String,

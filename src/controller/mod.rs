@@ -5,7 +5,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
-//! | [`cache`], [`throttle`], [`snapshot`] | shared lookups, the throttling brake, a project's shared listing |
+//! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces |
 //! | [`desired`], [`plan`] | what the spec asks for in DataZone's terms; the pure next step |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
 //! | [`status`] | effects → status and Events (pure) |
@@ -19,7 +19,9 @@ pub mod keys;
 
 pub mod cache;
 pub mod snapshot;
+pub mod tenancy;
 pub mod throttle;
+pub mod watched;
 
 pub mod desired;
 pub mod plan;

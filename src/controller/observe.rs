@@ -10,9 +10,12 @@ use super::desired::{self, config_hash};
 use super::keys::{Enabled, EnvironmentKey, Lookup};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
-use super::target::{STABLE, Target};
+use super::target::{Demand, STABLE, Target};
 use crate::crd::RedshiftDataProductStatus;
-use crate::datazone::{Backend, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Producer};
+use crate::datazone::{
+    Backend, DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo,
+    EnvironmentStatus, Producer, RunStatus,
+};
 
 /// What observing found, and the IDs and Events it leaves.
 pub struct Observation {
@@ -28,10 +31,10 @@ pub async fn observe<B: Backend>(
 ) -> Result<Observation, Blocked> {
     let mut effects = Effects::default();
     if let (Some(ds_id), Some(env_id)) = (&status.data_source_id, &status.environment_id) {
-        match known_data_source(ctx, t, ds_id, caller).await? {
-            Some((ds, wrote_wanted)) if ds.environment_id.as_ref() == Some(env_id) => {
+        match known_data_source(ctx, t, status, ds_id, caller, &mut effects).await? {
+            Some((ds, config_unchanged)) if ds.environment_id.as_ref() == Some(env_id) => {
                 let upstream = Upstream::KnownFromStatus { environment: env_id.clone() };
-                let observed = Observed { upstream, data_source: Some(ds), wrote_wanted };
+                let observed = Observed { upstream, data_source: Some(ds), config_unchanged };
                 return Ok(Observation { observed, effects });
             }
             _ => {
@@ -60,39 +63,77 @@ pub async fn observe<B: Backend>(
     if let Some(ds) = &data_source {
         effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
     }
-    let observed = Observed { upstream: Upstream::Looked(shared), data_source, wrote_wanted: false };
+    let observed = Observed { upstream: Upstream::Looked(shared), data_source, config_unchanged: false };
     Ok(Observation { observed, effects })
 }
 
-/// The data source status names: from the shared listing when this process just wrote the
-/// configuration the spec wants (the listing has no configuration, so only then: `true`), else
-/// read.
+/// The data source status names, and whether its configuration is known without reading it:
+/// from the shared listing right after this process wrote the wanted configuration, or when a
+/// resync finds it unchanged there ([`unchanged`]); otherwise read in full (and its `updatedAt`
+/// recorded for the next resync).
 async fn known_data_source<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
+    status: &RedshiftDataProductStatus,
     ds_id: &str,
     caller: &str,
+    effects: &mut Effects,
 ) -> Result<Option<(DataSourceInfo, bool)>, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
     let flight = ctx.flights.get(caller);
     let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
-    if let Some(since) = flight.since.filter(|_| wrote_this) {
-        let listing = t.listing(ctx, caller, since).await.map_err(blocked)?;
-        // A failed one is read in full for its error message; a missing one to be sure.
-        if let Some(d) = listing.as_ref().and_then(|l| l.by_id(ds_id)).filter(|d| !d.status.is_failed()) {
-            let summary = DataSourceInfo {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                status: d.status.clone(),
-                environment_id: d.environment_id.clone(),
-                description: d.description.clone(),
-                config: None,
-                error: None,
-            };
-            return Ok(Some((summary, true)));
-        }
+    let listed = match flight.since.filter(|_| wrote_this) {
+        Some(since) => t
+            .listing(ctx, caller, since, Demand::Settling)
+            .await
+            .map_err(blocked)?
+            // A failed one is read in full for its error message; a missing one to be sure.
+            .and_then(|l| l.by_id(ds_id).filter(|d| !d.status.is_failed()).cloned()),
+        None if settled(t, status) => t
+            .listing(ctx, caller, ctx.started, Demand::Resync)
+            .await
+            .map_err(blocked)?
+            .and_then(|l| l.by_id(ds_id).filter(|d| unchanged(d, status)).cloned()),
+        None => None,
+    };
+    if let Some(d) = listed {
+        let summary = DataSourceInfo {
+            id: d.id,
+            name: d.name,
+            status: d.status,
+            environment_id: d.environment_id,
+            description: d.description,
+            config: None,
+            error: None,
+            updated_at: d.updated_at,
+        };
+        return Ok(Some((summary, true)));
     }
-    Ok(t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)?.map(|ds| (ds, false)))
+    let read = t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)?;
+    if let Some(ds) = &read {
+        effects.record(Record::DataSourceSeen(ds.updated_at.clone()));
+    }
+    Ok(read.map(|ds| (ds, false)))
+}
+
+/// A data product whose last run ran with the configuration and catalog wanted now, and is over:
+/// if DataZone has not changed its data source since, nothing is to be done.
+fn settled<B: Backend>(t: &Target<B>, status: &RedshiftDataProductStatus) -> bool {
+    let last = status.last_run.as_ref();
+    status.data_source_updated_at.is_some()
+        && last.is_some_and(|r| r.config_hash.as_deref() == Some(t.run_hash.as_str()))
+        && last.is_some_and(|r| RunStatus::parse(&r.status).is_terminal())
+}
+
+/// The listing shows the data source as status last read it: READY, the same `updatedAt` (which
+/// moves with every change, docs/datazone-semantics.md §4) and the same last run outcome.
+pub fn unchanged(d: &DataSourceSummary, status: &RedshiftDataProductStatus) -> bool {
+    let last_run = status.last_run.as_ref().map(|r| RunStatus::parse(&r.status));
+    d.status == DataSourceStatus::Ready
+        && d.updated_at.is_some()
+        && d.updated_at == status.data_source_updated_at
+        && d.last_run_status == last_run
+        && d.environment_id == status.environment_id
 }
 
 /// The blueprint and its configuration, the profile and the environment, as far as they exist.
@@ -196,7 +237,7 @@ async fn data_source_by_name<B: Backend>(
 ) -> Result<Option<DataSourceInfo>, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
     let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
-    let found = match t.listing(ctx, caller, not_before).await.map_err(blocked)? {
+    let found = match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
         Some(listing) => listing.by_name(&t.ds_name).map(|d| d.id.clone()),
         None => t.dz.find_data_source(&t.domain, &t.project, &t.ds_name).await.map_err(blocked)?,
     };

@@ -77,7 +77,7 @@ pub struct Blocked {
     pub message: String,
     pub class: ErrorClass,
     #[source]
-    pub cause: Option<Cause>,
+    pub cause: Option<Box<Cause>>,
 }
 
 impl Blocked {
@@ -93,7 +93,8 @@ impl Blocked {
 
     /// A DataZone (or STS, Redshift Data) error, classified where it was answered.
     pub fn dz(phase: Phase, e: DzError) -> Self {
-        Self { phase, reason: e.reason(), message: e.to_string(), class: e.class, cause: Some(Cause::DataZone(e)) }
+        let (reason, message, class) = (e.reason(), e.to_string(), e.class);
+        Self { phase, reason, message, class, cause: Some(Box::new(Cause::DataZone(e))) }
     }
 
     /// A Kubernetes API error while reading what the pass needs: retried.
@@ -104,7 +105,7 @@ impl Blocked {
             reason: "KubernetesApiError".into(),
             message,
             class: ErrorClass::Retryable,
-            cause: Some(e.into()),
+            cause: Some(Box::new(Cause::Kube(e))),
         }
     }
 
@@ -135,6 +136,8 @@ pub enum Record {
     },
     /// The data source in status is gone from DataZone.
     DataSourceGone,
+    /// The data source's `updatedAt` when it was last read in full.
+    DataSourceSeen(Option<String>),
     /// A new data source has no runs yet.
     RunsCleared,
     /// The run, as far as it has got.

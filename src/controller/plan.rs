@@ -14,10 +14,11 @@ pub const MAX_RUN_RETRIES: u32 = 3;
 pub struct Observed {
     pub upstream: Upstream,
     pub data_source: Option<DataSourceInfo>,
-    /// The data source was followed in the project's listing right after this process wrote the
-    /// wanted configuration to it. The listing carries no configuration (its `config` is
-    /// `None`); that write stands for it.
-    pub wrote_wanted: bool,
+    /// The data source was seen in the project's listing, which carries no configuration (its
+    /// `config` is `None`), and its configuration is known all the same: this process just wrote
+    /// the wanted one, or DataZone has not changed it (same `updatedAt`) since it last read it
+    /// matching a configuration that is still the wanted one.
+    pub config_unchanged: bool,
 }
 
 /// What is known of the objects before the data source: the blueprint configuration, the
@@ -217,7 +218,7 @@ pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &R
         DataSourceStatus::Running if runs.active().is_some() => {}
         other => return Step::WaitDataSource { data_source, status: other.clone() },
     }
-    if !obs.wrote_wanted && !ds.config.as_ref().is_some_and(|actual| config_matches(actual, desired)) {
+    if !obs.config_unchanged && !ds.config.as_ref().is_some_and(|actual| config_matches(actual, desired)) {
         if let Some(run) = runs.active() {
             // Updating under a running import is refused; finish the run first.
             return Step::WaitRun { run: run.to_string() };
@@ -297,6 +298,7 @@ mod tests {
             description: Some(if ours { "x; managed-by=datazone-operator".into() } else { "by hand".into() }),
             config,
             error: None,
+            updated_at: None,
         }
     }
 
@@ -312,12 +314,12 @@ mod tests {
             profile: profile.map(str::to_string),
             environment,
         });
-        Observed { upstream, data_source, wrote_wanted: false }
+        Observed { upstream, data_source, config_unchanged: false }
     }
 
     fn steady(data_source: DataSourceInfo) -> Observed {
         let upstream = Upstream::KnownFromStatus { environment: "env1".into() };
-        Observed { upstream, data_source: Some(data_source), wrote_wanted: false }
+        Observed { upstream, data_source: Some(data_source), config_unchanged: false }
     }
 
     #[test]
@@ -381,9 +383,9 @@ mod tests {
             // The steady state: known from status, only the data source was read.
             (steady(drifted), Step::UpdateDataSource { data_source: "ds1".into() }),
             (steady(ready), Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial }),
-            // Followed in the listing after our own write: no configuration to compare, none needed.
+            // Seen in the listing, known unchanged: no configuration to compare, none needed.
             (
-                Observed { wrote_wanted: true, ..steady(ds(D::Ready, None, true)) },
+                Observed { config_unchanged: true, ..steady(ds(D::Ready, None, true)) },
                 Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial },
             ),
             (steady(ds(D::Ready, None, true)), Step::UpdateDataSource { data_source: "ds1".into() }),

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use super::act::{self, Subject};
 use super::cleanup;
-use super::context::Context;
+use super::context::{Context, spread};
 use super::keys::ConnectionId;
 use super::observe;
 use super::pass::{Blocked, Effects, FINALIZER, MANAGER, Note, Phase, TERMINAL_RETRY, uid};
@@ -65,7 +65,8 @@ pub async fn reconcile<B: Backend>(
     .instrument(span)
     .await
     .map_err(|e| ReconcileError::Finalizer(Box::new(e)));
-    ctx.metrics.observe_reconcile(if result.is_ok() { "ok" } else { "error" }, started.elapsed());
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ctx.metrics.observe_reconcile("RedshiftDataProduct", outcome, started.elapsed());
     result
 }
 
@@ -117,6 +118,11 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
             effects.not_yet(b.phase, &b.reason, b.message.clone());
             retry
         }
+    };
+    let requeue = if requeue == ctx.resync {
+        spread(ctx.resync, crate::naming::stable_hash(&format!("{key}{now}")))
+    } else {
+        requeue
     };
     let generation = p.metadata.generation;
     let mut after = before.clone();
@@ -194,7 +200,9 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     cleaned.result.map_err(ReconcileError::Cleanup)?;
     // Nothing of this data product stays in memory.
     let key = uid(p);
-    ctx.backend.forget(&p.namespace().unwrap_or_default(), &p.name_any());
+    for unused in ctx.sessions.left(&key) {
+        ctx.backend.drop_session(&unused);
+    }
     ctx.flights.landed(&key);
     ctx.reset_backoff(&key);
     Ok(Action::await_change())

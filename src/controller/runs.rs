@@ -9,7 +9,7 @@ use super::context::Context;
 use super::pass::{Blocked, Done, Effects, Phase, QUOTA_RETRY, Record};
 use super::plan::{RunReason, RunState};
 use super::snapshot::{RunSeen, run_seen};
-use super::target::Target;
+use super::target::{Demand, Target};
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
 use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataZone, DzError, RunInfo, RunStatus};
 
@@ -64,7 +64,7 @@ pub async fn follow<B: Backend>(
         return Ok(None);
     };
     let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
-    let seen = match t.listing(ctx, caller, not_before).await.map_err(blocked)? {
+    let seen = match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
         Some(listing) => run_seen(listing.by_id(ds_id)),
         // Not worth listing the project for this one: ask for the run itself.
         None => RunSeen::Unknown,

@@ -180,6 +180,7 @@ mod tests {
             description: None,
             last_run_error: last_run.as_ref().filter(|s| **s == RunStatus::Failed).map(|_| "secret unreadable".into()),
             last_run_status: last_run,
+            updated_at: None,
         }
     }
 

@@ -22,7 +22,11 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
                 status.data_source_id = Some(id.clone());
                 status.data_source_name = Some(name.clone());
             }
-            Record::DataSourceGone => status.data_source_id = None,
+            Record::DataSourceGone => {
+                status.data_source_id = None;
+                status.data_source_updated_at = None;
+            }
+            Record::DataSourceSeen(at) => status.data_source_updated_at = at.clone(),
             Record::RunsCleared => {
                 status.last_run = None;
                 status.consecutive_run_failures = None;

@@ -55,12 +55,13 @@ pub async fn connect<B: Backend>(
     status: &RedshiftDataProductStatus,
 ) -> Result<Connected<B>, Blocked> {
     const PHASE: Phase = Phase::ConnectionResolved;
-    let settings = connection::settings_for(ctx, p).await?;
-    let session = connection::session_key(&settings, &p.namespace().unwrap_or_default(), &p.name_any());
+    let settings = connection::settings_for(&ctx.watched, p)?;
+    let session = connection::product_session(&settings, p);
+    ctx.sessions.used(&session, &super::pass::uid(p));
     let resolved = connection::resolve(ctx, settings, &session).await?;
     let region = resolved.settings.region.clone();
     let domain = resolved.domain_id.clone();
-    let dz = ctx.backend.project(&session).await;
+    let dz = ctx.backend.project(&session);
     let producer = ctx.backend.producer(&region);
     let spec_project = &p.spec.project;
     // spec.project is immutable, so the project ID in status stays right once found.
@@ -106,6 +107,15 @@ pub async fn connect<B: Backend>(
         producer,
         producer_roles: resolved.settings.producer,
     })
+}
+
+/// Why a data product wants the project's listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Demand {
+    /// Its data source or run is settling after this process's own write.
+    Settling,
+    /// A resync of a settled data product.
+    Resync,
 }
 
 pub struct Target<B: Backend> {
@@ -199,19 +209,26 @@ impl<B: Backend> Target<B> {
         })
     }
 
-    /// The project's data sources, listed after `not_before` and at most a poll interval ago;
-    /// `None` when the listing does not pay for the data products wanting it (then `caller`
-    /// reads its own).
+    /// The project's data sources, listed after `not_before`, for a data product that is
+    /// settling (a listing at most a poll interval old, worth it when as many settle within two
+    /// polls as it has pages) or resyncing (at most half a resync interval old, worth it when as
+    /// many resync within an interval); `None` when it does not pay (then `caller` reads its
+    /// own).
     pub async fn listing(
         &self,
         ctx: &Context<B>,
         caller: &str,
         not_before: Instant,
+        demand: Demand,
     ) -> Result<Option<Arc<Snapshot>>, DzError> {
-        if !ctx.snapshots.want(&self.listing_key, caller, ctx.poll * 2) {
+        let (window, max_age) = match demand {
+            Demand::Settling => (ctx.poll * 2, ctx.poll),
+            Demand::Resync => (ctx.resync, ctx.resync / 2),
+        };
+        if !ctx.snapshots.want(&self.listing_key, caller, window) {
             return Ok(None);
         }
         let list = || self.dz.list_data_sources(&self.domain, &self.project);
-        ctx.snapshots.get(&self.listing_key, not_before, ctx.poll, list).await.map(Some)
+        ctx.snapshots.get(&self.listing_key, not_before, max_age, list).await.map(Some)
     }
 }

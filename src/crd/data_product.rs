@@ -244,6 +244,11 @@ pub struct RedshiftDataProductStatus {
     /// Name of the data source in DataZone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source_name: Option<String>,
+    /// When DataZone last changed the data source (its `updatedAt`), as the operator last read
+    /// it: a resync reads the project's data source listing and reads this data source itself
+    /// only when that moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source_updated_at: Option<String>,
 
     /// The most recent data source run the operator started or observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -56,8 +56,11 @@ pub struct World {
     pub new_environment_status: EnvironmentStatus,
     /// Every call, in order: `Operation target`.
     pub calls: Vec<String>,
+    /// Sessions assumed and not dropped.
+    pub sessions: std::collections::HashSet<SessionKey>,
     failures: HashMap<&'static str, VecDeque<DzError>>,
     next_id: u32,
+    clock: u32,
 }
 
 impl Default for World {
@@ -74,8 +77,10 @@ impl Default for World {
             catalog: BTreeMap::new(),
             new_environment_status: EnvironmentStatus::Creating,
             calls: Vec::new(),
+            sessions: Default::default(),
             failures: HashMap::new(),
             next_id: 0,
+            clock: 0,
         }
     }
 }
@@ -88,6 +93,22 @@ impl World {
 
     pub fn data_source(&mut self, id: &str) -> Option<&mut Source> {
         self.data_sources.iter_mut().find(|d| d.info.id == id)
+    }
+
+    /// The next `updatedAt`: every change of a data source moves it, as in DataZone.
+    fn tick(&mut self) -> Option<String> {
+        self.clock += 1;
+        Some(format!("2026-12-01T10:{:02}:{:02}Z", self.clock / 60 % 60, self.clock % 60))
+    }
+
+    /// Changes a data source as DataZone (or someone behind the operator's back) would, moving
+    /// its `updatedAt`.
+    pub fn edit(&mut self, id: &str, change: impl FnOnce(&mut DataSourceInfo)) {
+        let at = self.tick();
+        if let Some(d) = self.data_source(id) {
+            change(&mut d.info);
+            d.info.updated_at = at;
+        }
     }
 
     /// Ends a run with `status` and one activity per `(name, dataAssetStatus)`.
@@ -108,8 +129,10 @@ impl World {
             r.status = status;
             r.stopped_at = Some("2026-12-01T10:00:00Z".into());
         }
+        let at = self.tick();
         for d in self.data_sources.iter_mut().filter(|d| d.last_run.as_deref() == Some(run)) {
             d.info.status = DataSourceStatus::Ready;
+            d.info.updated_at = at.clone();
         }
     }
 }
@@ -154,12 +177,13 @@ impl Backend for Fake {
     type Producer = Fake;
 
     async fn check_role(&self, session: &SessionKey) -> Result<String, DzError> {
-        drop(self.call("AssumeRole", &session.role_arn)?);
+        let mut w = self.call("AssumeRole", &session.role_arn)?;
+        w.sessions.insert(session.clone());
         let role = session.role_arn.rsplit('/').next().unwrap_or_default();
-        Ok(format!("arn:aws:sts::111111111111:assumed-role/{role}/{}.{}", session.namespace, session.name))
+        Ok(format!("arn:aws:sts::111111111111:assumed-role/{role}/{}", super::session::session_name(session)))
     }
 
-    async fn project(&self, _: &SessionKey) -> Fake {
+    fn project(&self, _: &SessionKey) -> Fake {
         self.clone()
     }
 
@@ -167,7 +191,9 @@ impl Backend for Fake {
         self.clone()
     }
 
-    fn forget(&self, _: &str, _: &str) {}
+    fn drop_session(&self, session: &SessionKey) {
+        self.world().sessions.remove(session);
+    }
 }
 
 impl DataZone for Fake {
@@ -249,6 +275,7 @@ impl DataZone for Fake {
                     description: d.info.description.clone(),
                     last_run_status: run.map(|r| r.status.clone()),
                     last_run_error: run.and_then(|r| r.error.clone()),
+                    updated_at: d.info.updated_at.clone(),
                 }
             })
             .collect())
@@ -285,6 +312,7 @@ impl DataZone for Fake {
             description: Some(description.to_string()),
             config: Some(config.clone()),
             error: None,
+            updated_at: w.tick(),
         };
         let token = client_token.to_string();
         let source = Source { info: info.clone(), project: project.to_string(), token, last_run: None, listed: true };
@@ -294,9 +322,11 @@ impl DataZone for Fake {
 
     async fn update_data_source(&self, _: &str, id: &str, config: &SourceConfig) -> Result<(), DzError> {
         let mut w = self.call("UpdateDataSource", id)?;
-        let ds = w.data_source(id).ok_or_else(|| not_found("UpdateDataSource", id))?;
-        ds.info.config = Some(config.clone());
-        ds.info.status = DataSourceStatus::Updating;
+        w.data_source(id).ok_or_else(|| not_found("UpdateDataSource", id))?;
+        w.edit(id, |info| {
+            info.config = Some(config.clone());
+            info.status = DataSourceStatus::Updating;
+        });
         Ok(())
     }
 
@@ -324,8 +354,8 @@ impl DataZone for Fake {
         w.runs.insert(run_id.clone(), run.clone());
         if let Some(ds) = w.data_source(data_source) {
             ds.last_run = Some(run_id);
-            ds.info.status = DataSourceStatus::Running;
         }
+        w.edit(data_source, |info| info.status = DataSourceStatus::Running);
         Ok(run)
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod sdk;
+pub mod session;
 pub mod status;
 pub mod telemetry;
 
@@ -60,6 +61,8 @@ pub struct DataSourceInfo {
     pub description: Option<String>,
     pub config: Option<SourceConfig>,
     pub error: Option<String>,
+    /// When DataZone last changed it (RFC 3339): moves with every change, ours or not.
+    pub updated_at: Option<String>,
 }
 
 /// One item of a project's data source listing: no configuration, but the status and the last
@@ -73,6 +76,7 @@ pub struct DataSourceSummary {
     pub description: Option<String>,
     pub last_run_status: Option<RunStatus>,
     pub last_run_error: Option<String>,
+    pub updated_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,15 +248,17 @@ pub trait Producer: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(String, ObjectKind)>, DzError>> + Send;
 }
 
-/// What a project-scoped session is keyed by: the role and region, and the data product the
-/// session is tagged with.
+/// What a project-scoped session is keyed by: the tenancy unit, a connection used from one
+/// namespace (session tags name both), and the role and region it assumes. One per
+/// (connection, namespace), never one per data product.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey {
+    /// `Kind/name` of the connection.
+    pub connection: String,
     pub role_arn: String,
     pub external_id: Option<String>,
     pub region: String,
     pub namespace: String,
-    pub name: String,
 }
 
 /// Where the controller's AWS calls go: sessions as a connection's role, and the producer
@@ -263,12 +269,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
     /// the assumed-role ARN.
     fn check_role(&self, session: &SessionKey) -> impl Future<Output = Result<String, DzError>> + Send;
-    /// Project-scoped calls, acting as the role for this data product.
-    fn project(&self, session: &SessionKey) -> impl Future<Output = Self::DataZone> + Send;
+    /// Project-scoped calls, acting as the session's role.
+    fn project(&self, session: &SessionKey) -> Self::DataZone;
     /// The producer account's own calls in `region`.
     fn producer(&self, region: &str) -> Self::Producer;
-    /// Forgets a data product's session (it was deleted).
-    fn forget(&self, namespace: &str, name: &str);
+    /// Drops a session nothing uses any more.
+    fn drop_session(&self, session: &SessionKey);
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,8 +12,12 @@ use aws_sdk_datazone::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_datazone::types as dz;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_datazone::config::IdentityCache;
+
 use crate::metrics::Metrics;
 
+use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
     ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
@@ -22,7 +26,7 @@ use super::{
 };
 
 /// Turns any SDK error into a classified [`DzError`].
-fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+pub(super) fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
     operation: &'static str,
     e: SdkError<E, HttpResponse>,
 ) -> DzError {
@@ -74,11 +78,12 @@ pub async fn base_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).http_client(http).load().await
 }
 
-/// Builds and caches clients; the SDK refreshes assumed-role credentials shortly before expiry.
+/// Builds clients and keeps one assumed-role session (with its DataZone client) per
+/// [`SessionKey`].
 #[derive(Clone)]
 pub struct Clients {
     base: SdkConfig,
-    sessions: Arc<Mutex<HashMap<SessionKey, SdkDataZone>>>,
+    sessions: Arc<Mutex<HashMap<SessionKey, (Session, SdkDataZone)>>>,
     metrics: CallMetrics,
 }
 
@@ -87,10 +92,8 @@ impl Clients {
         Self { base, sessions: Arc::default(), metrics: CallMetrics { metrics } }
     }
 
-    fn datazone(&self, config: &SdkConfig) -> aws_sdk_datazone::Client {
-        aws_sdk_datazone::Client::from_conf(
-            aws_sdk_datazone::config::Builder::from(config).interceptor(self.metrics.clone()).build(),
-        )
+    fn regional(&self, region: &str) -> SdkConfig {
+        self.base.to_builder().region(Region::new(region.to_string())).build()
     }
 
     fn sts(&self, config: &SdkConfig) -> aws_sdk_sts::Client {
@@ -99,50 +102,29 @@ impl Clients {
         )
     }
 
-    fn producer_clients(&self, region: &str) -> SdkProducer {
-        let config = self.base.to_builder().region(Region::new(region.to_string())).build();
-        SdkProducer {
-            datazone: self.datazone(&config),
-            sts: self.sts(&config),
-            redshift: aws_sdk_redshiftdata::Client::from_conf(
-                aws_sdk_redshiftdata::config::Builder::from(&config).interceptor(self.metrics.clone()).build(),
-            ),
+    /// The session for `key`, made on first use.
+    fn session(&self, key: &SessionKey) -> (Session, SdkDataZone) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = sessions.get(key) {
+            return found.clone();
         }
-    }
-
-    async fn assume_once(&self, key: &SessionKey) -> Result<String, DzError> {
-        let sts = self.sts(&self.base.to_builder().region(Region::new(key.region.clone())).build());
-        let out = sts
-            .assume_role()
-            .role_arn(&key.role_arn)
-            .set_external_id(key.external_id.clone())
-            .role_session_name(session_name(key))
-            .send()
-            .await
-            .map_err(|e| sdk_error("AssumeRole", e))?;
-        Ok(out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default())
-    }
-
-    async fn project_client(&self, key: &SessionKey) -> SdkDataZone {
-        if let Some(client) = self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
-            return client.clone();
-        }
-        let regional = self.base.to_builder().region(Region::new(key.region.clone())).build();
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&key.role_arn)
-            .session_name(session_name(key))
-            .tags([("namespace", key.namespace.clone()), ("name", key.name.clone())])
-            .configure(&regional);
-        if let Some(id) = &key.external_id {
-            builder = builder.external_id(id);
-        }
-        let provider = builder.build().await;
-        let config = regional
-            .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        let regional = self.regional(&key.region);
+        let session = Session::new(key.clone(), self.sts(&regional));
+        // The session holds the credentials itself; a second cache in front of it would only
+        // be one more place to evict from.
+        let config = aws_sdk_datazone::config::Builder::from(&regional)
+            .credentials_provider(SharedCredentialsProvider::new(session.clone()))
+            .identity_cache(IdentityCache::no_cache())
+            .interceptor(self.metrics.clone())
             .build();
-        let client = SdkDataZone { client: self.datazone(&config) };
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), client.clone());
-        client
+        let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config) };
+        sessions.insert(key.clone(), (session.clone(), client.clone()));
+        (session, client)
+    }
+
+    /// Sessions held now.
+    pub fn sessions(&self) -> usize {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 }
 
@@ -150,32 +132,31 @@ impl Backend for Clients {
     type DataZone = SdkDataZone;
     type Producer = SdkProducer;
 
-    async fn check_role(&self, session: &SessionKey) -> Result<String, DzError> {
-        self.assume_once(session).await
+    async fn check_role(&self, key: &SessionKey) -> Result<String, DzError> {
+        let (session, _) = self.session(key);
+        session.assumed().await.map(|(_, arn)| arn)
     }
 
-    async fn project(&self, session: &SessionKey) -> SdkDataZone {
-        self.project_client(session).await
+    fn project(&self, key: &SessionKey) -> SdkDataZone {
+        self.session(key).1
     }
 
     fn producer(&self, region: &str) -> SdkProducer {
-        self.producer_clients(region)
+        let config = self.regional(region);
+        SdkProducer {
+            datazone: aws_sdk_datazone::Client::from_conf(
+                aws_sdk_datazone::config::Builder::from(&config).interceptor(self.metrics.clone()).build(),
+            ),
+            sts: self.sts(&config),
+            redshift: aws_sdk_redshiftdata::Client::from_conf(
+                aws_sdk_redshiftdata::config::Builder::from(&config).interceptor(self.metrics.clone()).build(),
+            ),
+        }
     }
 
-    fn forget(&self, namespace: &str, name: &str) {
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|k, _| !(k.namespace == namespace && k.name == name));
+    fn drop_session(&self, key: &SessionKey) {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
-}
-
-/// `namespace.name`, within STS's 64 characters of `[\w+=,.@-]`.
-fn session_name(key: &SessionKey) -> String {
-    let raw = format!("{}.{}", key.namespace, key.name);
-    let clean: String =
-        raw.chars().map(|c| if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) { c } else { '-' }).collect();
-    if clean.len() <= 64 { clean } else { format!("{}-{}", &clean[..55], crate::naming::short_hash(&raw)) }
 }
 
 #[derive(Clone)]
@@ -492,6 +473,7 @@ impl DataZone for SdkDataZone {
                 description: d.description().map(str::to_string),
                 last_run_status: d.last_run_status().map(|s| RunStatus::parse(s.as_str())),
                 last_run_error: d.last_run_error_message().map(run_error),
+                updated_at: time(d.updated_at()),
             })
             .collect())
     }
@@ -506,6 +488,7 @@ impl DataZone for SdkDataZone {
                 description: out.description().map(str::to_string),
                 config: source_config(&out),
                 error: out.error_message().map(error_detail),
+                updated_at: time(out.updated_at()),
             })),
             Err(e) => {
                 let e = sdk_error("GetDataSource", e);
@@ -549,6 +532,7 @@ impl DataZone for SdkDataZone {
             description: out.description().map(str::to_string),
             config: Some(config.clone()),
             error: None,
+            updated_at: time(out.updated_at()),
         })
     }
 

@@ -258,11 +258,11 @@ impl World {
         .await
     }
 
-    /// Waits until the operator has resynced its connections `n` more times, and returns how
-    /// long that took. Each Ready connection asks STS who the operator is once per resync
-    /// (`sts:GetCallerIdentity`; data products cache the answer), so this paces a test by the
-    /// operator's own clock, not a fixed sleep, also when every data product is stuck. A healthy
-    /// DataZoneConnection `clock` joins the namespace the first time.
+    /// Waits until the operator has resynced a healthy connection `n` more times, and returns
+    /// how long that took: paces a test by the operator's own clock (its reconcile counter for
+    /// DataZoneConnections), not a fixed sleep, also when every data product is stuck. The
+    /// DataZoneConnection `clock` joins the namespace the first time; its passes make no AWS
+    /// call once its lookups are cached.
     pub async fn resyncs(&self, n: u64) -> Duration {
         let clocks: Api<DataZoneConnection> = Api::namespaced(self.client.clone(), &self.ns);
         if clocks.get_opt("clock").await.unwrap().is_none() {
@@ -273,26 +273,23 @@ impl World {
             .unwrap();
             clocks.create(&PostParams::default(), &clock).await.unwrap();
         }
-        let ready = |status: Option<&datazone_operator::crd::ConnectionStatus>| {
-            status
-                .is_some_and(|s| s.conditions.iter().any(|c| c.type_ == "Ready" && format!("{:?}", c.status) == "True"))
-        };
-        let ticking = eventually(Duration::from_secs(30), || async {
+        let series = "datazone_operator_reconciles_total{kind=\"DataZoneConnection\",result=\"ok\"}";
+        let passes = || async { metric(&self.metrics().await, series).unwrap_or(0.0) as u64 };
+        eventually(Duration::from_secs(30), || async {
             let clock = clocks.get("clock").await.map_err(|e| e.to_string())?;
-            let cluster = Api::<ClusterDataZoneConnection>::all(self.client.clone())
-                .get(&self.connection)
-                .await
-                .map_err(|e| e.to_string())?;
-            if ready(clock.status.as_ref()) {
-                Ok(1 + u64::from(ready(cluster.status.as_ref())))
-            } else {
-                Err("the clock connection is not Ready yet".to_string())
-            }
+            let ready = clock.status.as_ref().is_some_and(|s| {
+                s.conditions.iter().any(|c| c.type_ == "Ready" && format!("{:?}", c.status) == "True")
+            });
+            if ready && passes().await > 0 { Ok(()) } else { Err("the clock connection is not Ready yet".to_string()) }
         })
         .await;
         let started = Instant::now();
-        let before = count(&self.calls().await, "sts:GetCallerIdentity");
-        self.calls_reach("sts:GetCallerIdentity", before + n * ticking).await;
+        let before = passes().await;
+        eventually(Duration::from_secs(60), || async {
+            let now = passes().await;
+            if now >= before + n { Ok(()) } else { Err(format!("{} of {n} resyncs", now - before)) }
+        })
+        .await;
         started.elapsed()
     }
 }
@@ -355,6 +352,18 @@ pub fn set(names: &[&str]) -> BTreeSet<String> {
 /// How often the emulator answered `operation` (`service:Operation`).
 pub fn count(calls: &Value, operation: &str) -> u64 {
     calls[operation].as_u64().unwrap_or(0)
+}
+
+/// The calls made between two readings of the emulator's counts.
+pub fn delta(before: &Value, after: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in after.as_object().unwrap() {
+        let n = v.as_u64().unwrap_or(0) - count(before, k);
+        if n > 0 {
+            out.insert(k.clone(), n.into());
+        }
+    }
+    Value::Object(out)
 }
 
 /// Every DataZone call the emulator answered.

@@ -88,10 +88,12 @@ fn matches(pattern: &'static str, s: &str) -> bool {
     compiled.entry(pattern).or_insert_with(|| regex::Regex::new(pattern).ok()).as_ref().is_some_and(|re| re.is_match(s))
 }
 
-/// Settles a transient status whose time has come.
+/// Settles a transient status whose time has come; the change moves `updatedAt`, as every change
+/// of a data source does [inferred] (docs/datazone-semantics.md §4).
 pub fn settle(ds: &mut DataSource, now: Instant) {
     if matches!(ds.status, "CREATING" | "UPDATING") && now >= ds.settles_at {
         ds.status = "READY";
+        ds.updated_at = ds.settles_at;
     }
 }
 

@@ -66,6 +66,8 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     }
     ds.run_starts.push(now);
     ds.status = "RUNNING";
+    // The run moves the data source's status and lastRun*: its updatedAt too [inferred].
+    ds.updated_at = now;
     let snapshot = serde_json::to_string(&json!({
         "filters": ds.config.filters.iter().map(|f| json!({"database": f.database, "schema": f.schema})).collect::<Vec<_>>(),
         "publishOnImport": ds.publish_on_import,

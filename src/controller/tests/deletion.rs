@@ -68,7 +68,7 @@ async fn a_data_source_known_only_by_name_is_found_and_deleted() {
 async fn a_data_source_that_is_not_ours_is_never_deleted_and_the_finalizer_comes_off_in_the_end() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
-    h.dz.world().data_source(&ds).expect("kept").info.description = Some("made by hand".into());
+    h.dz.world().edit(&ds, |d| d.description = Some("made by hand".into()));
     deleting(&mut p, 0);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "no DeleteDataSource");

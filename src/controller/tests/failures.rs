@@ -68,17 +68,36 @@ async fn a_cluster_connection_admits_only_the_namespaces_it_selects() {
     let cluster_ref = |o: &mut serde_json::Value| {
         o["spec"]["connectionRef"] = json!({"kind": "ClusterDataZoneConnection", "name": "corp-mesh"})
     };
-    let h = Harness::new().with_cluster_connection(json!({"team": "ops"}));
+    let h = Harness::new().with_cluster_connection(Some(json!({"team": "ops"})));
     let mut p = h.product("orders", cluster_ref);
     let pass = h.pass(&mut p).await;
     assert!(pass.calls.is_empty(), "a refused namespace gets no cloud call: {:?}", pass.calls);
     assert_eq!(condition(&p, CONNECTION_RESOLVED), is(False, "ConnectionNotAllowed"));
     assert_eq!(condition(&p, STALLED), is(True, "ConnectionNotAllowed"));
 
-    let h = Harness::new().with_cluster_connection(json!({"team": "sales"}));
+    let h = Harness::new().with_cluster_connection(Some(json!({"team": "sales"})));
     let mut p = h.product("orders", cluster_ref);
     h.pass(&mut p).await;
     assert_eq!(condition(&p, CONNECTION_RESOLVED), is(True, "Resolved"));
+
+    // A namespace the watch has not brought yet is retried soon, not refused for ten minutes.
+    let h = Harness::new().with_cluster_connection(None);
+    let mut p = h.product("orders", cluster_ref);
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.is_empty(), "{:?}", pass.calls);
+    assert_eq!(condition(&p, CONNECTION_RESOLVED), is(False, "NamespaceUnknown"));
+    requeue_within(&pass, Duration::from_millis(1600), Duration::from_millis(2400));
+}
+
+#[tokio::test]
+async fn a_connection_deleted_later_is_reported_from_the_watch() {
+    let h = Harness::new();
+    let (mut p, _) = published(&h).await;
+    let h = h.without_connection();
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.is_empty(), "the connection is read from the watch, not the cloud: {:?}", pass.calls);
+    assert_eq!(condition(&p, CONNECTION_RESOLVED), is(False, "ConnectionNotFound"));
+    assert!(pass.reads.is_empty(), "no API server read per pass: {:?}", pass.reads);
 }
 
 #[tokio::test]
@@ -95,9 +114,15 @@ async fn server_errors_back_off_per_object_and_success_resets_it() {
     }
     let pass = h.pass(&mut p).await;
     assert_eq!(condition(&p, READY), is(True, "Published"));
-    assert_eq!(pass.requeue(), Action::requeue(super::RESYNC));
+    super::assert_resync(&h, &pass);
+    // After a success the backoff starts over.
     h.dz.fail_next("GetDataSource", ErrorClass::Retryable, "InternalServerException", "again");
+    if let Some(s) = p.status.as_mut() {
+        // Not followed in the listing this time: read in full.
+        s.data_source_updated_at = None;
+    }
     let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")]);
     requeue_within(&pass, Duration::from_millis(1600), Duration::from_millis(2400));
 }
 
@@ -150,6 +175,7 @@ async fn a_create_that_loses_a_race_takes_over_only_its_own() {
                 description: Some(description.into()),
                 config: None,
                 error: None,
+                updated_at: Some("2026-12-01T09:00:00Z".into()),
             },
             project: crate::datazone::fake::PROJECT.into(),
             token: "someone else's".into(),

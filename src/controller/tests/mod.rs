@@ -8,26 +8,32 @@ mod api;
 mod deletion;
 mod failures;
 mod steps;
+mod tenancy;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Namespace;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, store::Writer};
+use kube::runtime::watcher;
 use serde_json::{Value, json};
 
 use super::context::{Context, Settings};
 use super::pass::FINALIZER;
 use super::reconcile::{ReconcileError, reconcile};
+use super::watched::Watched;
 use crate::crd::conditions::{self, ConditionStatus};
-use crate::crd::{RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::fake::Fake;
 use crate::metrics::Metrics;
 
 use api::FakeApi;
 
 pub const NS: &str = "team-sales";
-pub const RESYNC: Duration = Duration::from_secs(3600);
+pub const RESYNC: Duration = Duration::from_secs(1800);
 const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
 
 pub fn product_path(name: &str) -> String {
@@ -46,12 +52,20 @@ fn connection_spec() -> Value {
     })
 }
 
-/// A fake DataZone, a fake API server holding the namespace's `DataZoneConnection` "central",
-/// and a context over both. Polls are immediate (every pass looks again), resyncs an hour.
+/// A fake DataZone, a fake API server, the namespace's `DataZoneConnection` "central" in the
+/// watches, and a context over them. Polls are immediate (every pass looks again), resyncs half an hour.
 pub struct Harness {
     pub dz: Fake,
     pub api: FakeApi,
     pub ctx: Arc<Context<Fake>>,
+    /// What the operator's watches would have brought.
+    watches: Mutex<Watches>,
+}
+
+struct Watches {
+    connections: Writer<DataZoneConnection>,
+    cluster_connections: Writer<ClusterDataZoneConnection>,
+    namespaces: Writer<PartialObjectMeta<Namespace>>,
 }
 
 /// What one pass did.
@@ -66,6 +80,8 @@ pub struct Pass {
     pub wrote_status: bool,
     /// The finalizer was taken off.
     pub finalizer_removed: bool,
+    /// Paths the pass GET from the API server.
+    pub reads: Vec<String>,
 }
 
 impl Pass {
@@ -76,36 +92,64 @@ impl Pass {
 
 impl Harness {
     pub fn new() -> Self {
+        Self::with_resync(RESYNC)
+    }
+
+    /// A harness whose resync interval is `resync` (short ones let a test see listings expire).
+    pub fn with_resync(resync: Duration) -> Self {
         let api = FakeApi::default();
-        api.put(
-            &format!("/apis/dataproducts.dev/v1alpha1/namespaces/{NS}/datazoneconnections/central"),
-            json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
-                   "metadata": {"name": "central", "namespace": NS}, "spec": connection_spec()}),
-        );
+        let (connections, mut connection_writer) = reflector::store();
+        let (cluster_connections, cluster_writer) = reflector::store();
+        let (namespaces, namespace_writer) = reflector::store();
+        let central = json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+                             "metadata": {"name": "central", "namespace": NS}, "spec": connection_spec()});
+        connection_writer.apply_watcher_event(&watcher::Event::Apply(serde_json::from_value(central).expect("valid")));
+        let watched = Watched { connections: vec![connections], cluster_connections, namespaces };
+        let watches = Mutex::new(Watches {
+            connections: connection_writer,
+            cluster_connections: cluster_writer,
+            namespaces: namespace_writer,
+        });
         let client = api.client();
         let reporter = Reporter { controller: "datazone-operator".into(), instance: None };
         let dz = Fake::default();
-        let settings = Settings { cluster_name: "prod-eks".into(), resync: RESYNC, poll: Duration::ZERO };
+        let settings = Settings { cluster_name: "prod-eks".into(), resync, poll: Duration::ZERO };
         let metrics = Metrics::new().expect("metrics");
-        let ctx =
-            Arc::new(Context::new(client.clone(), dz.clone(), Recorder::new(client, reporter), metrics, settings));
-        Self { dz, api, ctx }
+        let recorder = Recorder::new(client.clone(), reporter);
+        let ctx = Arc::new(Context::new(client, watched, dz.clone(), recorder, metrics, settings));
+        Self { dz, api, ctx, watches }
     }
 
     /// Also offers the cluster-scoped connection "corp-mesh", admitting namespaces labelled
-    /// `team=sales`, and the namespace with `labels`.
-    pub fn with_cluster_connection(self, labels: Value) -> Self {
+    /// `team=sales`, and the namespace with `labels` (`None`: not seen by the watch yet).
+    pub fn with_cluster_connection(self, labels: Option<Value>) -> Self {
         let mut spec = connection_spec();
         spec["namespaceSelector"] = json!({"matchLabels": {"team": "sales"}});
-        self.api.put(
-            "/apis/dataproducts.dev/v1alpha1/clusterdatazoneconnections/corp-mesh",
-            json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection",
-                   "metadata": {"name": "corp-mesh"}, "spec": spec}),
-        );
-        self.api.put(
-            &format!("/api/v1/namespaces/{NS}"),
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": labels}}),
-        );
+        let connection = json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection",
+                                "metadata": {"name": "corp-mesh"}, "spec": spec});
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": labels}});
+        {
+            let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+            let connection = serde_json::from_value(connection).expect("valid");
+            watches.cluster_connections.apply_watcher_event(&watcher::Event::Apply(connection));
+            if labels.is_some() {
+                let namespace = serde_json::from_value(namespace).expect("valid");
+                watches.namespaces.apply_watcher_event(&watcher::Event::Apply(namespace));
+            }
+        }
+        self
+    }
+
+    /// Removes the DataZoneConnection `central` from the watches, as its deletion would.
+    pub fn without_connection(self) -> Self {
+        {
+            let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+            let central = json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+                                 "metadata": {"name": "central", "namespace": NS}, "spec": connection_spec()});
+            watches
+                .connections
+                .apply_watcher_event(&watcher::Event::Delete(serde_json::from_value(central).expect("valid")));
+        }
         self
     }
 
@@ -160,7 +204,8 @@ impl Harness {
                 finalizer_removed = true;
             }
         }
-        Pass { result, calls: self.dz.take_calls(), events, wrote_status, finalizer_removed }
+        let reads = requests.iter().filter(|r| r.method == "GET").map(|r| r.path.clone()).collect();
+        Pass { result, calls: self.dz.take_calls(), events, wrote_status, finalizer_removed, reads }
     }
 }
 
@@ -179,6 +224,13 @@ pub fn requeue_after(action: &Action) -> Option<Duration> {
             _ => return None,
         };
     Some(Duration::from_secs_f64(seconds))
+}
+
+/// The pass comes back at the resync interval, spread by ±25 %.
+pub fn assert_resync(h: &Harness, pass: &Pass) {
+    let after = requeue_after(&pass.requeue());
+    let (low, high) = (h.ctx.resync.mul_f64(0.75), h.ctx.resync.mul_f64(1.25));
+    assert!(after.is_some_and(|d| d >= low && d <= high), "requeue {after:?}, not a resync");
 }
 
 /// `(status, reason)` of condition `type_`.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 
-use super::{Harness, RESYNC, condition, is, message, strings};
+use super::{Harness, condition, is, message, strings};
 use crate::controller::pass::TERMINAL_RETRY;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY,
@@ -107,7 +107,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     assert_eq!(pass.calls, strings(&["ListDataSources"]), "WaitDataSource: followed in the shared listing");
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Settling"));
 
-    h.dz.world().data_source(&ds).expect("created").info.status = DataSourceStatus::Ready;
+    h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("StartDataSourceRun {ds}")], "StartRun");
     assert_eq!(pass.events, strings(&["RunStarted", "PublishedFalse"]));
@@ -128,7 +128,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
         "the run's end seen in the listing; its outcome from the activities, no GetDataSourceRun"
     );
     assert_eq!(pass.events, strings(&["RunSucceeded", "Ready"]));
-    assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+    super::assert_resync(h, &pass);
     assert_eq!(condition(&p, READY), is(True, "Published"));
     assert_eq!(message(&p, READY), "3 assets published");
     assert_eq!(condition(&p, RECONCILING), None);
@@ -150,31 +150,73 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
 }
 
 #[tokio::test]
-async fn a_first_publish_takes_every_step_and_the_steady_state_is_one_read() {
+async fn a_first_publish_takes_every_step_and_the_steady_state_reads_only_the_listing() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "Done: the first resync reads it in full");
+    assert!(pass.wrote_status && pass.events.is_empty(), "and records its updatedAt: {:?}", pass.events);
+    assert!(p.status.as_ref().is_some_and(|s| s.data_source_updated_at.is_some()));
+    super::assert_resync(&h, &pass);
     for _ in 0..3 {
         let pass = h.pass(&mut p).await;
-        assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "Done: one read per resync");
-        assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+        assert!(pass.calls.is_empty(), "unchanged in the project's listing (still fresh): {:?}", pass.calls);
+        super::assert_resync(&h, &pass);
         assert!(!pass.wrote_status && pass.events.is_empty(), "nothing changed, nothing written");
+        assert!(pass.reads.is_empty(), "connections come from the watches: {:?}", pass.reads);
     }
+}
+
+#[tokio::test]
+async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
+    // A short resync, so the listing is out of date by the next pass.
+    let resync = Duration::from_millis(20);
+    let h = Harness::with_resync(resync);
+    let (mut p, ds) = published(&h).await;
+    h.pass(&mut p).await;
+    let next = || tokio::time::sleep(resync);
+    next().await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, strings(&["ListDataSources"]), "the steady state: the project's listing");
+    assert_eq!(condition(&p, READY), is(True, "Published"));
+
+    // Edited behind the operator's back: updatedAt moved, so it is read and put back.
+    h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
+    next().await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        ["ListDataSources".to_string(), format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")],
+        "drift found within one resync"
+    );
+    h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
+    h.pass(&mut p).await;
+    h.pass(&mut p).await;
+    next().await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, strings(&["ListDataSources"]), "settled again: {:?}", pass.calls);
+
+    // Deleted behind its back: missing from the listing, read, recreated.
+    h.dz.world().data_sources.clear();
+    next().await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls[..2], ["ListDataSources".to_string(), format!("GetDataSource {ds}")]);
+    assert!(pass.calls.last().is_some_and(|c| c.starts_with("CreateDataSource")), "{:?}", pass.calls);
+    assert!(pass.events.contains(&"DataSourceMissing".to_string()), "{:?}", pass.events);
 }
 
 #[tokio::test]
 async fn drift_is_put_back_with_one_update_and_no_run() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
-    if let Some(c) = h.dz.world().data_source(&ds).and_then(|d| d.info.config.as_mut()) {
-        c.publish_on_import = false;
-    }
+    h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")], "UpdateDataSource");
     assert_eq!(pass.events, strings(&["DataSourceUpdated", "ReadyFalse", "DataSourceReadyFalse"]));
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Updating"));
     assert!(h.dz.world().data_source(&ds).and_then(|d| d.info.config.as_ref()).is_some_and(|c| c.publish_on_import));
 
-    h.dz.world().data_source(&ds).expect("kept").info.status = DataSourceStatus::Ready;
+    h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, strings(&["ListDataSources"]), "the update followed in the listing");
     assert_eq!(condition(&p, READY), is(True, "Published"), "the same configuration needs no new run");
@@ -190,7 +232,7 @@ async fn a_spec_change_updates_the_data_source_and_runs_it_again() {
     assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")]);
     assert_eq!(condition(&p, READY), is(False, "Updating"));
 
-    h.dz.world().data_source(&ds).expect("kept").info.status = DataSourceStatus::Ready;
+    h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("StartDataSourceRun {ds}")]);
     let run = p.status.as_ref().and_then(|s| s.last_run.clone()).unwrap_or_default();
@@ -261,7 +303,7 @@ async fn a_partly_failed_run_names_its_objects_retries_then_gives_up() {
         r.stopped_at = Some("2020-01-01T00:00:00Z".into());
     }
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("StartDataSourceRun {ds}")], "StartRun(Retry)");
+    assert_eq!(pass.calls, [format!("StartDataSourceRun {ds}")], "StartRun(Retry), unchanged in the fresh listing");
     let retry = p.status.as_ref().and_then(|s| s.last_run.clone()).unwrap_or_default();
     assert_eq!(retry.reason.as_deref(), Some("Retry"));
     assert_ne!(retry.id, run, "a retry has a token of its own");
@@ -279,14 +321,14 @@ async fn a_partly_failed_run_names_its_objects_retries_then_gives_up() {
     assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "RunGaveUp: no run");
     assert_eq!(condition(&p, PUBLISHED), is(False, "RunFailed"));
     assert!(message(&p, PUBLISHED).contains(RECONCILE_REQUESTED_AT), "{}", message(&p, PUBLISHED));
-    assert_eq!(pass.requeue(), Action::requeue(RESYNC));
+    super::assert_resync(&h, &pass);
 }
 
 #[tokio::test]
 async fn a_data_source_of_our_name_made_by_someone_else_is_left_alone() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
-    h.dz.world().data_source(&ds).expect("kept").info.description = Some("made by hand".into());
+    h.dz.world().edit(&ds, |d| d.description = Some("made by hand".into()));
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "NotOurs: no mutating call");
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "NameTaken"));
@@ -313,10 +355,10 @@ async fn failed_environments_and_data_sources_stall_with_their_reason() {
     h.pass(&mut p).await;
     let ds = p.status.as_ref().and_then(|s| s.data_source_id.clone()).expect("created");
     {
-        let mut w = h.dz.world();
-        let d = w.data_source(&ds).expect("created");
-        d.info.status = DataSourceStatus::FailedCreation;
-        d.info.error = Some("secret not readable".into());
+        h.dz.world().edit(&ds, |d| {
+            d.status = DataSourceStatus::FailedCreation;
+            d.error = Some("secret not readable".into());
+        });
     }
     let pass = h.pass(&mut p).await;
     assert_eq!(

@@ -1,0 +1,390 @@
+//! `make bench`: the operator at fleet sizes — a benchmark that prints figures, not a test.
+//!
+//! For each size N it starts a DataZone emulator (in this process, rate-limited per account
+//! and region like DataZone), K namespaces admitted by one ClusterDataZoneConnection, the
+//! operator's release binary watching them, and N data products spread over the namespaces
+//! (explicit tables, one project). It waits until all are Ready, then through four resyncs, and
+//! prints one row per size: time to all Ready against the rate-limit bound, the AWS calls,
+//! the steady state per data product per resync, the operator's peak RSS and CPU, and its
+//! requests to the API server. A small-payload row replays the reference payload with realistic
+//! waits. `scripts/bench` starts the API server this needs (KUBECONFIG) and runs it.
+//!
+//! Settings (environment): BENCH_SIZES (default `200,1000,10000`), BENCH_NAMESPACES (20),
+//! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC (30s),
+//! BENCH_CONCURRENCY (16), BENCH_SMALL (1: also the small-payload row).
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
+use datazone_operator::crd::{ClusterDataZoneConnection, RedshiftDataProduct};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_datazone-operator");
+const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+
+struct Settings {
+    namespaces: usize,
+    rate_limit: f64,
+    resync: Duration,
+    concurrency: usize,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Kills the operator when a run ends.
+struct Operator(Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Operator {
+    /// CPU seconds (user + system) so far.
+    fn cpu(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start at ")".
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, f)| f.split_whitespace().collect()).unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / clock_ticks()
+    }
+
+    /// Peak resident memory in MiB.
+    fn peak_rss(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+}
+
+fn clock_ticks() -> f64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output().ok();
+    out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(100.0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn metrics(port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return String::new() };
+    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n").await;
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text).await;
+    text
+}
+
+/// The sum of every sample of the metric family `name`.
+fn total(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The emulator's call counts, by `service:Operation`.
+fn calls(emulator: &Emulator) -> BTreeMap<String, u64> {
+    emulator.shared.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+}
+
+fn sum(calls: &BTreeMap<String, u64>, prefix: &str) -> u64 {
+    calls.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v).sum()
+}
+
+fn minus(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0))).collect()
+}
+
+struct Row {
+    n: usize,
+    k: usize,
+    ready_secs: f64,
+    aws_calls: u64,
+    bound_secs: Option<f64>,
+    dz_per_product: f64,
+    sts_calls: u64,
+    steady_per_product_resync: f64,
+    peak_rss: f64,
+    cpu_per_product_ms: f64,
+    steady_cpu_per_product_resync_ms: f64,
+    api_per_product: f64,
+}
+
+async fn start_emulator(lifecycle: Lifecycle, rate_limit: f64) -> Emulator {
+    let fixture =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
+            .expect("fixture");
+    let rate_limit = (rate_limit > 0.0).then_some(rate_limit);
+    Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit })
+        .await
+        .expect("emulator")
+}
+
+/// Namespaces `{tag}-{i}`, admitted by the ClusterDataZoneConnection `tag`.
+async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    for i in 0..k {
+        let name = format!("{tag}-{i:02}");
+        let ns: Namespace = serde_json::from_value(
+            json!({"metadata": {"name": name, "labels": {"dataproducts.dev/datazone-access": tag}}}),
+        )
+        .unwrap();
+        let _ = Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await;
+        names.push(name);
+    }
+    let conn: ClusterDataZoneConnection = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection", "metadata": {"name": tag},
+        "spec": {
+            "region": "eu-central-1", "domain": {"name": "corp-mesh"},
+            "roleArn": "arn:aws:iam::111111111111:role/dz-registration", "externalId": "optional",
+            "producer": {"provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
+                         "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh"},
+            "namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": tag}}
+        }
+    }))
+    .unwrap();
+    Api::<ClusterDataZoneConnection>::all(client.clone())
+        .patch(tag, &PatchParams::apply("bench").force(), &Patch::Apply(&conn))
+        .await
+        .expect("connection");
+    names
+}
+
+fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, poll: Option<&str>) -> Operator {
+    let mut command = Command::new(BIN);
+    command
+        .args(["run", "--cluster-name", "bench", "--log-format", "json", "--namespaces", &namespaces.join(",")])
+        .args(["--concurrency", &s.concurrency.to_string()])
+        .args(["--resync-interval", &format!("{}s", s.resync.as_secs())])
+        .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+        .args(["--health-addr", &format!("127.0.0.1:{}", free_port())]);
+    if let Some(poll) = poll {
+        command.args(["--poll-interval", poll]);
+    }
+    let child = command
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
+        .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("operator binary");
+    Operator(child)
+}
+
+fn product(name: &str, namespace: &str, connection: &str, database: &str, tables: &[&str]) -> RedshiftDataProduct {
+    serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "connectionRef": {"kind": "ClusterDataZoneConnection", "name": connection},
+            "project": "sales",
+            "redshift": {"clusterName": "prod-dwh", "database": database, "credentialsSecretArn": SECRET},
+            "schemas": [{"name": "public", "tables": tables}]
+        }
+    }))
+    .unwrap()
+}
+
+async fn apply_all(client: &Client, products: Vec<RedshiftDataProduct>) {
+    futures::stream::iter(products)
+        .map(|p| {
+            let api: Api<RedshiftDataProduct> = Api::namespaced(client.clone(), &p.namespace().unwrap_or_default());
+            async move {
+                api.patch(&p.name_any(), &PatchParams::apply("bench").force(), &Patch::Apply(&p)).await.expect("apply")
+            }
+        })
+        .buffer_unordered(16)
+        .for_each(|_| async {})
+        .await;
+}
+
+async fn ready_count(client: &Client, namespaces: &[String]) -> usize {
+    let mut ready = 0;
+    for ns in namespaces {
+        let api: Api<RedshiftDataProduct> = Api::namespaced(client.clone(), ns);
+        if let Ok(list) = api.list(&Default::default()).await {
+            ready += list
+                .items
+                .iter()
+                .filter(|p| {
+                    p.status.as_ref().is_some_and(|s| {
+                        s.observed_generation == p.metadata.generation
+                            && s.conditions.iter().any(|c| c.type_ == "Ready" && format!("{:?}", c.status) == "True")
+                    })
+                })
+                .count();
+        }
+    }
+    ready
+}
+
+async fn wait_ready(client: &Client, namespaces: &[String], n: usize, started: Instant) -> f64 {
+    loop {
+        let ready = ready_count(client, namespaces).await;
+        if ready >= n {
+            return started.elapsed().as_secs_f64();
+        }
+        eprintln!("  {ready} of {n} Ready after {:.0} s", started.elapsed().as_secs_f64());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
+    let tag = format!("bench{n}-{}", std::process::id());
+    let lifecycle = Lifecycle {
+        environment_ready_after: Duration::from_secs(2),
+        run_duration: Duration::from_secs(1),
+        runs_per_day: 25,
+    };
+    let emulator = start_emulator(lifecycle, s.rate_limit).await;
+    let namespaces = tenancy(client, &tag, s.namespaces).await;
+    let port = free_port();
+    let operator = spawn(&emulator, &namespaces, port, s, None);
+    let tables = ["orders", "customers", "order_items"];
+    let products = (0..n)
+        .map(|i| product(&format!("p{i:05}"), &namespaces[i % namespaces.len()], &tag, "sales", &[tables[i % 3]]))
+        .collect();
+    let started = Instant::now();
+    apply_all(client, products).await;
+    let ready_secs = wait_ready(client, &namespaces, n, started).await;
+    let at_ready = calls(&emulator);
+    let cpu_ready = operator.cpu();
+    let api_ready = total(&metrics(port).await, "datazone_operator_kubernetes_requests_total");
+
+    // Two resyncs for the first full reads, then two measured.
+    tokio::time::sleep(s.resync * 2).await;
+    let (settled, cpu_settled) = (calls(&emulator), operator.cpu());
+    let window = Instant::now();
+    tokio::time::sleep(s.resync * 2).await;
+    let resyncs = window.elapsed().as_secs_f64() / s.resync.as_secs_f64();
+    let steady = minus(&calls(&emulator), &settled);
+    let steady_cpu = operator.cpu() - cpu_settled;
+    let dz = sum(&at_ready, "datazone:");
+    let aws = dz + sum(&at_ready, "sts:") + sum(&at_ready, "redshift-data:");
+    Row {
+        n,
+        k: s.namespaces,
+        ready_secs,
+        aws_calls: aws,
+        bound_secs: (s.rate_limit > 0.0).then(|| dz as f64 / s.rate_limit),
+        dz_per_product: dz as f64 / n as f64,
+        sts_calls: sum(&calls(&emulator), "sts:"),
+        steady_per_product_resync: sum(&steady, "datazone:") as f64 / n as f64 / resyncs,
+        peak_rss: operator.peak_rss(),
+        cpu_per_product_ms: cpu_ready / n as f64 * 1000.0,
+        steady_cpu_per_product_resync_ms: steady_cpu / n as f64 / resyncs * 1000.0,
+        api_per_product: api_ready / n as f64,
+    }
+}
+
+/// The reference payload (three datasets, three databases) with realistic waits: DataZone calls
+/// per dataset until all are Ready.
+async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<String, u64>) {
+    let tag = format!("benchsmall-{}", std::process::id());
+    let lifecycle = Lifecycle {
+        environment_ready_after: Duration::from_secs(90),
+        run_duration: Duration::from_secs(60),
+        runs_per_day: 25,
+    };
+    let emulator = start_emulator(lifecycle, 0.0).await;
+    let namespaces = tenancy(client, &tag, 1).await;
+    let _operator = spawn(&emulator, &namespaces, free_port(), s, None);
+    let ns = &namespaces[0];
+    let products = vec![
+        product("prod-dwh-sales", ns, &tag, "sales", &["orders", "customers"]),
+        product("prod-dwh-marketing", ns, &tag, "marketing", &["campaigns", "clicks"]),
+        product("prod-dwh-finance", ns, &tag, "finance", &["journal_entries", "accounts"]),
+    ];
+    let started = Instant::now();
+    apply_all(client, products).await;
+    let secs = wait_ready(client, &namespaces, 3, started).await;
+    let at_ready = calls(&emulator);
+    (secs, sum(&at_ready, "datazone:") as f64 / 3.0, at_ready)
+}
+
+#[tokio::main]
+async fn main() {
+    let client = Client::try_default().await.expect("KUBECONFIG: run through `make bench`, which starts an API server");
+    let settings = Settings {
+        namespaces: env_or("BENCH_NAMESPACES", 20),
+        rate_limit: env_or("BENCH_RATE_LIMIT", 50.0),
+        resync: Duration::from_secs(env_or("BENCH_RESYNC_SECONDS", 30)),
+        concurrency: env_or("BENCH_CONCURRENCY", 16),
+    };
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "200,1000,10000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut rows = Vec::new();
+    for n in sizes {
+        eprintln!("bench: {n} data products in {} namespaces", settings.namespaces);
+        rows.push(fleet(&client, n, &settings).await);
+    }
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .map(|c| c.lines().filter(|l| l.starts_with("processor")).count())
+        .unwrap_or(0);
+    println!();
+    println!(
+        "datazone-operator fleet bench (release, {machine} CPUs, emulator rate limit {} TPS per account, resync {:?}, concurrency {})",
+        settings.rate_limit, settings.resync, settings.concurrency
+    );
+    println!(
+        "| N | K | s to all Ready | AWS calls | bound s (DZ calls ÷ TPS) | time ÷ bound | DZ calls / product | STS calls | DZ calls / product / resync | peak RSS MiB | CPU ms / product | steady CPU ms / product / resync | API requests / product |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let (bound, ratio) = match r.bound_secs {
+            Some(b) => (format!("{b:.1}"), format!("{:.2}", r.ready_secs / b)),
+            None => ("-".into(), "-".into()),
+        };
+        println!(
+            "| {} | {} | {:.1} | {} | {bound} | {ratio} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.3} | {:.2} |",
+            r.n,
+            r.k,
+            r.ready_secs,
+            r.aws_calls,
+            r.dz_per_product,
+            r.sts_calls,
+            r.steady_per_product_resync,
+            r.peak_rss,
+            r.cpu_per_product_ms,
+            r.steady_cpu_per_product_resync_ms,
+            r.api_per_product
+        );
+    }
+    if env_or("BENCH_SMALL", 1) == 1 {
+        eprintln!("bench: the reference payload with realistic waits (environment 90 s, run 60 s)");
+        let (secs, per_dataset, calls) = small_payload(&client, &settings).await;
+        let by_op: Vec<String> = calls
+            .iter()
+            .filter(|(k, v)| k.starts_with("datazone:") && **v > 0)
+            .map(|(k, v)| format!("{}={v}", k.trim_start_matches("datazone:")))
+            .collect();
+        println!();
+        println!(
+            "small payload (3 datasets, environment ready after 90 s, runs 60 s, default poll): all Ready in {secs:.0} s, {per_dataset:.1} DataZone calls per dataset ({})",
+            by_op.join(" ")
+        );
+    }
+}
