@@ -67,6 +67,10 @@ gitops: ## The Argo CD health check (Lua) against the statuses the operator writ
 emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
 	scripts/emulator-smoke
 
+.PHONY: bench
+bench: ## The operator at 200, 1,000 and 10,000 data products: time, AWS calls, steady state, memory, CPU (release; prints a table)
+	scripts/bench
+
 .PHONY: bench-emulator
 bench-emulator: ## Emulator throughput (8 SDK clients) and memory at 10,000 data sources (release build)
 	$(CARGO) bench -p datazone-emulator --bench throughput

@@ -2,13 +2,13 @@
 //! listings, and the per-object backoff.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::runtime::events::Recorder;
 
 use super::cache::{Cache, KeyedLocks};
-use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, SchemaKey};
+use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
 use super::snapshot::{Flights, Snapshots};
 use super::tenancy::Sessions;
 use super::throttle::Throttle;
@@ -23,8 +23,11 @@ pub struct Shared {
     pub ids: Cache<Lookup, String>,
     /// Blueprint configurations known to enable the region.
     pub enabled: Cache<Enabled, ()>,
-    /// Environments: ACTIVE ones trusted for a resync, settling ones for a poll.
+    /// ACTIVE environments, trusted for a resync.
     pub environments: Cache<EnvironmentKey, EnvironmentInfo>,
+    /// Each project's environments while some are settling: one listing a poll for every
+    /// data product waiting on any of them.
+    pub environment_listings: Cache<ProjectKey, Arc<Vec<(String, EnvironmentInfo)>>>,
     /// The tables and views of "all tables" / "all views" schemas.
     pub schemas: Cache<SchemaKey, Vec<(String, ObjectKind)>>,
     /// Held across find-then-create of a shared object.
@@ -58,6 +61,8 @@ pub struct Context<B: Backend> {
     pub throttle: Throttle,
     /// Consecutive errors per object, for exponential backoff (reset on success).
     pub failures: Mutex<HashMap<String, u32>>,
+    /// Consecutive waits per object for something settling (reset when it moves on).
+    pub waits: Mutex<HashMap<String, u32>>,
 }
 
 impl<B: Backend> Context<B> {
@@ -86,6 +91,7 @@ impl<B: Backend> Context<B> {
             poll: settings.poll,
             throttle: Throttle::default(),
             failures: Mutex::default(),
+            waits: Mutex::default(),
         }
     }
 }
@@ -111,6 +117,28 @@ impl<B: Backend> Context<B> {
     pub fn reset_backoff(&self, key: &str) {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
+
+    /// How long an object waiting for something to settle (an environment, a data source, a
+    /// run) waits before its next look: the poll interval, doubling with each wait in a row.
+    pub fn settle_wait(&self, key: &str) -> Duration {
+        let mut waits = self.waits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = waits.entry(key.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+        settle_wait_for(self.poll, *n)
+    }
+
+    /// The object moved on: its next wait starts at the poll interval again.
+    pub fn reset_waits(&self, key: &str) {
+        self.waits.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+}
+
+/// The `n`-th wait in a row for something settling: the poll interval, doubling, capped at 30 s
+/// (or the poll interval if that is longer). Environments take minutes and runs about one: a
+/// fixed poll would read DataZone every few seconds all that time.
+pub fn settle_wait_for(poll: Duration, n: u32) -> Duration {
+    let cap = poll.max(Duration::from_secs(30));
+    poll.saturating_mul(1u32 << n.saturating_sub(1).min(16)).min(cap)
 }
 
 /// A resync of a settled object, spread by `noise` over 75–125 % of the interval, so resyncs of
@@ -129,6 +157,19 @@ pub fn backoff_for(n: u32, noise: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_for_something_settling_double_up_to_half_a_minute() {
+        let poll = Duration::from_secs(5);
+        let waits: Vec<u64> = (1..=7).map(|n| settle_wait_for(poll, n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 30, 30, 30, 30]);
+        assert_eq!(
+            settle_wait_for(Duration::from_secs(60), 3),
+            Duration::from_secs(60),
+            "a long poll is not shortened"
+        );
+        assert_eq!(settle_wait_for(Duration::ZERO, 9), Duration::ZERO);
+    }
 
     #[test]
     fn resyncs_are_spread_over_half_the_interval() {

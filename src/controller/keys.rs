@@ -68,6 +68,13 @@ pub struct EnvironmentKey {
     pub name: String,
 }
 
+/// A project of a domain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectKey {
+    pub domain: String,
+    pub project: String,
+}
+
 /// One schema's tables and views, as the data products naming it with the same secret see them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SchemaKey {

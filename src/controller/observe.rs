@@ -5,9 +5,11 @@
 
 use kube::runtime::events::EventType;
 
+use std::sync::Arc;
+
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::keys::{Enabled, EnvironmentKey, Lookup};
+use super::keys::{Enabled, EnvironmentKey, Lookup, ProjectKey};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
@@ -198,31 +200,33 @@ pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
     EnvironmentKey { domain: t.domain.clone(), project: t.project.clone(), name }
 }
 
-/// The data product's environment; settled ones are cached for a resync, and while one is being
-/// created the data products waiting for it share one look per poll interval.
+/// The data product's environment. ACTIVE ones are cached for a resync; while environments
+/// are being created, the data products waiting for any of them in the project share one
+/// project-wide listing per poll interval, and only a failed one is read for its reason.
 async fn find_environment<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Option<EnvironmentInfo>, DzError> {
     let key = environment_key(t);
-    let cache = &ctx.shared.environments;
-    let fresh =
-        || cache.get_with(&key, |env| if env.status == EnvironmentStatus::Active { ctx.resync } else { ctx.poll });
-    if let Some(env) = fresh() {
+    if let Some(env) = ctx.shared.environments.get(&key, ctx.resync) {
         return Ok(Some(env));
     }
-    let lock = cache.lock(&key);
-    let _guard = lock.lock().await;
-    if let Some(env) = fresh() {
-        return Ok(Some(env));
-    }
-    let Some(found) = t.dz.find_environment(&t.domain, &t.project, &key.name).await? else { return Ok(None) };
-    let env = if found.status == EnvironmentStatus::Active {
-        found
-    } else {
+    let project = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
+    let listing = ctx
+        .shared
+        .environment_listings
+        .get_or_find(project, ctx.poll, || async {
+            t.dz.list_environments(&t.domain, &t.project).await.map(|all| Some(Arc::new(all)))
+        })
+        .await?
+        .unwrap_or_default();
+    let Some((_, found)) = listing.iter().find(|(name, _)| *name == key.name) else { return Ok(None) };
+    let env = match &found.status {
+        EnvironmentStatus::Active => {
+            ctx.shared.environments.put(key, found.clone());
+            found.clone()
+        }
+        s if s.is_settling() => found.clone(),
         // The listing has no failure reason.
-        t.dz.get_environment(&t.domain, &found.id).await?
+        _ => t.dz.get_environment(&t.domain, &found.id).await?,
     };
-    if env.status == EnvironmentStatus::Active || env.status.is_settling() {
-        cache.put(key, env.clone());
-    }
     Ok(Some(env))
 }
 

@@ -119,10 +119,17 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
             retry
         }
     };
-    let requeue = if requeue == ctx.resync {
-        spread(ctx.resync, crate::naming::stable_hash(&format!("{key}{now}")))
+    // Waiting for something to settle backs off; a resync is spread; anything else starts the
+    // waits over.
+    let requeue = if requeue == ctx.poll {
+        ctx.settle_wait(&key)
     } else {
-        requeue
+        ctx.reset_waits(&key);
+        if requeue == ctx.resync {
+            spread(ctx.resync, crate::naming::stable_hash(&format!("{key}{now}")))
+        } else {
+            requeue
+        }
     };
     let generation = p.metadata.generation;
     let mut after = before.clone();
@@ -205,6 +212,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     }
     ctx.flights.landed(&key);
     ctx.reset_backoff(&key);
+    ctx.reset_waits(&key);
     Ok(Action::await_change())
 }
 

@@ -232,6 +232,12 @@ impl DataZone for Fake {
         Ok(w.environments.iter().find(|e| e.name == name && e.project == project).map(|e| e.info.clone()))
     }
 
+    async fn list_environments(&self, _: &str, project: &str) -> Result<Vec<(String, EnvironmentInfo)>, DzError> {
+        let w = self.call("ListEnvironments", "")?;
+        let listed = |e: &Environment| (e.name.clone(), EnvironmentInfo { failure: None, ..e.info.clone() });
+        Ok(w.environments.iter().filter(|e| e.project == project).map(listed).collect())
+    }
+
     async fn get_environment(&self, _: &str, id: &str) -> Result<EnvironmentInfo, DzError> {
         let w = self.call("GetEnvironment", id)?;
         w.environments

@@ -164,6 +164,12 @@ pub trait DataZone: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Option<EnvironmentInfo>, DzError>> + Send;
     fn get_environment(&self, domain: &str, id: &str) -> impl Future<Output = Result<EnvironmentInfo, DzError>> + Send;
+    /// Every environment of the project, by name (all pages; no failure reasons).
+    fn list_environments(
+        &self,
+        domain: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<(String, EnvironmentInfo)>, DzError>> + Send;
     fn create_environment(
         &self,
         domain: &str,

@@ -394,6 +394,32 @@ impl DataZone for SdkDataZone {
         }))
     }
 
+    async fn list_environments(&self, domain: &str, project: &str) -> Result<Vec<(String, EnvironmentInfo)>, DzError> {
+        let items = self
+            .client
+            .list_environments()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListEnvironments", e))?;
+        items
+            .iter()
+            .map(|e| {
+                let info = EnvironmentInfo {
+                    id: required_id("ListEnvironments", e.id())?,
+                    status: status_or_none(e.status().map(|s| s.as_str()), EnvironmentStatus::parse),
+                    failure: None,
+                };
+                Ok((e.name().to_string(), info))
+            })
+            .collect()
+    }
+
     async fn get_environment(&self, domain: &str, id: &str) -> Result<EnvironmentInfo, DzError> {
         let e = self
             .client
