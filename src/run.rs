@@ -104,6 +104,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let namespace_watch = watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), watcher::Config::default())
         .default_backoff()
         .reflect(namespace_writer)
+        .take_until(shutdown_signal())
         .for_each(|_| future::ready(()));
     controllers.push(namespace_watch.boxed());
     let (cluster_connections, cluster_writer) = reflector::store();
@@ -124,6 +125,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         connection_streams.push((stream, store));
     }
     let watched = Watched { connections, cluster_connections: cluster_connections.clone(), namespaces };
+    // One wait for the watches, shared by every data product controller: a store wakes only the
+    // last of its waiters, so many waiting on it themselves would not all wake.
+    let watches_filled = {
+        let watched = watched.clone();
+        async move { watched.ready().await }.boxed().shared()
+    };
 
     let settings =
         Settings { cluster_name: args.cluster_name.clone(), resync: args.resync_interval, poll: args.poll_interval };
@@ -161,7 +168,6 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .boxed(),
     );
 
-    let mut stores = Vec::new();
     for scope in scopes {
         let (products, connections): (Api<RedshiftDataProduct>, Api<DataZoneConnection>) = match &scope {
             Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
@@ -180,7 +186,6 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());
         let c = Controller::for_stream(triggers, store.clone()).with_config(config.clone());
-        stores.push(store.clone());
         let (by_ns, by_cluster) = (store.clone(), store.clone());
         let namespaced = watcher(connections, watcher::Config::default())
             .default_backoff()
@@ -200,10 +205,14 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .graceful_shutdown_on(shutdown_signal());
         let counted = store.clone();
         let gauge = metrics.clone();
-        let (ctx, watched) = (ctx.clone(), watched.clone());
-        // A pass reads connections from the watches: none before they are filled.
+        let (ctx, filled) = (ctx.clone(), watches_filled.clone());
+        // A pass reads connections from the watches: none before they are filled (or at all, if
+        // the operator is told to stop first).
         let run = async move {
-            watched.ready().await;
+            tokio::select! {
+                _ = filled => {}
+                _ = shutdown_signal() => return,
+            }
             c.run(reconcile::reconcile, reconcile::error_policy, ctx)
                 .for_each(move |result| {
                     if let Err(error) = result {
@@ -220,8 +229,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         };
         controllers.push(run.boxed());
     }
+    // Ready once the connection and namespace watches are filled. A store wakes only the last
+    // of its waiters (its readiness is a oneshot receiver), so the data product stores are
+    // left to their controllers alone and this waits on the one shared future.
     let mark_ready = async move {
-        future::join_all(stores.iter().map(|s| s.wait_until_ready())).await;
+        watches_filled.await;
         ready.store(true, Ordering::Relaxed);
         tracing::info!("watch caches synced; reconciling");
     };

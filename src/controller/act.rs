@@ -176,6 +176,8 @@ async fn create_environment<B: Backend>(
             env
         }
     };
+    // The others waiting for it see it at once, not after the project's listing expires.
+    ctx.shared.environments.put(key.clone(), env.clone());
     e.record(Record::Environment(env.id.clone())).not_yet(
         Phase::EnvironmentReady,
         "Creating",

@@ -23,7 +23,7 @@ pub struct Shared {
     pub ids: Cache<Lookup, String>,
     /// Blueprint configurations known to enable the region.
     pub enabled: Cache<Enabled, ()>,
-    /// ACTIVE environments, trusted for a resync.
+    /// Environments: ACTIVE ones trusted for a resync, settling ones for a poll.
     pub environments: Cache<EnvironmentKey, EnvironmentInfo>,
     /// Each project's environments while some are settling: one listing a poll for every
     /// data product waiting on any of them.

@@ -205,7 +205,9 @@ pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
 /// project-wide listing per poll interval, and only a failed one is read for its reason.
 async fn find_environment<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Option<EnvironmentInfo>, DzError> {
     let key = environment_key(t);
-    if let Some(env) = ctx.shared.environments.get(&key, ctx.resync) {
+    // ACTIVE ones for a resync; one just created (or seen settling) for a poll.
+    let fresh = |env: &EnvironmentInfo| if env.status == EnvironmentStatus::Active { ctx.resync } else { ctx.poll };
+    if let Some(env) = ctx.shared.environments.get_with(&key, fresh) {
         return Ok(Some(env));
     }
     let project = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
@@ -223,7 +225,10 @@ async fn find_environment<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result
             ctx.shared.environments.put(key, found.clone());
             found.clone()
         }
-        s if s.is_settling() => found.clone(),
+        s if s.is_settling() => {
+            ctx.shared.environments.put(key, found.clone());
+            found.clone()
+        }
         // The listing has no failure reason.
         _ => t.dz.get_environment(&t.domain, &found.id).await?,
     };

@@ -76,7 +76,11 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     assert!(p.status.as_ref().is_some_and(|s| s.environment_profile_id.is_some()));
 
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, strings(&["ListEnvironments"]), "WaitEnvironment: one listing of the project serves every waiter");
+    assert_eq!(
+        pass.calls,
+        strings(&["ListEnvironments"]),
+        "WaitEnvironment: one listing of the project serves every waiter"
+    );
     assert_eq!(condition(&p, ENVIRONMENT_READY), is(False, "Creating"));
     assert_eq!(message(&p, ENVIRONMENT_READY), format!("environment {env} is CREATING"));
     assert!(pass.events.is_empty(), "no transition, no Event: {:?}", pass.events);
