@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::eventually;
 use common::world::{
-    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, metric, ours, published, set, world,
+    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, ours, published, set, world,
 };
 use datazone_emulator::Fixture;
 use datazone_operator::crd::{ClusterDataZoneConnection, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
@@ -60,7 +60,11 @@ async fn reference_payload_becomes_ready_with_exactly_the_expected_assets() {
     // The operator's own metrics tell the same story.
     let metrics = eventually(Duration::from_secs(20), || async {
         let text = w.metrics().await;
-        if metric(&text, "datazone_operator_data_products{ready=\"true\"}") == Some(3.0) { Ok(text) } else { Err(text) }
+        if common::sample(&text, "datazone_operator_data_products{ready=\"true\"}") == Some(3.0) {
+            Ok(text)
+        } else {
+            Err(text)
+        }
     })
     .await;
     let created = metrics

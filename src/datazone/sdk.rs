@@ -121,11 +121,6 @@ impl Clients {
         sessions.insert(key.clone(), (session.clone(), client.clone()));
         (session, client)
     }
-
-    /// Sessions held now.
-    pub fn sessions(&self) -> usize {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
 }
 
 impl Backend for Clients {

@@ -274,7 +274,7 @@ impl World {
             clocks.create(&PostParams::default(), &clock).await.unwrap();
         }
         let series = "datazone_operator_reconciles_total{kind=\"DataZoneConnection\",result=\"ok\"}";
-        let passes = || async { metric(&self.metrics().await, series).unwrap_or(0.0) as u64 };
+        let passes = || async { sample(&self.metrics().await, series).unwrap_or(0.0) as u64 };
         eventually(Duration::from_secs(30), || async {
             let clock = clocks.get("clock").await.map_err(|e| e.to_string())?;
             let ready = clock.status.as_ref().is_some_and(|s| {
@@ -381,9 +381,4 @@ pub fn by_operation(c: &Value) -> String {
         .map(|(k, v)| format!("{}={v}", k.trim_start_matches("datazone:")))
         .collect();
     ops.join(" ")
-}
-
-/// A sample of the operator's metrics.
-pub fn metric(metrics: &str, series: &str) -> Option<f64> {
-    sample(metrics, series)
 }
