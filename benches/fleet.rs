@@ -124,6 +124,13 @@ struct Row {
     cpu_per_product_ms: f64,
     steady_cpu_per_product_resync_ms: f64,
     api_per_product: f64,
+    /// DataZone and STS calls by operation until all were Ready.
+    by_operation: BTreeMap<String, u64>,
+    /// After a restart: seconds and DataZone calls per product until each had read its data
+    /// source once.
+    restart: (f64, f64),
+    /// Calls the emulator's rate limit turned away until all were Ready (counted in the calls).
+    throttled: u64,
 }
 
 async fn start_emulator(lifecycle: Lifecycle, rate_limit: f64) -> Emulator {
@@ -166,17 +173,17 @@ async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
     names
 }
 
-fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, poll: Option<&str>) -> Operator {
+/// The resync while a fleet is first published: longer than any first publish takes.
+const FIRST_PUBLISH_RESYNC: Duration = Duration::from_secs(3600);
+
+fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, resync: Duration) -> Operator {
     let mut command = Command::new(BIN);
     command
         .args(["run", "--cluster-name", "bench", "--log-format", "json", "--namespaces", &namespaces.join(",")])
         .args(["--concurrency", &s.concurrency.to_string()])
-        .args(["--resync-interval", &format!("{}s", s.resync.as_secs())])
+        .args(["--resync-interval", &format!("{}s", resync.as_secs())])
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .args(["--health-addr", &format!("127.0.0.1:{}", free_port())]);
-    if let Some(poll) = poll {
-        command.args(["--poll-interval", poll]);
-    }
     let child = command
         .env("AWS_ENDPOINT_URL", emulator.endpoint())
         .env("AWS_REGION", "eu-central-1")
@@ -192,6 +199,16 @@ fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Sett
 }
 
 fn product(name: &str, namespace: &str, connection: &str, database: &str, tables: &[&str]) -> RedshiftDataProduct {
+    with_schemas(name, namespace, connection, database, json!([{"name": "public", "tables": tables}]))
+}
+
+fn with_schemas(
+    name: &str,
+    namespace: &str,
+    connection: &str,
+    database: &str,
+    schemas: serde_json::Value,
+) -> RedshiftDataProduct {
     serde_json::from_value(json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
         "metadata": {"name": name, "namespace": namespace},
@@ -199,7 +216,7 @@ fn product(name: &str, namespace: &str, connection: &str, database: &str, tables
             "connectionRef": {"kind": "ClusterDataZoneConnection", "name": connection},
             "project": "sales",
             "redshift": {"clusterName": "prod-dwh", "database": database, "credentialsSecretArn": SECRET},
-            "schemas": [{"name": "public", "tables": tables}]
+            "schemas": schemas
         }
     }))
     .unwrap()
@@ -239,11 +256,17 @@ async fn ready_count(client: &Client, namespaces: &[String]) -> usize {
 }
 
 async fn wait_ready(client: &Client, namespaces: &[String], n: usize, started: Instant) -> f64 {
+    let (mut best, mut moved) = (0, Instant::now());
     loop {
         let ready = ready_count(client, namespaces).await;
         if ready >= n {
             return started.elapsed().as_secs_f64();
         }
+        if ready > best {
+            (best, moved) = (ready, Instant::now());
+        }
+        // A bench that stops moving is broken, not slow.
+        assert!(moved.elapsed() < Duration::from_secs(300), "{ready} of {n} Ready and no progress for 5 minutes");
         eprintln!("  {ready} of {n} Ready after {:.0} s", started.elapsed().as_secs_f64());
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -258,8 +281,10 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     };
     let emulator = start_emulator(lifecycle, s.rate_limit).await;
     let namespaces = tenancy(client, &tag, s.namespaces).await;
+    // First publish with resyncs out of the way (a data product Ready early would otherwise make
+    // its first resync's full read while the last ones are still being published).
     let port = free_port();
-    let operator = spawn(&emulator, &namespaces, port, s, None);
+    let operator = spawn(&emulator, &namespaces, port, s, FIRST_PUBLISH_RESYNC);
     let tables = ["orders", "customers", "order_items"];
     let products = (0..n)
         .map(|i| product(&format!("p{i:05}"), &namespaces[i % namespaces.len()], &tag, "sales", &[tables[i % 3]]))
@@ -268,11 +293,32 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     apply_all(client, products).await;
     let ready_secs = wait_ready(client, &namespaces, n, started).await;
     let at_ready = calls(&emulator);
+    let throttled: u64 =
+        emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values().sum();
     let cpu_ready = operator.cpu();
     let api_ready = total(&metrics(port).await, "datazone_operator_kubernetes_requests_total");
+    let first_rss = operator.peak_rss();
+    drop(operator);
 
-    // Two resyncs for the first full reads, then two measured.
-    tokio::time::sleep(s.resync * 2).await;
+    // The steady state: an operator with the short resync, started over them (a restart). Its
+    // first pass per data product reads its data source in full (nothing recorded its
+    // updatedAt yet); after that, two resyncs for the listings to take over, then two measured.
+    let port = free_port();
+    let operator = spawn(&emulator, &namespaces, port, s, s.resync);
+    let restarted = Instant::now();
+    // Each data product's first pass after the restart reads its data source in full: wait
+    // until a whole resync interval brings no more of those, then measure two.
+    let reads = || calls(&emulator).get("datazone:GetDataSource").copied().unwrap_or(0);
+    let (mut seen, mut quiet_since) = (reads(), Instant::now());
+    while quiet_since.elapsed() < s.resync {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if reads() != seen {
+            (seen, quiet_since) = (reads(), Instant::now());
+        }
+        assert!(restarted.elapsed() < Duration::from_secs(3600), "the restarted operator never settled");
+    }
+    let restart = minus(&calls(&emulator), &at_ready);
+    let restart_secs = (quiet_since - restarted).as_secs_f64();
     let (settled, cpu_settled) = (calls(&emulator), operator.cpu());
     let window = Instant::now();
     tokio::time::sleep(s.resync * 2).await;
@@ -288,12 +334,15 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         aws_calls: aws,
         bound_secs: (s.rate_limit > 0.0).then(|| dz as f64 / s.rate_limit),
         dz_per_product: dz as f64 / n as f64,
-        sts_calls: sum(&calls(&emulator), "sts:"),
+        sts_calls: sum(&at_ready, "sts:"),
         steady_per_product_resync: sum(&steady, "datazone:") as f64 / n as f64 / resyncs,
-        peak_rss: operator.peak_rss(),
+        peak_rss: first_rss.max(operator.peak_rss()),
         cpu_per_product_ms: cpu_ready / n as f64 * 1000.0,
         steady_cpu_per_product_resync_ms: steady_cpu / n as f64 / resyncs * 1000.0,
         api_per_product: api_ready / n as f64,
+        by_operation: at_ready,
+        restart: (restart_secs, sum(&restart, "datazone:") as f64 / n as f64),
+        throttled,
     }
 }
 
@@ -308,18 +357,75 @@ async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<Str
     };
     let emulator = start_emulator(lifecycle, 0.0).await;
     let namespaces = tenancy(client, &tag, 1).await;
-    let _operator = spawn(&emulator, &namespaces, free_port(), s, None);
+    let _operator = spawn(&emulator, &namespaces, free_port(), s, FIRST_PUBLISH_RESYNC);
     let ns = &namespaces[0];
     let products = vec![
-        product("prod-dwh-sales", ns, &tag, "sales", &["orders", "customers"]),
-        product("prod-dwh-marketing", ns, &tag, "marketing", &["campaigns", "clicks"]),
-        product("prod-dwh-finance", ns, &tag, "finance", &["journal_entries", "accounts"]),
+        // As `import-payload examples/payloads/three-databases.json` writes them.
+        with_schemas(
+            "prod-dwh-sales",
+            ns,
+            &tag,
+            "sales",
+            json!([{"name": "public", "tables": ["orders", "customers"], "views": ["v_orders"]}]),
+        ),
+        with_schemas(
+            "prod-dwh-marketing",
+            ns,
+            &tag,
+            "marketing",
+            json!([{"name": "campaigns", "addAllTables": true, "addAllViews": true}]),
+        ),
+        with_schemas(
+            "prod-dwh-finance",
+            ns,
+            &tag,
+            "finance",
+            json!([{"name": "ledger", "addAllTables": true, "views": ["v_monthly_close"]}]),
+        ),
     ];
     let started = Instant::now();
     apply_all(client, products).await;
     let secs = wait_ready(client, &namespaces, 3, started).await;
     let at_ready = calls(&emulator);
     (secs, sum(&at_ready, "datazone:") as f64 / 3.0, at_ready)
+}
+
+fn print_row(r: &Row) {
+    let (bound, ratio) = match r.bound_secs {
+        Some(b) => (format!("{b:.1}"), format!("{:.2}", r.ready_secs / b)),
+        None => ("-".into(), "-".into()),
+    };
+    println!(
+        "| {} | {} | {:.1} | {} | {bound} | {ratio} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.3} | {:.2} |",
+        r.n,
+        r.k,
+        r.ready_secs,
+        r.aws_calls,
+        r.dz_per_product,
+        r.sts_calls,
+        r.steady_per_product_resync,
+        r.peak_rss,
+        r.cpu_per_product_ms,
+        r.steady_cpu_per_product_resync_ms,
+        r.api_per_product
+    );
+    eprintln!("  {} data products, calls until all Ready: {}", r.n, by_operation(&r.by_operation));
+    let all: u64 = r.by_operation.values().sum();
+    eprintln!(
+        "  {} data products: {} of those {all} calls throttled by the rate limit ({:.1} %)",
+        r.n,
+        r.throttled,
+        r.throttled as f64 * 100.0 / all.max(1) as f64
+    );
+    eprintln!(
+        "  {} data products, after a restart: {:.2} DataZone calls per product, {:.1} s, until each had read its data source once",
+        r.n, r.restart.1, r.restart.0
+    );
+}
+
+fn by_operation(calls: &BTreeMap<String, u64>) -> String {
+    let ops: Vec<String> = calls.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k}={v}")).collect();
+    ops.join(" ")
 }
 
 #[tokio::main]
@@ -336,15 +442,9 @@ async fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let mut rows = Vec::new();
-    for n in sizes {
-        eprintln!("bench: {n} data products in {} namespaces", settings.namespaces);
-        rows.push(fleet(&client, n, &settings).await);
-    }
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .map(|c| c.lines().filter(|l| l.starts_with("processor")).count())
         .unwrap_or(0);
-    println!();
     println!(
         "datazone-operator fleet bench (release, {machine} CPUs, emulator rate limit {} TPS per account, resync {:?}, concurrency {})",
         settings.rate_limit, settings.resync, settings.concurrency
@@ -353,38 +453,18 @@ async fn main() {
         "| N | K | s to all Ready | AWS calls | bound s (DZ calls ÷ TPS) | time ÷ bound | DZ calls / product | STS calls | DZ calls / product / resync | peak RSS MiB | CPU ms / product | steady CPU ms / product / resync | API requests / product |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for r in &rows {
-        let (bound, ratio) = match r.bound_secs {
-            Some(b) => (format!("{b:.1}"), format!("{:.2}", r.ready_secs / b)),
-            None => ("-".into(), "-".into()),
-        };
-        println!(
-            "| {} | {} | {:.1} | {} | {bound} | {ratio} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.3} | {:.2} |",
-            r.n,
-            r.k,
-            r.ready_secs,
-            r.aws_calls,
-            r.dz_per_product,
-            r.sts_calls,
-            r.steady_per_product_resync,
-            r.peak_rss,
-            r.cpu_per_product_ms,
-            r.steady_cpu_per_product_resync_ms,
-            r.api_per_product
-        );
+    // Each row as soon as its size is done: a 10,000 run takes a while.
+    for n in sizes {
+        eprintln!("bench: {n} data products in {} namespaces", settings.namespaces);
+        print_row(&fleet(&client, n, &settings).await);
     }
     if env_or("BENCH_SMALL", 1) == 1 {
         eprintln!("bench: the reference payload with realistic waits (environment 90 s, run 60 s)");
         let (secs, per_dataset, calls) = small_payload(&client, &settings).await;
-        let by_op: Vec<String> = calls
-            .iter()
-            .filter(|(k, v)| k.starts_with("datazone:") && **v > 0)
-            .map(|(k, v)| format!("{}={v}", k.trim_start_matches("datazone:")))
-            .collect();
         println!();
         println!(
             "small payload (3 datasets, environment ready after 90 s, runs 60 s, default poll): all Ready in {secs:.0} s, {per_dataset:.1} DataZone calls per dataset ({})",
-            by_op.join(" ")
+            by_operation(&calls)
         );
     }
 }

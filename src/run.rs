@@ -185,7 +185,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .reflect(writer)
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());
-        let c = Controller::for_stream(triggers, store.clone()).with_config(config.clone());
+        // A settled data product whose data source moved in a shared listing is woken at once
+        // (controller::wakeups).
+        let c = Controller::for_stream(triggers, store.clone())
+            .with_config(config.clone())
+            .reconcile_on(ctx.wakeups.subscribe(scope.clone()));
         let (by_ns, by_cluster) = (store.clone(), store.clone());
         let namespaced = watcher(connections, watcher::Config::default())
             .default_backoff()

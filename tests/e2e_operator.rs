@@ -640,5 +640,7 @@ async fn a_hundred_data_products_in_three_namespaces_share_sessions_and_one_list
     .await;
     let repaired = changed.elapsed();
     println!("fleet: an edit and a deletion behind the operator's back repaired in {repaired:.1?} (resync {RESYNC:?})");
-    assert!(repaired <= RESYNC * 2 + Duration::from_secs(2), "repaired at the next resync: {repaired:?}");
+    // Seen in the first listing taken after the change (someone resyncs every half interval or
+    // so) and the owner woken: within one resync interval, plus the pass itself.
+    assert!(repaired <= RESYNC + Duration::from_secs(2), "repaired within one resync: {repaired:?}");
 }

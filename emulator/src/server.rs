@@ -134,12 +134,8 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
             AwsError::new("UnknownOperationException", 404, format!("No operation for {} {path}", parts.method));
         return Ok(error_reply(protocol, &error, &request_id));
     }
-    *shared
-        .calls
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(format!("{}:{operation}", protocol.service()))
-        .or_default() += 1;
+    let counted = format!("{}:{operation}", protocol.service());
+    *shared.calls.lock().unwrap_or_else(PoisonError::into_inner).entry(counted.clone()).or_default() += 1;
 
     let injection = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).decide(
         protocol.service(),
@@ -166,6 +162,7 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
     if let Some(limiter) = &shared.limiter
         && !limiter.lock().unwrap_or_else(PoisonError::into_inner).allow(&caller.account, &caller.region, now)
     {
+        *shared.throttled.lock().unwrap_or_else(PoisonError::into_inner).entry(counted).or_default() += 1;
         return Ok(error_reply(protocol, &throttled(protocol), &request_id));
     }
     crate::datazone::advance(&mut state, now);

@@ -25,6 +25,8 @@ pub struct Shared {
     pub(crate) ids: Arc<IdGenerator>,
     state: Mutex<State>,
     pub calls: Mutex<BTreeMap<String, u64>>,
+    /// Of those, the ones the rate limit turned away, by `service:Operation`.
+    pub throttled: Mutex<BTreeMap<String, u64>>,
     pub faults: Mutex<Faults>,
     pub(crate) limiter: Option<Mutex<RateLimiter>>,
 }
@@ -34,7 +36,15 @@ impl Shared {
         let ids = Arc::new(IdGenerator::default());
         let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
         let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
-        Self { config, ids, state: Mutex::new(state), calls: Mutex::default(), faults: Mutex::default(), limiter }
+        Self {
+            config,
+            ids,
+            state: Mutex::new(state),
+            calls: Mutex::default(),
+            throttled: Mutex::default(),
+            faults: Mutex::default(),
+            limiter,
+        }
     }
 
     pub fn lock_state(&self) -> MutexGuard<'_, State> {
@@ -45,6 +55,7 @@ impl Shared {
     pub fn reset(&self) {
         *self.lock_state() = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
         self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.throttled.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).rules.clear();
     }
 }

@@ -8,7 +8,7 @@ use kube::runtime::events::EventType;
 
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::keys::{Creation, Enabled};
+use super::keys::{Creation, Enabled, Lookup};
 use super::observe::environment_key;
 use super::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
 use super::plan::Step;
@@ -131,10 +131,17 @@ async fn create_profile<B: Backend>(
     let creation =
         Creation::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
     let lock = ctx.shared.creating.get(&creation);
+    let waited = std::time::Instant::now();
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
-    // Another data product may have created it while we waited for the lock.
-    if t.dz.find_profile(&t.domain, &t.project, &profile_name).await.map_err(blocked)?.is_none() {
+    let lookup = Lookup::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
+    // Another data product may have created it while we waited for the lock: this process
+    // remembers what it created since; anyone else's is found by name.
+    let known = match ctx.shared.ids.get(&lookup, waited.elapsed()) {
+        Some(id) => Some(id),
+        None => t.dz.find_profile(&t.domain, &t.project, &profile_name).await.map_err(blocked)?,
+    };
+    if known.is_none() {
         let spec = ProfileSpec {
             name: profile_name.clone(),
             project_id: t.project.clone(),
@@ -145,6 +152,7 @@ async fn create_profile<B: Backend>(
             secret_arn: t.config.secret_arn.clone(),
         };
         let id = t.dz.create_profile(&t.domain, &spec).await.map_err(blocked)?;
+        ctx.shared.ids.put(lookup, id.clone());
         e.record(Record::Profile(id.clone())).event(
             EventType::Normal,
             "EnvironmentProfileCreated",
@@ -163,17 +171,32 @@ async fn create_environment<B: Backend>(
 ) -> Result<Duration, Blocked> {
     let key = environment_key(t);
     let lock = ctx.shared.creating.get(&Creation::Environment(key.clone()));
+    let waited = std::time::Instant::now();
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let env_name = &key.name;
-    let env = match t.dz.find_environment(&t.domain, &t.project, env_name).await.map_err(blocked)? {
+    // Created by another data product while we waited for the lock (cached since): this process
+    // remembers it.
+    // Otherwise create it: names are unique in a project (docs/datazone-semantics.md §3), so an
+    // environment someone else made answers a conflict, and then it is found by name.
+    let env = match ctx.shared.environments.get(&key, waited.elapsed()) {
         Some(env) => env,
         None => {
             let database = &t.config.database;
-            let env =
-                t.dz.create_environment(&t.domain, &t.project, profile, env_name, database).await.map_err(blocked)?;
-            e.event(EventType::Normal, "EnvironmentCreated", format!("created environment {env_name} ({})", env.id));
-            env
+            match t.dz.create_environment(&t.domain, &t.project, profile, env_name, database).await {
+                Ok(env) => {
+                    let message = format!("created environment {env_name} ({})", env.id);
+                    e.event(EventType::Normal, "EnvironmentCreated", message);
+                    env
+                }
+                Err(err) if err.is_conflict() => {
+                    t.dz.find_environment(&t.domain, &t.project, env_name)
+                        .await
+                        .map_err(blocked)?
+                        .ok_or_else(|| Blocked::dz(Phase::EnvironmentReady, err))?
+                }
+                Err(err) => return Err(blocked(err)),
+            }
         }
     };
     // The others waiting for it see it at once, not after the project's listing expires.
@@ -205,7 +228,7 @@ async fn create_data_source<B: Backend>(
         Err(err) if err.is_name_taken() => return found_taken_name(t, e).await,
         Err(err) => return Err(Blocked::dz(Phase::DataSourceReady, err)),
     };
-    ctx.flights.wrote(who.uid, Some((ds.id.clone(), config_hash(&t.config))));
+    ctx.wrote(who.uid, Some((ds.id.clone(), config_hash(&t.config))));
     let recreated = who.status.data_source_id.is_some();
     e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
         .record(Record::RunsCleared)
@@ -245,7 +268,7 @@ async fn update_data_source<B: Backend>(
     e: &mut Effects,
 ) -> Result<Duration, Blocked> {
     t.dz.update_data_source(&t.domain, ds_id, &t.config).await.map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?;
-    ctx.flights.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
+    ctx.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
     e.event(EventType::Normal, "DataSourceUpdated", format!("updated data source {} ({ds_id}) to the spec", t.ds_name))
         .not_yet(Phase::DataSourceReady, "Updating", format!("data source {ds_id} is being updated"));
     Ok(ctx.poll)

@@ -12,6 +12,7 @@ use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaK
 use super::snapshot::{Flights, Snapshots};
 use super::tenancy::Sessions;
 use super::throttle::Throttle;
+use super::wakeups::Wakeups;
 use super::watched::Watched;
 use crate::datazone::{Backend, EnvironmentInfo, ObjectKind};
 use crate::metrics::Metrics;
@@ -45,6 +46,8 @@ pub struct Context<B: Backend> {
     pub snapshots: Snapshots,
     /// What this process last wrote per data product, followed in the shared listing.
     pub flights: Flights,
+    /// Settled data products woken when a shared listing shows their data source moved.
+    pub wakeups: Wakeups,
     /// Which data products use which assumed-role session.
     pub sessions: Sessions,
     /// When this process started: a listing taken after it reflects everything done before.
@@ -82,6 +85,7 @@ impl<B: Backend> Context<B> {
             shared: Shared::default(),
             snapshots: Snapshots::default(),
             flights: Flights::default(),
+            wakeups: Wakeups::default(),
             sessions: Sessions::default(),
             started: std::time::Instant::now(),
             recorder,
@@ -112,6 +116,13 @@ impl<B: Backend> Context<B> {
         let n = failures.entry(key.to_string()).or_insert(0);
         *n = n.saturating_add(1);
         backoff_for(*n, crate::naming::stable_hash(&format!("{key}{n}")))
+    }
+
+    /// A mutating call for `caller` just returned: its next passes follow what it wrote in the
+    /// listing, and what it watched for there is out of date (its own change is no news).
+    pub fn wrote(&self, caller: &str, written: Option<(String, String)>) {
+        self.flights.wrote(caller, written);
+        self.wakeups.forget(caller);
     }
 
     pub fn reset_backoff(&self, key: &str) {

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
 //! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces |
+//! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
 //! | [`desired`], [`plan`] | what the spec asks for in DataZone's terms; the pure next step |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
 //! | [`status`] | effects → status and Events (pure) |
@@ -21,6 +22,7 @@ pub mod cache;
 pub mod snapshot;
 pub mod tenancy;
 pub mod throttle;
+pub mod wakeups;
 pub mod watched;
 
 pub mod desired;

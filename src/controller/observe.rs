@@ -13,10 +13,10 @@ use super::keys::{Enabled, EnvironmentKey, Lookup, ProjectKey};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
+use super::wakeups::Expected;
 use crate::crd::RedshiftDataProductStatus;
 use crate::datazone::{
-    Backend, DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo,
-    EnvironmentStatus, Producer, RunStatus,
+    Backend, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Producer, RunStatus,
 };
 
 /// What observing found, and the IDs and Events it leaves.
@@ -84,20 +84,28 @@ async fn known_data_source<B: Backend>(
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
     let flight = ctx.flights.get(caller);
     let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
-    let listed = match flight.since.filter(|_| wrote_this) {
-        Some(since) => t
-            .listing(ctx, caller, since, Demand::Settling)
-            .await
-            .map_err(blocked)?
+    // What the listing shows, and what to watch for there until the next pass.
+    let (listed, expected) = match flight.since.filter(|_| wrote_this) {
+        Some(since) => {
+            let listing = t.listing(ctx, caller, since, Demand::Settling).await.map_err(blocked)?;
             // A failed one is read in full for its error message; a missing one to be sure.
-            .and_then(|l| l.by_id(ds_id).filter(|d| !d.status.is_failed()).cloned()),
-        None if settled(t, status) => t
-            .listing(ctx, caller, ctx.started, Demand::Resync)
-            .await
-            .map_err(blocked)?
-            .and_then(|l| l.by_id(ds_id).filter(|d| unchanged(d, status)).cloned()),
-        None => None,
+            let found = listing.and_then(|l| l.by_id(ds_id).filter(|d| !d.status.is_failed()).cloned());
+            let seen = found.as_ref().map(Expected::seen);
+            (found, seen)
+        }
+        None if settled(t, status) => {
+            let expected = Expected::from_status(ds_id, status);
+            let listing = t.listing(ctx, caller, ctx.started, Demand::Resync).await.map_err(blocked)?;
+            let found = listing.and_then(|l| l.by_id(ds_id).filter(|d| expected.matches(d)).cloned());
+            (found, Some(expected))
+        }
+        None => (None, None),
     };
+    match expected.filter(|_| listed.is_some()) {
+        Some(expected) => t.watch_listing(ctx, caller, expected),
+        // Read in full below; until it is in a listing again its own passes follow it.
+        None => ctx.wakeups.forget(caller),
+    }
     if let Some(d) = listed {
         let summary = DataSourceInfo {
             id: d.id,
@@ -125,17 +133,6 @@ fn settled<B: Backend>(t: &Target<B>, status: &RedshiftDataProductStatus) -> boo
     status.data_source_updated_at.is_some()
         && last.is_some_and(|r| r.config_hash.as_deref() == Some(t.run_hash.as_str()))
         && last.is_some_and(|r| RunStatus::parse(&r.status).is_terminal())
-}
-
-/// The listing shows the data source as status last read it: READY, the same `updatedAt` (which
-/// moves with every change, docs/datazone-semantics.md §4) and the same last run outcome.
-pub fn unchanged(d: &DataSourceSummary, status: &RedshiftDataProductStatus) -> bool {
-    let last_run = status.last_run.as_ref().map(|r| RunStatus::parse(&r.status));
-    d.status == DataSourceStatus::Ready
-        && d.updated_at.is_some()
-        && d.updated_at == status.data_source_updated_at
-        && d.last_run_status == last_run
-        && d.environment_id == status.environment_id
 }
 
 /// The blueprint and its configuration, the profile and the environment, as far as they exist.
@@ -246,11 +243,12 @@ async fn data_source_by_name<B: Backend>(
 ) -> Result<Option<DataSourceInfo>, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
     let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
-    let found = match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
-        Some(listing) => listing.by_name(&t.ds_name).map(|d| d.id.clone()),
-        None => t.dz.find_data_source(&t.domain, &t.project, &t.ds_name).await.map_err(blocked)?,
-    };
-    let Some(found) = found else { return Ok(None) };
+    // No look of its own before creating: data source names are unique in a project and the
+    // client token makes a retried create return the same one (docs/datazone-semantics.md §4),
+    // so a data source of this name (ours from a lost answer, or anyone's) answers "name taken"
+    // and is found then (act::found_taken_name). A recent listing someone else took is free.
+    let Some(listing) = t.listing_at_hand(ctx, not_before) else { return Ok(None) };
+    let Some(found) = listing.by_name(&t.ds_name).map(|d| d.id.clone()) else { return Ok(None) };
     let ds = t.dz.get_data_source(&t.domain, &found).await.map_err(blocked)?;
     if let Some(ds) = ds.as_ref().filter(|ds| desired::is_ours(ds.description.as_deref())) {
         effects.event(

@@ -211,6 +211,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
         ctx.backend.drop_session(&unused);
     }
     ctx.flights.landed(&key);
+    ctx.wakeups.forget(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);
     Ok(Action::await_change())

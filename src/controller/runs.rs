@@ -10,6 +10,7 @@ use super::pass::{Blocked, Done, Effects, Phase, QUOTA_RETRY, Record};
 use super::plan::{RunReason, RunState};
 use super::snapshot::{RunSeen, run_seen};
 use super::target::{Demand, Target};
+use super::wakeups::Expected;
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
 use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataZone, DzError, RunInfo, RunStatus};
 
@@ -65,7 +66,16 @@ pub async fn follow<B: Backend>(
     };
     let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
     let seen = match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
-        Some(listing) => run_seen(listing.by_id(ds_id)),
+        Some(listing) => {
+            let summary = listing.by_id(ds_id);
+            let seen = run_seen(summary);
+            match summary.filter(|_| seen == RunSeen::Running) {
+                // The first listing that shows it moved wakes this data product.
+                Some(d) => t.watch_listing(ctx, caller, Expected::seen(d)),
+                None => ctx.wakeups.forget(caller),
+            }
+            seen
+        }
         // Not worth listing the project for this one: ask for the run itself.
         None => RunSeen::Unknown,
     };
@@ -157,7 +167,7 @@ pub async fn start_run<B: Backend>(
     let mut effects = Effects::default();
     match t.dz.start_run(&t.domain, start.data_source, &token).await {
         Ok(run) => {
-            ctx.flights.wrote(caller, None);
+            ctx.wrote(caller, None);
             if start.reason == RunReason::Requested {
                 effects.record(Record::RequestHandled(start.requested_at.map(str::to_string)));
             }

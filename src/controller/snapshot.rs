@@ -18,14 +18,24 @@ use crate::datazone::{DataSourceStatus, DataSourceSummary, DzError, RunStatus};
 pub struct Snapshot {
     pub taken: Instant,
     pub items: Vec<DataSourceSummary>,
+    /// Positions in `items` by ID and by name: a project of thousands is looked up by each of
+    /// its data products.
+    by_id: HashMap<String, usize>,
+    by_name: HashMap<String, usize>,
 }
 
 impl Snapshot {
+    pub fn new(taken: Instant, items: Vec<DataSourceSummary>) -> Self {
+        // Reversed, so that the first of equal names wins, as a search from the start would.
+        let by_id = items.iter().enumerate().rev().map(|(i, d)| (d.id.clone(), i)).collect();
+        let by_name = items.iter().enumerate().rev().map(|(i, d)| (d.name.clone(), i)).collect();
+        Self { taken, items, by_id, by_name }
+    }
     pub fn by_id(&self, id: &str) -> Option<&DataSourceSummary> {
-        self.items.iter().find(|d| d.id == id)
+        self.by_id.get(id).map(|i| &self.items[*i])
     }
     pub fn by_name(&self, name: &str) -> Option<&DataSourceSummary> {
-        self.items.iter().find(|d| d.name == name)
+        self.by_name.get(name).map(|i| &self.items[*i])
     }
 }
 
@@ -92,12 +102,14 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
         }
         let taken = Instant::now();
         let items = list().await?;
-        let snapshot = Arc::new(Snapshot { taken, items });
+        let snapshot = Arc::new(Snapshot::new(taken, items));
         self.latest.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), snapshot.clone());
         Ok(snapshot)
     }
 
-    fn usable(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
+    /// The listing under `key` if one taken after `not_before` and at most `max_age` old is at
+    /// hand, without listing.
+    pub fn usable(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
         latest.get(key).filter(|s| s.taken >= not_before && s.taken.elapsed() < max_age).cloned()
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 
 use super::connection;
 use super::context::Context;
@@ -15,6 +16,7 @@ use super::desired::{self, config_hash};
 use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::snapshot::Snapshot;
+use super::wakeups::Expected;
 use crate::crd::{AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, DataZone, DzError, ObjectKind, Producer, SourceConfig, Storage};
 
@@ -229,6 +231,22 @@ impl<B: Backend> Target<B> {
             return Ok(None);
         }
         let list = || self.dz.list_data_sources(&self.domain, &self.project);
-        ctx.snapshots.get(&self.listing_key, not_before, max_age, list).await.map(Some)
+        let listing = ctx.snapshots.get(&self.listing_key, not_before, max_age, list).await?;
+        // What moved in it wakes its data product now rather than at its own resync.
+        ctx.wakeups.look_through(&self.listing_key, &listing, caller);
+        Ok(Some(listing))
+    }
+
+    /// The project's listing if one taken after `not_before` is at most a poll interval old
+    /// (someone else's, free to look at); `None` rather than a call.
+    pub fn listing_at_hand(&self, ctx: &Context<B>, not_before: Instant) -> Option<Arc<Snapshot>> {
+        ctx.snapshots.usable(&self.listing_key, not_before, ctx.poll)
+    }
+
+    /// `caller` found its data source as `expected` in the listing: wake it when a later listing
+    /// shows it moved ([`super::wakeups`]).
+    pub fn watch_listing(&self, ctx: &Context<B>, caller: &str, expected: Expected) {
+        let object = ObjectRef::new(&self.name).within(&self.namespace);
+        ctx.wakeups.watch(&self.listing_key, caller, object, expected);
     }
 }

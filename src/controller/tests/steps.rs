@@ -62,13 +62,9 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        [
-            format!("ListEnvironmentProfiles {PROFILE}"),
-            "ListEnvironments".into(),
-            format!("ListEnvironments {ENVIRONMENT}"),
-            format!("CreateEnvironment {ENVIRONMENT}")
-        ],
-        "CreateEnvironment: the project's environments, then a second look by name under the lock"
+        ["ListEnvironments".to_string(), format!("CreateEnvironment {ENVIRONMENT}")],
+        "CreateEnvironment: the project's environments (the profile this process created is remembered), then no \
+         second look under the lock: names are unique, a conflict would find it"
     );
     assert_eq!(pass.events, strings(&["EnvironmentCreated"]));
     assert_eq!(pass.requeue(), poll());
@@ -89,8 +85,8 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        ["ListEnvironments".to_string(), "ListDataSources".into(), format!("CreateDataSource {DATA_SOURCE}")],
-        "CreateDataSource: found by name in the project listing before creating"
+        ["ListEnvironments".to_string(), format!("CreateDataSource {DATA_SOURCE}")],
+        "CreateDataSource: no look of its own first (unique names and the client token make it safe)"
     );
     assert_eq!(pass.events, strings(&["DataSourceCreated", "DataSourceReadyFalse"]));
     assert_eq!(condition(&p, ENVIRONMENT_READY), is(True, "Active"));
@@ -200,6 +196,113 @@ async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
     assert!(pass.events.contains(&"DataSourceMissing".to_string()), "{:?}", pass.events);
 }
 
+/// Passes over `p` until it is Ready and its data source's `updatedAt` recorded, as DataZone
+/// would go along: its data source becomes READY, its runs succeed.
+async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
+    for _ in 0..20 {
+        h.pass(p).await;
+        let status = p.status.clone().unwrap_or_default();
+        if condition(p, READY) == is(True, "Published") && status.data_source_updated_at.is_some() {
+            return status.data_source_id.expect("data source in status");
+        }
+        let mut world = h.dz.world();
+        world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
+        if let Some(ds) = status.data_source_id.as_deref() {
+            if world.data_source(ds).is_some_and(|d| d.info.status == DataSourceStatus::Creating) {
+                world.edit(ds, |d| d.status = DataSourceStatus::Ready);
+            }
+        }
+        let active: Vec<String> =
+            world.runs.iter().filter(|(_, r)| !r.status.is_terminal()).map(|(id, _)| id.clone()).collect();
+        for run in active {
+            world.finish_run(&run, RunStatus::Success, &[("customers", "SUCCEEDED_CREATED")]);
+        }
+    }
+    panic!("{} never settled: {:?}", p.metadata.name.as_deref().unwrap_or_default(), p.status);
+}
+
+#[tokio::test]
+async fn drift_in_a_listing_another_data_product_took_wakes_its_owner_at_once() {
+    let resync = Duration::from_millis(20);
+    let h = Harness::with_resync(resync);
+    let mut woken = h.ctx.wakeups.subscribe(None);
+    let (mut orders, ds) = published(&h).await;
+    let mut customers = h.product("customers", |p| {
+        p["spec"]["schemas"] = serde_json::json!([{"name": "public", "tables": ["customers"]}]);
+    });
+    let customers_ds = settle(&h, &mut customers).await;
+    h.pass(&mut orders).await;
+    let next = || tokio::time::sleep(resync);
+    next().await;
+    assert_eq!(h.pass(&mut orders).await.calls, strings(&["ListDataSources"]), "orders: settled, in the listing");
+    assert!(woken.try_recv().is_err(), "nothing moved, nobody woken");
+
+    // Edited behind the operator's back; the next listing, taken at customers' resync, shows it.
+    h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
+    next().await;
+    assert_eq!(h.pass(&mut customers).await.calls, strings(&["ListDataSources"]));
+    let wake = woken.try_recv().ok().expect("orders woken");
+    assert_eq!((wake.name.as_str(), wake.namespace.as_deref()), ("orders", Some(super::NS)));
+    assert!(woken.try_recv().is_err(), "only the one that moved");
+    let pass = h.pass(&mut orders).await;
+    assert_eq!(
+        pass.calls[pass.calls.len() - 2..],
+        [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")],
+        "the woken pass reads it and puts it back: {:?}",
+        pass.calls
+    );
+
+    // Deleted behind its back: missing from the next listing, whoever takes it.
+    h.dz.world().data_sources.retain(|d| d.info.id != customers_ds);
+    next().await;
+    h.pass(&mut orders).await;
+    let wake = woken.try_recv().ok().expect("customers woken");
+    assert_eq!(wake.name, "customers");
+    assert_eq!(h.ctx.wakeups.watching(), 1, "orders follows its update in the listing; customers, woken, stopped");
+}
+
+#[tokio::test]
+async fn a_run_seen_over_in_a_listing_wakes_the_data_product_waiting_for_it() {
+    let h = Harness::new();
+    let mut woken = h.ctx.wakeups.subscribe(None);
+    let mut orders = h.product("orders", |_| {});
+    let mut customers = h.product("customers", |p| {
+        p["spec"]["schemas"] = serde_json::json!([{"name": "public", "tables": ["customers"]}]);
+    });
+    // Both as far as waiting for their first run.
+    for _ in 0..12 {
+        for p in [&mut orders, &mut customers] {
+            h.pass(p).await;
+            let mut world = h.dz.world();
+            world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
+            let creating: Vec<String> = world
+                .data_sources
+                .iter()
+                .filter(|d| d.info.status == DataSourceStatus::Creating)
+                .map(|d| d.info.id.clone())
+                .collect();
+            creating.iter().for_each(|ds| world.edit(ds, |d| d.status = DataSourceStatus::Ready));
+        }
+    }
+    let run = |p: &RedshiftDataProduct| p.status.as_ref().and_then(|s| s.last_run.clone()).expect("a run");
+    assert_eq!(condition(&orders, PUBLISHED), is(False, "Running"));
+    assert_eq!(condition(&customers, PUBLISHED), is(False, "Running"));
+    // (Each woke the other while they were being set up; that is over.)
+    while woken.try_recv().is_ok() {}
+    h.pass(&mut orders).await;
+    h.pass(&mut customers).await;
+    assert!(woken.try_recv().is_err(), "nothing moved since they looked");
+
+    let done = [("orders", "SUCCEEDED_CREATED"), ("customers", "SUCCEEDED_CREATED"), ("v_orders", "SUCCEEDED_CREATED")];
+    h.dz.world().finish_run(&run(&orders).id, RunStatus::Success, &done);
+    assert_eq!(h.pass(&mut customers).await.calls, strings(&["ListDataSources"]), "customers still waits");
+    let wake = woken.try_recv().ok().expect("orders woken by the listing customers took");
+    assert_eq!(wake.name, "orders");
+    assert!(woken.try_recv().is_err());
+    let pass = h.pass(&mut orders).await;
+    assert_eq!(pass.events, strings(&["RunSucceeded", "Ready"]), "{:?}", pass.calls);
+}
+
 #[tokio::test]
 async fn drift_is_put_back_with_one_update_and_no_run() {
     let h = Harness::new();
@@ -242,8 +345,8 @@ async fn a_data_source_deleted_outside_is_recreated() {
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        [format!("GetDataSource {ds}"), "ListDataSources".into(), format!("CreateDataSource {DATA_SOURCE}")],
-        "shared objects come from the caches; the name is looked for before creating"
+        [format!("GetDataSource {ds}"), format!("CreateDataSource {DATA_SOURCE}")],
+        "shared objects come from the caches; created again at once (a taken name would be found then)"
     );
     assert_eq!(
         pass.events,

@@ -1,0 +1,286 @@
+//! Drift seen in a shared listing wakes the data product it belongs to.
+//!
+//! A settled data product checks its data source at its resync, through the project's listing
+//! (`updatedAt`, status and last run against what its status recorded). The listing is shared:
+//! at its resync a data product may reuse one up to half an interval old, and its resync is
+//! spread up to 25 % past the interval, so on its own an edit behind the operator's back could
+//! wait about one and a half intervals. But in a project of many data products somebody takes a
+//! fresh listing every half interval or so, and whatever that listing shows moved belongs to a
+//! known data product: it is woken at once, so drift is found within one resync interval.
+//!
+//! The same serves a data product waiting for its data source or its run to settle: it watches
+//! for the data source as it last saw it, and the first listing anyone takes that shows it
+//! moved (READY, the run over) wakes it, instead of its next poll (which backs off to 30 s).
+//!
+//! A data product watches only while a listing is how it follows its data source (registered by
+//! the pass that looked there, forgotten by any other pass and on deletion); a wake is a hint
+//! that brings its pass forward, never a decision: the pass reads for itself, from the listing
+//! that woke it when that is recent enough, so a wake costs no DataZone call.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use futures::channel::mpsc;
+use kube::runtime::reflector::ObjectRef;
+
+use super::keys::ListingKey;
+use super::snapshot::Snapshot;
+use crate::crd::{RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::datazone::{DataSourceStatus, DataSourceSummary, RunStatus};
+
+/// How a data product expects its data source to look in a listing: as its status recorded it
+/// (settled), or as it last saw it there (waiting for it or its run to settle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub data_source_id: String,
+    pub status: DataSourceStatus,
+    pub updated_at: Option<String>,
+    pub last_run: Option<RunStatus>,
+    pub environment_id: Option<String>,
+}
+
+impl Expected {
+    /// A settled data product: READY, as status last read it.
+    pub fn from_status(data_source_id: &str, status: &RedshiftDataProductStatus) -> Self {
+        Self {
+            data_source_id: data_source_id.to_string(),
+            status: DataSourceStatus::Ready,
+            updated_at: status.data_source_updated_at.clone(),
+            last_run: status.last_run.as_ref().map(|r| RunStatus::parse(&r.status)),
+            environment_id: status.environment_id.clone(),
+        }
+    }
+
+    /// A waiting data product: as it just saw its data source in a listing.
+    pub fn seen(d: &DataSourceSummary) -> Self {
+        Self {
+            data_source_id: d.id.clone(),
+            status: d.status.clone(),
+            updated_at: d.updated_at.clone(),
+            last_run: d.last_run_status.clone(),
+            environment_id: d.environment_id.clone(),
+        }
+    }
+
+    /// The listing shows the data source as expected: the same status, `updatedAt` (which moves
+    /// with every change, docs/datazone-semantics.md §4), last run outcome and environment.
+    pub fn matches(&self, d: &DataSourceSummary) -> bool {
+        d.id == self.data_source_id
+            && d.status == self.status
+            && d.updated_at.is_some()
+            && d.updated_at == self.updated_at
+            && d.last_run_status == self.last_run
+            && d.environment_id == self.environment_id
+    }
+
+    /// Something moved: the data source is missing from `listing` or differs there.
+    pub fn moved_in(&self, listing: &Snapshot) -> bool {
+        !listing.by_id(&self.data_source_id).is_some_and(|d| self.matches(d))
+    }
+}
+
+struct Watch {
+    object: ObjectRef<RedshiftDataProduct>,
+    expected: Expected,
+}
+
+/// Per listing, the settled data products that follow their data source in it.
+#[derive(Default)]
+pub struct Wakeups {
+    watching: Mutex<HashMap<ListingKey, HashMap<String, Watch>>>,
+    /// The newest listing already looked through, per key.
+    checked: Mutex<HashMap<ListingKey, Instant>>,
+    /// One channel per controller: its scope (a namespace, or `None` for all).
+    routes: Mutex<Vec<(Option<String>, mpsc::UnboundedSender<ObjectRef<RedshiftDataProduct>>)>>,
+}
+
+impl Wakeups {
+    /// The wakes for the data products of `scope` (a namespace, or all of them).
+    pub fn subscribe(&self, scope: Option<String>) -> mpsc::UnboundedReceiver<ObjectRef<RedshiftDataProduct>> {
+        let (send, receive) = mpsc::unbounded();
+        self.routes.lock().unwrap_or_else(PoisonError::into_inner).push((scope, send));
+        receive
+    }
+
+    /// `caller` (a data product, `object`) found its data source unchanged in the listing under
+    /// `key`: wake it when a later listing shows it moved.
+    pub fn watch(&self, key: &ListingKey, caller: &str, object: ObjectRef<RedshiftDataProduct>, expected: Expected) {
+        let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
+        watching.entry(key.clone()).or_default().insert(caller.to_string(), Watch { object, expected });
+    }
+
+    /// `caller` is not settled (or is gone): its own passes follow its data source.
+    pub fn forget(&self, caller: &str) {
+        let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
+        for by_caller in watching.values_mut() {
+            by_caller.remove(caller);
+        }
+        watching.retain(|_, by_caller| !by_caller.is_empty());
+    }
+
+    /// `listing` was just read under `key` for `reader`: wakes every other data product whose
+    /// data source moved in it (once; it watches again when settled again). Each listing is
+    /// looked through once however many passes read it.
+    pub fn look_through(&self, key: &ListingKey, listing: &Snapshot, reader: &str) {
+        {
+            let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+            if checked.get(key).is_some_and(|at| *at >= listing.taken) {
+                return;
+            }
+            checked.insert(key.clone(), listing.taken);
+        }
+        let woken: Vec<ObjectRef<RedshiftDataProduct>> = {
+            let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(by_caller) = watching.get_mut(key) else { return };
+            let moved: Vec<String> = by_caller
+                .iter()
+                .filter(|(caller, w)| caller.as_str() != reader && w.expected.moved_in(listing))
+                .map(|(caller, _)| caller.clone())
+                .collect();
+            moved.iter().filter_map(|caller| by_caller.remove(caller)).map(|w| w.object).collect()
+        };
+        for object in woken {
+            tracing::info!(
+                namespace = object.namespace,
+                name = object.name,
+                "its data source moved in the project's listing; reconciling now"
+            );
+            self.wake(object);
+        }
+    }
+
+    fn wake(&self, object: ObjectRef<RedshiftDataProduct>) {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        routes.retain(|(_, send)| !send.is_closed());
+        let route = routes
+            .iter()
+            .find(|(scope, _)| scope.is_some() && *scope == object.namespace)
+            .or_else(|| routes.iter().find(|(scope, _)| scope.is_none()));
+        if let Some((_, send)) = route {
+            let _ = send.unbounded_send(object);
+        }
+    }
+
+    /// How many data products watch listings now (for tests and metrics).
+    pub fn watching(&self) -> usize {
+        self.watching.lock().unwrap_or_else(PoisonError::into_inner).values().map(HashMap::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::keys::ConnectionId;
+    use crate::crd::ConnectionKind;
+
+    fn key(project: &str) -> ListingKey {
+        ListingKey {
+            connection: ConnectionId { kind: ConnectionKind::DataZoneConnection, name: "central".into() },
+            domain: "dzd".into(),
+            project: project.into(),
+        }
+    }
+
+    fn summary(id: &str, updated: &str) -> DataSourceSummary {
+        DataSourceSummary {
+            id: id.into(),
+            name: id.into(),
+            status: DataSourceStatus::Ready,
+            environment_id: Some("env".into()),
+            description: None,
+            updated_at: Some(updated.into()),
+            last_run_status: Some(RunStatus::Success),
+            last_run_error: None,
+        }
+    }
+
+    fn expected(id: &str, updated: &str) -> Expected {
+        Expected {
+            data_source_id: id.into(),
+            status: DataSourceStatus::Ready,
+            updated_at: Some(updated.into()),
+            last_run: Some(RunStatus::Success),
+            environment_id: Some("env".into()),
+        }
+    }
+
+    fn listing(items: Vec<DataSourceSummary>) -> Snapshot {
+        Snapshot::new(Instant::now(), items)
+    }
+
+    fn object(ns: &str, name: &str) -> ObjectRef<RedshiftDataProduct> {
+        ObjectRef::new(name).within(ns)
+    }
+
+    #[test]
+    fn what_counts_as_moved() {
+        let e = expected("ds1", "t1");
+        let cases: Vec<(&str, Vec<DataSourceSummary>, bool)> = vec![
+            ("as recorded", vec![summary("ds1", "t1")], false),
+            ("edited: updatedAt moved", vec![summary("ds1", "t2")], true),
+            ("deleted: missing", vec![summary("ds2", "t1")], true),
+            (
+                "failed",
+                vec![DataSourceSummary { status: DataSourceStatus::FailedUpdate, ..summary("ds1", "t1") }],
+                true,
+            ),
+            (
+                "another run",
+                vec![DataSourceSummary { last_run_status: Some(RunStatus::Running), ..summary("ds1", "t1") }],
+                true,
+            ),
+            (
+                "moved to another environment",
+                vec![DataSourceSummary { environment_id: Some("env2".into()), ..summary("ds1", "t1") }],
+                true,
+            ),
+            ("no updatedAt to compare", vec![DataSourceSummary { updated_at: None, ..summary("ds1", "t1") }], true),
+        ];
+        for (case, items, moved) in cases {
+            assert_eq!(e.moved_in(&listing(items)), moved, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_fresh_listing_wakes_whoever_moved_once_and_in_its_own_scope() {
+        let w = Wakeups::default();
+        let mut team_a = w.subscribe(Some("team-a".into()));
+        let mut everyone = w.subscribe(None);
+        w.watch(&key("sales"), "uid-1", object("team-a", "one"), expected("ds1", "t1"));
+        w.watch(&key("sales"), "uid-2", object("team-b", "two"), expected("ds2", "t1"));
+        w.watch(&key("sales"), "uid-3", object("team-a", "three"), expected("ds3", "t1"));
+        w.watch(&key("hr"), "uid-4", object("team-a", "four"), expected("ds4", "t1"));
+        assert_eq!(w.watching(), 4);
+
+        // ds1 edited, ds2 deleted, ds3 as it was; uid-3 reads the listing itself.
+        let fresh = listing(vec![summary("ds1", "t2"), summary("ds3", "t1")]);
+        w.look_through(&key("sales"), &fresh, "uid-3");
+        assert_eq!(team_a.try_recv().ok().map(|o| o.name), Some("one".to_string()));
+        assert!(team_a.try_recv().is_err(), "nothing else for team-a");
+        assert_eq!(everyone.try_recv().ok().map(|o| o.name), Some("two".to_string()), "no scope of its own");
+        assert!(everyone.try_recv().is_err());
+        assert_eq!(w.watching(), 2, "woken ones stop watching until settled again");
+
+        // The same listing read again wakes nobody; nor does another project's.
+        w.watch(&key("sales"), "uid-1", object("team-a", "one"), expected("ds1", "t1"));
+        w.look_through(&key("sales"), &fresh, "uid-9");
+        assert!(team_a.try_recv().is_err(), "a listing is looked through once");
+        w.look_through(&key("hr"), &listing(vec![summary("ds4", "t1")]), "uid-9");
+        assert!(team_a.try_recv().is_err());
+
+        w.forget("uid-1");
+        w.forget("uid-3");
+        w.forget("uid-4");
+        assert_eq!(w.watching(), 0, "deleted or busy data products are forgotten");
+    }
+
+    #[test]
+    fn the_reader_itself_is_not_woken() {
+        let w = Wakeups::default();
+        let mut all = w.subscribe(None);
+        w.watch(&key("sales"), "uid-1", object("ns", "one"), expected("ds1", "t1"));
+        w.look_through(&key("sales"), &listing(vec![summary("ds1", "t2")]), "uid-1");
+        assert!(all.try_recv().is_err(), "its own pass is already looking at it");
+    }
+}
