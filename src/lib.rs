@@ -6,6 +6,7 @@ pub mod controller;
 pub mod crd;
 pub mod crdgen;
 pub mod datazone;
+pub mod events;
 pub mod http;
 pub mod lease;
 pub mod metrics;

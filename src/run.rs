@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::client::ClientBuilder;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{PredicateConfig, WatchStreamExt, predicates, watcher};
 use kube::{Api, ResourceExt};
@@ -25,6 +25,7 @@ use crate::crd::{
     ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
 };
 use crate::datazone::sdk::{Clients, base_config};
+use crate::events::Events;
 use crate::http::{self, HttpState};
 use crate::lease::LeaderElection;
 use crate::metrics::Metrics;
@@ -103,6 +104,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let (namespaces, namespace_writer) = reflector::store();
     let namespace_watch = watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        .modify(|n| n.managed_fields_mut().clear())
         .reflect(namespace_writer)
         .take_until(shutdown_signal())
         .for_each(|_| future::ready(()));
@@ -138,7 +140,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         client.clone(),
         watched.clone(),
         Clients::new(base_config().await, metrics.clone()),
-        Recorder::new(client.clone(), reporter),
+        Events::new(client.clone(), reporter),
         metrics.clone(),
         settings,
     ));
@@ -182,6 +184,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         let (store, writer) = reflector::store();
         let triggers = watcher(products, watch)
             .default_backoff()
+            // Nothing reads managedFields; they are most of an object's size in memory.
+            .modify(|p| p.managed_fields_mut().clear())
             .reflect(writer)
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());

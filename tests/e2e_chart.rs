@@ -77,6 +77,7 @@ async fn the_charts_rbac_is_enough_and_no_broader() {
         (vec!["patch", "redshiftdataproducts.dataproducts.dev", "-n", &ns], "yes"),
         (vec!["patch", "redshiftdataproducts.dataproducts.dev", "--subresource=status", "-n", &ns], "yes"),
         (vec!["create", "events.events.k8s.io", "-n", &ns], "yes"),
+        (vec!["patch", "events.events.k8s.io", "-n", &ns], "no"),
         (vec!["get", "namespaces"], "yes"),
         (vec!["watch", "namespaces"], "yes"),
         (vec!["get", "secrets", "-n", &ns], "no"),

@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kube::runtime::events::Recorder;
-
 use super::cache::{Cache, KeyedLocks};
 use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
 use super::snapshot::{Flights, Snapshots};
@@ -15,6 +13,7 @@ use super::throttle::Throttle;
 use super::wakeups::Wakeups;
 use super::watched::Watched;
 use crate::datazone::{Backend, EnvironmentInfo, ObjectKind};
+use crate::events::Events;
 use crate::metrics::Metrics;
 
 /// Answers shared by every data product that asks the same question.
@@ -52,7 +51,7 @@ pub struct Context<B: Backend> {
     pub sessions: Sessions,
     /// When this process started: a listing taken after it reflects everything done before.
     pub started: std::time::Instant,
-    pub recorder: Recorder,
+    pub events: Events,
     pub metrics: Metrics,
     /// Names this Kubernetes cluster inside DataZone data source names.
     pub cluster_name: String,
@@ -74,7 +73,7 @@ impl<B: Backend> Context<B> {
         client: kube::Client,
         watched: Watched,
         backend: B,
-        recorder: Recorder,
+        events: Events,
         metrics: Metrics,
         settings: Settings,
     ) -> Self {
@@ -88,7 +87,7 @@ impl<B: Backend> Context<B> {
             wakeups: Wakeups::default(),
             sessions: Sessions::default(),
             started: std::time::Instant::now(),
-            recorder,
+            events,
             metrics,
             cluster_name: settings.cluster_name,
             resync: settings.resync,

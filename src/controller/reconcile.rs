@@ -250,7 +250,7 @@ async fn publish<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>, action: 
             action: action.into(),
             secondary: None,
         };
-        if let Err(e) = ctx.recorder.publish(&event, &reference).await {
+        if let Err(e) = ctx.events.publish(&event, &reference).await {
             tracing::warn!(error = %e, "could not publish an Event");
         }
     }

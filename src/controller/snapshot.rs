@@ -64,7 +64,24 @@ pub fn worth_listing(wanting: usize, last_listed: Option<usize>) -> bool {
     wanting >= pages
 }
 
+/// A listing of a project of thousands is itself costly: at most this many pages a poll interval
+/// go to following data sources and runs settling, so a project of 10,000 (200 pages) is listed
+/// every tenth poll, not every poll (the data products waiting on it are woken by the listing
+/// that shows them moved, `super::wakeups`). Up to 1,000 data sources it is every poll.
+const PAGES_PER_POLL: usize = 20;
+
+/// How old a listing may be for data products waiting on something settling.
+pub fn settling_max_age(poll: Duration, last_listed: Option<usize>) -> Duration {
+    let pages = last_listed.map_or(1, |n| n.div_ceil(PAGE).max(1));
+    poll * u32::try_from(pages.div_ceil(PAGES_PER_POLL)).unwrap_or(u32::MAX).max(1)
+}
+
 impl<K: Hash + Eq + Clone> Snapshots<K> {
+    /// How many data sources the last listing under `key` held.
+    pub fn last_listed(&self, key: &K) -> Option<usize> {
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner).get(key).map(|s| s.items.len())
+    }
+
     /// Records that `caller` wants the listing under `key` and says whether it pays to list
     /// (see [`worth_listing`]); demand older than `window` is forgotten.
     pub fn want(&self, key: &K, caller: &str, window: Duration) -> bool {
@@ -75,8 +92,7 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
             callers.insert(caller.to_string(), Instant::now());
             callers.len()
         };
-        let last = self.latest.lock().unwrap_or_else(PoisonError::into_inner).get(key).map(|s| s.items.len());
-        worth_listing(wanting, last)
+        worth_listing(wanting, self.last_listed(key))
     }
 
     /// The listing under `key` taken after `not_before` and at most `max_age` old, or a new one
@@ -213,6 +229,15 @@ mod tests {
         ];
         for (listed, want) in cases {
             assert_eq!(run_seen(listed.as_ref()), want, "{listed:?}");
+        }
+    }
+
+    #[test]
+    fn a_big_project_is_listed_less_often_for_waiters() {
+        let poll = Duration::from_secs(5);
+        let cases = [(None, 5), (Some(0), 5), (Some(50), 5), (Some(1000), 5), (Some(1001), 10), (Some(10_000), 50)];
+        for (listed, secs) in cases {
+            assert_eq!(settling_max_age(poll, listed), Duration::from_secs(secs), "{listed:?} listed");
         }
     }
 

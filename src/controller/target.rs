@@ -15,7 +15,7 @@ use super::context::Context;
 use super::desired::{self, config_hash};
 use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
 use super::pass::{Blocked, Effects, Phase, Record};
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, settling_max_age};
 use super::wakeups::Expected;
 use crate::crd::{AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, DataZone, DzError, ObjectKind, Producer, SourceConfig, Storage};
@@ -224,7 +224,9 @@ impl<B: Backend> Target<B> {
         demand: Demand,
     ) -> Result<Option<Arc<Snapshot>>, DzError> {
         let (window, max_age) = match demand {
-            Demand::Settling => (ctx.poll * 2, ctx.poll),
+            Demand::Settling => {
+                (ctx.poll * 2, settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key)))
+            }
             Demand::Resync => (ctx.resync, ctx.resync / 2),
         };
         if !ctx.snapshots.want(&self.listing_key, caller, window) {

@@ -80,6 +80,8 @@ impl Expected {
     }
 }
 
+type Waker = mpsc::UnboundedSender<ObjectRef<RedshiftDataProduct>>;
+
 struct Watch {
     object: ObjectRef<RedshiftDataProduct>,
     expected: Expected,
@@ -92,7 +94,7 @@ pub struct Wakeups {
     /// The newest listing already looked through, per key.
     checked: Mutex<HashMap<ListingKey, Instant>>,
     /// One channel per controller: its scope (a namespace, or `None` for all).
-    routes: Mutex<Vec<(Option<String>, mpsc::UnboundedSender<ObjectRef<RedshiftDataProduct>>)>>,
+    routes: Mutex<Vec<(Option<String>, Waker)>>,
 }
 
 impl Wakeups {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher;
 use serde_json::{Value, json};
@@ -28,6 +28,7 @@ use super::watched::Watched;
 use crate::crd::conditions::{self, ConditionStatus};
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::fake::Fake;
+use crate::events::Events;
 use crate::metrics::Metrics;
 
 use api::FakeApi;
@@ -115,8 +116,8 @@ impl Harness {
         let dz = Fake::default();
         let settings = Settings { cluster_name: "prod-eks".into(), resync, poll: Duration::ZERO };
         let metrics = Metrics::new().expect("metrics");
-        let recorder = Recorder::new(client.clone(), reporter);
-        let ctx = Arc::new(Context::new(client, watched, dz.clone(), recorder, metrics, settings));
+        let events = Events::new(client.clone(), reporter);
+        let ctx = Arc::new(Context::new(client, watched, dz.clone(), events, metrics, settings));
         Self { dz, api, ctx, watches }
     }
 

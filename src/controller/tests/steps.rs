@@ -207,10 +207,10 @@ async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
         }
         let mut world = h.dz.world();
         world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
-        if let Some(ds) = status.data_source_id.as_deref() {
-            if world.data_source(ds).is_some_and(|d| d.info.status == DataSourceStatus::Creating) {
-                world.edit(ds, |d| d.status = DataSourceStatus::Ready);
-            }
+        if let Some(ds) = status.data_source_id.as_deref()
+            && world.data_source(ds).is_some_and(|d| d.info.status == DataSourceStatus::Creating)
+        {
+            world.edit(ds, |d| d.status = DataSourceStatus::Ready);
         }
         let active: Vec<String> =
             world.runs.iter().filter(|(_, r)| !r.status.is_terminal()).map(|(id, _)| id.clone()).collect();
@@ -241,7 +241,7 @@ async fn drift_in_a_listing_another_data_product_took_wakes_its_owner_at_once() 
     h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
     next().await;
     assert_eq!(h.pass(&mut customers).await.calls, strings(&["ListDataSources"]));
-    let wake = woken.try_recv().ok().expect("orders woken");
+    let wake = woken.try_recv().expect("orders woken");
     assert_eq!((wake.name.as_str(), wake.namespace.as_deref()), ("orders", Some(super::NS)));
     assert!(woken.try_recv().is_err(), "only the one that moved");
     let pass = h.pass(&mut orders).await;
@@ -256,7 +256,7 @@ async fn drift_in_a_listing_another_data_product_took_wakes_its_owner_at_once() 
     h.dz.world().data_sources.retain(|d| d.info.id != customers_ds);
     next().await;
     h.pass(&mut orders).await;
-    let wake = woken.try_recv().ok().expect("customers woken");
+    let wake = woken.try_recv().expect("customers woken");
     assert_eq!(wake.name, "customers");
     assert_eq!(h.ctx.wakeups.watching(), 1, "orders follows its update in the listing; customers, woken, stopped");
 }
@@ -296,7 +296,7 @@ async fn a_run_seen_over_in_a_listing_wakes_the_data_product_waiting_for_it() {
     let done = [("orders", "SUCCEEDED_CREATED"), ("customers", "SUCCEEDED_CREATED"), ("v_orders", "SUCCEEDED_CREATED")];
     h.dz.world().finish_run(&run(&orders).id, RunStatus::Success, &done);
     assert_eq!(h.pass(&mut customers).await.calls, strings(&["ListDataSources"]), "customers still waits");
-    let wake = woken.try_recv().ok().expect("orders woken by the listing customers took");
+    let wake = woken.try_recv().expect("orders woken by the listing customers took");
     assert_eq!(wake.name, "orders");
     assert!(woken.try_recv().is_err());
     let pass = h.pass(&mut orders).await;
