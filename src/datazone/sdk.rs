@@ -73,19 +73,11 @@ fn time(t: Option<&DateTime>) -> Option<String> {
 }
 
 /// The AWS configuration the operator starts from, with one shared HTTPS client (rustls on ring).
-///
-/// Retries are adaptive unless `AWS_RETRY_MODE` says otherwise: once DataZone throttles, every
-/// client of a service and region waits for a token from one shared rate limiter (the SDK keys it
-/// by the client's retry partition, `datazone-<region>` for all our sessions alike) instead of
-/// sending calls that come back throttled (docs/datazone-semantics.md §8).
+/// Standard retries (`AWS_RETRY_MODE=adaptive` is honoured; docs/datazone-semantics.md §8 says
+/// why it is not the default).
 pub async fn base_config() -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
-    let loader = match std::env::var_os("AWS_RETRY_MODE") {
-        Some(_) => loader,
-        None => loader.retry_config(aws_config::retry::RetryConfig::adaptive()),
-    };
-    loader.load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http).load().await
 }
 
 /// Builds clients and keeps one assumed-role session (with its DataZone client) per

@@ -231,12 +231,22 @@ impl World {
     pub async fn all_ready(&self, names: &[String]) -> Vec<RedshiftDataProduct> {
         eventually(Duration::from_secs(60), || async {
             let list = self.products().list(&ListParams::default()).await.map_err(|e| e.to_string())?;
-            let ready: Vec<RedshiftDataProduct> =
-                list.items.into_iter().filter(|p| names.contains(&p.name_any())).filter(is_ready).collect();
+            let (ready, waiting): (Vec<RedshiftDataProduct>, Vec<RedshiftDataProduct>) =
+                list.items.into_iter().filter(|p| names.contains(&p.name_any())).partition(is_ready);
             if ready.len() == names.len() {
                 Ok(ready)
             } else {
-                Err(format!("{} of {} Ready", ready.len(), names.len()))
+                // Say what the others wait for: a failure here is read from this message.
+                let why: Vec<String> = waiting
+                    .iter()
+                    .map(|p| {
+                        let ready = p.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
+                        let (reason, message) =
+                            ready.map(|c| (c.reason.as_str(), c.message.as_str())).unwrap_or_default();
+                        format!("{}: {reason}: {message}", p.name_any())
+                    })
+                    .collect();
+                Err(format!("{} of {} Ready; {}", ready.len(), names.len(), why.join("; ")))
             }
         })
         .await
