@@ -175,10 +175,9 @@ async fn create_environment<B: Backend>(
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let env_name = &key.name;
-    // Created by another data product while we waited for the lock (cached since): this process
-    // remembers it.
-    // Otherwise create it: names are unique in a project (docs/datazone-semantics.md §3), so an
-    // environment someone else made answers a conflict, and then it is found by name.
+    // Created by another data product while we waited for the lock: cached since. Otherwise
+    // create it: names are unique in a project (docs/datazone-semantics.md §3), so an environment
+    // someone else made answers a conflict, and then it is found by name.
     let env = match ctx.shared.environments.get(&key, waited.elapsed()) {
         Some(env) => env,
         None => {

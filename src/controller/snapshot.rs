@@ -2,8 +2,9 @@
 //! their runs are going, every data product of the project needs to know "is mine READY yet?",
 //! "has my run ended?". One `ListDataSources` answers that for up to 50 data products at a time,
 //! where a `GetDataSource` or `GetDataSourceRun` each would cost one call per data product per
-//! poll. The steady state still reads each data source by ID (the listing has no configuration,
-//! so it cannot see drift).
+//! poll. The steady state reads it too: the listing has no configuration, but every change moves
+//! a data source's `updatedAt` there, so only what moved is read by ID (`super::observe`), and
+//! what moved wakes its data product (`super::wakeups`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -60,8 +61,12 @@ impl<K> Default for Snapshots<K> {
 /// data products want it at about the same time. One data product changing in a project of
 /// hundreds reads its own data source instead.
 pub fn worth_listing(wanting: usize, last_listed: Option<usize>) -> bool {
-    let pages = last_listed.map_or(1, |n| n.div_ceil(PAGE).max(1));
-    wanting >= pages
+    wanting >= pages(last_listed)
+}
+
+/// The pages a listing of `last_listed` data sources takes (at least one; one when never listed).
+fn pages(last_listed: Option<usize>) -> usize {
+    last_listed.map_or(1, |n| n.div_ceil(PAGE).max(1))
 }
 
 /// A listing of a project of thousands is itself costly: at most this many pages a poll interval
@@ -72,8 +77,7 @@ const PAGES_PER_POLL: usize = 20;
 
 /// How old a listing may be for data products waiting on something settling.
 pub fn settling_max_age(poll: Duration, last_listed: Option<usize>) -> Duration {
-    let pages = last_listed.map_or(1, |n| n.div_ceil(PAGE).max(1));
-    poll * u32::try_from(pages.div_ceil(PAGES_PER_POLL)).unwrap_or(u32::MAX).max(1)
+    poll * u32::try_from(pages(last_listed).div_ceil(PAGES_PER_POLL)).unwrap_or(u32::MAX).max(1)
 }
 
 impl<K: Hash + Eq + Clone> Snapshots<K> {

@@ -196,6 +196,19 @@ async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
     assert!(pass.events.contains(&"DataSourceMissing".to_string()), "{:?}", pass.events);
 }
 
+/// DataZone goes along: environments become ACTIVE, data sources being created READY.
+fn settle_shared_objects(h: &Harness) {
+    let mut world = h.dz.world();
+    world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
+    let creating: Vec<String> = world
+        .data_sources
+        .iter()
+        .filter(|d| d.info.status == DataSourceStatus::Creating)
+        .map(|d| d.info.id.clone())
+        .collect();
+    creating.iter().for_each(|ds| world.edit(ds, |d| d.status = DataSourceStatus::Ready));
+}
+
 /// Passes over `p` until it is Ready and its data source's `updatedAt` recorded, as DataZone
 /// would go along: its data source becomes READY, its runs succeed.
 async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
@@ -205,13 +218,8 @@ async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
         if condition(p, READY) == is(True, "Published") && status.data_source_updated_at.is_some() {
             return status.data_source_id.expect("data source in status");
         }
+        settle_shared_objects(h);
         let mut world = h.dz.world();
-        world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
-        if let Some(ds) = status.data_source_id.as_deref()
-            && world.data_source(ds).is_some_and(|d| d.info.status == DataSourceStatus::Creating)
-        {
-            world.edit(ds, |d| d.status = DataSourceStatus::Ready);
-        }
         let active: Vec<String> =
             world.runs.iter().filter(|(_, r)| !r.status.is_terminal()).map(|(id, _)| id.clone()).collect();
         for run in active {
@@ -273,15 +281,7 @@ async fn a_run_seen_over_in_a_listing_wakes_the_data_product_waiting_for_it() {
     for _ in 0..12 {
         for p in [&mut orders, &mut customers] {
             h.pass(p).await;
-            let mut world = h.dz.world();
-            world.environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
-            let creating: Vec<String> = world
-                .data_sources
-                .iter()
-                .filter(|d| d.info.status == DataSourceStatus::Creating)
-                .map(|d| d.info.id.clone())
-                .collect();
-            creating.iter().for_each(|ds| world.edit(ds, |d| d.status = DataSourceStatus::Ready));
+            settle_shared_objects(&h);
         }
     }
     let run = |p: &RedshiftDataProduct| p.status.as_ref().and_then(|s| s.last_run.clone()).expect("a run");
