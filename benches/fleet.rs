@@ -10,8 +10,9 @@
 //! waits. `scripts/bench` starts the API server this needs (KUBECONFIG) and runs it.
 //!
 //! Settings (environment): BENCH_SIZES (default `200,1000,10000`), BENCH_NAMESPACES (20),
-//! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC (30s),
-//! BENCH_CONCURRENCY (16), BENCH_SMALL (1: also the small-payload row).
+//! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC_SECONDS (30),
+//! BENCH_CONCURRENCY (16), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
+//! for the operator's log) and BENCH_OPERATOR_LOG_LEVEL (its RUST_LOG, `warn`).
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -133,6 +134,10 @@ struct Row {
     restart: (f64, f64),
     /// Calls the emulator's rate limit turned away until all were Ready (counted in the calls).
     throttled: u64,
+    /// The operator's pace for DataZone calls when all were Ready (calls a second).
+    pace: f64,
+    /// Peak RSS (MiB) of the operator that published, and of the one restarted for the steady state.
+    peak_rss_apart: (f64, f64),
 }
 
 async fn start_emulator(lifecycle: Lifecycle, rate_limit: f64) -> Emulator {
@@ -192,12 +197,21 @@ fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Sett
         .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
         .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("BENCH_OPERATOR_LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_file())
         .spawn()
         .expect("operator binary");
     Operator(child)
+}
+
+/// The operator's log: BENCH_OPERATOR_LOG names a file to append it to (with
+/// BENCH_OPERATOR_LOG_LEVEL, a RUST_LOG filter); otherwise it is dropped.
+fn log_file() -> Stdio {
+    let file = std::env::var("BENCH_OPERATOR_LOG")
+        .ok()
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    file.map_or_else(Stdio::null, Stdio::from)
 }
 
 fn product(name: &str, namespace: &str, connection: &str, database: &str, tables: &[&str]) -> RedshiftDataProduct {
@@ -302,7 +316,10 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         (by_op.values().sum::<u64>(), sum(&by_op, "datazone:"))
     };
     let cpu_ready = operator.cpu();
-    let api_ready = total(&metrics(port).await, "datazone_operator_kubernetes_requests_total");
+    let at_ready_metrics = metrics(port).await;
+    let api_ready = total(&at_ready_metrics, "datazone_operator_kubernetes_requests_total");
+    // One account calls DataZone here: its pace, as the operator learnt it.
+    let pace = total(&at_ready_metrics, "datazone_operator_aws_pace");
     let first_rss = operator.peak_rss();
     drop(operator);
 
@@ -344,12 +361,14 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         sts_calls: sum(&at_ready, "sts:"),
         steady_per_product_resync: sum(&steady, "datazone:") as f64 / n as f64 / resyncs,
         peak_rss: first_rss.max(operator.peak_rss()),
+        peak_rss_apart: (first_rss, operator.peak_rss()),
         cpu_per_product_ms: cpu_ready / n as f64 * 1000.0,
         steady_cpu_per_product_resync_ms: steady_cpu / n as f64 / resyncs * 1000.0,
         api_per_product: api_ready / n as f64,
         by_operation: at_ready,
         restart: (restart_secs, sum(&restart, "datazone:") as f64 / n as f64),
         throttled,
+        pace,
     }
 }
 
@@ -424,6 +443,14 @@ fn print_row(r: &Row) {
         r.n,
         r.throttled,
         r.throttled as f64 * 100.0 / all.max(1) as f64
+    );
+    eprintln!(
+        "  {} data products: the operator's DataZone pace when all were Ready: {:.1} calls a second",
+        r.n, r.pace
+    );
+    eprintln!(
+        "  {} data products: peak RSS {:.1} MiB publishing, {:.1} MiB restarted for the steady state",
+        r.n, r.peak_rss_apart.0, r.peak_rss_apart.1
     );
     eprintln!(
         "  {} data products, after a restart: {:.2} DataZone calls per product, {:.1} s, until each had read its data source once",

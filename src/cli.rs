@@ -85,6 +85,11 @@ pub struct RunArgs {
     #[arg(long, env = "DATAZONE_OPERATOR_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
+    /// Calls a second to DataZone per account and region to start from. The operator paces its
+    /// calls and adapts the pace: up while data products wait for it, down when DataZone throttles.
+    #[arg(long, env = "DATAZONE_OPERATOR_DATAZONE_PACE", default_value_t = 20.0, value_parser = parse_pace)]
+    pub datazone_pace: f64,
+
     /// Log line format.
     #[arg(long, env = "DATAZONE_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -215,6 +220,14 @@ fn parse_secret_arn(s: &str) -> Result<String, String> {
         Err(format!(
             "{s:?} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
         ))
+    }
+}
+
+/// A starting pace for DataZone calls, within what the pacer keeps to (1–1000 a second).
+fn parse_pace(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (1.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a pace: calls a second from 1 to 1000")),
     }
 }
 

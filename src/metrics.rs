@@ -1,6 +1,8 @@
 //! Prometheus metrics of the operator, served on `/metrics`.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 /// The operator's metric families, registered in their own registry.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct Metrics {
     pub data_products: IntGaugeVec,
     /// Requests to the Kubernetes API server by HTTP method (a watch counts once).
     pub kubernetes_requests: IntCounterVec,
+    /// The pace DataZone calls go at, per account and region (calls a second).
+    pub aws_pace: GaugeVec,
 }
 
 impl Metrics {
@@ -63,6 +67,14 @@ impl Metrics {
             Opts::new("datazone_operator_data_products", "RedshiftDataProducts by their Ready condition."),
             &["ready"],
         )?;
+        let aws_pace = GaugeVec::new(
+            Opts::new(
+                "datazone_operator_aws_pace",
+                "Calls a second the operator sends to DataZone per account and region, learnt from throttling.",
+            ),
+            &["account", "region"],
+        )?;
+        registry.register(Box::new(aws_pace.clone()))?;
         registry.register(Box::new(aws_calls.clone()))?;
         registry.register(Box::new(aws_call_seconds.clone()))?;
         registry.register(Box::new(data_products.clone()))?;
@@ -80,6 +92,7 @@ impl Metrics {
             aws_calls,
             aws_call_seconds,
             data_products,
+            aws_pace,
         })
     }
 

@@ -139,7 +139,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     let ctx = Arc::new(Context::new(
         client.clone(),
         watched.clone(),
-        Clients::new(base_config().await, metrics.clone()),
+        Clients::new(base_config().await, metrics.clone(), args.datazone_pace),
         Events::new(client.clone(), reporter),
         metrics.clone(),
         settings,

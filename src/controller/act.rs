@@ -121,6 +121,9 @@ async fn enable_blueprint<B: Backend>(
     Ok(Duration::from_millis(200))
 }
 
+/// A lock taken within this long was free: nobody in this process was creating the object.
+const UNCONTENDED: Duration = Duration::from_millis(50);
+
 async fn create_profile<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
@@ -135,10 +138,13 @@ async fn create_profile<B: Backend>(
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let lookup = Lookup::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
-    // Another data product may have created it while we waited for the lock: this process
-    // remembers what it created since; anyone else's is found by name.
+    // This pass looked for the profile a moment ago (a found one is cached, a missing one is
+    // looked for afresh). Another data product may have created it while we waited for the
+    // lock: this process remembers what it created since; after a wait, anyone else's is found
+    // by name.
     let known = match ctx.shared.ids.get(&lookup, waited.elapsed()) {
         Some(id) => Some(id),
+        None if waited.elapsed() < UNCONTENDED => None,
         None => t.dz.find_profile(&t.domain, &t.project, &profile_name).await.map_err(blocked)?,
     };
     if known.is_none() {
@@ -152,7 +158,8 @@ async fn create_profile<B: Backend>(
             secret_arn: t.config.secret_arn.clone(),
         };
         let id = t.dz.create_profile(&t.domain, &spec).await.map_err(blocked)?;
-        ctx.shared.ids.put(lookup, id.clone());
+        ctx.shared.ids.put(lookup.clone(), id.clone());
+        ctx.shared.new_profiles.put(lookup, ());
         e.record(Record::Profile(id.clone())).event(
             EventType::Normal,
             "EnvironmentProfileCreated",

@@ -32,6 +32,9 @@ pub struct Shared {
     pub schemas: Cache<SchemaKey, Vec<(String, ObjectKind)>>,
     /// Held across find-then-create of a shared object.
     pub creating: KeyedLocks<Creation>,
+    /// Profiles this process created: until it creates an environment of one, none can exist,
+    /// so there is nothing to list.
+    pub new_profiles: Cache<Lookup, ()>,
 }
 
 pub struct Context<B: Backend> {

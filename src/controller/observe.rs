@@ -6,11 +6,12 @@
 use kube::runtime::events::EventType;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::context::Context;
 use super::desired::{self, config_hash};
 use super::keys::{Enabled, EnvironmentKey, Lookup, ProjectKey};
-use super::pass::{Blocked, Effects, Phase, Record};
+use super::pass::{Blocked, Done, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
 use super::wakeups::Expected;
@@ -67,6 +68,32 @@ pub async fn observe<B: Backend>(
     }
     let observed = Observed { upstream: Upstream::Looked(shared), data_source, config_unchanged: false };
     Ok(Observation { observed, effects })
+}
+
+/// A data product that wrote its data source and follows it in the project's listing, when the
+/// next listing is still to come: nothing to see before it, so the pass waits (it is woken when
+/// the listing is taken).
+pub fn awaiting_listing<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    status: &RedshiftDataProductStatus,
+    caller: &str,
+) -> Option<Done> {
+    let ds_id = status.data_source_id.as_deref()?;
+    let flight = ctx.flights.get(caller);
+    let since = flight.since?;
+    let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
+    if !wrote_this {
+        return None;
+    }
+    let due = t.awaits_next_listing(ctx, caller, since)?;
+    let mut effects = Effects::default();
+    effects.not_yet(
+        Phase::DataSourceReady,
+        "Settling",
+        format!("data source {ds_id} is settling; waiting for the project's next listing"),
+    );
+    Some(Done::new(effects, due))
 }
 
 /// The data source status names, and whether its configuration is known without reading it:
@@ -182,11 +209,13 @@ async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<S
     shared.profile = ctx
         .shared
         .ids
-        .get_or_find(lookup, ctx.resync, || t.dz.find_profile(domain, &t.project, &profile_name))
+        .get_or_find(lookup.clone(), ctx.resync, || t.dz.find_profile(domain, &t.project, &profile_name))
         .await
         .map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
     if shared.profile.is_some() {
-        shared.environment = find_environment(ctx, t).await.map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
+        let new_profile = ctx.shared.new_profiles.get(&lookup, ctx.resync).is_some();
+        shared.environment =
+            find_environment(ctx, t, new_profile).await.map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
     }
     Ok(shared)
 }
@@ -200,12 +229,21 @@ pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
 /// The data product's environment. ACTIVE ones are cached for a resync; while environments
 /// are being created, the data products waiting for any of them in the project share one
 /// project-wide listing per poll interval, and only a failed one is read for its reason.
-async fn find_environment<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Option<EnvironmentInfo>, DzError> {
+async fn find_environment<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    new_profile: bool,
+) -> Result<Option<EnvironmentInfo>, DzError> {
     let key = environment_key(t);
     // ACTIVE ones for a resync; one just created (or seen settling) for a poll.
     let fresh = |env: &EnvironmentInfo| if env.status == EnvironmentStatus::Active { ctx.resync } else { ctx.poll };
     if let Some(env) = ctx.shared.environments.get_with(&key, fresh) {
         return Ok(Some(env));
+    }
+    // A profile this process created has no environment it did not make (and it remembers
+    // those it made): a first publish does not list what cannot be there.
+    if new_profile && ctx.shared.environments.get(&key, Duration::MAX).is_none() {
+        return Ok(None);
     }
     let project = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
     let listing = ctx

@@ -165,6 +165,10 @@ async fn progress<B: Backend>(
         effects.extend(done.effects);
         return Ok(done.requeue);
     }
+    if let Some(done) = observe::awaiting_listing(ctx, &t, status, &key) {
+        effects.extend(done.effects);
+        return Ok(done.requeue);
+    }
     let seen = observe::observe(ctx, &t, status, &key).await?;
     effects.extend(seen.effects);
     let requested_at = p.annotations().get(RECONCILE_REQUESTED_AT).map(String::as_str);

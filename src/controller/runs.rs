@@ -49,6 +49,15 @@ impl Runs {
     }
 }
 
+/// Where a pass following a run looks.
+enum Look {
+    /// The project's next listing, due in this long (nothing to see before it).
+    NextListing(Duration),
+    Listed(std::sync::Arc<crate::controller::snapshot::Snapshot>),
+    /// The run itself: a listing of the project would not pay.
+    OwnRead,
+}
+
 /// Follows a run of ours that status shows active, in the project's listing (one shared call
 /// for every data product of the project). `None` when the data source is not in the listing
 /// (the caller observes, and recreates, it).
@@ -65,8 +74,23 @@ pub async fn follow<B: Backend>(
         return Ok(None);
     };
     let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
-    let seen = match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
-        Some(listing) => {
+    // In a big project, listings come at their own pace: until the next, the run goes on as far
+    // as anyone knows.
+    let listing = if let Some(due) = t.awaits_next_listing(ctx, caller, not_before) {
+        Look::NextListing(due)
+    } else {
+        match t.listing(ctx, caller, not_before, Demand::Settling).await.map_err(blocked)? {
+            Some(listing) => Look::Listed(listing),
+            None => Look::OwnRead,
+        }
+    };
+    let next_listing = match listing {
+        Look::NextListing(due) => Some(due),
+        _ => None,
+    };
+    let seen = match listing {
+        Look::NextListing(_) => RunSeen::Running,
+        Look::Listed(listing) => {
             let summary = listing.by_id(ds_id);
             let seen = run_seen(summary);
             match summary.filter(|_| seen == RunSeen::Running) {
@@ -77,7 +101,7 @@ pub async fn follow<B: Backend>(
             seen
         }
         // Not worth listing the project for this one: ask for the run itself.
-        None => RunSeen::Unknown,
+        Look::OwnRead => RunSeen::Unknown,
     };
     let run = match seen {
         RunSeen::DataSourceGone => return Ok(None),
@@ -92,7 +116,8 @@ pub async fn follow<B: Backend>(
     let requeue = match runs.active() {
         Some(r) => {
             effects.not_yet(PHASE, "Running", format!("data source run {} is in progress", r.id));
-            ctx.poll
+            // Back when the project's next listing is due, or after a poll (backing off).
+            next_listing.unwrap_or(ctx.poll)
         }
         None => published_outcome(ctx, caller, &runs, &mut effects),
     };

@@ -48,7 +48,19 @@ pub struct Snapshots<K = ListingKey> {
     latest: Mutex<HashMap<K, Arc<Snapshot>>>,
     locks: KeyedLocks<K>,
     /// Per listing, who asked for it lately and when.
-    demand: Mutex<HashMap<K, HashMap<String, Instant>>>,
+    demand: Mutex<HashMap<K, Demand>>,
+}
+
+/// Who asked for one listing lately, and when that was last swept of old demand.
+struct Demand {
+    callers: HashMap<String, Instant>,
+    swept: Instant,
+}
+
+impl Demand {
+    fn new() -> Self {
+        Self { callers: HashMap::new(), swept: Instant::now() }
+    }
 }
 
 impl<K> Default for Snapshots<K> {
@@ -87,12 +99,16 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
     }
 
     /// Records that `caller` wants the listing under `key` and says whether it pays to list
-    /// (see [`worth_listing`]); demand older than `window` is forgotten.
+    /// (see [`worth_listing`]); demand older than `window` is forgotten (swept a few times a
+    /// window, not on every call: a project of 10,000 asks on every pass).
     pub fn want(&self, key: &K, caller: &str, window: Duration) -> bool {
         let wanting = {
             let mut demand = self.demand.lock().unwrap_or_else(PoisonError::into_inner);
-            let callers = demand.entry(key.clone()).or_default();
-            callers.retain(|_, at| at.elapsed() < window);
+            let Demand { callers, swept } = demand.entry(key.clone()).or_insert_with(Demand::new);
+            if swept.elapsed() >= window / 4 {
+                callers.retain(|_, at| at.elapsed() < window);
+                *swept = Instant::now();
+            }
             callers.insert(caller.to_string(), Instant::now());
             callers.len()
         };
@@ -125,6 +141,16 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
         let snapshot = Arc::new(Snapshot::new(taken, items));
         self.latest.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// How long a caller that wrote at `not_before` should wait for the next listing under `key`
+    /// instead of taking one: while the latest predates its write but is younger than `max_age`,
+    /// a new one now would come sooner than the project's listings are taken. Whoever comes
+    /// after `max_age` takes the next (listings of a big project are costly: [`settling_max_age`]).
+    pub fn wait_for_next(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Duration> {
+        let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = latest.get(key).filter(|s| s.taken < not_before)?;
+        max_age.checked_sub(s.taken.elapsed()).filter(|left| !left.is_zero())
     }
 
     /// The listing under `key` if one taken after `not_before` and at most `max_age` old is at
@@ -307,6 +333,21 @@ mod tests {
         // Another project has its own listing.
         snapshots.get(&"dzd|other", wrote, Duration::from_secs(60), || list(calls.clone())).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_write_after_a_young_listing_waits_for_the_next_one() {
+        let snapshots: Snapshots<&str> = Snapshots::default();
+        let max_age = Duration::from_millis(200);
+        assert_eq!(snapshots.wait_for_next(&"p", Instant::now(), max_age), None, "never listed: take one");
+        let before = Instant::now();
+        snapshots.get(&"p", before, max_age, || async { Ok(vec![]) }).await.unwrap();
+        assert_eq!(snapshots.wait_for_next(&"p", before, max_age), None, "a listing after the write is there to use");
+        let wrote = Instant::now();
+        let left = snapshots.wait_for_next(&"p", wrote, max_age);
+        assert!(left.is_some_and(|d| d <= max_age), "the latest predates the write and is young: {left:?}");
+        std::thread::sleep(max_age);
+        assert_eq!(snapshots.wait_for_next(&"p", wrote, max_age), None, "the next listing is due: take it");
     }
 
     #[test]

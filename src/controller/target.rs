@@ -239,6 +239,20 @@ impl<B: Backend> Target<B> {
         Ok(Some(listing))
     }
 
+    /// How long `caller` (settling since its write at `not_before`) should wait for the project's
+    /// next listing rather than take one now ([`super::snapshot::Snapshots::wait_for_next`]): it
+    /// is woken when someone takes that listing, and comes back to take it itself when it is due.
+    pub fn awaits_next_listing(&self, ctx: &Context<B>, caller: &str, not_before: Instant) -> Option<Duration> {
+        let max_age = settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key));
+        if !ctx.snapshots.want(&self.listing_key, caller, ctx.poll * 2) {
+            return None;
+        }
+        let left = ctx.snapshots.wait_for_next(&self.listing_key, not_before, max_age)?;
+        let object = ObjectRef::new(&self.name).within(&self.namespace);
+        ctx.wakeups.at_next_listing(&self.listing_key, caller, object);
+        Some(left)
+    }
+
     /// The project's listing if one taken after `not_before` is at most a poll interval old
     /// (someone else's, free to look at); `None` rather than a call.
     pub fn listing_at_hand(&self, ctx: &Context<B>, not_before: Instant) -> Option<Arc<Snapshot>> {

@@ -91,6 +91,8 @@ struct Watch {
 #[derive(Default)]
 pub struct Wakeups {
     watching: Mutex<HashMap<ListingKey, HashMap<String, Watch>>>,
+    /// Per listing, the data products waiting for the next one to be taken.
+    next: Mutex<HashMap<ListingKey, HashMap<String, ObjectRef<RedshiftDataProduct>>>>,
     /// The newest listing already looked through, per key.
     checked: Mutex<HashMap<ListingKey, Instant>>,
     /// One channel per controller: its scope (a namespace, or `None` for all).
@@ -112,6 +114,13 @@ impl Wakeups {
         watching.entry(key.clone()).or_default().insert(caller.to_string(), Watch { object, expected });
     }
 
+    /// `caller` (a data product, `object`) waits for the next listing under `key`: wake it when
+    /// one is taken, whatever it shows.
+    pub fn at_next_listing(&self, key: &ListingKey, caller: &str, object: ObjectRef<RedshiftDataProduct>) {
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        next.entry(key.clone()).or_default().insert(caller.to_string(), object);
+    }
+
     /// `caller` is not settled (or is gone): its own passes follow its data source.
     pub fn forget(&self, caller: &str) {
         let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
@@ -119,6 +128,12 @@ impl Wakeups {
             by_caller.remove(caller);
         }
         watching.retain(|_, by_caller| !by_caller.is_empty());
+        drop(watching);
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        for by_caller in next.values_mut() {
+            by_caller.remove(caller);
+        }
+        next.retain(|_, by_caller| !by_caller.is_empty());
     }
 
     /// `listing` was just read under `key` for `reader`: wakes every other data product whose
@@ -131,6 +146,11 @@ impl Wakeups {
                 return;
             }
             checked.insert(key.clone(), listing.taken);
+        }
+        let waiting = self.next.lock().unwrap_or_else(PoisonError::into_inner).remove(key).unwrap_or_default();
+        for (_, object) in waiting.into_iter().filter(|(caller, _)| caller != reader) {
+            tracing::debug!(namespace = object.namespace, name = object.name, "the project's next listing is taken");
+            self.wake(object);
         }
         let woken: Vec<ObjectRef<RedshiftDataProduct>> = {
             let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
@@ -275,6 +295,21 @@ mod tests {
         w.forget("uid-3");
         w.forget("uid-4");
         assert_eq!(w.watching(), 0, "deleted or busy data products are forgotten");
+    }
+
+    #[test]
+    fn those_waiting_for_the_next_listing_are_woken_by_it_whatever_it_shows() {
+        let w = Wakeups::default();
+        let mut all = w.subscribe(None);
+        w.at_next_listing(&key("sales"), "uid-1", object("ns", "one"));
+        w.at_next_listing(&key("sales"), "uid-2", object("ns", "two"));
+        w.at_next_listing(&key("hr"), "uid-3", object("ns", "three"));
+        w.forget("uid-2");
+        w.look_through(&key("sales"), &listing(vec![]), "uid-9");
+        assert_eq!(all.try_recv().ok().map(|o| o.name), Some("one".to_string()));
+        assert!(all.try_recv().is_err(), "a forgotten one and another project's are not woken");
+        w.look_through(&key("sales"), &listing(vec![]), "uid-9");
+        assert!(all.try_recv().is_err(), "woken once");
     }
 
     #[test]

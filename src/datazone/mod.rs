@@ -7,6 +7,7 @@
 pub mod error;
 #[cfg(test)]
 pub mod fake;
+pub mod pace;
 pub mod sdk;
 pub mod session;
 pub mod status;

@@ -13,10 +13,11 @@ use aws_sdk_datazone::types as dz;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_datazone::config::IdentityCache;
+use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 
 use crate::metrics::Metrics;
 
+use super::pace::{PacedHttpClient, Pacers};
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
@@ -87,11 +88,15 @@ pub struct Clients {
     base: SdkConfig,
     sessions: Arc<Mutex<HashMap<SessionKey, (Session, SdkDataZone)>>>,
     metrics: CallMetrics,
+    pacers: Pacers,
 }
 
 impl Clients {
-    pub fn new(base: SdkConfig, metrics: Metrics) -> Self {
-        Self { base, sessions: Arc::default(), metrics: CallMetrics { metrics } }
+    /// Clients whose project-scoped DataZone calls are paced per (account, region), starting at
+    /// `pace` calls a second ([`super::pace`]).
+    pub fn new(base: SdkConfig, metrics: Metrics, pace: f64) -> Self {
+        let pacers = Pacers::new(pace, metrics.aws_pace.clone());
+        Self { base, sessions: Arc::default(), metrics: CallMetrics { metrics }, pacers }
     }
 
     fn regional(&self, region: &str) -> SdkConfig {
@@ -114,15 +119,29 @@ impl Clients {
         let session = Session::new(key.clone(), self.sts(&regional));
         // The session holds the credentials itself; a second cache in front of it would only
         // be one more place to evict from.
-        let config = aws_sdk_datazone::config::Builder::from(&regional)
+        let mut config = aws_sdk_datazone::config::Builder::from(&regional)
             .credentials_provider(SharedCredentialsProvider::new(session.clone()))
             .identity_cache(IdentityCache::no_cache())
-            .interceptor(self.metrics.clone())
-            .build();
-        let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config) };
+            .interceptor(self.metrics.clone());
+        // Every session calling as one account shares that account's pace. A request waiting
+        // for its slot has not started to upload: the SDK's stalled-upload check (1 byte a second
+        // after a grace period) would take the wait for a stall and fail it; downloads stay
+        // watched.
+        if let Some(http) = regional.http_client() {
+            let pacer = self.pacers.get(account_of(&key.role_arn), &key.region);
+            config = config.http_client(PacedHttpClient::shared(http, pacer)).stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled().upload_enabled(false).download_enabled(true).build(),
+            );
+        }
+        let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config.build()) };
         sessions.insert(key.clone(), (session.clone(), client.clone()));
         (session, client)
     }
+}
+
+/// The account of an IAM role ARN (`arn:aws:iam::111111111111:role/name`).
+fn account_of(role_arn: &str) -> &str {
+    role_arn.split(':').nth(4).unwrap_or_default()
 }
 
 impl Backend for Clients {

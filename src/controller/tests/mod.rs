@@ -98,6 +98,11 @@ impl Harness {
 
     /// A harness whose resync interval is `resync` (short ones let a test see listings expire).
     pub fn with_resync(resync: Duration) -> Self {
+        Self::with_timing(resync, Duration::ZERO)
+    }
+
+    /// A harness whose resync and poll intervals are `resync` and `poll`.
+    pub fn with_timing(resync: Duration, poll: Duration) -> Self {
         let api = FakeApi::default();
         let (connections, mut connection_writer) = reflector::store();
         let (cluster_connections, cluster_writer) = reflector::store();
@@ -114,7 +119,7 @@ impl Harness {
         let client = api.client();
         let reporter = Reporter { controller: "datazone-operator".into(), instance: None };
         let dz = Fake::default();
-        let settings = Settings { cluster_name: "prod-eks".into(), resync, poll: Duration::ZERO };
+        let settings = Settings { cluster_name: "prod-eks".into(), resync, poll };
         let metrics = Metrics::new().expect("metrics");
         let events = Events::new(client.clone(), reporter);
         let ctx = Arc::new(Context::new(client, watched, dz.clone(), events, metrics, settings));

@@ -53,8 +53,8 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     let find_profile = format!("ListEnvironmentProfiles {PROFILE}");
     assert_eq!(
         pass.calls,
-        [find_profile.clone(), find_profile, format!("CreateEnvironmentProfile {PROFILE}")],
-        "CreateProfile: the shared lookups are cached; a second look under the lock"
+        [find_profile, format!("CreateEnvironmentProfile {PROFILE}")],
+        "CreateProfile: the shared lookups are cached; no second look under a lock nobody held"
     );
     assert_eq!(pass.events, strings(&["EnvironmentProfileCreated", "EnvironmentReadyFalse"]));
     assert_eq!(p.status.as_ref().and_then(|s| s.blueprint_id.as_deref()), Some("bp_dwh"));
@@ -62,9 +62,9 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        ["ListEnvironments".to_string(), format!("CreateEnvironment {ENVIRONMENT}")],
-        "CreateEnvironment: the project's environments (the profile this process created is remembered), then no \
-         second look under the lock: names are unique, a conflict would find it"
+        [format!("CreateEnvironment {ENVIRONMENT}")],
+        "CreateEnvironment: the profile this process just created has no environments to list, and no second \
+         look under the lock: names are unique, a conflict would find it"
     );
     assert_eq!(pass.events, strings(&["EnvironmentCreated"]));
     assert_eq!(pass.requeue(), poll());
@@ -301,6 +301,55 @@ async fn a_run_seen_over_in_a_listing_wakes_the_data_product_waiting_for_it() {
     assert!(woken.try_recv().is_err());
     let pass = h.pass(&mut orders).await;
     assert_eq!(pass.events, strings(&["RunSucceeded", "Ready"]), "{:?}", pass.calls);
+}
+
+/// Passes over `p` (DataZone going along) until it has created its data source.
+async fn until_created(h: &Harness, p: &mut RedshiftDataProduct) -> String {
+    for _ in 0..40 {
+        h.pass(p).await;
+        if let Some(ds) = p.status.as_ref().and_then(|s| s.data_source_id.clone()) {
+            return ds;
+        }
+        h.dz.world().environments.iter_mut().for_each(|e| e.info.status = EnvironmentStatus::Active);
+        // A just-created environment is trusted for a poll.
+        tokio::time::sleep(h.ctx.poll / 4).await;
+    }
+    panic!("no data source created: {:?}", p.status);
+}
+
+#[tokio::test]
+async fn a_data_product_that_wrote_after_the_latest_listing_waits_for_the_next_one() {
+    let poll = Duration::from_millis(800);
+    let h = Harness::with_timing(super::RESYNC, poll);
+    let mut woken = h.ctx.wakeups.subscribe(None);
+    let mut orders = h.product("orders", |_| {});
+    let mut customers = h.product("customers", |p| {
+        p["spec"]["schemas"] = serde_json::json!([{"name": "public", "tables": ["customers"]}]);
+    });
+    until_created(&h, &mut orders).await;
+    assert_eq!(h.pass(&mut orders).await.calls, strings(&["ListDataSources"]), "orders follows its data source");
+    until_created(&h, &mut customers).await;
+
+    // customers wrote after that listing, which is younger than the project's listings come:
+    // it waits for the next one instead of listing the project again.
+    let pass = h.pass(&mut customers).await;
+    assert!(pass.calls.is_empty(), "no call while the next listing is to come: {:?}", pass.calls);
+    let back = super::requeue_after(&pass.requeue());
+    assert!(back.is_some_and(|d| d > Duration::ZERO && d < poll), "back when the next listing is due: {back:?}");
+    assert_eq!(condition(&customers, DATA_SOURCE_READY), is(False, "Settling"));
+    assert!(
+        message(&customers, DATA_SOURCE_READY).contains("next listing"),
+        "{}",
+        message(&customers, DATA_SOURCE_READY)
+    );
+    assert!(woken.try_recv().is_err());
+
+    // The next listing, whoever takes it, wakes it; its pass reads that listing, not its own.
+    tokio::time::sleep(poll).await;
+    assert_eq!(h.pass(&mut orders).await.calls, strings(&["ListDataSources"]));
+    assert_eq!(woken.try_recv().ok().map(|o| o.name), Some("customers".to_string()));
+    let pass = h.pass(&mut customers).await;
+    assert!(!pass.calls.contains(&"ListDataSources".to_string()), "{:?}", pass.calls);
 }
 
 #[tokio::test]
