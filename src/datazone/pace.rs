@@ -256,6 +256,16 @@ mod tests {
         assert_eq!(pace.reserve(later), later + ms(50));
     }
 
+    /// `callers` ask for a slot at `now`, and `answers` of them come back through.
+    fn queue_and_answer(pace: &mut Pace, now: Instant, callers: usize, answers: usize) {
+        for _ in 0..callers {
+            pace.reserve(now);
+        }
+        for _ in 0..answers {
+            pace.answered(now, false);
+        }
+    }
+
     #[test]
     fn the_rate_grows_only_while_callers_queue() {
         let t0 = Instant::now() + Duration::from_secs(10);
@@ -269,21 +279,10 @@ mod tests {
         assert_eq!(pace.rate(), 20.0);
         // A queue of a second's worth: before any refusal, half a call a second more per answer.
         let now = t0 + Duration::from_secs(60);
-        for _ in 0..20 {
-            pace.reserve(now);
-        }
-        for _ in 0..10 {
-            pace.answered(now, false);
-        }
+        queue_and_answer(&mut pace, now, 20, 10);
         assert_eq!(pace.rate(), 25.0);
         // A queue of a few calls at once, far below the pace, does not raise it.
-        let later = now + Duration::from_secs(5);
-        for _ in 0..8 {
-            pace.reserve(later);
-        }
-        for _ in 0..8 {
-            pace.answered(later, false);
-        }
+        queue_and_answer(&mut pace, now + Duration::from_secs(5), 8, 8);
         assert_eq!(pace.rate(), 25.0, "only a pace in use grows");
     }
 
