@@ -28,11 +28,13 @@ impl<K: Hash + Eq + Clone> KeyedLocks<K> {
 pub struct Cache<K, V> {
     entries: Mutex<HashMap<K, (V, Instant)>>,
     locks: KeyedLocks<K>,
+    /// When the latest lookup of a key that found nothing answered.
+    misses: Mutex<HashMap<K, Instant>>,
 }
 
 impl<K, V> Default for Cache<K, V> {
     fn default() -> Self {
-        Self { entries: Mutex::default(), locks: KeyedLocks::default() }
+        Self { entries: Mutex::default(), locks: KeyedLocks::default(), misses: Mutex::default() }
     }
 }
 
@@ -56,12 +58,14 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     }
 
     /// The value under `key` if younger than `ttl`, or `find()`'s answer, cached when present.
-    /// Concurrent lookups of one key are made once: the others wait and find the cache filled.
+    /// Concurrent lookups of one key are made once: the others wait and find the cache filled,
+    /// or take "nothing" from the lookup they waited for (as a found value is taken from it).
     pub async fn get_or_find<E, F, Fut>(&self, key: K, ttl: Duration, find: F) -> Result<Option<V>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, E>>,
     {
+        let asked = Instant::now();
         if let Some(v) = self.get(&key, ttl) {
             return Ok(Some(v));
         }
@@ -70,9 +74,19 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         if let Some(v) = self.get(&key, ttl) {
             return Ok(Some(v));
         }
+        let misses = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        if misses().get(&key).is_some_and(|answered| *answered >= asked) {
+            return Ok(None);
+        }
         let found = find().await?;
-        if let Some(v) = &found {
-            self.put(key, v.clone());
+        match &found {
+            Some(v) => {
+                misses().remove(&key);
+                self.put(key, v.clone());
+            }
+            None => {
+                misses().insert(key, Instant::now());
+            }
         }
         Ok(found)
     }
@@ -123,6 +137,35 @@ mod tests {
         let none = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async { Ok::<_, ()>(None) });
         assert_eq!(none.await, Ok(None));
         assert_eq!(cache.get(&"domain-name|gone", Duration::from_secs(60)), None);
+        let asked_again = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, ()>(None)
+        });
+        assert_eq!(asked_again.await, Ok(None));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2, "a later lookup asks again");
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_that_find_nothing_share_the_answer() {
+        let cache: Arc<Cache<&str, String>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let (cache, calls) = (cache.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_find("profile|p", Duration::from_secs(60), || async {
+                        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<Option<String>, ()>(None)
+                    })
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(None));
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "three waiting at once, one lookup");
     }
 
     #[tokio::test]
