@@ -112,60 +112,55 @@ mod tests {
         assert_eq!(cache.get(&"domain/corp", Duration::from_secs(60)), None);
     }
 
-    #[tokio::test]
-    async fn concurrent_lookups_of_one_key_are_made_once() {
-        let cache: Arc<Cache<&str, String>> = Arc::default();
+    /// `n` lookups of `key` at once, each finding `answer` after 20 ms; their answers and how
+    /// many lookups were made.
+    async fn at_once(
+        cache: &Arc<Cache<&'static str, String>>,
+        key: &'static str,
+        n: usize,
+        answer: Option<&'static str>,
+    ) -> (Vec<Option<String>>, usize) {
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = Vec::new();
-        for _ in 0..10 {
+        for _ in 0..n {
             let (cache, calls) = (cache.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_find("domain-name|corp", Duration::from_secs(60), || async {
+                    .get_or_find(key, Duration::from_secs(60), || async {
                         calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok::<_, ()>(Some("dzd_1".to_string()))
+                        Ok::<_, ()>(answer.map(str::to_string))
                     })
                     .await
             }));
         }
+        let mut answers = Vec::new();
         for t in tasks {
-            assert_eq!(t.await.unwrap(), Ok(Some("dzd_1".to_string())));
+            answers.push(t.await.unwrap().unwrap());
         }
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        // Nothing found is not cached: the next lookup asks again.
-        let none = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async { Ok::<_, ()>(None) });
-        assert_eq!(none.await, Ok(None));
+        (answers, calls.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_of_one_key_are_made_once() {
+        let cache: Arc<Cache<&str, String>> = Arc::default();
+        let (answers, calls) = at_once(&cache, "domain-name|corp", 10, Some("dzd_1")).await;
+        assert!(answers.iter().all(|a| a.as_deref() == Some("dzd_1")), "{answers:?}");
+        assert_eq!(calls, 1);
+        // Nothing found is not cached: a later lookup asks again.
+        let (_, calls) = at_once(&cache, "domain-name|gone", 1, None).await;
+        assert_eq!(calls, 1);
         assert_eq!(cache.get(&"domain-name|gone", Duration::from_secs(60)), None);
-        let asked_again = cache.get_or_find("domain-name|gone", Duration::from_secs(60), || async {
-            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok::<_, ()>(None)
-        });
-        assert_eq!(asked_again.await, Ok(None));
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2, "a later lookup asks again");
+        let (_, calls) = at_once(&cache, "domain-name|gone", 1, None).await;
+        assert_eq!(calls, 1, "a later lookup asks again");
     }
 
     #[tokio::test]
     async fn concurrent_lookups_that_find_nothing_share_the_answer() {
         let cache: Arc<Cache<&str, String>> = Arc::default();
-        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..3 {
-            let (cache, calls) = (cache.clone(), calls.clone());
-            tasks.push(tokio::spawn(async move {
-                cache
-                    .get_or_find("profile|p", Duration::from_secs(60), || async {
-                        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok::<Option<String>, ()>(None)
-                    })
-                    .await
-            }));
-        }
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), Ok(None));
-        }
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "three waiting at once, one lookup");
+        let (answers, calls) = at_once(&cache, "profile|p", 3, None).await;
+        assert_eq!(answers, [None, None, None]);
+        assert_eq!(calls, 1, "three waiting at once, one lookup");
     }
 
     #[tokio::test]
