@@ -80,12 +80,7 @@ pub fn awaiting_listing<B: Backend>(
     caller: &str,
 ) -> Option<Done> {
     let ds_id = status.data_source_id.as_deref()?;
-    let flight = ctx.flights.get(caller);
-    let since = flight.since?;
-    let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
-    if !wrote_this {
-        return None;
-    }
+    let since = wrote_wanted(ctx, t, ds_id, caller)?;
     let due = t.awaits_next_listing(ctx, caller, since)?;
     let mut effects = Effects::default();
     effects.not_yet(
@@ -94,6 +89,14 @@ pub fn awaiting_listing<B: Backend>(
         format!("data source {ds_id} is settling; waiting for the project's next listing"),
     );
     Some(Done::new(effects, due))
+}
+
+/// When this process last wrote the configuration wanted now to the data source `ds_id` (its
+/// next passes follow it in the project's listing); `None` if it did not.
+fn wrote_wanted<B: Backend>(ctx: &Context<B>, t: &Target<B>, ds_id: &str, caller: &str) -> Option<std::time::Instant> {
+    let flight = ctx.flights.get(caller);
+    let wanted = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
+    flight.since.filter(|_| wanted)
 }
 
 /// The data source status names, and whether its configuration is known without reading it:
@@ -109,10 +112,8 @@ async fn known_data_source<B: Backend>(
     effects: &mut Effects,
 ) -> Result<Option<(DataSourceInfo, bool)>, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
-    let flight = ctx.flights.get(caller);
-    let wrote_this = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
     // What the listing shows, and what to watch for there until the next pass.
-    let (listed, expected) = match flight.since.filter(|_| wrote_this) {
+    let (listed, expected) = match wrote_wanted(ctx, t, ds_id, caller) {
         Some(since) => {
             let listing = t.listing(ctx, caller, since, Demand::Settling).await.map_err(blocked)?;
             // A failed one is read in full for its error message; a missing one to be sure.
