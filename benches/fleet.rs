@@ -136,6 +136,8 @@ struct Row {
     throttled: u64,
     /// The operator's pace for DataZone calls when all were Ready (calls a second).
     pace: f64,
+    /// The way to all Ready.
+    progress: Progress,
     /// Peak RSS (MiB) of the operator that published, and of the one restarted for the steady state.
     peak_rss_apart: (f64, f64),
 }
@@ -267,28 +269,66 @@ fn ready_count(store: &Store<RedshiftDataProduct>, namespaces: &[String]) -> usi
         .count()
 }
 
-async fn wait_ready(client: &Client, namespaces: &[String], n: usize, started: Instant) -> f64 {
+/// How a fleet got to all Ready: when, when the first was, and the DataZone calls that got
+/// through in each 5-second slice (where the time above the rate-limit bound goes: slices well
+/// below the limit are the pipeline waiting).
+#[derive(Default)]
+struct Progress {
+    /// Until the API server had taken every data product (it is busy with the operator too).
+    applied_secs: f64,
+    all_ready_secs: f64,
+    first_ready_secs: f64,
+    timeline: Vec<u64>,
+}
+
+async fn wait_ready(
+    client: &Client,
+    namespaces: &[String],
+    n: usize,
+    started: Instant,
+    emulator: &Emulator,
+) -> Progress {
     let (store, writer) = reflector::store();
     let watch = watcher(Api::<RedshiftDataProduct>::all(client.clone()), watcher::Config::default())
         .reflect(writer)
         .for_each(|_| futures::future::ready(()));
     let watch = tokio::spawn(watch);
     let (mut best, mut moved) = (0, Instant::now());
+    let through = || {
+        let all = sum(&calls(emulator), "datazone:");
+        let by_op = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all - sum(&by_op, "datazone:")
+    };
+    let (mut progress, mut sliced) = (Progress::default(), 0);
     loop {
+        if started.elapsed() >= TIMELINE_SLICE * (progress.timeline.len() as u32 + 1) {
+            let now = through();
+            progress.timeline.push(now - sliced);
+            sliced = now;
+        }
         let ready = ready_count(&store, namespaces);
+        if ready > 0 && progress.first_ready_secs == 0.0 {
+            progress.first_ready_secs = started.elapsed().as_secs_f64();
+        }
         if ready >= n {
             watch.abort();
-            return started.elapsed().as_secs_f64();
+            progress.timeline.push(through() - sliced);
+            progress.all_ready_secs = started.elapsed().as_secs_f64();
+            return progress;
         }
         if ready > best {
             (best, moved) = (ready, Instant::now());
         }
         // A bench that stops moving is broken, not slow.
         assert!(moved.elapsed() < Duration::from_secs(300), "{ready} of {n} Ready and no progress for 5 minutes");
-        eprintln!("  {ready} of {n} Ready after {:.0} s", started.elapsed().as_secs_f64());
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        if started.elapsed().as_secs().is_multiple_of(10) {
+            eprintln!("  {ready} of {n} Ready after {:.0} s", started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+const TIMELINE_SLICE: Duration = Duration::from_secs(5);
 
 async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     let tag = format!("bench{n}-{}", std::process::id());
@@ -309,7 +349,10 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         .collect();
     let started = Instant::now();
     apply_all(client, products).await;
-    let ready_secs = wait_ready(client, &namespaces, n, started).await;
+    let applied = started.elapsed().as_secs_f64();
+    let mut progress = wait_ready(client, &namespaces, n, started, &emulator).await;
+    progress.applied_secs = applied;
+    let ready_secs = progress.all_ready_secs;
     let at_ready = calls(&emulator);
     let (throttled, throttled_dz) = {
         let by_op = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -369,6 +412,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         restart: (restart_secs, sum(&restart, "datazone:") as f64 / n as f64),
         throttled,
         pace,
+        progress,
     }
 }
 
@@ -411,7 +455,7 @@ async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<Str
     ];
     let started = Instant::now();
     apply_all(client, products).await;
-    let secs = wait_ready(client, &namespaces, 3, started).await;
+    let secs = wait_ready(client, &namespaces, 3, started, &emulator).await.all_ready_secs;
     let at_ready = calls(&emulator);
     (secs, sum(&at_ready, "datazone:") as f64 / 3.0, at_ready)
 }
@@ -447,6 +491,16 @@ fn print_row(r: &Row) {
     eprintln!(
         "  {} data products: the operator's DataZone pace when all were Ready: {:.1} calls a second",
         r.n, r.pace
+    );
+    let slices: Vec<String> =
+        r.progress.timeline.iter().map(|c| format!("{:.0}", *c as f64 / TIMELINE_SLICE.as_secs_f64())).collect();
+    eprintln!(
+        "  {} data products: all applied after {:.0} s, the first Ready after {:.0} s; DataZone calls through a second, per {} s until all were Ready: {}",
+        r.n,
+        r.progress.applied_secs,
+        r.progress.first_ready_secs,
+        TIMELINE_SLICE.as_secs(),
+        slices.join(" ")
     );
     eprintln!(
         "  {} data products: peak RSS {:.1} MiB publishing, {:.1} MiB restarted for the steady state",

@@ -134,8 +134,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         async move { watched.ready().await }.boxed().shared()
     };
 
-    let settings =
-        Settings { cluster_name: args.cluster_name.clone(), resync: args.resync_interval, poll: args.poll_interval };
+    let settings = Settings {
+        cluster_name: args.cluster_name.clone(),
+        resync: args.resync_interval,
+        poll: args.poll_interval,
+        concurrency: usize::from(args.concurrency),
+    };
     let ctx = Arc::new(Context::new(
         client.clone(),
         watched.clone(),

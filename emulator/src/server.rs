@@ -46,6 +46,9 @@ impl Emulator {
                 tokio::select! {
                     accepted = listener.accept() => match accepted {
                         Ok((stream, _)) => {
+                            // Answers go out whole at once: with Nagle's algorithm a reply
+                            // written in two parts waits for the client's delayed ACK (~40 ms).
+                            let _ = stream.set_nodelay(true);
                             let shared = serving.clone();
                             tokio::spawn(async move {
                                 let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));

@@ -139,10 +139,10 @@ async fn create_profile<B: Backend>(
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let lookup = Lookup::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
     // This pass looked for the profile a moment ago (a found one is cached, a missing one is
-    // looked for afresh). Another data product may have created it while we waited for the
-    // lock: this process remembers what it created since; after a wait, anyone else's is found
-    // by name.
-    let known = match ctx.shared.ids.get(&lookup, waited.elapsed()) {
+    // looked for afresh). Another data product may have created it since — while we waited for
+    // the lock, or just before we took it: this process remembers what it created or found (for
+    // a resync, as the look trusts it); after a wait, anyone else's is found by name.
+    let known = match ctx.shared.ids.get(&lookup, ctx.resync) {
         Some(id) => Some(id),
         None if waited.elapsed() < UNCONTENDED => None,
         None => t.dz.find_profile(&t.domain, &t.project, &profile_name).await.map_err(blocked)?,

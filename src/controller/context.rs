@@ -67,7 +67,11 @@ pub struct Context<B: Backend> {
     /// Consecutive errors per object, for exponential backoff (reset on success).
     pub failures: Mutex<HashMap<String, u32>>,
     /// Consecutive waits per object for something settling (reset when it moves on).
-    pub waits: Mutex<HashMap<String, u32>>,
+    pub waits: Waits,
+    /// Data product passes under way at once, across every watched scope: one controller runs
+    /// per scope (`--namespaces`), and each would otherwise allow `--concurrency` of its own —
+    /// twenty namespaces, twenty times the passes, all queueing for one account's DataZone pace.
+    pub passes: tokio::sync::Semaphore,
 }
 
 impl<B: Backend> Context<B> {
@@ -97,7 +101,8 @@ impl<B: Backend> Context<B> {
             poll: settings.poll,
             throttle: Throttle::default(),
             failures: Mutex::default(),
-            waits: Mutex::default(),
+            waits: Waits::default(),
+            passes: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
         }
     }
 }
@@ -108,6 +113,8 @@ pub struct Settings {
     pub cluster_name: String,
     pub resync: Duration,
     pub poll: Duration,
+    /// Data product passes at once (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl<B: Backend> Context<B> {
@@ -131,18 +138,39 @@ impl<B: Backend> Context<B> {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
 
-    /// How long an object waiting for something to settle (an environment, a data source, a
+    /// How long an object waiting for `awaited` to settle (its environment, its data source, its
     /// run) waits before its next look: the poll interval, doubling with each wait in a row.
-    pub fn settle_wait(&self, key: &str) -> Duration {
-        let mut waits = self.waits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = waits.entry(key.to_string()).or_insert(0);
-        *n = n.saturating_add(1);
-        settle_wait_for(self.poll, *n)
+    pub fn settle_wait(&self, key: &str, awaited: &str) -> Duration {
+        settle_wait_for(self.poll, self.waits.next(key, awaited))
     }
 
     /// The object moved on: its next wait starts at the poll interval again.
     pub fn reset_waits(&self, key: &str) {
-        self.waits.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+        self.waits.reset(key);
+    }
+}
+
+/// Consecutive waits per object, each run of them for one thing. A wait for something else
+/// starts over: a data product that waited long for its environment looks at its data source,
+/// and then its run, after one poll interval again, not after the environment's backed-off wait
+/// (a fleet's runs of a second were otherwise first looked at after 20 s).
+#[derive(Default)]
+pub struct Waits(Mutex<HashMap<String, (String, u32)>>);
+
+impl Waits {
+    /// This wait's number in the object's run of waits for `awaited` (1 for the first).
+    pub fn next(&self, key: &str, awaited: &str) -> u32 {
+        let mut waits = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (what, n) = waits.entry(key.to_string()).or_insert_with(|| (awaited.to_string(), 0));
+        if what != awaited {
+            (*what, *n) = (awaited.to_string(), 0);
+        }
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    pub fn reset(&self, key: &str) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
 }
 
@@ -182,6 +210,19 @@ mod tests {
             "a long poll is not shortened"
         );
         assert_eq!(settle_wait_for(Duration::ZERO, 9), Duration::ZERO);
+    }
+
+    #[test]
+    fn waits_for_something_else_start_over() {
+        let waits = Waits::default();
+        let seq: Vec<u32> = ["environment", "environment", "environment", "data source", "run", "run"]
+            .iter()
+            .map(|awaited| waits.next("p1", awaited))
+            .collect();
+        assert_eq!(seq, [1, 2, 3, 1, 1, 2]);
+        assert_eq!(waits.next("p2", "run"), 1, "per object");
+        waits.reset("p1");
+        assert_eq!(waits.next("p1", "run"), 1, "moved on");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::keys::{Enabled, EnvironmentKey, Lookup, ProjectKey};
+use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
 use super::pass::{Blocked, Done, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
@@ -207,10 +207,20 @@ async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<S
     }
     let profile_name = desired::profile_name(&t.account, &t.region, &t.storage);
     let lookup = Lookup::Profile { domain: domain.clone(), project: t.project.clone(), name: profile_name.clone() };
+    let creation = Creation::Profile { domain: domain.clone(), project: t.project.clone(), name: profile_name.clone() };
+    let find = || async {
+        // A data product of this process creating the profile right now (`act`, under this
+        // lock) is waited for rather than looked past: it remembers what it made.
+        drop(ctx.shared.creating.get(&creation).lock().await);
+        match ctx.shared.ids.get(&lookup, ctx.resync) {
+            Some(id) => Ok(Some(id)),
+            None => t.dz.find_profile(domain, &t.project, &profile_name).await,
+        }
+    };
     shared.profile = ctx
         .shared
         .ids
-        .get_or_find(lookup.clone(), ctx.resync, || t.dz.find_profile(domain, &t.project, &profile_name))
+        .get_or_find(lookup.clone(), ctx.resync, find)
         .await
         .map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
     if shared.profile.is_some() {

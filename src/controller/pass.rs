@@ -202,6 +202,11 @@ impl Effects {
         self
     }
 
+    /// The phase this pass left waiting (the last one it found not yet reached).
+    pub fn awaited(&self) -> Option<Phase> {
+        self.conditions.iter().rev().find(|c| !c.ok).map(|c| c.phase)
+    }
+
     pub fn stall(&mut self) -> &mut Self {
         self.stalled = true;
         self

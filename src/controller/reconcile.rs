@@ -44,6 +44,8 @@ pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
     ctx: Arc<Context<B>>,
 ) -> Result<Action, ReconcileError> {
+    // `--concurrency` passes at once in all (every scope's controller shares these).
+    let Ok(_pass) = ctx.passes.acquire().await else { return Ok(Action::await_change()) };
     let started = std::time::Instant::now();
     let namespace = product.namespace().unwrap_or_default();
     // Every log line of the pass (AWS calls included) carries the resource.
@@ -75,10 +77,30 @@ pub fn error_policy<B: Backend>(
     error: &ReconcileError,
     ctx: Arc<Context<B>>,
 ) -> Action {
+    if read_stale(error) {
+        tracing::debug!(namespace = product.namespace(), name = product.name_any(), %error, "stale read; again");
+        return Action::requeue(STALE_READ_RETRY);
+    }
     let delay = ctx.backoff(&uid(&product));
     tracing::warn!(namespace = product.namespace(), name = product.name_any(), %error, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }
+
+/// The finalizer patch tests the finalizers it read, and fails (422) when the watch cache has
+/// not yet seen a newer object (a pass triggered again before the watch delivered the previous
+/// pass's own patch: at startup, half a fleet). The watch brings the newer object within
+/// moments; it is no failure to back off from.
+fn read_stale(error: &ReconcileError) -> bool {
+    let ReconcileError::Finalizer(e) = error else { return false };
+    let (finalizer::Error::AddFinalizer(kube::Error::Api(status))
+    | finalizer::Error::RemoveFinalizer(kube::Error::Api(status))) = e.as_ref()
+    else {
+        return false;
+    };
+    status.code == 422
+}
+
+const STALE_READ_RETRY: Duration = Duration::from_millis(500);
 
 async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<Action, ReconcileError> {
     let key = uid(p);
@@ -90,7 +112,9 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     let before = p.status.clone().unwrap_or_default();
     let now = conditions::now_rfc3339();
     let mut effects = Effects::default();
-    let requeue = match progress(p, ctx, &before, &now, &mut effects).await {
+    let passed = progress(p, ctx, &before, &now, &mut effects).await;
+    let problem = passed.is_err() || effects.stalled;
+    let requeue = match passed {
         Ok(d) => {
             ctx.reset_backoff(&key);
             ctx.throttle.succeeded(&connection);
@@ -121,8 +145,9 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     };
     // Waiting for something to settle backs off; a resync is spread; anything else starts the
     // waits over.
+    let effects_awaited = effects.awaited();
     let requeue = if requeue == ctx.poll {
-        ctx.settle_wait(&key)
+        ctx.settle_wait(&key, &format!("{effects_awaited:?}"))
     } else {
         ctx.reset_waits(&key);
         if requeue == ctx.resync {
@@ -137,11 +162,12 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     status::summarize(&mut after, effects.stalled, generation, &now);
     after.observed_generation = generation;
     let mut notes = effects.events;
-    notes.extend(status::transitions(&before, &after));
+    notes.extend(status::transitions(&before, &after, problem));
     if after != before {
         write_status(p, ctx, &after).await?;
     }
     publish(p, ctx, "Reconcile", notes).await;
+    tracing::debug!(?requeue, awaited = ?effects_awaited, "pass done");
     Ok(Action::requeue(requeue))
 }
 

@@ -1,5 +1,5 @@
 //! How what a pass saw and did becomes status: records applied, phase conditions set, Ready
-//! summarised with Reconciling / Stalled, and an Event for every condition that turned. Pure,
+//! summarised with Reconciling / Stalled, and an Event for every condition that turned to news. Pure,
 //! so the orchestrator's bookkeeping is table-tested here.
 
 use crate::crd::RedshiftDataProductStatus;
@@ -67,13 +67,23 @@ pub fn summarize(status: &mut RedshiftDataProductStatus, stalled: bool, generati
     conditions::set_progress(&mut status.conditions, ready, stalled, &reason, &message, generation, now);
 }
 
-/// An Event for Ready turning either way, and for any phase turning False.
-pub fn transitions(before: &RedshiftDataProductStatus, after: &RedshiftDataProductStatus) -> Vec<Note> {
+/// An Event for Ready turning True, and for Ready or a phase turning False from True (a
+/// regression) or on a `problem` (the pass was blocked or stalled). A data product on its way
+/// (its phases first False while their objects are created) says so through the Events of what
+/// it did (`DataSourceCreated`, `RunStarted`, …): a Warning for each phase not yet reached would
+/// be noise to a person and, at a fleet's size, load on the API server.
+pub fn transitions(before: &RedshiftDataProductStatus, after: &RedshiftDataProductStatus, problem: bool) -> Vec<Note> {
     let mut notes = Vec::new();
     for c in &after.conditions {
         let was = conditions::find(&before.conditions, &c.type_).map(|o| o.status);
+        if was == Some(c.status) {
+            continue;
+        }
         let ok = c.status == ConditionStatus::True;
-        if was != Some(c.status) && (c.type_ == READY || !ok) {
+        let phase_or_ready = c.type_ == READY || Phase::ALL.iter().any(|p| p.condition() == c.type_);
+        let news =
+            if ok { c.type_ == READY } else { phase_or_ready && (was == Some(ConditionStatus::True) || problem) };
+        if news {
             notes.push(Note {
                 warning: !ok,
                 reason: format!("{}{}", c.type_, if ok { "" } else { "False" }),
@@ -152,8 +162,22 @@ mod tests {
         e.ok(Phase::ConnectionResolved, "Resolved", "ok").not_yet(Phase::BlueprintEnabled, "AccessDenied", "no");
         apply(&mut after, &e, Some(1), "t");
         summarize(&mut after, true, Some(1), "t");
-        let reasons: Vec<String> = transitions(&before, &after).into_iter().map(|n| n.reason).collect();
-        assert_eq!(reasons, ["BlueprintEnabledFalse", "ReadyFalse"]);
-        assert!(transitions(&after, &after).is_empty(), "nothing turned, nothing to say");
+        let reasons = |before: &RedshiftDataProductStatus, after: &RedshiftDataProductStatus, problem| -> Vec<String> {
+            transitions(before, after, problem).into_iter().map(|n| n.reason).collect()
+        };
+        assert_eq!(reasons(&before, &after, true), ["BlueprintEnabledFalse", "ReadyFalse"], "a problem");
+        assert!(reasons(&before, &after, false).is_empty(), "on its way: phases not yet reached are no news");
+        assert!(reasons(&after, &after, true).is_empty(), "nothing turned, nothing to say");
+
+        let mut ready = after.clone();
+        apply(&mut ready, &all_phases_ok(), Some(1), "t2");
+        summarize(&mut ready, false, Some(1), "t2");
+        assert_eq!(reasons(&after, &ready, false), ["Ready"]);
+        let mut updating = ready.clone();
+        let mut e = Effects::default();
+        e.not_yet(Phase::DataSourceReady, "Updating", "data source is UPDATING");
+        apply(&mut updating, &e, Some(2), "t3");
+        summarize(&mut updating, false, Some(2), "t3");
+        assert_eq!(reasons(&ready, &updating, false), ["ReadyFalse", "DataSourceReadyFalse"], "a regression");
     }
 }

@@ -131,6 +131,9 @@ impl Pace {
     }
 }
 
+/// A wait for a slot this long is logged (debug): where a fleet's time goes.
+const SLOW_SLOT: Duration = Duration::from_millis(500);
+
 /// An account ID and a region.
 type AccountRegion = (String, String);
 
@@ -174,7 +177,11 @@ impl Pacer {
 
     /// Waits for this call's slot.
     pub async fn slot(&self) {
-        let at = self.pace().reserve(Instant::now());
+        let now = Instant::now();
+        let at = self.pace().reserve(now);
+        if at.duration_since(now) >= SLOW_SLOT {
+            tracing::debug!(wait_ms = at.duration_since(now).as_millis(), "waiting for a DataZone slot");
+        }
         tokio::time::sleep_until(at.into()).await;
     }
 

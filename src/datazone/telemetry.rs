@@ -61,7 +61,10 @@ impl Intercept for CallMetrics {
         let ok = matches!(ctx.output_or_error(), Some(Ok(_)));
         let status = ctx.response().map(|r| r.status().as_u16());
         let took = cfg.load::<Started>().map(|s| s.0.elapsed());
-        self.metrics.observe_aws_call(service, operation, outcome(status, ok), took);
+        let outcome = outcome(status, ok);
+        // In the caller's span (which data product): where a fleet's calls go, at debug level.
+        tracing::debug!(service, operation, outcome, took_ms = took.map(|t| t.as_millis()), "aws call");
+        self.metrics.observe_aws_call(service, operation, outcome, took);
         Ok(())
     }
 }

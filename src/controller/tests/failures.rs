@@ -188,7 +188,7 @@ async fn a_create_that_loses_a_race_takes_over_only_its_own() {
             tail,
             strings(&["CreateDataSource prod-eks-team-sales-orders", "ListDataSources prod-eks-team-sales-orders"])
         );
-        assert_eq!(pass.events, strings(&["DataSourceFound", "DataSourceReadyFalse"]));
+        assert_eq!(pass.events, strings(&["DataSourceFound"]));
         assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Found"));
         assert_eq!(p.status.as_ref().and_then(|s| s.data_source_id.as_deref()), Some("ds-race"));
 

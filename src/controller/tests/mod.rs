@@ -119,7 +119,7 @@ impl Harness {
         let client = api.client();
         let reporter = Reporter { controller: "datazone-operator".into(), instance: None };
         let dz = Fake::default();
-        let settings = Settings { cluster_name: "prod-eks".into(), resync, poll };
+        let settings = Settings { cluster_name: "prod-eks".into(), resync, poll, concurrency: 1 };
         let metrics = Metrics::new().expect("metrics");
         let events = Events::new(client.clone(), reporter);
         let ctx = Arc::new(Context::new(client, watched, dz.clone(), events, metrics, settings));

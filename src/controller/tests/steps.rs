@@ -40,7 +40,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
         "EnableBlueprint"
     );
     assert_eq!(h.dz.world().blueprint_regions, Some(strings(&["eu-central-1"])));
-    assert_eq!(pass.events, strings(&["BlueprintEnabled", "ReadyFalse"]));
+    assert_eq!(pass.events, strings(&["BlueprintEnabled"]));
     assert_eq!(pass.requeue(), Action::requeue(Duration::from_millis(200)));
     assert_eq!(condition(&p, CONNECTION_RESOLVED), is(True, "Resolved"));
     assert_eq!(condition(&p, BLUEPRINT_ENABLED), is(True, "Enabled"));
@@ -56,7 +56,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
         [find_profile, format!("CreateEnvironmentProfile {PROFILE}")],
         "CreateProfile: the shared lookups are cached; no second look under a lock nobody held"
     );
-    assert_eq!(pass.events, strings(&["EnvironmentProfileCreated", "EnvironmentReadyFalse"]));
+    assert_eq!(pass.events, strings(&["EnvironmentProfileCreated"]));
     assert_eq!(p.status.as_ref().and_then(|s| s.blueprint_id.as_deref()), Some("bp_dwh"));
 
     let pass = h.pass(&mut p).await;
@@ -88,7 +88,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
         ["ListEnvironments".to_string(), format!("CreateDataSource {DATA_SOURCE}")],
         "CreateDataSource: no look of its own first (unique names and the client token make it safe)"
     );
-    assert_eq!(pass.events, strings(&["DataSourceCreated", "DataSourceReadyFalse"]));
+    assert_eq!(pass.events, strings(&["DataSourceCreated"]));
     assert_eq!(condition(&p, ENVIRONMENT_READY), is(True, "Active"));
     let ds = p.status.as_ref().and_then(|s| s.data_source_id.clone()).expect("data source in status");
     let created = h.dz.world().data_source(&ds).map(|d| d.token.clone());
@@ -101,7 +101,7 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("StartDataSourceRun {ds}")], "StartRun");
-    assert_eq!(pass.events, strings(&["RunStarted", "PublishedFalse"]));
+    assert_eq!(pass.events, strings(&["RunStarted"]));
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(True, "Ready"));
     let run = p.status.as_ref().and_then(|s| s.last_run.clone()).expect("run in status");
     assert_eq!((run.status.as_str(), run.reason.as_deref(), run.generation), ("REQUESTED", Some("Initial"), Some(1)));
@@ -516,4 +516,19 @@ async fn failed_environments_and_data_sources_stall_with_their_reason() {
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "DataSourceFailed"));
     assert_eq!(message(&p, DATA_SOURCE_READY), "secret not readable");
     assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY));
+}
+
+/// `--concurrency` bounds the passes under way in all, not per watched scope: a pass waits
+/// while the others hold every slot, and goes on when one is free.
+#[tokio::test]
+async fn a_pass_waits_while_every_slot_is_taken() {
+    let h = Harness::new();
+    let mut p = h.product("orders", |_| {});
+    let taken = h.ctx.passes.acquire().await.expect("a slot");
+    let waiting = tokio::time::timeout(Duration::from_millis(200), h.pass(&mut p)).await;
+    assert!(waiting.is_err(), "no slot, no pass");
+    assert!(h.dz.take_calls().is_empty(), "nothing called DataZone");
+    drop(taken);
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.iter().any(|c| c.starts_with("ListDomains")), "{:?}", pass.calls);
 }
