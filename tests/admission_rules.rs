@@ -152,6 +152,23 @@ fn project_and_connection_are_immutable() {
 }
 
 #[test]
+fn adoption_names_one_data_source_and_is_immutable() {
+    let schema = schema_of(RedshiftDataProduct::crd());
+    let by_id = edited(product(), |o| o["spec"]["adopt"] = json!({"dataSourceId": "ds_lambda01"}));
+    assert_eq!(violations(&schema, &by_id, None), Vec::<String>::new());
+    let both = edited(product(), |o| o["spec"]["adopt"] = json!({"dataSourceId": "ds1", "dataSourceName": "sales"}));
+    assert_rejected(&schema, &both, None, "spec.adopt: set exactly one of dataSourceId or dataSourceName");
+    let neither = edited(product(), |o| o["spec"]["adopt"] = json!({}));
+    assert_rejected(&schema, &neither, None, "spec.adopt: set exactly one of dataSourceId or dataSourceName");
+    let message = "spec.adopt is immutable";
+    assert_rejected(&schema, &by_id, Some(&product()), message);
+    assert_rejected(&schema, &product(), Some(&by_id), message);
+    let other = edited(product(), |o| o["spec"]["adopt"] = json!({"dataSourceId": "ds_other"}));
+    assert_rejected(&schema, &other, Some(&by_id), message);
+    assert_eq!(violations(&schema, &by_id, Some(&by_id)), Vec::<String>::new(), "an unchanged update");
+}
+
+#[test]
 fn domain_has_exactly_one_of_name_or_id() {
     let message = "domain: set exactly one of name or id";
     for schema in [schema_of(DataZoneConnection::crd()), schema_of(ClusterDataZoneConnection::crd())] {
@@ -175,6 +192,8 @@ fn every_rule_in_the_crds_is_covered_here() {
         "spec.project is immutable",
         "spec.connectionRef is immutable",
         "domain: set exactly one of name or id",
+        "spec.adopt: set exactly one of dataSourceId or dataSourceName",
+        "spec.adopt is immutable",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

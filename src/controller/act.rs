@@ -61,6 +61,7 @@ pub async fn act<B: Backend>(ctx: &Context<B>, t: &Target<B>, who: &Subject<'_>,
             TERMINAL_RETRY
         }
         Step::UpdateDataSource { data_source } => update_data_source(ctx, t, who.uid, &data_source, &mut e).await?,
+        Step::AdoptDataSource { data_source } => adopt_data_source(ctx, t, who.uid, &data_source, &mut e).await?,
         Step::StartRun { data_source, reason } => {
             let start = RunStart {
                 uid: who.uid,
@@ -273,9 +274,44 @@ async fn update_data_source<B: Backend>(
     ds_id: &str,
     e: &mut Effects,
 ) -> Result<Duration, Blocked> {
-    t.dz.update_data_source(&t.domain, ds_id, &t.config).await.map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?;
+    t.dz.update_data_source(&t.domain, ds_id, Some(&t.config), None)
+        .await
+        .map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?;
     ctx.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
     e.event(EventType::Normal, "DataSourceUpdated", format!("updated data source {} ({ds_id}) to the spec", t.ds_name))
+        .not_yet(Phase::DataSourceReady, "Updating", format!("data source {ds_id} is being updated"));
+    Ok(ctx.poll)
+}
+
+/// Takes over the data source `spec.adopt` named (it passed the adoption checks): one update
+/// brings it to the spec and marks it as ours; its name and environment stay. What its
+/// description said before is kept in status, to give back on a Retain deletion.
+async fn adopt_data_source<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    caller: &str,
+    ds_id: &str,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
+    let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
+    // Read again right before the update: the pass's look is what the checks passed on.
+    let Some(ds) = t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)? else {
+        let message = format!("data source {ds_id} is gone; nothing to adopt");
+        return Err(Blocked::terminal(Phase::DataSourceReady, "AdoptionNotFound", message));
+    };
+    let mark = desired::description(&ctx.cluster_name, &t.namespace, &t.name, caller);
+    t.dz.update_data_source(&t.domain, ds_id, Some(&t.config), Some(&mark)).await.map_err(blocked)?;
+    ctx.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
+    let environment = ds.environment_id.clone().unwrap_or_default();
+    e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
+        .record(Record::Environment(environment))
+        .record(Record::Adopted(ds.description.clone().unwrap_or_default()))
+        .record(Record::RunsCleared)
+        .event(
+            EventType::Normal,
+            "DataSourceAdopted",
+            format!("adopted data source {} ({ds_id}) and brought it to the spec", ds.name),
+        )
         .not_yet(Phase::DataSourceReady, "Updating", format!("data source {ds_id} is being updated"));
     Ok(ctx.poll)
 }

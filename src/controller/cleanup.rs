@@ -1,5 +1,6 @@
 //! Deletion: with `Delete`, the data source goes (if it is ours); with `Retain`, DataZone is left
-//! as it is. Idempotent (already gone is success). The orchestrator publishes the Events and
+//! as it is, but for an adopted data source, which gets its description back (without the
+//! operator's mark). Idempotent (already gone is success). The orchestrator publishes the Events and
 //! takes the finalizer off in the end: after 10 minutes of failing to delete, the data source is
 //! left behind with a Warning Event.
 
@@ -27,17 +28,32 @@ fn note(warning: bool, reason: &str, message: impl Into<String>) -> Note {
 }
 
 pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Cleaned {
-    if p.spec.deletion_policy == DeletionPolicy::Retain {
-        let message = "deletionPolicy Retain: the DataZone data source and its assets stay";
-        return Cleaned { notes: vec![note(false, "Retained", message)], result: Ok(()) };
-    }
-    let outcome = match delete_data_source(ctx, p).await {
-        Ok(Some(id)) => note(
-            false,
-            "DataSourceDeleted",
-            format!("deleted data source {id}; its published assets stay in the catalog"),
-        ),
-        Ok(None) => note(false, "DataSourceGone", "no data source of ours to delete"),
+    let adopted = p.status.as_ref().and_then(|s| s.adopted_description.clone());
+    let outcome = match (p.spec.deletion_policy, adopted) {
+        (DeletionPolicy::Retain, None) => {
+            let message = "deletionPolicy Retain: the DataZone data source and its assets stay";
+            return Cleaned { notes: vec![note(false, "Retained", message)], result: Ok(()) };
+        }
+        // Adopted: it goes back as it was found, but for the spec it was brought to.
+        (DeletionPolicy::Retain, Some(description)) => release(ctx, p, &description).await.map(|released| match released {
+            Some(id) => note(
+                false,
+                "DataSourceReleased",
+                format!("deletionPolicy Retain: released adopted data source {id} (its description as it was, without the operator's mark); it and its assets stay"),
+            ),
+            None => note(false, "DataSourceGone", "no data source of ours to release"),
+        }),
+        (DeletionPolicy::Delete, _) => delete_data_source(ctx, p).await.map(|deleted| match deleted {
+            Some(id) => note(
+                false,
+                "DataSourceDeleted",
+                format!("deleted data source {id}; its published assets stay in the catalog"),
+            ),
+            None => note(false, "DataSourceGone", "no data source of ours to delete"),
+        }),
+    };
+    let outcome = match outcome {
+        Ok(done) => done,
         Err(why) => {
             let age = p
                 .metadata
@@ -48,22 +64,56 @@ pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> C
             if age < CLEANUP_PATIENCE.as_secs() as i64 {
                 return Cleaned { notes: vec![note(true, "DeleteFailed", why.message.clone())], result: Err(why) };
             }
-            let message = format!("gave up deleting after {age}s: {}; remove the data source by hand", why.message);
+            let message = format!("gave up after {age}s: {}; see to the data source by hand", why.message);
             note(true, "DataSourceLeftBehind", message)
         }
     };
     Cleaned { notes: vec![outcome], result: Ok(()) }
 }
 
-/// Deletes the data source status names (or, when status has no ID, the one of our name), if it
-/// is ours; `None` when there is none.
-async fn delete_data_source<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Result<Option<String>, Blocked> {
-    const PHASE: Phase = Phase::DataSourceReady;
+const PHASE: Phase = Phase::DataSourceReady;
+
+/// The project-scoped client of the data product's connection, and its domain ID.
+async fn project_client<B: Backend>(
+    ctx: &Context<B>,
+    p: &RedshiftDataProduct,
+) -> Result<(B::DataZone, String), Blocked> {
     let settings = connection::settings_for(&ctx.watched, p)?;
     let session = connection::product_session(&settings, p);
     let resolved = connection::resolve(ctx, settings, &session).await?;
-    let dz = ctx.backend.project(&session);
-    let domain = resolved.domain_id;
+    Ok((ctx.backend.project(&session), resolved.domain_id))
+}
+
+/// Gives an adopted data source its `description` back (the operator's mark goes), if it is
+/// still this data product's; `None` when it is gone.
+async fn release<B: Backend>(
+    ctx: &Context<B>,
+    p: &RedshiftDataProduct,
+    description: &str,
+) -> Result<Option<String>, Blocked> {
+    let Some(id) = p.status.as_ref().and_then(|s| s.data_source_id.clone()) else { return Ok(None) };
+    let (dz, domain) = project_client(ctx, p).await?;
+    let blocked = |e| Blocked::dz(PHASE, e);
+    let uid = super::pass::uid(p);
+    match dz.get_data_source(&domain, &id).await.map_err(blocked)? {
+        Some(ds)
+            if ds
+                .description
+                .as_deref()
+                .is_some_and(|d| desired::is_ours(Some(d)) && d.contains(&desired::uid_mark(&uid))) =>
+        {
+            dz.update_data_source(&domain, &id, None, Some(description)).await.map_err(blocked)?;
+            Ok(Some(id))
+        }
+        // Someone else's since, or gone: nothing of ours to give back.
+        _ => Ok(None),
+    }
+}
+
+/// Deletes the data source status names (or, when status has no ID, the one of our name), if it
+/// is ours; `None` when there is none.
+async fn delete_data_source<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Result<Option<String>, Blocked> {
+    let (dz, domain) = project_client(ctx, p).await?;
     let status = p.status.clone().unwrap_or_default();
     let blocked = |e| Blocked::dz(PHASE, e);
     let id = match status.data_source_id {

@@ -29,8 +29,14 @@ pub fn data_source_name(cluster: &str, namespace: &str, name: &str) -> String {
 /// The description that marks the data source as ours, with the resource it belongs to.
 pub fn description(cluster: &str, namespace: &str, name: &str, uid: &str) -> String {
     format!(
-        "Published by datazone-operator from RedshiftDataProduct {namespace}/{name} (cluster {cluster}, uid {uid}); {OWNER_MARKER}"
+        "Published by datazone-operator from RedshiftDataProduct {namespace}/{name} (cluster {cluster}, {}; {OWNER_MARKER}",
+        uid_mark(uid)
     )
+}
+
+/// How the description names the data product it belongs to: which one of ours it is.
+pub fn uid_mark(uid: &str) -> String {
+    format!("uid {uid})")
 }
 
 pub fn is_ours(description: Option<&str>) -> bool {

@@ -7,7 +7,7 @@
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
 //! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces |
 //! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
-//! | [`desired`], [`plan`] | what the spec asks for in DataZone's terms; the pure next step |
+//! | [`desired`], [`adoption`], [`plan`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
 //! | [`status`] | effects → status and Events (pure) |
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
@@ -25,6 +25,7 @@ pub mod throttle;
 pub mod wakeups;
 pub mod watched;
 
+pub mod adoption;
 pub mod desired;
 pub mod plan;
 

@@ -8,6 +8,7 @@ use kube::runtime::events::EventType;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::adoption;
 use super::context::Context;
 use super::desired::{self, config_hash};
 use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
@@ -15,7 +16,7 @@ use super::pass::{Blocked, Done, Effects, Phase, Record};
 use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
 use super::wakeups::Expected;
-use crate::crd::RedshiftDataProductStatus;
+use crate::crd::{Adoption, RedshiftDataProductStatus};
 use crate::datazone::{
     Backend, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Producer, RunStatus,
 };
@@ -37,7 +38,7 @@ pub async fn observe<B: Backend>(
         match known_data_source(ctx, t, status, ds_id, caller, &mut effects).await? {
             Some((ds, config_unchanged)) if ds.environment_id.as_ref() == Some(env_id) => {
                 let upstream = Upstream::KnownFromStatus { environment: env_id.clone() };
-                let observed = Observed { upstream, data_source: Some(ds), config_unchanged };
+                let observed = Observed { upstream, data_source: Some(ds), config_unchanged, adopt: false };
                 return Ok(Observation { observed, effects });
             }
             _ => {
@@ -48,6 +49,10 @@ pub async fn observe<B: Backend>(
                 );
             }
         }
+    }
+    // Never adopted yet (an adopted data source deleted since is replaced as any other).
+    if let Some(adopt) = t.adopt.as_ref().filter(|_| status.adopted_description.is_none()) {
+        return adoptee(t, adopt, caller, effects).await;
     }
     let shared = shared_objects(ctx, t).await?;
     effects.record(Record::Blueprint(shared.blueprint.clone()));
@@ -66,7 +71,51 @@ pub async fn observe<B: Backend>(
     if let Some(ds) = &data_source {
         effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
     }
-    let observed = Observed { upstream: Upstream::Looked(shared), data_source, config_unchanged: false };
+    let observed = Observed { upstream: Upstream::Looked(shared), data_source, config_unchanged: false, adopt: false };
+    Ok(Observation { observed, effects })
+}
+
+/// The data source `spec.adopt` names, checked for adoption: in its own environment (adoption
+/// creates no profile or environment); a refusal blocks the data product until a person acts,
+/// with the check that failed as the reason (docs/datazone-semantics.md §4).
+async fn adoptee<B: Backend>(
+    t: &Target<B>,
+    adopt: &Adoption,
+    caller: &str,
+    mut effects: Effects,
+) -> Result<Observation, Blocked> {
+    const PHASE: Phase = Phase::DataSourceReady;
+    let blocked = |e| Blocked::dz(PHASE, e);
+    let (id, what) = match (&adopt.data_source_id, &adopt.data_source_name) {
+        (Some(id), _) => (Some(id.clone()), id.clone()),
+        (None, Some(name)) => {
+            let id = t.dz.find_data_source(&t.domain, &t.project, name).await.map_err(blocked)?;
+            (id, format!("named {name} in the project"))
+        }
+        (None, None) => (None, "named".to_string()),
+    };
+    let found = match id {
+        Some(id) => t.dz.get_data_source(&t.domain, &id).await.map_err(blocked)?,
+        None => None,
+    };
+    let wanted =
+        adoption::Wanted { project: &t.project, storage: &t.storage, database: &t.config.database, uid: caller };
+    let refused = |r: adoption::Refusal| Blocked::terminal(PHASE, r.reason, r.message);
+    let ds = found.ok_or_else(|| refused(adoption::not_found(&what)))?;
+    let verdict = adoption::check(&wanted, &ds).map_err(refused)?;
+    let environment = ds.environment_id.clone().unwrap_or_default();
+    if verdict == adoption::Verdict::AlreadyOurs {
+        // Adopted before, and that pass's status write was lost: it is ours from here on.
+        effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
+        effects.record(Record::Environment(environment.clone()));
+        effects.record(Record::Adopted(String::new()));
+    }
+    let observed = Observed {
+        upstream: Upstream::KnownFromStatus { environment },
+        data_source: Some(ds),
+        config_unchanged: false,
+        adopt: verdict == adoption::Verdict::Adopt,
+    };
     Ok(Observation { observed, effects })
 }
 
@@ -144,6 +193,8 @@ async fn known_data_source<B: Backend>(
             config: None,
             error: None,
             updated_at: d.updated_at,
+            project_id: Some(t.project.clone()),
+            kind: None,
         };
         return Ok(Some((summary, true)));
     }

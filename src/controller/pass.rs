@@ -151,6 +151,8 @@ pub enum Record {
     },
     /// Failed runs in a row (`None`: the last one succeeded).
     RunFailures(Option<i64>),
+    /// The data source was adopted; its description before (empty when unknown or none).
+    Adopted(String),
 }
 
 /// A Kubernetes Event to publish.

@@ -19,6 +19,9 @@ pub struct Observed {
     /// the wanted one, or DataZone has not changed it (same `updatedAt`) since it last read it
     /// matching a configuration that is still the wanted one.
     pub config_unchanged: bool,
+    /// The data source was named by `spec.adopt` and passed the adoption checks
+    /// ([`super::adoption`]): not ours yet, but ours to take.
+    pub adopt: bool,
 }
 
 /// What is known of the objects before the data source: the blueprint configuration, the
@@ -128,6 +131,10 @@ pub enum Step {
     NotOurs {
         data_source: String,
     },
+    /// The data source `spec.adopt` names: mark it as ours and bring it to the spec.
+    AdoptDataSource {
+        data_source: String,
+    },
     WaitDataSource {
         data_source: String,
         status: DataSourceStatus,
@@ -163,6 +170,7 @@ impl Step {
             | Step::EnvironmentFailed { .. } => 1,
             Step::CreateDataSource { .. }
             | Step::NotOurs { .. }
+            | Step::AdoptDataSource { .. }
             | Step::WaitDataSource { .. }
             | Step::DataSourceFailed { .. }
             | Step::UpdateDataSource { .. } => 2,
@@ -206,7 +214,7 @@ pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &R
     let Some(ds) = &obs.data_source else { return Step::CreateDataSource { environment: environment.to_string() } };
     let data_source = ds.id.clone();
     if !is_ours(ds.description.as_deref()) {
-        return Step::NotOurs { data_source };
+        return if obs.adopt { Step::AdoptDataSource { data_source } } else { Step::NotOurs { data_source } };
     }
     match &ds.status {
         DataSourceStatus::Ready => {}
@@ -299,6 +307,8 @@ mod tests {
             config,
             error: None,
             updated_at: None,
+            project_id: Some("prj1".into()),
+            kind: Some("REDSHIFT".into()),
         }
     }
 
@@ -314,12 +324,12 @@ mod tests {
             profile: profile.map(str::to_string),
             environment,
         });
-        Observed { upstream, data_source, config_unchanged: false }
+        Observed { upstream, data_source, config_unchanged: false, adopt: false }
     }
 
     fn steady(data_source: DataSourceInfo) -> Observed {
         let upstream = Upstream::KnownFromStatus { environment: "env1".into() };
-        Observed { upstream, data_source: Some(data_source), config_unchanged: false }
+        Observed { upstream, data_source: Some(data_source), config_unchanged: false, adopt: false }
     }
 
     #[test]

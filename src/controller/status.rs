@@ -38,6 +38,7 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
                 status.published_asset_count = Some(*published);
             }
             Record::RunFailures(n) => status.consecutive_run_failures = *n,
+            Record::Adopted(description) => status.adopted_description = Some(description.clone()),
         }
     }
     for c in &effects.conditions {

@@ -17,7 +17,7 @@ use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::snapshot::{Snapshot, settling_max_age};
 use super::wakeups::Expected;
-use crate::crd::{AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::crd::{Adoption, AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, DataZone, DzError, ObjectKind, Producer, SourceConfig, Storage};
 
 /// Lookups that practically never change (a project's ID, the caller's account, a domain's
@@ -139,6 +139,8 @@ pub struct Target<B: Backend> {
     pub ds_name: String,
     /// Which schema and kind each object is, from the spec and the listed catalog.
     pub objects: BTreeMap<String, (String, AssetKind)>,
+    /// An existing data source the spec asks to take over.
+    pub adopt: Option<Adoption>,
     /// The project's shared data source listing (per connection, as its role sees it).
     listing_key: ListingKey,
 }
@@ -208,6 +210,7 @@ impl<B: Backend> Target<B> {
             config,
             run_hash,
             objects,
+            adopt: spec.adopt.clone(),
         })
     }
 

@@ -36,7 +36,8 @@ use super::schedule::Schedule;
 #[x_kube(
     validation = Rule::new("size(self.schemas) > 0").message("spec.schemas: at least one schema is required"),
     validation = Rule::new("self.project == oldSelf.project").message("spec.project is immutable: the data source belongs to its project; create a new RedshiftDataProduct to publish into another project"),
-    validation = Rule::new("self.connectionRef == oldSelf.connectionRef").message("spec.connectionRef is immutable: it decides the DataZone domain; create a new RedshiftDataProduct to publish through another connection")
+    validation = Rule::new("self.connectionRef == oldSelf.connectionRef").message("spec.connectionRef is immutable: it decides the DataZone domain; create a new RedshiftDataProduct to publish through another connection"),
+    validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("spec.adopt is immutable: a data product adopts a data source when it is created; create a new RedshiftDataProduct to adopt another one")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct RedshiftDataProductSpec {
@@ -69,9 +70,34 @@ pub struct RedshiftDataProductSpec {
     pub schedule: Option<Schedule>,
 
     /// What happens to the DataZone data source when this resource is deleted: Retain (the
-    /// default) leaves it and its assets in DataZone; Delete removes the data source.
+    /// default) leaves it and its assets in DataZone (an adopted one without the operator's
+    /// mark); Delete removes the data source.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+
+    /// An existing DataZone data source to take over instead of creating one: a migration from
+    /// a script, a Lambda or the portal, without a second data source for the same tables. It
+    /// must be in this project, of type REDSHIFT, and read this cluster or workgroup and
+    /// database, and no other data product may have adopted it; the operator then marks it as
+    /// its own, brings its filters, publishing and schedule to this spec, and runs it. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<Adoption>,
+}
+
+/// The data source to adopt: by ID, or by name within the project (exactly one).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(validation = Rule::new("has(self.dataSourceId) != has(self.dataSourceName)").message("spec.adopt: set exactly one of dataSourceId or dataSourceName"))]
+#[serde(rename_all = "camelCase")]
+pub struct Adoption {
+    /// The data source's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(p::RESOURCE_ID))]
+    pub data_source_id: Option<String>,
+
+    /// The data source's name in the data product's project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = p::DATA_SOURCE_NAME_MAX))]
+    pub data_source_name: Option<String>,
 }
 
 /// Which connection kind a data product refers to.
@@ -269,6 +295,11 @@ pub struct RedshiftDataProductStatus {
     /// The last value of the `dataproducts.dev/reconcile-requested-at` annotation acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
+
+    /// The adopted data source's description before the operator marked it (empty when it had
+    /// none): given back when the data product is deleted with deletionPolicy Retain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_description: Option<String>,
 }
 
 /// Outcome of one data source run.

@@ -68,6 +68,12 @@ pub fn is_match(pattern: &'static str, s: &str) -> bool {
     compiled.get(pattern).is_some_and(|re| re.is_match(s))
 }
 
+/// A DataZone resource ID, such as a data source's [model: GetDataSource `identifier`].
+pub const RESOURCE_ID: &str = r"^[a-zA-Z0-9_-]{1,36}$";
+
+/// A data source name's length [model: CreateDataSource `name`, 1–256].
+pub const DATA_SOURCE_NAME_MAX: u32 = 256;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -319,6 +319,8 @@ impl DataZone for Fake {
             config: Some(config.clone()),
             error: None,
             updated_at: w.tick(),
+            project_id: Some(project.to_string()),
+            kind: Some("REDSHIFT".into()),
         };
         let token = client_token.to_string();
         let source = Source { info: info.clone(), project: project.to_string(), token, last_run: None, listed: true };
@@ -326,11 +328,22 @@ impl DataZone for Fake {
         Ok(info)
     }
 
-    async fn update_data_source(&self, _: &str, id: &str, config: &SourceConfig) -> Result<(), DzError> {
+    async fn update_data_source(
+        &self,
+        _: &str,
+        id: &str,
+        config: Option<&SourceConfig>,
+        description: Option<&str>,
+    ) -> Result<(), DzError> {
         let mut w = self.call("UpdateDataSource", id)?;
         w.data_source(id).ok_or_else(|| not_found("UpdateDataSource", id))?;
         w.edit(id, |info| {
-            info.config = Some(config.clone());
+            if let Some(config) = config {
+                info.config = Some(config.clone());
+            }
+            if let Some(description) = description {
+                info.description = Some(description.to_string());
+            }
             info.status = DataSourceStatus::Updating;
         });
         Ok(())

@@ -64,6 +64,10 @@ pub struct DataSourceInfo {
     pub error: Option<String>,
     /// When DataZone last changed it (RFC 3339): moves with every change, ours or not.
     pub updated_at: Option<String>,
+    /// Its project (a full read says; a listing item is of the listed project).
+    pub project_id: Option<String>,
+    /// Its type (`REDSHIFT`, `GLUE`, …), when DataZone said.
+    pub kind: Option<String>,
 }
 
 /// One item of a project's data source listing: no configuration, but the status and the last
@@ -207,11 +211,13 @@ pub trait DataZone: Send + Sync {
         config: &SourceConfig,
         client_token: &str,
     ) -> impl Future<Output = Result<DataSourceInfo, DzError>> + Send;
+    /// Brings the data source to `config` and/or `description` (what is `None` stays).
     fn update_data_source(
         &self,
         domain: &str,
         id: &str,
-        config: &SourceConfig,
+        config: Option<&SourceConfig>,
+        description: Option<&str>,
     ) -> impl Future<Output = Result<(), DzError>> + Send;
     fn delete_data_source(&self, domain: &str, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
     fn start_run(

@@ -531,6 +531,8 @@ impl DataZone for SdkDataZone {
                 config: source_config(&out),
                 error: out.error_message().map(error_detail),
                 updated_at: time(out.updated_at()),
+                project_id: Some(out.project_id().to_string()),
+                kind: out.r#type().map(str::to_string),
             })),
             Err(e) => {
                 let e = sdk_error("GetDataSource", e);
@@ -575,18 +577,28 @@ impl DataZone for SdkDataZone {
             config: Some(config.clone()),
             error: None,
             updated_at: time(out.updated_at()),
+            project_id: Some(project.to_string()),
+            kind: Some("REDSHIFT".into()),
         })
     }
 
-    async fn update_data_source(&self, domain: &str, id: &str, config: &SourceConfig) -> Result<(), DzError> {
-        self.client
-            .update_data_source()
-            .domain_identifier(domain)
-            .identifier(id)
-            .configuration(redshift_input(config))
-            .publish_on_import(config.publish_on_import)
-            .recommendation(recommendation(config))
-            .set_schedule(schedule(config))
+    async fn update_data_source(
+        &self,
+        domain: &str,
+        id: &str,
+        config: Option<&SourceConfig>,
+        description: Option<&str>,
+    ) -> Result<(), DzError> {
+        let mut update = self.client.update_data_source().domain_identifier(domain).identifier(id);
+        if let Some(config) = config {
+            update = update
+                .configuration(redshift_input(config))
+                .publish_on_import(config.publish_on_import)
+                .recommendation(recommendation(config))
+                .set_schedule(schedule(config));
+        }
+        update
+            .set_description(description.map(str::to_string))
             .send()
             .await
             .map(|_| ())

@@ -72,6 +72,7 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
         publishing: None,
         schedule: None,
         deletion_policy: options.deletion_policy,
+        adopt: None,
     };
     let mut product = RedshiftDataProduct::new(&name, spec);
     product.metadata.namespace = options.namespace.clone();

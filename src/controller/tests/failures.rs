@@ -176,6 +176,8 @@ async fn a_create_that_loses_a_race_takes_over_only_its_own() {
                 config: None,
                 error: None,
                 updated_at: Some("2026-12-01T09:00:00Z".into()),
+                project_id: Some(crate::datazone::fake::PROJECT.into()),
+                kind: Some("REDSHIFT".into()),
             },
             project: crate::datazone::fake::PROJECT.into(),
             token: "someone else's".into(),

@@ -4,6 +4,7 @@
 //! what a user would see (status, Events, when the next pass comes) and the exact DataZone calls
 //! a pass made.
 
+mod adoption;
 mod api;
 mod deletion;
 mod failures;
