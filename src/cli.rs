@@ -1,4 +1,4 @@
-//! Command line: `run`, `crdgen`, `import-payload`. Every flag of `run` can also be set by an
+//! Command line: `run`, `plan`, `crdgen`, `import-payload`. Every flag of `run` can also be set by an
 //! environment variable (`DATAZONE_OPERATOR_<FLAG>`), as a Helm chart sets them. Bad values are
 //! refused at parse time with exit status 2, before anything starts.
 
@@ -31,6 +31,9 @@ pub enum Command {
     Crdgen(CrdgenArgs),
     /// Turn the reference architecture's registration payload into RedshiftDataProduct manifests.
     ImportPayload(ImportPayloadArgs),
+    /// Show what `run` would do in DataZone for data products, without doing it (read-only).
+    /// Exit status: 0 nothing would change, 2 something would, 1 an error.
+    Plan(PlanArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,13 +44,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Namespaces to watch, comma separated; all namespaces when empty.
-    #[arg(long, env = "DATAZONE_OPERATOR_NAMESPACES", value_delimiter = ',', value_parser = parse_namespace)]
-    pub namespaces: Vec<String>,
-
-    /// Label selector: only RedshiftDataProducts matching it are handled (e.g. `team=sales,tier!=dev`).
-    #[arg(long, env = "DATAZONE_OPERATOR_SELECTOR", value_parser = parse_label_selector)]
-    pub selector: Option<String>,
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// Address of the Prometheus `/metrics` endpoint.
     #[arg(long, env = "DATAZONE_OPERATOR_METRICS_ADDR", default_value = "0.0.0.0:8080")]
@@ -93,11 +91,54 @@ pub struct RunArgs {
     /// Log line format.
     #[arg(long, env = "DATAZONE_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
+}
+
+/// Which data products the operator handles, and the cluster name in their data sources' names:
+/// `run` and `plan` take the same, so `plan` sees exactly what `run` would do.
+#[derive(Debug, Args)]
+pub struct Scope {
+    /// Namespaces to watch, comma separated; all namespaces when empty.
+    #[arg(long, short = 'n', env = "DATAZONE_OPERATOR_NAMESPACES", value_delimiter = ',', value_parser = parse_namespace)]
+    pub namespaces: Vec<String>,
+
+    /// Label selector: only RedshiftDataProducts matching it are handled (e.g. `team=sales,tier!=dev`).
+    #[arg(long, env = "DATAZONE_OPERATOR_SELECTOR", value_parser = parse_label_selector)]
+    pub selector: Option<String>,
 
     /// Name of this Kubernetes cluster, part of every DataZone data source name so that two
     /// clusters publishing into one project never collide. Set it per cluster.
     #[arg(long, env = "DATAZONE_OPERATOR_CLUSTER_NAME", default_value = DEFAULT_CLUSTER_NAME, value_parser = parse_cluster_name)]
     pub cluster_name: String,
+}
+
+/// `plan`'s output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// RedshiftDataProduct manifests to plan (a file, or `-` for standard input); each is planned
+    /// against the live object of its namespace and name, when there is one.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required_unless_present = "all")]
+    pub filename: Option<String>,
+
+    /// Plan the cluster's live RedshiftDataProducts (in --namespaces, matching --selector).
+    #[arg(long, conflicts_with = "filename")]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// Calls a second to DataZone per account and region (as `run --datazone-pace`).
+    #[arg(long, env = "DATAZONE_OPERATOR_DATAZONE_PACE", default_value_t = 20.0, value_parser = parse_pace)]
+    pub datazone_pace: f64,
+
+    /// `text` for people, `json` for machines.
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
 }
 
 /// The `--cluster-name` default; `run` warns when it is used.

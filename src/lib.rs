@@ -12,5 +12,6 @@ pub mod lease;
 pub mod metrics;
 pub mod naming;
 pub mod payload;
+pub mod plan;
 pub mod run;
 pub mod telemetry;

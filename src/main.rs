@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use datazone_operator::cli::{Cli, Command, ImportPayloadArgs};
-use datazone_operator::{crdgen, payload, run, telemetry};
+use datazone_operator::{crdgen, payload, plan, run, telemetry};
 
 /// Exit status for input the user must fix (the same status clap uses for bad flags).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -13,6 +13,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Crdgen(args) => crdgen_command(args.out_dir.as_deref(), args.chart_dir.as_deref()),
         Command::ImportPayload(args) => import_payload_command(&args),
+        Command::Plan(args) => {
+            telemetry::init(datazone_operator::cli::LogFormat::Text);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => return fail(1, &format!("cannot start the async runtime: {error}")),
+            };
+            match runtime.block_on(plan::plan(args)) {
+                Ok(planned) => {
+                    print(&planned.report);
+                    ExitCode::from(planned.exit)
+                }
+                Err(error) => fail(1, &error),
+            }
+        }
         Command::Run(args) => {
             telemetry::init(args.log_format);
             let runtime = match tokio::runtime::Runtime::new() {

@@ -40,7 +40,7 @@ pub enum RunError {
 }
 
 pub async fn run(args: RunArgs) -> Result<(), RunError> {
-    if args.cluster_name == DEFAULT_CLUSTER_NAME {
+    if args.scope.cluster_name == DEFAULT_CLUSTER_NAME {
         tracing::warn!(
             "--cluster-name is not set; using {DEFAULT_CLUSTER_NAME:?}. Set it per Kubernetes cluster so that two clusters \
              publishing into one DataZone project never share data source names"
@@ -94,8 +94,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         });
     }
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
-    let scopes: Vec<Option<String>> =
-        if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
+    let scopes: Vec<Option<String>> = if args.scope.namespaces.is_empty() {
+        vec![None]
+    } else {
+        args.scope.namespaces.iter().cloned().map(Some).collect()
+    };
     let mut controllers = Vec::new();
 
     // The connections and namespaces a pass reads, from watches: one reflector per kind (and
@@ -135,7 +138,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     };
 
     let settings = Settings {
-        cluster_name: args.cluster_name.clone(),
+        cluster_name: args.scope.cluster_name.clone(),
         resync: args.resync_interval,
         poll: args.poll_interval,
         concurrency: usize::from(args.concurrency),
@@ -179,7 +182,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns)),
             None => (Api::all(client.clone()), Api::all(client.clone())),
         };
-        let watch = match &args.selector {
+        let watch = match &args.scope.selector {
             Some(selector) => watcher::Config::default().labels(selector),
             None => watcher::Config::default(),
         };
@@ -249,7 +252,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         ready.store(true, Ordering::Relaxed);
         tracing::info!("watch caches synced; reconciling");
     };
-    tracing::info!(cluster = args.cluster_name, "datazone-operator started");
+    tracing::info!(cluster = args.scope.cluster_name, "datazone-operator started");
     future::join(future::join_all(controllers), mark_ready).await;
     tracing::info!("shut down");
     servers.iter().for_each(tokio::task::JoinHandle::abort);

@@ -208,3 +208,17 @@ fn run_without_a_cluster_fails_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot reach the Kubernetes API"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn plan_needs_manifests_or_all_and_not_both() {
+    let neither = run(&["plan"], None);
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(text(&neither.stderr).contains("--filename"), "{}", text(&neither.stderr));
+    let both = run(&["plan", "-f", "x.yaml", "--all"], None);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(text(&both.stderr).contains("cannot be used with"), "{}", text(&both.stderr));
+    let bad_output = run(&["plan", "--all", "-o", "yaml"], None);
+    assert_eq!(bad_output.status.code(), Some(2));
+    let bad_namespace = run(&["plan", "--all", "-n", "Not_A_Namespace"], None);
+    assert_eq!(bad_namespace.status.code(), Some(2));
+}

@@ -644,3 +644,47 @@ async fn a_hundred_data_products_in_three_namespaces_share_sessions_and_one_list
     // so) and the owner woken: within one resync interval, plus the pass itself.
     assert!(repaired <= RESYNC + Duration::from_secs(2), "repaired within one resync: {repaired:?}");
 }
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
+    let mut w = world("plan", "optional").await;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    w.all_ready(&names).await;
+    // The operator stops; plan says what it would do.
+    w.operator = None;
+    let mutations = |calls: &Value| -> Vec<String> {
+        let ops = calls.as_object().cloned().unwrap_or_default();
+        ops.keys()
+            .filter(|k| ["Create", "Update", "Delete", "Start", "Put"].iter().any(|m| k.contains(&format!(":{m}"))))
+            .cloned()
+            .collect()
+    };
+    let before = w.calls().await;
+    let (code, out) = w.plan(&["--all"]);
+    assert_eq!(code, 0, "nothing would change: {out}");
+    assert!(out.contains("Plan: 0 of 3 data products would change."), "{out}");
+
+    let mut edited = w.products().get("prod-dwh-sales").await.unwrap();
+    edited.spec.schemas[0].tables.push("refunds".into());
+    edited.metadata.managed_fields = None;
+    let file = std::env::temp_dir().join(format!("{}.plan.yaml", w.ns));
+    std::fs::write(&file, serde_json::to_string(&edited).unwrap()).unwrap();
+    let (code, out) = w.plan(&["-f", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "a change: {out}");
+    assert!(out.contains("+ update data source"), "{out}");
+    assert!(
+        out.contains("filters[public]: customers, orders, v_orders -> customers, orders, refunds, v_orders"),
+        "{out}"
+    );
+    assert!(out.contains("+ start a run (ConfigChanged)"), "{out}");
+    let (code, json_out) = w.plan(&["-f", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 2);
+    let report: Value = serde_json::from_str(&json_out).unwrap_or_else(|e| panic!("{e}: {json_out}"));
+    assert_eq!(report["summary"]["changing"], 1);
+    assert_eq!(report["items"][0]["fieldChanges"][0]["field"], "filters[public]");
+
+    let during = delta(&before, &w.calls().await);
+    assert!(mutations(&during).is_empty(), "plan made mutating calls: {}", by_operation(&during));
+    assert!(datazone_calls(&during) > 0, "plan read DataZone: {}", by_operation(&during));
+}

@@ -1,7 +1,7 @@
 //! What a RedshiftDataProduct asks for, in DataZone's terms: names derived deterministically
 //! from the resource, and the data source configuration its schemas map to.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crd::{RedshiftDataProductSpec, SchemaSelection};
 use crate::datazone::{ObjectKind, SchemaFilter, SourceConfig, Storage};
@@ -128,6 +128,51 @@ pub fn config_matches(actual: &SourceConfig, desired: &SourceConfig) -> bool {
         && actual.schedule == desired.schedule
 }
 
+/// One field a data source would change on its way to the spec, as `plan` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// The fields of `actual` that differ from `desired`, filters per schema (what `UpdateDataSource`
+/// would change; the cluster, workgroup and database are immutable and never differ on an
+/// update).
+pub fn config_diff(actual: &SourceConfig, desired: &SourceConfig) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut change = |field: String, from: String, to: String| {
+        if from != to {
+            changes.push(FieldChange { field, from, to });
+        }
+    };
+    let by_schema = |c: &SourceConfig| -> BTreeMap<String, String> {
+        c.filters
+            .iter()
+            .map(|f| (f.schema.clone(), f.includes.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .collect()
+    };
+    let (from, to) = (by_schema(actual), by_schema(desired));
+    for schema in from.keys().chain(to.keys()).collect::<BTreeSet<_>>() {
+        let side = |m: &BTreeMap<String, String>| m.get(schema).cloned().unwrap_or_else(|| "-".into());
+        change(format!("filters[{schema}]"), side(&from), side(&to));
+    }
+    change("secret".into(), actual.secret_arn.clone(), desired.secret_arn.clone());
+    change("publishOnImport".into(), actual.publish_on_import.to_string(), desired.publish_on_import.to_string());
+    change(
+        "businessNameGeneration".into(),
+        actual.business_name_generation.to_string(),
+        desired.business_name_generation.to_string(),
+    );
+    let schedule = |c: &SourceConfig| match &c.schedule {
+        Some((cron, Some(tz))) => format!("{cron} ({tz})"),
+        Some((cron, None)) => cron.clone(),
+        None => "-".into(),
+    };
+    change("schedule".into(), schedule(actual), schedule(desired));
+    changes
+}
+
 /// A short fingerprint of a configuration: a run is due when the configuration it ran with
 /// differs from the one wanted now.
 pub fn config_hash(c: &SourceConfig) -> String {
@@ -194,6 +239,41 @@ mod tests {
         );
         let odd = environment_name("222222222222", "eu-central-1", &storage, &format!("db.{}", "w".repeat(80)));
         assert!(odd.len() <= 64 && odd.chars().all(|c| c.is_ascii_alphanumeric() || "_- ".contains(c)), "{odd}");
+    }
+
+    #[test]
+    fn a_diff_names_each_field_that_would_change() {
+        let filter = |schema: &str, names: &[&str]| SchemaFilter {
+            schema: schema.into(),
+            includes: names.iter().map(|n| n.to_string()).collect(),
+        };
+        let actual = SourceConfig {
+            storage: Storage::Cluster("prod-dwh".into()),
+            database: "sales".into(),
+            secret_arn: "arn:secret".into(),
+            filters: vec![filter("public", &["orders"]), filter("old", &["*"])],
+            publish_on_import: false,
+            business_name_generation: false,
+            schedule: None,
+        };
+        assert!(config_diff(&actual, &actual).is_empty(), "the same configuration: no change");
+        let desired = SourceConfig {
+            filters: vec![filter("public", &["customers", "orders"])],
+            publish_on_import: true,
+            schedule: Some(("cron(0 2 * * ? *)".into(), Some("UTC".into()))),
+            ..actual.clone()
+        };
+        let change =
+            |field: &str, from: &str, to: &str| FieldChange { field: field.into(), from: from.into(), to: to.into() };
+        assert_eq!(
+            config_diff(&actual, &desired),
+            [
+                change("filters[old]", "*", "-"),
+                change("filters[public]", "orders", "customers, orders"),
+                change("publishOnImport", "false", "true"),
+                change("schedule", "-", "cron(0 2 * * ? *) (UTC)"),
+            ]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`observe`], [`runs`], [`act`], [`cleanup`] | the phases: read, follow runs, mutate once, delete |
-//! | [`reconcile`], [`connection_status`] | the orchestrators: status, Events, backoff |
+//! | [`reconcile`], [`connection_status`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
 
 pub mod keys;
 
@@ -43,6 +43,7 @@ pub mod observe;
 pub mod runs;
 
 pub mod connection_status;
+pub mod preview;
 pub mod reconcile;
 
 #[cfg(test)]

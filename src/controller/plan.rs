@@ -253,6 +253,85 @@ pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &R
     if runs.retry_due { start(RunReason::Retry) } else { Step::Done }
 }
 
+impl Step {
+    /// Whether taking this step changes DataZone (what `plan` counts as a change).
+    pub fn mutates(&self) -> bool {
+        matches!(
+            self,
+            Step::EnableBlueprint { .. }
+                | Step::CreateProfile { .. }
+                | Step::CreateEnvironment { .. }
+                | Step::CreateDataSource { .. }
+                | Step::AdoptDataSource { .. }
+                | Step::UpdateDataSource { .. }
+                | Step::StartRun { .. }
+        )
+    }
+}
+
+/// A new object's ID in a preview: it does not exist yet.
+pub const NEW: &str = "(new)";
+
+/// Every step a data product would take from what is there now, for `plan`: [`plan`] applied to
+/// the observed state as each step would leave it, until a run starts (what it imports is
+/// DataZone's to say), something must be waited for, a person must act, or nothing is left to
+/// do. `Done` only when it is the only step.
+pub fn steps(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &RunState) -> Vec<Step> {
+    let mut obs = obs.clone();
+    let mut out = Vec::new();
+    // Each step moves the state one phase on; the loop ends long before this.
+    for _ in 0..8 {
+        let step = plan(desired, desired_hash, &obs, runs);
+        let ours = || DataSourceInfo {
+            id: NEW.into(),
+            name: NEW.into(),
+            status: DataSourceStatus::Ready,
+            environment_id: None,
+            description: Some(super::desired::OWNER_MARKER.into()),
+            config: Some(desired.clone()),
+            error: None,
+            updated_at: None,
+            project_id: None,
+            kind: Some("REDSHIFT".into()),
+        };
+        match &step {
+            Step::EnableBlueprint { .. } | Step::CreateProfile { .. } | Step::CreateEnvironment { .. } => {
+                if let Upstream::Looked(shared) = &mut obs.upstream {
+                    match &step {
+                        Step::EnableBlueprint { .. } => shared.enablement = Enablement::Enabled,
+                        Step::CreateProfile { .. } => shared.profile = Some(NEW.into()),
+                        _ => {
+                            shared.environment = Some(EnvironmentInfo {
+                                id: NEW.into(),
+                                status: EnvironmentStatus::Active,
+                                failure: None,
+                            })
+                        }
+                    }
+                }
+            }
+            Step::CreateDataSource { .. } => obs.data_source = Some(ours()),
+            Step::AdoptDataSource { .. } | Step::UpdateDataSource { .. } => {
+                let id = obs.data_source.as_ref().map(|d| d.id.clone()).unwrap_or_default();
+                obs.data_source = Some(DataSourceInfo { id, ..ours() });
+                obs.adopt = false;
+            }
+            Step::Done if out.is_empty() => {
+                out.push(step);
+                break;
+            }
+            _ => {
+                if !matches!(step, Step::Done) {
+                    out.push(step);
+                }
+                break;
+            }
+        }
+        out.push(step);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +409,54 @@ mod tests {
     fn steady(data_source: DataSourceInfo) -> Observed {
         let upstream = Upstream::KnownFromStatus { environment: "env1".into() };
         Observed { upstream, data_source: Some(data_source), config_unchanged: false, adopt: false }
+    }
+
+    #[test]
+    fn a_preview_lists_every_step_until_a_run_a_wait_or_nothing() {
+        use DataSourceStatus as D;
+        let new = || NEW.to_string();
+        let fresh = looked(Enablement::Missing { region: REGION.into(), enabled_in: vec![] }, None, None, None);
+        let never_ran = RunState::default();
+        assert_eq!(
+            steps(&config(), "h", &fresh, &never_ran),
+            [
+                Step::EnableBlueprint { blueprint: "bp".into(), regions: vec![REGION.into()] },
+                Step::CreateProfile { blueprint: "bp".into() },
+                Step::CreateEnvironment { profile: new() },
+                Step::CreateDataSource { environment: new() },
+                Step::StartRun { data_source: new(), reason: RunReason::Initial },
+            ]
+        );
+        let published =
+            RunState { last: Some(("r1", RunStatus::Success)), last_config_hash: Some("h"), ..RunState::default() };
+        let unchanged = steady(ds(D::Ready, Some(config()), true));
+        assert_eq!(steps(&config(), "h", &unchanged, &published), [Step::Done], "nothing to do");
+        let drifted = steady(ds(D::Ready, Some(SourceConfig { publish_on_import: false, ..config() }), true));
+        assert_eq!(
+            steps(&config(), "h", &drifted, &published),
+            [Step::UpdateDataSource { data_source: "ds1".into() }],
+            "drift put back: the configuration it ran with is the wanted one, no run"
+        );
+        assert_eq!(
+            steps(&config(), "h2", &drifted, &published),
+            [
+                Step::UpdateDataSource { data_source: "ds1".into() },
+                Step::StartRun { data_source: "ds1".into(), reason: RunReason::ConfigChanged }
+            ],
+            "a spec change: updated, then run"
+        );
+        let adoptee = Observed { adopt: true, ..steady(ds(D::Ready, Some(config()), false)) };
+        assert_eq!(
+            steps(&config(), "h", &adoptee, &never_ran),
+            [
+                Step::AdoptDataSource { data_source: "ds1".into() },
+                Step::StartRun { data_source: "ds1".into(), reason: RunReason::Initial }
+            ]
+        );
+        let settling = looked(Enablement::Enabled, Some("p"), Some(env(EnvironmentStatus::Creating)), None);
+        let waiting = steps(&config(), "h", &settling, &never_ran);
+        assert!(matches!(waiting.as_slice(), [Step::WaitEnvironment { .. }]), "{waiting:?}");
+        assert!(!waiting[0].mutates());
     }
 
     #[test]

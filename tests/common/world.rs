@@ -128,6 +128,24 @@ impl World {
             .unwrap();
         KillOnDrop(child)
     }
+    /// `datazone-operator plan` for this world's namespace with `args`: its exit status and output.
+    pub fn plan(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(BIN)
+            .args(["plan", "--cluster-name", "e2e", "--namespaces", &self.ns])
+            .args(args)
+            .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
+            .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code().unwrap_or(-1), text)
+    }
+
     /// A data product of this world on prod-dwh: `tables` of one schema of `database`.
     pub fn product(
         &self,

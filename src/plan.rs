@@ -1,0 +1,230 @@
+//! `datazone-operator plan`: what `run` would do in DataZone, without doing it. Connections and
+//! namespaces are read once from the cluster (as `run`'s watches hold them), the data products
+//! from a file (each planned against its live object's status, when it has one) or from the
+//! cluster, and each goes through the same reads as a reconcile pass
+//! ([`crate::controller::preview`]). No mutating DataZone call is made and nothing is written to
+//! Kubernetes. Exit status as `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 an
+//! error.
+
+use std::io::Read;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::ListParams;
+use kube::core::PartialObjectMeta;
+use kube::runtime::events::Reporter;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::cli::{PlanArgs, PlanOutput};
+use crate::controller::context::{Context, Settings};
+use crate::controller::plan::Step;
+use crate::controller::preview::{Preview, preview};
+use crate::controller::watched::Watched;
+use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use crate::datazone::sdk::{Clients, base_config};
+use crate::events::Events;
+use crate::metrics::Metrics;
+
+/// What `plan` found: the exit status and the report to print.
+pub struct Planned {
+    pub exit: u8,
+    pub report: String,
+}
+
+pub async fn plan(args: PlanArgs) -> Result<Planned, String> {
+    let client = Client::try_default().await.map_err(|e| format!("cannot reach the Kubernetes API: {e}"))?;
+    let scopes: Vec<Option<String>> = if args.scope.namespaces.is_empty() {
+        vec![None]
+    } else {
+        args.scope.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut connections = Vec::new();
+    for scope in &scopes {
+        connections.push(listed(scoped::<DataZoneConnection>(&client, scope.as_deref()), None).await?);
+    }
+    let watched = Watched {
+        connections,
+        cluster_connections: listed(Api::<ClusterDataZoneConnection>::all(client.clone()), None).await?,
+        namespaces: listed(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), None).await?,
+    };
+    let products = match &args.filename {
+        Some(file) => from_file(&client, file).await?,
+        None => {
+            let mut all = Vec::new();
+            for scope in &scopes {
+                let api = scoped::<RedshiftDataProduct>(&client, scope.as_deref());
+                all.extend(listed(api, args.scope.selector.as_deref()).await?.state().iter().map(|p| (**p).clone()));
+            }
+            all
+        }
+    };
+    let metrics = Metrics::new().map_err(|e| e.to_string())?;
+    let settings = Settings {
+        cluster_name: args.scope.cluster_name.clone(),
+        resync: std::time::Duration::from_secs(600),
+        poll: std::time::Duration::from_secs(5),
+        concurrency: 1,
+    };
+    let reporter = Reporter { controller: crate::controller::pass::MANAGER.into(), instance: None };
+    let backend = Clients::new(base_config().await, metrics.clone(), args.datazone_pace);
+    let ctx = Context::new(client.clone(), watched, backend, Events::new(client, reporter), metrics, settings);
+    let mut planned = Vec::new();
+    for p in &products {
+        planned.push((p, preview(&ctx, p).await));
+    }
+    Ok(report(&planned, args.output))
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// A store filled by one listing, as a watch's first listing fills it.
+async fn listed<K>(api: Api<K>, selector: Option<&str>) -> Result<Store<K>, String>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    <K as Resource>::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let params = selector.map_or_else(ListParams::default, |s| ListParams::default().labels(s));
+    let list = api.list(&params).await.map_err(|e| format!("cannot list {}: {e}", K::kind(&Default::default())))?;
+    let (store, mut writer) = reflector::store();
+    writer.apply_watcher_event(&watcher::Event::Init);
+    for item in list.items {
+        writer.apply_watcher_event(&watcher::Event::InitApply(item));
+    }
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    Ok(store)
+}
+
+/// The file's RedshiftDataProducts, each with its live object's identity and status (when it
+/// exists), so it is planned from where it is.
+async fn from_file(client: &Client, file: &str) -> Result<Vec<RedshiftDataProduct>, String> {
+    let mut text = String::new();
+    let read = if file == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(file).map(|t| text = t)
+    };
+    read.map_err(|e| format!("cannot read {file}: {e}"))?;
+    let mut products = Vec::new();
+    let documents: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| format!("{file}: {e}"))?;
+    for value in documents {
+        if value.get("kind").and_then(Value::as_str) != Some("RedshiftDataProduct") {
+            continue;
+        }
+        let mut p: RedshiftDataProduct = serde_json::from_value(value).map_err(|e| format!("{file}: {e}"))?;
+        let namespace = p.namespace().unwrap_or_else(|| "default".into());
+        p.metadata.namespace = Some(namespace.clone());
+        let live = Api::<RedshiftDataProduct>::namespaced(client.clone(), &namespace)
+            .get_opt(&p.name_any())
+            .await
+            .map_err(|e| format!("cannot read {namespace}/{}: {e}", p.name_any()))?;
+        if let Some(live) = live {
+            p.metadata.uid = live.metadata.uid;
+            p.metadata.generation = live.metadata.generation;
+            p.status = live.status;
+        }
+        products.push(p);
+    }
+    Ok(products)
+}
+
+/// What a step does, in a few words.
+fn describe(step: &Step) -> String {
+    match step {
+        Step::EnableBlueprint { regions, .. } => {
+            format!("enable the DefaultDataWarehouse blueprint in {}", regions.join(", "))
+        }
+        Step::CreateProfile { .. } => "create the environment profile".into(),
+        Step::CreateEnvironment { .. } => "create the environment".into(),
+        Step::WaitEnvironment { environment, status } => format!("wait for environment {environment} ({status})"),
+        Step::EnvironmentFailed { why, .. } => format!("stop: the environment failed: {why}"),
+        Step::CreateDataSource { .. } => "create the data source".into(),
+        Step::NotOurs { data_source } => format!("stop: data source {data_source} of this name is not the operator's"),
+        Step::AdoptDataSource { data_source } => format!("adopt data source {data_source}"),
+        Step::WaitDataSource { data_source, status } => format!("wait for data source {data_source} ({status})"),
+        Step::DataSourceFailed { why, .. } => format!("stop: the data source failed: {why}"),
+        Step::UpdateDataSource { data_source } => format!("update data source {data_source}"),
+        Step::StartRun { reason, .. } => format!("start a run ({})", reason.as_str()),
+        Step::WaitRun { run } => format!("wait for run {run}"),
+        Step::RunGaveUp => "stop: the last runs failed; retries are used up".into(),
+        Step::Done => "no changes".into(),
+    }
+}
+
+fn report(
+    planned: &[(&RedshiftDataProduct, Result<Preview, crate::controller::pass::Blocked>)],
+    output: PlanOutput,
+) -> Planned {
+    let changing = planned.iter().filter(|(_, r)| r.as_ref().is_ok_and(Preview::changes_anything)).count();
+    let failed = planned.iter().filter(|(_, r)| r.is_err()).count();
+    let exit = if failed > 0 {
+        1
+    } else if changing > 0 {
+        2
+    } else {
+        0
+    };
+    let id = |p: &RedshiftDataProduct| format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any());
+    let report = match output {
+        PlanOutput::Json => {
+            let items: Vec<Value> = planned
+                .iter()
+                .map(|(p, r)| match r {
+                    Ok(v) => json!({
+                        "namespace": p.namespace(), "name": p.name_any(), "changes": v.changes_anything(),
+                        "steps": v.steps.iter().map(describe).collect::<Vec<_>>(),
+                        "fieldChanges": v.changes, "imports": v.objects,
+                    }),
+                    Err(b) => json!({"namespace": p.namespace(), "name": p.name_any(), "error": {"reason": b.reason, "message": b.message}}),
+                })
+                .collect();
+            let summary = json!({"dataProducts": planned.len(), "changing": changing, "failed": failed});
+            serde_json::to_string_pretty(&json!({"items": items, "summary": summary})).unwrap_or_default()
+        }
+        PlanOutput::Text => {
+            let mut out = String::new();
+            for (p, r) in planned {
+                match r {
+                    Ok(v) if !v.changes_anything() => out.push_str(&format!(
+                        "{}: {}\n",
+                        id(p),
+                        v.steps.iter().map(describe).collect::<Vec<_>>().join("; ")
+                    )),
+                    Ok(v) => {
+                        out.push_str(&format!("{}:\n", id(p)));
+                        for step in &v.steps {
+                            out.push_str(&format!("  {} {}\n", if step.mutates() { "+" } else { " " }, describe(step)));
+                            if matches!(step, Step::UpdateDataSource { .. } | Step::AdoptDataSource { .. }) {
+                                for c in &v.changes {
+                                    out.push_str(&format!("      {}: {} -> {}\n", c.field, c.from, c.to));
+                                }
+                            }
+                            if matches!(step, Step::StartRun { .. }) && !v.objects.is_empty() {
+                                out.push_str(&format!("      imports {}\n", v.objects.join(", ")));
+                            }
+                        }
+                    }
+                    Err(b) => out.push_str(&format!("{}: error: {} ({})\n", id(p), b.message, b.reason)),
+                }
+            }
+            out.push_str(&format!(
+                "Plan: {changing} of {} data products would change{}.\n",
+                planned.len(),
+                if failed > 0 { format!(", {failed} could not be planned") } else { String::new() }
+            ));
+            out
+        }
+    };
+    Planned { exit, report }
+}
