@@ -249,11 +249,11 @@ async fn helm_upgrade_applies_a_changed_crd_schema_and_uninstall_keeps_the_crd()
         String::from_utf8_lossy(&rejected.stderr)
     );
 
-    let marker = "            properties:\n              connectionRef:\n";
+    let marker = "            properties:\n              adopt:\n";
     assert!(v1.contains(marker), "the CRD template's layout changed; update this test");
     let v2 = v1.replacen(
         marker,
-        "            properties:\n              owner:\n                description: The producer team.\n                type: string\n              connectionRef:\n",
+        "            properties:\n              owner:\n                description: The producer team.\n                type: string\n              adopt:\n",
         1,
     );
     std::fs::write(&template, v2).unwrap();

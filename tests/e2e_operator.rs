@@ -661,7 +661,7 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
             .collect()
     };
     let before = w.calls().await;
-    let (code, out) = w.plan(&["--all"]);
+    let (code, out) = w.plan(&["--all"]).await;
     assert_eq!(code, 0, "nothing would change: {out}");
     assert!(out.contains("Plan: 0 of 3 data products would change."), "{out}");
 
@@ -670,7 +670,7 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
     edited.metadata.managed_fields = None;
     let file = std::env::temp_dir().join(format!("{}.plan.yaml", w.ns));
     std::fs::write(&file, serde_json::to_string(&edited).unwrap()).unwrap();
-    let (code, out) = w.plan(&["-f", file.to_str().unwrap()]);
+    let (code, out) = w.plan(&["-f", file.to_str().unwrap()]).await;
     assert_eq!(code, 2, "a change: {out}");
     assert!(out.contains("+ update data source"), "{out}");
     assert!(
@@ -678,7 +678,7 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
         "{out}"
     );
     assert!(out.contains("+ start a run (ConfigChanged)"), "{out}");
-    let (code, json_out) = w.plan(&["-f", file.to_str().unwrap(), "-o", "json"]);
+    let (code, json_out) = w.plan(&["-f", file.to_str().unwrap(), "-o", "json"]).await;
     assert_eq!(code, 2);
     let report: Value = serde_json::from_str(&json_out).unwrap_or_else(|e| panic!("{e}: {json_out}"));
     assert_eq!(report["summary"]["changing"], 1);

@@ -174,12 +174,14 @@ impl Waits {
     }
 }
 
-/// The `n`-th wait in a row for something settling: the poll interval, doubling, capped at 30 s
-/// (or the poll interval if that is longer). Environments take minutes and runs about one: a
-/// fixed poll would read DataZone every few seconds all that time.
+/// The `n`-th wait in a row for something settling: the poll interval, then three times as long
+/// each time, capped at 45 s (or the poll interval if that is longer): 5, 15, 45, 45 … s. A short
+/// run (seconds) is seen after one poll; an environment (minutes, a CloudFormation stack) or a
+/// run of a minute or two is looked at a handful of times, not every few seconds: the reference
+/// payload's environments of 90 s are looked at 4 times, its runs of 60 s 3 times.
 pub fn settle_wait_for(poll: Duration, n: u32) -> Duration {
-    let cap = poll.max(Duration::from_secs(30));
-    poll.saturating_mul(1u32 << n.saturating_sub(1).min(16)).min(cap)
+    let cap = poll.max(Duration::from_secs(45));
+    poll.saturating_mul(3u32.saturating_pow(n.saturating_sub(1).min(16))).min(cap)
 }
 
 /// A resync of a settled object, spread by `noise` over 75–125 % of the interval, so resyncs of
@@ -200,10 +202,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_for_something_settling_double_up_to_half_a_minute() {
+    fn waits_for_something_settling_triple_up_to_three_quarters_of_a_minute() {
         let poll = Duration::from_secs(5);
-        let waits: Vec<u64> = (1..=7).map(|n| settle_wait_for(poll, n).as_secs()).collect();
-        assert_eq!(waits, [5, 10, 20, 30, 30, 30, 30]);
+        let waits: Vec<u64> = (1..=6).map(|n| settle_wait_for(poll, n).as_secs()).collect();
+        assert_eq!(waits, [5, 15, 45, 45, 45, 45]);
+        assert_eq!(settle_wait_for(poll, 40), Duration::from_secs(45), "no overflow");
         assert_eq!(
             settle_wait_for(Duration::from_secs(60), 3),
             Duration::from_secs(60),

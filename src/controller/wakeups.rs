@@ -10,7 +10,7 @@
 //!
 //! The same serves a data product waiting for its data source or its run to settle: it watches
 //! for the data source as it last saw it, and the first listing anyone takes that shows it
-//! moved (READY, the run over) wakes it, instead of its next poll (which backs off to 30 s).
+//! moved (READY, the run over) wakes it, instead of its next poll (which backs off to 45 s).
 //!
 //! A data product watches only while a listing is how it follows its data source (registered by
 //! the pass that looked there, forgotten by any other pass and on deletion); a wake is a hint

@@ -114,13 +114,9 @@ impl World {
                 &format!("127.0.0.1:{}", free_port()),
             ])
             .args(extra)
+            .envs(self.aws_env())
             .envs(env.iter().copied())
-            .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
-            .env("AWS_REGION", "eu-central-1")
-            .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
-            .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
             .env_remove("AWS_PROFILE")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -128,20 +124,29 @@ impl World {
             .unwrap();
         KillOnDrop(child)
     }
+    /// The AWS settings of an operator process against this world's emulator: its endpoint and
+    /// the fixture's static producer key.
+    fn aws_env(&self) -> [(&'static str, String); 5] {
+        [
+            ("AWS_ENDPOINT_URL", self.emulator.endpoint()),
+            ("AWS_REGION", "eu-central-1".into()),
+            ("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001".into()),
+            ("AWS_SECRET_ACCESS_KEY", "producer-secret".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
     /// `datazone-operator plan` for this world's namespace with `args`: its exit status and output.
-    pub fn plan(&self, args: &[&str]) -> (i32, String) {
-        let out = Command::new(BIN)
+    /// Waited for off the test's runtime thread, which serves the emulator it calls.
+    pub async fn plan(&self, args: &[&str]) -> (i32, String) {
+        let mut command = Command::new(BIN);
+        command
             .args(["plan", "--cluster-name", "e2e", "--namespaces", &self.ns])
             .args(args)
-            .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
-            .env("AWS_REGION", "eu-central-1")
-            .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
-            .env("AWS_SECRET_ACCESS_KEY", "producer-secret")
+            .envs(self.aws_env())
             .env_remove("AWS_PROFILE")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+            .env("RUST_LOG", "warn");
+        let out = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.code().unwrap_or(-1), text)
     }
