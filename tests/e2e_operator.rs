@@ -688,3 +688,51 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
     assert!(mutations(&during).is_empty(), "plan made mutating calls: {}", by_operation(&during));
     assert!(datazone_calls(&during) > 0, "plan read DataZone: {}", by_operation(&during));
 }
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated() {
+    let w = world("adopt", "optional").await;
+    let lambda = common::lambda::lambda_publishes(&w, "sales", "public", &["orders", "customers"]).await;
+    eventually(Duration::from_secs(20), || async {
+        let state = w.state().await;
+        let done = state["dataSourceRuns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["dataSourceId"] == lambda.as_str() && r["status"] == "SUCCESS");
+        if done { Ok(()) } else { Err(format!("the Lambda's run has not finished: {}", state["dataSourceRuns"])) }
+    })
+    .await;
+    let before = w.state().await;
+    let assets_before = before["assets"].as_array().map_or(0, Vec::len);
+
+    let mut p = w.product("orders", "sales", "sales", "public", &["orders", "customers"]);
+    p.spec.adopt = Some(serde_json::from_value(json!({"dataSourceName": "sales-datasource"})).unwrap());
+    let file = std::env::temp_dir().join(format!("{}.adopt.yaml", w.ns));
+    std::fs::write(&file, serde_json::to_string(&p).unwrap()).unwrap();
+    let calls = w.calls().await;
+    let (code, out) = w.plan(&["-f", file.to_str().unwrap()]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("+ adopt data source {lambda}")), "{out}");
+    assert!(!out.contains("create"), "no profile, environment or data source to create: {out}");
+    let during = delta(&calls, &w.calls().await);
+    assert!(!by_operation(&during).contains("Create"), "plan made no call that creates: {}", by_operation(&during));
+
+    w.apply(&p).await;
+    let ready = w.all_ready(&["orders".to_string()]).await;
+    let status = ready[0].status.clone().unwrap();
+    assert_eq!(status.data_source_id.as_deref(), Some(lambda.as_str()), "the pre-existing data source");
+    let after = w.state().await;
+    assert_eq!(
+        after["dataSources"].as_array().unwrap().len(),
+        before["dataSources"].as_array().unwrap().len(),
+        "no additional data source"
+    );
+    assert_eq!(after["assets"].as_array().map_or(0, Vec::len), assets_before, "the same assets, none imported twice");
+    assert_eq!(
+        after["environments"].as_array().unwrap().len(),
+        before["environments"].as_array().unwrap().len(),
+        "no environment of its own"
+    );
+}

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod lambda;
 pub mod world;
 
 use std::path::{Path, PathBuf};

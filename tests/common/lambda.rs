@@ -1,0 +1,100 @@
+//! The reference Lambda's steps, replayed through the AWS SDK against a world's emulator: what a
+//! producer migrating to the operator already has in DataZone. Its profile, environment and data
+//! source carry names of the Lambda's own and no operator mark.
+
+use std::time::Duration;
+
+use aws_config::Region;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use datazone_operator::datazone::sdk::{Clients, base_config};
+use datazone_operator::datazone::{
+    Backend, BlueprintEnablement, DataSourceStatus, DataZone, EnvironmentStatus, Producer, ProfileSpec, SchemaFilter,
+    SessionKey, SourceConfig, Storage,
+};
+use datazone_operator::metrics::Metrics;
+
+use super::world::{SECRET, World};
+
+const REGION: &str = "eu-central-1";
+
+/// Publishes `tables` (and views) of `schema` in `database` on prod-dwh into project "sales" as the
+/// Lambda does, runs the data source once, and answers its ID.
+pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &[&str]) -> String {
+    // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
+    let config = base_config()
+        .await
+        .to_builder()
+        .endpoint_url(w.emulator.endpoint())
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIAPRODUCER00000001",
+            "producer-secret",
+            None,
+            None,
+            "lambda",
+        )))
+        .build();
+    let clients = Clients::new(config, Metrics::new().unwrap(), 50.0);
+    let session = SessionKey {
+        connection: "Lambda/registration".into(),
+        role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
+        external_id: Some(w.external_id.clone()),
+        region: REGION.into(),
+        namespace: "lambda".into(),
+    };
+    let (dz, producer) = (clients.project(&session), clients.producer(REGION));
+    let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
+    let project = dz.find_project(&domain, "sales").await.unwrap().expect("the fixture's project");
+    let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
+    let enable = BlueprintEnablement {
+        regions: vec![REGION.into()],
+        provisioning_role_arn: "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111".into(),
+        manage_access_role_arn: "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh".into(),
+        regional_parameters: Default::default(),
+    };
+    producer.enable_blueprint(&domain, &blueprint, &enable).await.unwrap();
+    let storage = Storage::Cluster("prod-dwh".into());
+    let profile = ProfileSpec {
+        name: format!("lambda-profile-{database}"),
+        project_id: project.clone(),
+        blueprint_id: blueprint,
+        account: "222222222222".into(),
+        region: REGION.into(),
+        storage: storage.clone(),
+        secret_arn: SECRET.into(),
+    };
+    let profile = dz.create_profile(&domain, &profile).await.unwrap();
+    let env =
+        dz.create_environment(&domain, &project, &profile, &format!("lambda-env-{database}"), database).await.unwrap();
+    for _ in 0..100 {
+        if dz.get_environment(&domain, &env.id).await.unwrap().status == EnvironmentStatus::Active {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let config = SourceConfig {
+        storage,
+        database: database.into(),
+        secret_arn: SECRET.into(),
+        filters: vec![SchemaFilter { schema: schema.into(), includes: tables.iter().map(|t| t.to_string()).collect() }],
+        publish_on_import: true,
+        business_name_generation: false,
+        schedule: None,
+    };
+    let name = format!("{database}-datasource");
+    let ds = dz
+        .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, "lambda")
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let ready =
+            dz.get_data_source(&domain, &ds.id).await.unwrap().is_some_and(|d| d.status == DataSourceStatus::Ready);
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    dz.start_run(&domain, &ds.id, "lambda-run").await.unwrap();
+    ds.id
+}
