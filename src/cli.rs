@@ -220,6 +220,29 @@ pub struct ImportPayloadArgs {
     /// What deleting a data product does to its DataZone data source.
     #[arg(long, value_enum, default_value_t = DeletionPolicyArg::Retain)]
     pub deletion_policy: DeletionPolicyArg,
+
+    /// Look in the project for the data sources these datasets already have (made by the
+    /// reference Lambda or by hand) and write `spec.adopt` for each dataset exactly one REDSHIFT
+    /// data source reads the cluster and database of; candidates in a comment when several do.
+    /// Read-only DataZone calls, as `--role-arn` (the connection's settings).
+    #[arg(long, requires_all = ["region", "domain", "role_arn"])]
+    pub discover: bool,
+
+    /// With --discover: the DataZone domain's region.
+    #[arg(long, requires = "discover", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// With --discover: the DataZone domain, by name or ID.
+    #[arg(long, requires = "discover")]
+    pub domain: Option<String>,
+
+    /// With --discover: the role to assume for DataZone (the connection's roleArn).
+    #[arg(long, requires = "discover", value_parser = parse_role_arn)]
+    pub role_arn: Option<String>,
+
+    /// With --discover: the ExternalId the role's trust policy asks for (the connection's externalId).
+    #[arg(long, requires = "discover")]
+    pub external_id: Option<String>,
 }
 
 fn parse_namespace(s: &str) -> Result<String, String> {
@@ -252,6 +275,22 @@ fn parse_project(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err(format!("{s:?} is not a DataZone project name or ID (letters, digits, '_', '-', ' ', at most 64)"))
+    }
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    if p::is_match(p::REGION, s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not an AWS region (e.g. eu-central-1)"))
+    }
+}
+
+fn parse_role_arn(s: &str) -> Result<String, String> {
+    if p::is_match(p::IAM_ROLE_ARN, s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"))
     }
 }
 

@@ -81,13 +81,54 @@ fn import_payload_command(args: &ImportPayloadArgs) -> ExitCode {
         namespace: args.namespace.clone(),
         deletion_policy: args.deletion_policy.into(),
     };
-    match payload::render_manifests(&payload::import(&parsed, &options)) {
+    let mut products = payload::import(&parsed, &options);
+    let comments = if args.discover {
+        match discover(args, &mut products) {
+            Ok(comments) => comments,
+            Err(error) => return fail(1, &error),
+        }
+    } else {
+        vec![None; products.len()]
+    };
+    let commented: Vec<_> = products.into_iter().zip(comments).collect();
+    match payload::render_commented(&commented) {
         Ok(yaml) => {
             print(&yaml);
             ExitCode::SUCCESS
         }
         Err(error) => fail(EXIT_BAD_INPUT, &error.to_string()),
     }
+}
+
+/// `--discover`: looks up each dataset's existing data source (read-only), writes the adoptions,
+/// says on stderr which dataset got what, and answers the comments to print above the manifests.
+fn discover(
+    args: &ImportPayloadArgs,
+    products: &mut [datazone_operator::crd::RedshiftDataProduct],
+) -> Result<Vec<Option<String>>, String> {
+    use payload::discover::{self, Found, Reach};
+    let reach = Reach {
+        region: args.region.clone().unwrap_or_default(),
+        domain: args.domain.clone().unwrap_or_default(),
+        role_arn: args.role_arn.clone().unwrap_or_default(),
+        external_id: args.external_id.clone(),
+    };
+    telemetry::init(datazone_operator::cli::LogFormat::Text);
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let found = runtime.block_on(discover::discover(&reach, &args.project, products))?;
+    let mut comments = Vec::new();
+    for (product, found) in products.iter_mut().zip(&found) {
+        let name = product.metadata.name.clone().unwrap_or_default();
+        match found {
+            Found::Nothing => eprintln!("{name}: no data source to adopt; the operator will create one"),
+            Found::One { id, name: ds } => eprintln!("{name}: adopts data source {id} ({ds})"),
+            Found::Several(all) | Found::Related(all) => {
+                eprintln!("{name}: {} candidate data sources, none adopted; see the comment", all.len())
+            }
+        }
+        comments.push(discover::apply(product, found));
+    }
+    Ok(comments)
 }
 
 fn read_input(input: &str) -> std::io::Result<String> {

@@ -693,7 +693,15 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
 #[ignore = "needs a real API server: make e2e"]
 async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated() {
     let w = world("adopt", "optional").await;
-    let lambda = common::lambda::lambda_publishes(&w, "sales", "public", &["orders", "customers"]).await;
+    let lambda = common::lambda::lambda_publishes(
+        &w.emulator.endpoint(),
+        &w.external_id,
+        "sales",
+        "public",
+        &["orders", "customers"],
+        "",
+    )
+    .await;
     eventually(Duration::from_secs(20), || async {
         let state = w.state().await;
         let done = state["dataSourceRuns"]

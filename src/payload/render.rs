@@ -16,14 +16,24 @@ pub enum RenderError {
 
 /// Renders `products` as YAML documents, each introduced by `---`.
 pub fn render_manifests(products: &[RedshiftDataProduct]) -> Result<String, RenderError> {
+    let plain: Vec<(RedshiftDataProduct, Option<String>)> = products.iter().map(|p| (p.clone(), None)).collect();
+    render_commented(&plain)
+}
+
+/// Renders each product as a YAML document with its comment (if any) above it.
+pub fn render_commented(products: &[(RedshiftDataProduct, Option<String>)]) -> Result<String, RenderError> {
     let docs = products
         .iter()
-        .map(|product| {
+        .map(|(product, comment)| {
             let name = product.metadata.name.clone().unwrap_or_default();
             product
                 .validate_cel()
                 .map_err(|errors| RenderError::Invalid { name: name.clone(), errors: errors.to_string() })?;
-            serde_saphyr::to_string(product).map_err(|source| RenderError::Yaml { name, source })
+            let yaml = serde_saphyr::to_string(product).map_err(|source| RenderError::Yaml { name, source })?;
+            Ok(match comment {
+                Some(c) => format!("# {c}\n{yaml}"),
+                None => yaml,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(join_documents(&docs))

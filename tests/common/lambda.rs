@@ -14,18 +14,27 @@ use datazone_operator::datazone::{
 };
 use datazone_operator::metrics::Metrics;
 
-use super::world::{SECRET, World};
+use super::world::SECRET;
 
 const REGION: &str = "eu-central-1";
 
 /// Publishes `tables` (and views) of `schema` in `database` on prod-dwh into project "sales" as the
 /// Lambda does, runs the data source once, and answers its ID.
-pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &[&str]) -> String {
+/// `emulator` is its endpoint; `external_id` the one the fixture's role trusts; `suffix` tells a
+/// second publication of one database from the first (its names end in it).
+pub async fn lambda_publishes(
+    emulator: &str,
+    external_id: &str,
+    database: &str,
+    schema: &str,
+    tables: &[&str],
+    suffix: &str,
+) -> String {
     // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
     let config = base_config()
         .await
         .to_builder()
-        .endpoint_url(w.emulator.endpoint())
+        .endpoint_url(emulator)
         .region(Region::new(REGION))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIAPRODUCER00000001",
@@ -39,7 +48,7 @@ pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &
     let session = SessionKey {
         connection: "Lambda/registration".into(),
         role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-        external_id: Some(w.external_id.clone()),
+        external_id: Some(external_id.to_string()),
         region: REGION.into(),
         namespace: "lambda".into(),
     };
@@ -56,7 +65,7 @@ pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &
     producer.enable_blueprint(&domain, &blueprint, &enable).await.unwrap();
     let storage = Storage::Cluster("prod-dwh".into());
     let profile = ProfileSpec {
-        name: format!("lambda-profile-{database}"),
+        name: format!("lambda-profile-{database}{suffix}"),
         project_id: project.clone(),
         blueprint_id: blueprint,
         account: "222222222222".into(),
@@ -65,8 +74,10 @@ pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &
         secret_arn: SECRET.into(),
     };
     let profile = dz.create_profile(&domain, &profile).await.unwrap();
-    let env =
-        dz.create_environment(&domain, &project, &profile, &format!("lambda-env-{database}"), database).await.unwrap();
+    let env = dz
+        .create_environment(&domain, &project, &profile, &format!("lambda-env-{database}{suffix}"), database)
+        .await
+        .unwrap();
     for _ in 0..100 {
         if dz.get_environment(&domain, &env.id).await.unwrap().status == EnvironmentStatus::Active {
             break;
@@ -82,9 +93,9 @@ pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &
         business_name_generation: false,
         schedule: None,
     };
-    let name = format!("{database}-datasource");
+    let name = format!("{database}-datasource{suffix}");
     let ds = dz
-        .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, "lambda")
+        .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, &name)
         .await
         .unwrap();
     for _ in 0..100 {
@@ -95,6 +106,6 @@ pub async fn lambda_publishes(w: &World, database: &str, schema: &str, tables: &
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    dz.start_run(&domain, &ds.id, "lambda-run").await.unwrap();
+    dz.start_run(&domain, &ds.id, &format!("{name}-run")).await.unwrap();
     ds.id
 }
