@@ -693,54 +693,82 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
 #[ignore = "needs a real API server: make e2e"]
 async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated() {
     let w = world("adopt", "optional").await;
-    let lambda = common::lambda::lambda_publishes(
-        &w.emulator.endpoint(),
-        &w.external_id,
-        "sales",
-        "public",
-        &["orders", "customers"],
-        "",
-    )
-    .await;
+    // What the reference Lambda made for the payload's three datasets (its steps through the SDK).
+    let endpoint = w.emulator.endpoint();
+    let lambda = [
+        ("prod-dwh-sales", "sales", "public", &["orders", "customers", "v_orders"][..]),
+        ("prod-dwh-marketing", "marketing", "campaigns", &["*"][..]),
+        ("prod-dwh-finance", "finance", "ledger", &["*"][..]),
+    ];
+    let mut made = BTreeMap::new();
+    for (product, database, schema, tables) in lambda {
+        let id = common::lambda::lambda_publishes(&endpoint, &w.external_id, database, schema, tables, "").await;
+        made.insert(product.to_string(), id);
+    }
     eventually(Duration::from_secs(20), || async {
         let state = w.state().await;
-        let done = state["dataSourceRuns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["dataSourceId"] == lambda.as_str() && r["status"] == "SUCCESS");
-        if done { Ok(()) } else { Err(format!("the Lambda's run has not finished: {}", state["dataSourceRuns"])) }
+        let done = state["dataSourceRuns"].as_array().unwrap().iter().filter(|r| r["status"] == "SUCCESS").count();
+        if done == 3 {
+            Ok(())
+        } else {
+            Err(format!("the Lambda's runs have not finished: {}", state["dataSourceRuns"]))
+        }
     })
     .await;
     let before = w.state().await;
-    let assets_before = before["assets"].as_array().map_or(0, Vec::len);
+    let count = |state: &Value, what: &str| state[what].as_array().map_or(0, Vec::len);
 
-    let mut p = w.product("orders", "sales", "sales", "public", &["orders", "customers"]);
-    p.spec.adopt = Some(serde_json::from_value(json!({"dataSourceName": "sales-datasource"})).unwrap());
+    // import-payload --discover writes the adoptions.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_datazone-operator"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["import-payload", "examples/payloads/three-databases.json", "--connection", &w.connection])
+        .args(["--connection-kind", "ClusterDataZoneConnection", "--project", "sales", "--namespace", &w.ns])
+        .args(["--credentials-secret-arn", common::world::SECRET, "--discover", "--region", "eu-central-1"])
+        .args(["--domain", "corp-mesh", "--role-arn", "arn:aws:iam::111111111111:role/dz-registration"])
+        .args(["--external-id", &w.external_id])
+        .envs([("AWS_ENDPOINT_URL", endpoint.as_str()), ("AWS_REGION", "eu-central-1")])
+        .envs([("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001"), ("AWS_SECRET_ACCESS_KEY", "producer-secret")])
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let out = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifests = String::from_utf8_lossy(&out.stdout).to_string();
+    let products: Vec<RedshiftDataProduct> = serde_saphyr::from_str_multiple(&manifests).unwrap();
+    for p in &products {
+        let adopt = p.spec.adopt.as_ref().and_then(|a| a.data_source_id.clone());
+        assert_eq!(adopt.as_ref(), made.get(&p.name_any()), "{}: {manifests}", p.name_any());
+    }
+
+    // plan: adopt, and nothing to create; no call that changes DataZone.
     let file = std::env::temp_dir().join(format!("{}.adopt.yaml", w.ns));
-    std::fs::write(&file, serde_json::to_string(&p).unwrap()).unwrap();
+    std::fs::write(&file, &manifests).unwrap();
     let calls = w.calls().await;
     let (code, out) = w.plan(&["-f", file.to_str().unwrap()]).await;
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains(&format!("+ adopt data source {lambda}")), "{out}");
+    for id in made.values() {
+        assert!(out.contains(&format!("+ adopt data source {id}")), "{out}");
+    }
     assert!(!out.contains("create"), "no profile, environment or data source to create: {out}");
     let during = delta(&calls, &w.calls().await);
-    assert!(!by_operation(&during).contains("Create"), "plan made no call that creates: {}", by_operation(&during));
+    assert!(
+        !["Create", "Update", "Delete", "Start", "Put"].iter().any(|m| by_operation(&during).contains(m)),
+        "plan made no call that changes DataZone: {}",
+        by_operation(&during)
+    );
 
-    w.apply(&p).await;
-    let ready = w.all_ready(&["orders".to_string()]).await;
-    let status = ready[0].status.clone().unwrap();
-    assert_eq!(status.data_source_id.as_deref(), Some(lambda.as_str()), "the pre-existing data source");
+    // Applied: each adopts its data source; nothing is added.
+    for p in &products {
+        w.apply(p).await;
+    }
+    let names: Vec<String> = products.iter().map(|p| p.name_any()).collect();
+    for p in w.all_ready(&names).await {
+        let id = p.status.clone().unwrap().data_source_id;
+        assert_eq!(id.as_ref(), made.get(&p.name_any()), "the pre-existing data source");
+    }
     let after = w.state().await;
-    assert_eq!(
-        after["dataSources"].as_array().unwrap().len(),
-        before["dataSources"].as_array().unwrap().len(),
-        "no additional data source"
-    );
-    assert_eq!(after["assets"].as_array().map_or(0, Vec::len), assets_before, "the same assets, none imported twice");
-    assert_eq!(
-        after["environments"].as_array().unwrap().len(),
-        before["environments"].as_array().unwrap().len(),
-        "no environment of its own"
-    );
+    assert_eq!(count(&after, "dataSources"), count(&before, "dataSources"), "no additional data source");
+    assert_eq!(count(&after, "environments"), count(&before, "environments"), "no environment of its own");
+    assert_eq!(count(&after, "assets"), count(&before, "assets"), "the same assets, none imported twice");
+    let (code, out) = w.plan(&["--all"]).await;
+    assert_eq!(code, 0, "{out}");
 }
