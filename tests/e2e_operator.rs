@@ -13,6 +13,7 @@ use common::world::{
 };
 use datazone_emulator::Fixture;
 use datazone_operator::crd::{ClusterDataZoneConnection, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
+use datazone_operator::datazone::Storage;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
@@ -702,7 +703,9 @@ async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated
     ];
     let mut made = BTreeMap::new();
     for (product, database, schema, tables) in lambda {
-        let id = common::lambda::lambda_publishes(&endpoint, &w.external_id, database, schema, tables, "").await;
+        let prod_dwh = Storage::Cluster("prod-dwh".into());
+        let id =
+            common::lambda::lambda_publishes(&endpoint, &w.external_id, database, schema, tables, "", prod_dwh).await;
         made.insert(product.to_string(), id);
     }
     eventually(Duration::from_secs(20), || async {
@@ -771,4 +774,39 @@ async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated
     assert_eq!(count(&after, "assets"), count(&before, "assets"), "the same assets, none imported twice");
     let (code, out) = w.plan(&["--all"]).await;
     assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn refused_adoptions_say_why_and_change_nothing_in_datazone() {
+    let w = world("refuse", "optional").await;
+    let endpoint = w.emulator.endpoint();
+    let prod_dwh = || Storage::Cluster("prod-dwh".into());
+    let sales =
+        common::lambda::lambda_publishes(&endpoint, &w.external_id, "sales", "public", &["orders"], "", prod_dwh())
+            .await;
+    let workgroup = Storage::Workgroup("analytics-wg".into());
+    let analytics =
+        common::lambda::lambda_publishes(&endpoint, &w.external_id, "analytics", "events", &["*"], "", workgroup).await;
+
+    let adopting = |name: &str, database: &str, schema: &str, id: &str| {
+        let mut p = w.product(name, "sales", database, schema, &["orders"]);
+        p.spec.adopt = Some(serde_json::from_value(json!({"dataSourceId": id})).unwrap());
+        p
+    };
+    w.apply(&adopting("first", "sales", "public", &sales)).await;
+    w.all_ready(&["first".to_string()]).await;
+    let before = w.state().await;
+
+    // Adopted already, by "first"; and a data source of another Redshift (a workgroup, not prod-dwh).
+    w.apply(&adopting("second", "sales", "public", &sales)).await;
+    w.apply(&adopting("elsewhere", "analytics", "events", &analytics)).await;
+    for (name, reason) in [("second", "AdoptionTaken"), ("elsewhere", "AdoptionOtherStorage")] {
+        w.condition_is(name, "DataSourceReady", "False", reason).await;
+        let p = w.condition_is(name, "Stalled", "True", reason).await;
+        assert!(p.status.unwrap().data_source_id.is_none(), "{name}: nothing recorded");
+    }
+    let after = w.state().await;
+    assert_eq!(after["dataSources"], before["dataSources"], "no data source changed, added or removed");
+    assert_eq!(after["environments"], before["environments"]);
 }

@@ -11,9 +11,14 @@ use std::time::Duration;
 use common::lambda::lambda_publishes;
 use common::world::SECRET;
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
+use datazone_operator::datazone::Storage;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_datazone-operator");
+
+fn prod_dwh() -> Storage {
+    Storage::Cluster("prod-dwh".into())
+}
 
 async fn calls(emulator: &Emulator) -> Value {
     common::world::emulator_json(emulator, "/_emulator/calls").await
@@ -34,9 +39,10 @@ async fn discover_adopts_the_one_match_lists_several_and_leaves_none() {
             .await
             .unwrap();
     let endpoint = emulator.endpoint();
-    let sales = lambda_publishes(&endpoint, "optional", "sales", "public", &["orders", "customers"], "").await;
-    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["campaigns"], "").await;
-    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["clicks"], "-by-hand").await;
+    let sales =
+        lambda_publishes(&endpoint, "optional", "sales", "public", &["orders", "customers"], "", prod_dwh()).await;
+    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["campaigns"], "", prod_dwh()).await;
+    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["clicks"], "-by-hand", prod_dwh()).await;
     let before = calls(&emulator).await;
 
     let mut command = Command::new(BIN);

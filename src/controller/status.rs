@@ -51,8 +51,15 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
 /// The Ready condition summarises the phases for the current generation; `Reconciling` or
 /// `Stalled` says whether the operator is still on its way there.
 pub fn summarize(status: &mut RedshiftDataProductStatus, stalled: bool, generation: Option<i64>, now: &str) {
-    let first_not_ready =
-        Phase::ALL.iter().find(|p| !conditions::is_true_for(&status.conditions, p.condition(), generation));
+    // The first phase not ready; a phase False for this generation says more than one not looked
+    // at yet (a pass blocked before the earlier phases, as a refused adoption is, names its reason).
+    let not_ready: Vec<&Phase> =
+        Phase::ALL.iter().filter(|p| !conditions::is_true_for(&status.conditions, p.condition(), generation)).collect();
+    let is_false = |p: &&&Phase| {
+        conditions::find(&status.conditions, p.condition())
+            .is_some_and(|c| c.status == ConditionStatus::False && c.observed_generation == generation)
+    };
+    let first_not_ready = not_ready.iter().find(is_false).or(not_ready.first()).copied();
     let (ready, reason, message) = match first_not_ready {
         None => {
             let n = status.published_asset_count.unwrap_or(0);
@@ -135,6 +142,17 @@ mod tests {
         let ready = conditions::find(&status.conditions, READY).unwrap();
         assert!(ready.message.starts_with("ConnectionResolved"), "{}", ready.message);
         assert!(conditions::find(&status.conditions, STALLED).is_some());
+    }
+
+    #[test]
+    fn ready_names_a_false_phase_before_one_not_looked_at() {
+        let mut status = RedshiftDataProductStatus::default();
+        let mut e = Effects::default();
+        e.ok(Phase::ConnectionResolved, "Resolved", "ok").not_yet(Phase::DataSourceReady, "AdoptionTaken", "taken");
+        apply(&mut status, &e, Some(1), "t");
+        summarize(&mut status, true, Some(1), "t");
+        let ready = conditions::find(&status.conditions, READY).unwrap();
+        assert_eq!((ready.reason.as_str(), ready.message.as_str()), ("AdoptionTaken", "DataSourceReady: taken"));
     }
 
     #[test]

@@ -18,8 +18,8 @@ use super::world::SECRET;
 
 const REGION: &str = "eu-central-1";
 
-/// Publishes `tables` (and views) of `schema` in `database` on prod-dwh into project "sales" as the
-/// Lambda does, runs the data source once, and answers its ID.
+/// Publishes `tables` (and views) of `schema` in `database` of `storage` into project "sales" as
+/// the Lambda does, runs the data source once, and answers its ID.
 /// `emulator` is its endpoint; `external_id` the one the fixture's role trusts; `suffix` tells a
 /// second publication of one database from the first (its names end in it).
 pub async fn lambda_publishes(
@@ -29,6 +29,7 @@ pub async fn lambda_publishes(
     schema: &str,
     tables: &[&str],
     suffix: &str,
+    storage: Storage,
 ) -> String {
     // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
     let config = base_config()
@@ -63,7 +64,6 @@ pub async fn lambda_publishes(
         regional_parameters: Default::default(),
     };
     producer.enable_blueprint(&domain, &blueprint, &enable).await.unwrap();
-    let storage = Storage::Cluster("prod-dwh".into());
     let profile = ProfileSpec {
         name: format!("lambda-profile-{database}{suffix}"),
         project_id: project.clone(),
