@@ -794,14 +794,48 @@ async fn refused_adoptions_say_why_and_change_nothing_in_datazone() {
         p.spec.adopt = Some(serde_json::from_value(json!({"dataSourceId": id})).unwrap());
         p
     };
+    // A project of the domain beside "sales" (the registration role a member, as of "sales").
+    {
+        let mut state = w.emulator.shared.lock_state();
+        let domain = state.domains.values_mut().next().expect("the fixture's domain");
+        let mut other = domain.projects.values().find(|p| p.name == "sales").expect("sales").clone();
+        (other.id, other.name) = ("prj_elsewhere".into(), "elsewhere".into());
+        domain.projects.insert(other.id.clone(), other);
+    }
+    let elsewhere = common::lambda::lambda_publishes_in(
+        "elsewhere",
+        &endpoint,
+        &w.external_id,
+        "marketing",
+        "campaigns",
+        &["*"],
+        "-elsewhere",
+        prod_dwh(),
+    )
+    .await;
+    // A data source of another type: DataZone's Glue data sources (the emulator makes only Redshift
+    // ones; this one is turned into one in its state).
+    let glue =
+        common::lambda::lambda_publishes(&endpoint, &w.external_id, "finance", "ledger", &["*"], "", prod_dwh()).await;
+    w.emulator.shared.lock_state().data_sources.get_mut(&glue).expect("made").type_ = "GLUE".into();
+
     w.apply(&adopting("first", "sales", "public", &sales)).await;
     w.all_ready(&["first".to_string()]).await;
     let before = w.state().await;
 
-    // Adopted already, by "first"; and a data source of another Redshift (a workgroup, not prod-dwh).
+    // Adopted already, by "first"; a data source of another Redshift (a workgroup, not prod-dwh);
+    // one of another project; one of another type.
     w.apply(&adopting("second", "sales", "public", &sales)).await;
     w.apply(&adopting("elsewhere", "analytics", "events", &analytics)).await;
-    for (name, reason) in [("second", "AdoptionTaken"), ("elsewhere", "AdoptionOtherStorage")] {
+    w.apply(&adopting("other-project", "marketing", "campaigns", &elsewhere)).await;
+    w.apply(&adopting("glue", "finance", "ledger", &glue)).await;
+    let refusals = [
+        ("second", "AdoptionTaken"),
+        ("elsewhere", "AdoptionOtherStorage"),
+        ("other-project", "AdoptionOtherProject"),
+        ("glue", "AdoptionNotRedshift"),
+    ];
+    for (name, reason) in refusals {
         w.condition_is(name, "DataSourceReady", "False", reason).await;
         let p = w.condition_is(name, "Stalled", "True", reason).await;
         assert!(p.status.unwrap().data_source_id.is_none(), "{name}: nothing recorded");

@@ -19,10 +19,12 @@ use super::world::SECRET;
 const REGION: &str = "eu-central-1";
 
 /// Publishes `tables` (and views) of `schema` in `database` of `storage` into project "sales" as
-/// the Lambda does, runs the data source once, and answers its ID.
+/// the Lambda does, runs the data source once, and answers its ID (`in_project`: another project).
 /// `emulator` is its endpoint; `external_id` the one the fixture's role trusts; `suffix` tells a
 /// second publication of one database from the first (its names end in it).
-pub async fn lambda_publishes(
+#[allow(clippy::too_many_arguments)]
+pub async fn lambda_publishes_in(
+    in_project: &str,
     emulator: &str,
     external_id: &str,
     database: &str,
@@ -55,7 +57,7 @@ pub async fn lambda_publishes(
     };
     let (dz, producer) = (clients.project(&session), clients.producer(REGION));
     let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
-    let project = dz.find_project(&domain, "sales").await.unwrap().expect("the fixture's project");
+    let project = dz.find_project(&domain, in_project).await.unwrap().expect("the project");
     let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
     let enable = BlueprintEnablement {
         regions: vec![REGION.into()],
@@ -108,4 +110,17 @@ pub async fn lambda_publishes(
     }
     dz.start_run(&domain, &ds.id, &format!("{name}-run")).await.unwrap();
     ds.id
+}
+
+/// [`lambda_publishes_in`] project "sales", the fixture's.
+pub async fn lambda_publishes(
+    emulator: &str,
+    external_id: &str,
+    database: &str,
+    schema: &str,
+    tables: &[&str],
+    suffix: &str,
+    storage: Storage,
+) -> String {
+    lambda_publishes_in("sales", emulator, external_id, database, schema, tables, suffix, storage).await
 }
