@@ -704,8 +704,9 @@ async fn a_lambda_made_data_source_is_adopted_planned_first_and_never_duplicated
     let mut made = BTreeMap::new();
     for (product, database, schema, tables) in lambda {
         let prod_dwh = Storage::Cluster("prod-dwh".into());
-        let id =
-            common::lambda::lambda_publishes(&endpoint, &w.external_id, database, schema, tables, "", prod_dwh).await;
+        let id = common::lambda::Lambda::sales(&endpoint, &w.external_id)
+            .publish(database, schema, tables, "", prod_dwh)
+            .await;
         made.insert(product.to_string(), id);
     }
     eventually(Duration::from_secs(20), || async {
@@ -782,12 +783,10 @@ async fn refused_adoptions_say_why_and_change_nothing_in_datazone() {
     let w = world("refuse", "optional").await;
     let endpoint = w.emulator.endpoint();
     let prod_dwh = || Storage::Cluster("prod-dwh".into());
-    let sales =
-        common::lambda::lambda_publishes(&endpoint, &w.external_id, "sales", "public", &["orders"], "", prod_dwh())
-            .await;
+    let lambda = common::lambda::Lambda::sales(&endpoint, &w.external_id);
+    let sales = lambda.publish("sales", "public", &["orders"], "", prod_dwh()).await;
     let workgroup = Storage::Workgroup("analytics-wg".into());
-    let analytics =
-        common::lambda::lambda_publishes(&endpoint, &w.external_id, "analytics", "events", &["*"], "", workgroup).await;
+    let analytics = lambda.publish("analytics", "events", &["*"], "", workgroup).await;
 
     let adopting = |name: &str, database: &str, schema: &str, id: &str| {
         let mut p = w.product(name, "sales", database, schema, &["orders"]);
@@ -802,21 +801,12 @@ async fn refused_adoptions_say_why_and_change_nothing_in_datazone() {
         (other.id, other.name) = ("prj_elsewhere".into(), "elsewhere".into());
         domain.projects.insert(other.id.clone(), other);
     }
-    let elsewhere = common::lambda::lambda_publishes_in(
-        "elsewhere",
-        &endpoint,
-        &w.external_id,
-        "marketing",
-        "campaigns",
-        &["*"],
-        "-elsewhere",
-        prod_dwh(),
-    )
-    .await;
+    let elsewhere = common::lambda::Lambda { project: "elsewhere", ..lambda }
+        .publish("marketing", "campaigns", &["*"], "-elsewhere", prod_dwh())
+        .await;
     // A data source of another type: DataZone's Glue data sources (the emulator makes only Redshift
     // ones; this one is turned into one in its state).
-    let glue =
-        common::lambda::lambda_publishes(&endpoint, &w.external_id, "finance", "ledger", &["*"], "", prod_dwh()).await;
+    let glue = lambda.publish("finance", "ledger", &["*"], "", prod_dwh()).await;
     w.emulator.shared.lock_state().data_sources.get_mut(&glue).expect("made").type_ = "GLUE".into();
 
     w.apply(&adopting("first", "sales", "public", &sales)).await;

@@ -8,9 +8,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::lambda::lambda_publishes;
+use common::lambda::Lambda;
 use common::world::SECRET;
-use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
+use datazone_emulator::Emulator;
 use datazone_operator::datazone::Storage;
 use serde_json::Value;
 
@@ -26,23 +26,12 @@ async fn calls(emulator: &Emulator) -> Value {
 
 #[tokio::test]
 async fn discover_adopts_the_one_match_lists_several_and_leaves_none() {
-    let fixture =
-        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
-            .unwrap();
-    let lifecycle = Lifecycle {
-        environment_ready_after: Duration::from_millis(100),
-        run_duration: Duration::from_millis(100),
-        runs_per_day: 25,
-    };
-    let emulator =
-        Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
-            .await
-            .unwrap();
+    let emulator = common::world::fixture_emulator(Duration::from_millis(100)).await;
     let endpoint = emulator.endpoint();
-    let sales =
-        lambda_publishes(&endpoint, "optional", "sales", "public", &["orders", "customers"], "", prod_dwh()).await;
-    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["campaigns"], "", prod_dwh()).await;
-    lambda_publishes(&endpoint, "optional", "marketing", "campaigns", &["clicks"], "-by-hand", prod_dwh()).await;
+    let lambda = Lambda::sales(&endpoint, "optional");
+    let sales = lambda.publish("sales", "public", &["orders", "customers"], "", prod_dwh()).await;
+    lambda.publish("marketing", "campaigns", &["campaigns"], "", prod_dwh()).await;
+    lambda.publish("marketing", "campaigns", &["clicks"], "-by-hand", prod_dwh()).await;
     let before = calls(&emulator).await;
 
     let mut command = Command::new(BIN);

@@ -294,7 +294,8 @@ async fn adopt_data_source<B: Backend>(
     e: &mut Effects,
 ) -> Result<Duration, Blocked> {
     let blocked = |e| Blocked::dz(Phase::DataSourceReady, e);
-    // Read again right before the update: the pass's look is what the checks passed on.
+    // Its name, environment and the description to keep, read right before the update (the
+    // adoption checks ran on the pass's look; they are not run again on this read).
     let Some(ds) = t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)? else {
         let message = format!("data source {ds_id} is gone; nothing to adopt");
         return Err(Blocked::terminal(Phase::DataSourceReady, "AdoptionNotFound", message));

@@ -85,30 +85,10 @@ pub fn check(want: &Wanted, ds: &DataSourceInfo) -> Result<Verdict, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datazone::{DataSourceStatus, SourceConfig};
+    use crate::datazone::fake::made_elsewhere;
 
     fn ds(project: &str, kind: &str, storage: Storage, database: &str, description: Option<&str>) -> DataSourceInfo {
-        let config = SourceConfig {
-            storage,
-            database: database.into(),
-            secret_arn: "arn:secret".into(),
-            filters: vec![],
-            publish_on_import: true,
-            business_name_generation: false,
-            schedule: None,
-        };
-        DataSourceInfo {
-            id: "ds-lambda".into(),
-            name: "sales-dwh".into(),
-            status: DataSourceStatus::Ready,
-            environment_id: Some("env-lambda".into()),
-            description: description.map(str::to_string),
-            config: (kind == "REDSHIFT").then_some(config),
-            error: None,
-            updated_at: None,
-            project_id: Some(project.into()),
-            kind: Some(kind.into()),
-        }
+        made_elsewhere("ds-lambda", project, kind, storage, database, description)
     }
 
     #[test]

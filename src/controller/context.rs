@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::cache::{Cache, KeyedLocks};
 use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
+use super::pass::Phase;
 use super::snapshot::{Flights, Snapshots};
 use super::tenancy::Sessions;
 use super::throttle::Throttle;
@@ -140,7 +141,7 @@ impl<B: Backend> Context<B> {
 
     /// How long an object waiting for `awaited` to settle (its environment, its data source, its
     /// run) waits before its next look: the poll interval, doubling with each wait in a row.
-    pub fn settle_wait(&self, key: &str, awaited: &str) -> Duration {
+    pub fn settle_wait(&self, key: &str, awaited: Option<Phase>) -> Duration {
         settle_wait_for(self.poll, self.waits.next(key, awaited))
     }
 
@@ -155,15 +156,15 @@ impl<B: Backend> Context<B> {
 /// and then its run, after one poll interval again, not after the environment's backed-off wait
 /// (a fleet's runs of a second were otherwise first looked at after 20 s).
 #[derive(Default)]
-pub struct Waits(Mutex<HashMap<String, (String, u32)>>);
+pub struct Waits(Mutex<HashMap<String, (Option<Phase>, u32)>>);
 
 impl Waits {
     /// This wait's number in the object's run of waits for `awaited` (1 for the first).
-    pub fn next(&self, key: &str, awaited: &str) -> u32 {
+    pub fn next(&self, key: &str, awaited: Option<Phase>) -> u32 {
         let mut waits = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (what, n) = waits.entry(key.to_string()).or_insert_with(|| (awaited.to_string(), 0));
-        if what != awaited {
-            (*what, *n) = (awaited.to_string(), 0);
+        let (what, n) = waits.entry(key.to_string()).or_insert((awaited, 0));
+        if *what != awaited {
+            (*what, *n) = (awaited, 0);
         }
         *n = n.saturating_add(1);
         *n
@@ -218,14 +219,15 @@ mod tests {
     #[test]
     fn waits_for_something_else_start_over() {
         let waits = Waits::default();
-        let seq: Vec<u32> = ["environment", "environment", "environment", "data source", "run", "run"]
-            .iter()
-            .map(|awaited| waits.next("p1", awaited))
+        let (environment, data_source, run) = (Phase::EnvironmentReady, Phase::DataSourceReady, Phase::Published);
+        let seq: Vec<u32> = [environment, environment, environment, data_source, run, run]
+            .into_iter()
+            .map(|awaited| waits.next("p1", Some(awaited)))
             .collect();
         assert_eq!(seq, [1, 2, 3, 1, 1, 2]);
-        assert_eq!(waits.next("p2", "run"), 1, "per object");
+        assert_eq!(waits.next("p2", Some(run)), 1, "per object");
         waits.reset("p1");
-        assert_eq!(waits.next("p1", "run"), 1, "moved on");
+        assert_eq!(waits.next("p1", Some(run)), 1, "moved on");
     }
 
     #[test]

@@ -282,54 +282,51 @@ pub fn steps(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &
     // Each step moves the state one phase on; the loop ends long before this.
     for _ in 0..8 {
         let step = plan(desired, desired_hash, &obs, runs);
-        let ours = || DataSourceInfo {
-            id: NEW.into(),
-            name: NEW.into(),
-            status: DataSourceStatus::Ready,
-            environment_id: None,
-            description: Some(super::desired::OWNER_MARKER.into()),
-            config: Some(desired.clone()),
-            error: None,
-            updated_at: None,
-            project_id: None,
-            kind: Some("REDSHIFT".into()),
-        };
-        match &step {
-            Step::EnableBlueprint { .. } | Step::CreateProfile { .. } | Step::CreateEnvironment { .. } => {
-                if let Upstream::Looked(shared) = &mut obs.upstream {
-                    match &step {
-                        Step::EnableBlueprint { .. } => shared.enablement = Enablement::Enabled,
-                        Step::CreateProfile { .. } => shared.profile = Some(NEW.into()),
-                        _ => {
-                            shared.environment = Some(EnvironmentInfo {
-                                id: NEW.into(),
-                                status: EnvironmentStatus::Active,
-                                failure: None,
-                            })
-                        }
-                    }
-                }
-            }
-            Step::CreateDataSource { .. } => obs.data_source = Some(ours()),
-            Step::AdoptDataSource { .. } | Step::UpdateDataSource { .. } => {
-                let id = obs.data_source.as_ref().map(|d| d.id.clone()).unwrap_or_default();
-                obs.data_source = Some(DataSourceInfo { id, ..ours() });
-                obs.adopt = false;
-            }
-            Step::Done if out.is_empty() => {
-                out.push(step);
-                break;
-            }
-            _ => {
-                if !matches!(step, Step::Done) {
-                    out.push(step);
-                }
-                break;
-            }
+        let goes_on = assume_taken(&step, &mut obs, desired);
+        if step != Step::Done || out.is_empty() {
+            out.push(step);
         }
-        out.push(step);
+        if !goes_on {
+            break;
+        }
     }
     out
+}
+
+/// Leaves `obs` as taking `step` would, and says whether planning goes on past it: a run, a wait,
+/// a stop or nothing to do ends it.
+fn assume_taken(step: &Step, obs: &mut Observed, desired: &SourceConfig) -> bool {
+    let ours = |id: String| DataSourceInfo {
+        id,
+        name: NEW.into(),
+        status: DataSourceStatus::Ready,
+        environment_id: None,
+        description: Some(super::desired::OWNER_MARKER.into()),
+        config: Some(desired.clone()),
+        error: None,
+        updated_at: None,
+        project_id: None,
+        kind: Some("REDSHIFT".into()),
+    };
+    let shared = match &mut obs.upstream {
+        Upstream::Looked(shared) => Some(shared),
+        Upstream::KnownFromStatus { .. } => None,
+    };
+    match (step, shared) {
+        (Step::EnableBlueprint { .. }, Some(shared)) => shared.enablement = Enablement::Enabled,
+        (Step::CreateProfile { .. }, Some(shared)) => shared.profile = Some(NEW.into()),
+        (Step::CreateEnvironment { .. }, Some(shared)) => {
+            shared.environment =
+                Some(EnvironmentInfo { id: NEW.into(), status: EnvironmentStatus::Active, failure: None })
+        }
+        (Step::CreateDataSource { .. }, _) => obs.data_source = Some(ours(NEW.into())),
+        (Step::AdoptDataSource { data_source } | Step::UpdateDataSource { data_source }, _) => {
+            obs.data_source = Some(ours(data_source.clone()));
+            obs.adopt = false;
+        }
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use kube::ResourceExt;
 use super::context::Context;
 use super::desired::{self, FieldChange};
 use super::observe;
-use super::pass::{Blocked, uid};
+use super::pass::{Blocked, Phase, uid};
 use super::plan::{self, Step};
 use super::runs;
 use super::target::{self, Target};
@@ -52,7 +52,7 @@ pub async fn preview<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> R
                 None => {
                     t.dz.get_data_source(&t.domain, id)
                         .await
-                        .map_err(|e| Blocked::dz(super::pass::Phase::DataSourceReady, e))?
+                        .map_err(|e| Blocked::dz(Phase::DataSourceReady, e))?
                         .and_then(|d| d.config)
                 }
             };

@@ -147,7 +147,7 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     // waits over.
     let effects_awaited = effects.awaited();
     let requeue = if requeue == ctx.poll {
-        ctx.settle_wait(&key, &format!("{effects_awaited:?}"))
+        ctx.settle_wait(&key, effects_awaited)
     } else {
         ctx.reset_waits(&key);
         if requeue == ctx.resync {

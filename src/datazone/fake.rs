@@ -11,13 +11,47 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use super::{
     ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
     DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, ObjectKind, Producer, ProfileSpec, RunInfo,
-    RunStatus, SessionKey, SourceConfig,
+    RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
 };
 
 pub const ACCOUNT: &str = "222222222222";
 pub const DOMAIN: &str = "dzd_fake";
 pub const PROJECT: &str = "prj_sales";
 pub const BLUEPRINT: &str = "bp_dwh";
+
+/// A data source another tool made (the reference Lambda, a person), for the tests of adoption:
+/// `id` (named `<id>-name`), of `kind` (a configuration only when REDSHIFT: all of schema
+/// `public` in `database` of `storage`, not published), in `project`, in environment `env-lambda`.
+pub fn made_elsewhere(
+    id: &str,
+    project: &str,
+    kind: &str,
+    storage: Storage,
+    database: &str,
+    description: Option<&str>,
+) -> DataSourceInfo {
+    let config = SourceConfig {
+        storage,
+        database: database.into(),
+        secret_arn: "arn:secret".into(),
+        filters: vec![SchemaFilter { schema: "public".into(), includes: ["*".to_string()].into() }],
+        publish_on_import: false,
+        business_name_generation: false,
+        schedule: None,
+    };
+    DataSourceInfo {
+        id: id.into(),
+        name: format!("{id}-name"),
+        status: DataSourceStatus::Ready,
+        environment_id: Some("env-lambda".into()),
+        description: description.map(str::to_string),
+        config: (kind == "REDSHIFT").then_some(config),
+        error: None,
+        updated_at: Some("2026-11-01T09:00:00Z".into()),
+        project_id: Some(project.into()),
+        kind: Some(kind.into()),
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Environment {

@@ -138,29 +138,11 @@ pub fn apply(product: &mut RedshiftDataProduct, found: &Found) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datazone::{DataSourceStatus, SchemaFilter, SourceConfig, Storage};
+    use crate::datazone::Storage;
+    use crate::datazone::fake::made_elsewhere;
 
     fn source(id: &str, kind: &str, cluster: &str, database: &str, description: Option<&str>) -> DataSourceInfo {
-        DataSourceInfo {
-            id: id.into(),
-            name: format!("{id}-name"),
-            status: DataSourceStatus::Ready,
-            environment_id: Some("env".into()),
-            description: description.map(str::to_string),
-            config: Some(SourceConfig {
-                storage: Storage::Cluster(cluster.into()),
-                database: database.into(),
-                secret_arn: "arn:secret".into(),
-                filters: vec![SchemaFilter { schema: "public".into(), includes: ["*".to_string()].into() }],
-                publish_on_import: true,
-                business_name_generation: false,
-                schedule: None,
-            }),
-            error: None,
-            updated_at: None,
-            project_id: Some("prj".into()),
-            kind: Some(kind.into()),
-        }
+        made_elsewhere(id, "prj", kind, Storage::Cluster(cluster.into()), database, description)
     }
 
     #[test]

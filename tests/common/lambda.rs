@@ -18,15 +18,37 @@ use super::world::SECRET;
 
 const REGION: &str = "eu-central-1";
 
-/// Publishes `tables` (and views) of `schema` in `database` of `storage` into project "sales" as
-/// the Lambda does, runs the data source once, and answers its ID (`in_project`: another project).
-/// `emulator` is its endpoint; `external_id` the one the fixture's role trusts; `suffix` tells a
-/// second publication of one database from the first (its names end in it).
-#[allow(clippy::too_many_arguments)]
-pub async fn lambda_publishes_in(
-    in_project: &str,
-    emulator: &str,
-    external_id: &str,
+/// The reference Lambda, publishing into `project` through the emulator at `endpoint`, as the role
+/// whose trust policy asks for `external_id`.
+pub struct Lambda<'a> {
+    pub endpoint: &'a str,
+    pub external_id: &'a str,
+    pub project: &'a str,
+}
+
+impl<'a> Lambda<'a> {
+    /// Publishing into the fixture's project "sales".
+    pub fn sales(endpoint: &'a str, external_id: &'a str) -> Self {
+        Self { endpoint, external_id, project: "sales" }
+    }
+
+    /// Publishes `tables` (and views) of `schema` in `database` of `storage` as the Lambda does,
+    /// runs the data source once, and answers its ID. `suffix` tells a second publication of one
+    /// database from the first (its names end in it).
+    pub async fn publish(
+        &self,
+        database: &str,
+        schema: &str,
+        tables: &[&str],
+        suffix: &str,
+        storage: Storage,
+    ) -> String {
+        publish(self, database, schema, tables, suffix, storage).await
+    }
+}
+
+async fn publish(
+    lambda: &Lambda<'_>,
     database: &str,
     schema: &str,
     tables: &[&str],
@@ -37,7 +59,7 @@ pub async fn lambda_publishes_in(
     let config = base_config()
         .await
         .to_builder()
-        .endpoint_url(emulator)
+        .endpoint_url(lambda.endpoint)
         .region(Region::new(REGION))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIAPRODUCER00000001",
@@ -51,13 +73,13 @@ pub async fn lambda_publishes_in(
     let session = SessionKey {
         connection: "Lambda/registration".into(),
         role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-        external_id: Some(external_id.to_string()),
+        external_id: Some(lambda.external_id.to_string()),
         region: REGION.into(),
         namespace: "lambda".into(),
     };
     let (dz, producer) = (clients.project(&session), clients.producer(REGION));
     let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
-    let project = dz.find_project(&domain, in_project).await.unwrap().expect("the project");
+    let project = dz.find_project(&domain, lambda.project).await.unwrap().expect("the project");
     let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
     let enable = BlueprintEnablement {
         regions: vec![REGION.into()],
@@ -110,17 +132,4 @@ pub async fn lambda_publishes_in(
     }
     dz.start_run(&domain, &ds.id, &format!("{name}-run")).await.unwrap();
     ds.id
-}
-
-/// [`lambda_publishes_in`] project "sales", the fixture's.
-pub async fn lambda_publishes(
-    emulator: &str,
-    external_id: &str,
-    database: &str,
-    schema: &str,
-    tables: &[&str],
-    suffix: &str,
-    storage: Storage,
-) -> String {
-    lambda_publishes_in("sales", emulator, external_id, database, schema, tables, suffix, storage).await
 }

@@ -65,23 +65,24 @@ pub async fn world(test: &str, external_id: &str) -> World {
         .patch(&connection, &PatchParams::apply("e2e").force(), &Patch::Apply(&conn))
         .await
         .unwrap();
-    let fixture =
-        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
-            .unwrap();
-    let lifecycle = Lifecycle {
-        environment_ready_after: Duration::from_millis(300),
-        run_duration: Duration::from_millis(300),
-        runs_per_day: 25,
-    };
-    let emulator =
-        Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
-            .await
-            .unwrap();
+    let emulator = fixture_emulator(Duration::from_millis(300)).await;
     let external_id = external_id.to_string();
     let mut w =
         World { client, ns, connection, emulator, operator: None, metrics_port: 0, kubeconfig: None, external_id };
     w.start_operator();
     w
+}
+
+/// An emulator of the example fixture (in this process) whose environments are ready and runs
+/// over after `settle`.
+pub async fn fixture_emulator(settle: Duration) -> Emulator {
+    let fixture =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
+            .unwrap();
+    let lifecycle = Lifecycle { environment_ready_after: settle, run_duration: settle, runs_per_day: 25 };
+    Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
+        .await
+        .unwrap()
 }
 
 impl World {

@@ -9,40 +9,18 @@ use super::{Harness, condition, is, strings};
 use crate::controller::desired;
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY, READY, STALLED};
-use crate::datazone::fake::{PROJECT, Source};
-use crate::datazone::{DataSourceInfo, DataSourceStatus, RunStatus, SourceConfig, Storage};
+use crate::datazone::fake::{PROJECT, Source, made_elsewhere};
+use crate::datazone::{DataSourceInfo, DataSourceStatus, RunStatus, Storage};
 
 const LAMBDA_DS: &str = "ds-lambda";
 const LAMBDA_NAME: &str = "sales-dwh-orders";
 
 fn lambda_made(project: &str, kind: &str, storage: Storage, database: &str, description: Option<&str>) -> Source {
-    let config = SourceConfig {
-        storage,
-        database: database.into(),
-        secret_arn: "arn:secret".into(),
-        filters: vec![],
-        publish_on_import: false,
-        business_name_generation: false,
-        schedule: None,
+    let info = DataSourceInfo {
+        name: LAMBDA_NAME.into(),
+        ..made_elsewhere(LAMBDA_DS, project, kind, storage, database, description)
     };
-    Source {
-        info: DataSourceInfo {
-            id: LAMBDA_DS.into(),
-            name: LAMBDA_NAME.into(),
-            status: DataSourceStatus::Ready,
-            environment_id: Some("env-lambda".into()),
-            description: description.map(str::to_string),
-            config: (kind == "REDSHIFT").then_some(config),
-            error: None,
-            updated_at: Some("2026-11-01T09:00:00Z".into()),
-            project_id: Some(project.into()),
-            kind: Some(kind.into()),
-        },
-        project: project.into(),
-        token: "the Lambda's".into(),
-        last_run: None,
-        listed: true,
-    }
+    Source { info, project: project.into(), token: "the Lambda's".into(), last_run: None, listed: true }
 }
 
 fn the_lambdas() -> Source {
