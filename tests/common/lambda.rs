@@ -43,93 +43,85 @@ impl<'a> Lambda<'a> {
         suffix: &str,
         storage: Storage,
     ) -> String {
-        publish(self, database, schema, tables, suffix, storage).await
-    }
-}
-
-async fn publish(
-    lambda: &Lambda<'_>,
-    database: &str,
-    schema: &str,
-    tables: &[&str],
-    suffix: &str,
-    storage: Storage,
-) -> String {
-    // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
-    let config = base_config()
-        .await
-        .to_builder()
-        .endpoint_url(lambda.endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIAPRODUCER00000001",
-            "producer-secret",
-            None,
-            None,
-            "lambda",
-        )))
-        .build();
-    let clients = Clients::new(config, Metrics::new().unwrap(), 50.0);
-    let session = SessionKey {
-        connection: "Lambda/registration".into(),
-        role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-        external_id: Some(lambda.external_id.to_string()),
-        region: REGION.into(),
-        namespace: "lambda".into(),
-    };
-    let (dz, producer) = (clients.project(&session), clients.producer(REGION));
-    let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
-    let project = dz.find_project(&domain, lambda.project).await.unwrap().expect("the project");
-    let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
-    let enable = BlueprintEnablement {
-        regions: vec![REGION.into()],
-        provisioning_role_arn: "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111".into(),
-        manage_access_role_arn: "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh".into(),
-        regional_parameters: Default::default(),
-    };
-    producer.enable_blueprint(&domain, &blueprint, &enable).await.unwrap();
-    let profile = ProfileSpec {
-        name: format!("lambda-profile-{database}{suffix}"),
-        project_id: project.clone(),
-        blueprint_id: blueprint,
-        account: "222222222222".into(),
-        region: REGION.into(),
-        storage: storage.clone(),
-        secret_arn: SECRET.into(),
-    };
-    let profile = dz.create_profile(&domain, &profile).await.unwrap();
-    let env = dz
-        .create_environment(&domain, &project, &profile, &format!("lambda-env-{database}{suffix}"), database)
-        .await
-        .unwrap();
-    for _ in 0..100 {
-        if dz.get_environment(&domain, &env.id).await.unwrap().status == EnvironmentStatus::Active {
-            break;
+        // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
+        let config = base_config()
+            .await
+            .to_builder()
+            .endpoint_url(self.endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIAPRODUCER00000001",
+                "producer-secret",
+                None,
+                None,
+                "lambda",
+            )))
+            .build();
+        let clients = Clients::new(config, Metrics::new().unwrap(), 50.0);
+        let session = SessionKey {
+            connection: "Lambda/registration".into(),
+            role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
+            external_id: Some(self.external_id.to_string()),
+            region: REGION.into(),
+            namespace: "lambda".into(),
+        };
+        let (dz, producer) = (clients.project(&session), clients.producer(REGION));
+        let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
+        let project = dz.find_project(&domain, self.project).await.unwrap().expect("the project");
+        let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
+        let enable = BlueprintEnablement {
+            regions: vec![REGION.into()],
+            provisioning_role_arn: "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111".into(),
+            manage_access_role_arn: "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh".into(),
+            regional_parameters: Default::default(),
+        };
+        producer.enable_blueprint(&domain, &blueprint, &enable).await.unwrap();
+        let profile = ProfileSpec {
+            name: format!("lambda-profile-{database}{suffix}"),
+            project_id: project.clone(),
+            blueprint_id: blueprint,
+            account: "222222222222".into(),
+            region: REGION.into(),
+            storage: storage.clone(),
+            secret_arn: SECRET.into(),
+        };
+        let profile = dz.create_profile(&domain, &profile).await.unwrap();
+        let env = dz
+            .create_environment(&domain, &project, &profile, &format!("lambda-env-{database}{suffix}"), database)
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            if dz.get_environment(&domain, &env.id).await.unwrap().status == EnvironmentStatus::Active {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let config = SourceConfig {
-        storage,
-        database: database.into(),
-        secret_arn: SECRET.into(),
-        filters: vec![SchemaFilter { schema: schema.into(), includes: tables.iter().map(|t| t.to_string()).collect() }],
-        publish_on_import: true,
-        business_name_generation: false,
-        schedule: None,
-    };
-    let name = format!("{database}-datasource{suffix}");
-    let ds = dz
-        .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, &name)
-        .await
-        .unwrap();
-    for _ in 0..100 {
-        let ready =
-            dz.get_data_source(&domain, &ds.id).await.unwrap().is_some_and(|d| d.status == DataSourceStatus::Ready);
-        if ready {
-            break;
+        let config = SourceConfig {
+            storage,
+            database: database.into(),
+            secret_arn: SECRET.into(),
+            filters: vec![SchemaFilter {
+                schema: schema.into(),
+                includes: tables.iter().map(|t| t.to_string()).collect(),
+            }],
+            publish_on_import: true,
+            business_name_generation: false,
+            schedule: None,
+        };
+        let name = format!("{database}-datasource{suffix}");
+        let ds = dz
+            .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, &name)
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            let ready =
+                dz.get_data_source(&domain, &ds.id).await.unwrap().is_some_and(|d| d.status == DataSourceStatus::Ready);
+            if ready {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        dz.start_run(&domain, &ds.id, &format!("{name}-run")).await.unwrap();
+        ds.id
     }
-    dz.start_run(&domain, &ds.id, &format!("{name}-run")).await.unwrap();
-    ds.id
 }
