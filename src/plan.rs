@@ -24,6 +24,7 @@ use crate::controller::plan::Step;
 use crate::controller::preview::{Preview, preview};
 use crate::controller::watched::Watched;
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use crate::datazone::Binding;
 use crate::datazone::sdk::{Clients, base_config};
 use crate::events::Events;
 use crate::metrics::Metrics;
@@ -149,6 +150,18 @@ fn describe(step: &Step) -> String {
         Step::CreateEnvironment { .. } => "create the environment".into(),
         Step::WaitEnvironment { environment, status } => format!("wait for environment {environment} ({status})"),
         Step::EnvironmentFailed { why, .. } => format!("stop: the environment failed: {why}"),
+        Step::NoProjectEnvironment => "stop: the project has no Tooling environment for a connection".into(),
+        Step::CreateConnection { .. } => "create the Redshift connection".into(),
+        Step::ConnectionNotOurs { connection } => {
+            format!("stop: connection {connection} of this name is not the operator's")
+        }
+        Step::WaitConnection { connection, status } => format!("wait for connection {connection} ({status})"),
+        Step::ConnectionFailed { connection, status } => format!("stop: connection {connection} is {status}"),
+        Step::LineageConflict { with, .. } => format!("stop: {} ask for other lineage", with.join(", ")),
+        Step::UpdateConnectionLineage { connection, lineage } => {
+            format!("set lineage on connection {connection} ({})", if lineage.enabled { "enabled" } else { "disabled" })
+        }
+        Step::CreateDataSource { binding: Binding::Connection(_) } => "create the data source (by connection)".into(),
         Step::CreateDataSource { .. } => "create the data source".into(),
         Step::NotOurs { data_source } => format!("stop: data source {data_source} of this name is not the operator's"),
         Step::AdoptDataSource { data_source } => format!("adopt data source {data_source}"),

@@ -9,13 +9,15 @@ use kube::runtime::events::EventType;
 use super::context::Context;
 use super::desired::{self, config_hash};
 use super::keys::{Creation, Enabled, Lookup};
-use super::observe::environment_key;
+use super::observe::{self, binding_record, connection_key, environment_key};
 use super::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
 use super::plan::Step;
 use super::runs::{self, RunStart, Runs};
 use super::target::Target;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProductStatus};
-use crate::datazone::{Backend, BlueprintEnablement, DataZone, Producer, ProfileSpec};
+use crate::datazone::{
+    Backend, Binding, BlueprintEnablement, ConnectionSpec, DataZone, Lineage, Producer, ProfileSpec,
+};
 
 /// What acting needs to know of the data product beyond its target.
 pub struct Subject<'a> {
@@ -43,7 +45,47 @@ pub async fn act<B: Backend>(ctx: &Context<B>, t: &Target<B>, who: &Subject<'_>,
             e.stall().not_yet(Phase::EnvironmentReady, "EnvironmentFailed", why);
             TERMINAL_RETRY
         }
-        Step::CreateDataSource { environment } => create_data_source(ctx, t, who, &environment, &mut e).await?,
+        Step::NoProjectEnvironment => {
+            let message = format!(
+                "project {} has no ACTIVE Tooling environment to make the Redshift connection in (a V2 project gets one from its project profile)",
+                t.project
+            );
+            e.stall().not_yet(Phase::ConnectionReady, "ProjectEnvironmentMissing", message);
+            TERMINAL_RETRY
+        }
+        Step::CreateConnection { environment } => create_connection(ctx, t, &environment, &mut e).await?,
+        Step::ConnectionNotOurs { connection } => {
+            let name = connection_key(t).name;
+            let message = format!(
+                "a connection named {name} ({connection}) exists in the project but was not created by this operator; it is left alone"
+            );
+            e.stall().not_yet(Phase::ConnectionReady, "ConnectionNameTaken", message);
+            TERMINAL_RETRY
+        }
+        Step::WaitConnection { connection, status } => {
+            e.not_yet(Phase::ConnectionReady, "Creating", format!("connection {connection} is {status}"));
+            ctx.poll
+        }
+        Step::ConnectionFailed { connection, status } => {
+            e.stall().not_yet(
+                Phase::ConnectionReady,
+                "ConnectionFailed",
+                format!("connection {connection} is {status}"),
+            );
+            TERMINAL_RETRY
+        }
+        Step::LineageConflict { connection, with } => {
+            let message = format!(
+                "{} ask the shared connection {connection} for other lineage settings; it is left as it is until the data products of this cluster and database agree",
+                with.join(", ")
+            );
+            e.stall().not_yet(Phase::ConnectionReady, "LineageConflict", message);
+            TERMINAL_RETRY
+        }
+        Step::UpdateConnectionLineage { connection, lineage } => {
+            update_connection_lineage(ctx, t, &connection, &lineage, &mut e).await?
+        }
+        Step::CreateDataSource { binding } => create_data_source(ctx, t, who, &binding, &mut e).await?,
         Step::NotOurs { data_source } => {
             let message = format!(
                 "a data source named {} ({data_source}) exists in the project but was not created by this operator; it is left alone",
@@ -216,11 +258,92 @@ async fn create_environment<B: Backend>(
     Ok(ctx.poll)
 }
 
+/// Makes the V2 Redshift connection every data product of the key shares, under the key's lock
+/// (after a wait, one made meanwhile is in the cache). The client token is the key's, so a
+/// retried create returns the same connection; a name taken otherwise is found by name.
+async fn create_connection<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    environment: &str,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
+    let key = connection_key(t);
+    let lock = ctx.shared.creating.get(&Creation::Connection(key.clone()));
+    let waited = std::time::Instant::now();
+    let _guard = lock.lock().await;
+    let blocked = |e| Blocked::dz(Phase::ConnectionReady, e);
+    let connection = match ctx.shared.connections.get(&key, waited.elapsed()) {
+        Some(c) => c,
+        None => {
+            let spec = ConnectionSpec {
+                name: key.name.clone(),
+                description: desired::connection_description(),
+                environment: environment.to_string(),
+                account: t.account.clone(),
+                region: t.region.clone(),
+                storage: t.storage.clone(),
+                database: t.config.database.clone(),
+                secret_arn: t.config.secret_arn.clone(),
+                lineage: t.lineage.clone(),
+                client_token: crate::naming::short_hash(&format!("{}/{}/{}", key.domain, key.project, key.name)),
+            };
+            match t.dz.create_connection(&t.domain, &spec).await {
+                Ok(c) => {
+                    let message = format!("created Redshift connection {} ({})", key.name, c.id);
+                    e.event(EventType::Normal, "ConnectionCreated", message);
+                    c
+                }
+                Err(err) if err.is_conflict() => {
+                    t.dz.find_connection(&t.domain, &t.project, &key.name)
+                        .await
+                        .map_err(blocked)?
+                        .ok_or_else(|| Blocked::dz(Phase::ConnectionReady, err))?
+                }
+                Err(err) => return Err(blocked(err)),
+            }
+        }
+    };
+    ctx.shared.connections.put(key.clone(), connection.clone());
+    e.record(Record::Connection(connection.id.clone())).not_yet(
+        Phase::ConnectionReady,
+        "Creating",
+        format!("connection {} is {}", connection.id, connection.status.as_deref().unwrap_or("created")),
+    );
+    Ok(if connection.is_ready() { Duration::from_millis(200) } else { ctx.poll })
+}
+
+/// Sets the lineage the data products of the shared connection agree on.
+async fn update_connection_lineage<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    connection: &str,
+    lineage: &Lineage,
+    e: &mut Effects,
+) -> Result<Duration, Blocked> {
+    t.dz.update_connection_lineage(&t.domain, connection, lineage)
+        .await
+        .map_err(|e| Blocked::dz(Phase::ConnectionReady, e))?;
+    let key = connection_key(t);
+    if let Some(mut c) = ctx.shared.connections.get(&key, Duration::MAX) {
+        c.lineage = Some(lineage.clone());
+        ctx.shared.connections.put(key, c);
+    }
+    let schedule = lineage.schedule.as_deref().unwrap_or("DataZone's default schedule");
+    let message = if lineage.enabled {
+        format!("lineage enabled on connection {connection} ({schedule})")
+    } else {
+        format!("lineage disabled on connection {connection}")
+    };
+    // The connection stays usable while DataZone applies it.
+    e.event(EventType::Normal, "ConnectionLineageSet", message.clone()).ok(Phase::ConnectionReady, "Ready", message);
+    Ok(Duration::from_millis(200))
+}
+
 async fn create_data_source<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
     who: &Subject<'_>,
-    environment: &str,
+    binding: &Binding,
     e: &mut Effects,
 ) -> Result<Duration, Blocked> {
     // The client token makes a retried create (lost answer, crash) return the same data source;
@@ -229,7 +352,7 @@ async fn create_data_source<B: Backend>(
     let token = format!("{}-{}", who.uid, who.generation.unwrap_or(0));
     let description = desired::description(&ctx.cluster_name, &t.namespace, &t.name, who.uid);
     let created =
-        t.dz.create_data_source(&t.domain, &t.project, environment, &t.ds_name, &description, &t.config, &token).await;
+        t.dz.create_data_source(&t.domain, &t.project, binding, &t.ds_name, &description, &t.config, &token).await;
     let ds = match created {
         Ok(ds) => ds,
         Err(err) if err.is_name_taken() => return found_taken_name(t, e).await,
@@ -303,9 +426,9 @@ async fn adopt_data_source<B: Backend>(
     let mark = desired::description(&ctx.cluster_name, &t.namespace, &t.name, caller);
     t.dz.update_data_source(&t.domain, ds_id, Some(&t.config), Some(&mark)).await.map_err(blocked)?;
     ctx.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
-    let environment = ds.environment_id.clone().unwrap_or_default();
+    let binding = observe::bound(&ds).unwrap_or_else(|| Binding::Environment(String::new()));
     e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
-        .record(Record::Environment(environment))
+        .record(binding_record(&binding))
         .record(Record::Adopted(ds.description.clone().unwrap_or_default()))
         .record(Record::RunsCleared)
         .event(

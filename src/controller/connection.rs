@@ -10,7 +10,7 @@ use super::keys::Lookup;
 use super::pass::{Blocked, Phase};
 use super::watched::Watched;
 use crate::crd::{ConnectionKind, ConnectionSettings, LabelSelector, RedshiftDataProduct, SelectorOperator};
-use crate::datazone::{Backend, DataZone, SessionKey};
+use crate::datazone::{Backend, DataZone, Generation, SessionKey};
 
 /// How long a successful role check or domain lookup is trusted.
 const TRUST: Duration = Duration::from_secs(600);
@@ -21,6 +21,8 @@ const PHASE: Phase = Phase::ConnectionResolved;
 pub struct Resolved {
     pub settings: ConnectionSettings,
     pub domain_id: String,
+    /// The domain's generation: how its data products publish.
+    pub generation: Generation,
     pub assumed_role_arn: String,
 }
 
@@ -114,14 +116,17 @@ pub async fn resolve<B: Backend>(
     let not_found = |e| Blocked::dz(PHASE, e).because("DomainNotFound");
     let region = settings.region.clone();
     let domain_id = match (&settings.domain.id, &settings.domain.name) {
-        (Some(id), _) => {
-            // A missing domain answers 403, like a foreign one (docs/datazone-semantics.md §1).
-            let check = || async { dz.get_domain(id).await.map(|()| Some(id.clone())) };
-            ids.get_or_find(Lookup::DomainById { region, id: id.clone() }, TRUST, check).await.map_err(not_found)?;
-            id.clone()
-        }
+        (Some(id), _) => id.clone(),
         (None, Some(name)) => ids
-            .get_or_find(Lookup::DomainByName { region, name: name.clone() }, TRUST, || dz.find_domain(name))
+            .get_or_find(Lookup::DomainByName { region: region.clone(), name: name.clone() }, TRUST, || async {
+                let found = dz.find_domain(name).await?;
+                // The listing says the generation too: no GetDomain for it.
+                if let Some((id, generation)) = &found {
+                    let version = Lookup::DomainVersion { region: region.clone(), id: id.clone() };
+                    ids.put(version, generation.as_str().to_string());
+                }
+                Ok(found.map(|(id, _)| id))
+            })
             .await
             .map_err(not_found)?
             .ok_or_else(|| {
@@ -133,7 +138,15 @@ pub async fn resolve<B: Backend>(
             })?,
         (None, None) => return Err(Blocked::terminal(PHASE, "InvalidConnection", "the connection names no domain")),
     };
-    Ok(Resolved { settings, domain_id, assumed_role_arn })
+    // A missing domain answers 403, like a foreign one (docs/datazone-semantics.md §1).
+    let version = Lookup::DomainVersion { region, id: domain_id.clone() };
+    let generation = ids
+        .get_or_find(version, TRUST, || async { dz.get_domain(&domain_id).await.map(|g| Some(g.as_str().to_string())) })
+        .await
+        .map_err(not_found)?
+        .map(|v| Generation::parse(Some(&v)))
+        .unwrap_or_default();
+    Ok(Resolved { settings, domain_id, generation, assumed_role_arn })
 }
 
 #[cfg(test)]

@@ -96,9 +96,10 @@ async fn check<C: ConnectionObject, B: Backend>(conn: Arc<C>, ctx: Arc<Context<B
             .map_err(|e| Blocked::dz(Phase::ConnectionResolved, e).because("CallerUnknown"))?
             .ok_or_else(|| Blocked::retryable(Phase::ConnectionResolved, "CallerUnknown", "STS named no account"))?;
         status.domain_id = Some(resolved.domain_id.clone());
+        status.domain_version = Some(resolved.generation.as_str().to_string());
         status.assumed_role_arn = Some(resolved.assumed_role_arn);
         status.caller_account_id = Some(account);
-        Ok(resolved.domain_id)
+        Ok(format!("{} ({})", resolved.domain_id, resolved.generation.as_str()))
     }
     .await;
     let requeue = match &outcome {

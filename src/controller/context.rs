@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::cache::{Cache, KeyedLocks};
-use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
+use super::claims::LineageClaims;
+use super::keys::{ConnectionKey, Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
 use super::pass::Phase;
 use super::snapshot::{Flights, Snapshots};
 use super::tenancy::Sessions;
 use super::throttle::Throttle;
 use super::wakeups::Wakeups;
 use super::watched::Watched;
-use crate::datazone::{Backend, EnvironmentInfo, ObjectKind};
+use crate::datazone::{Backend, ConnectionInfo, EnvironmentInfo, ObjectKind};
 use crate::events::Events;
 use crate::metrics::Metrics;
 
@@ -36,6 +37,10 @@ pub struct Shared {
     /// Profiles this process created: until it creates an environment of one, none can exist,
     /// so there is nothing to list.
     pub new_profiles: Cache<Lookup, ()>,
+    /// V2 Redshift connections: READY ones trusted for a resync, others for a poll.
+    pub connections: Cache<ConnectionKey, ConnectionInfo>,
+    /// What lineage each data product asks of its V2 connection.
+    pub lineage: LineageClaims,
 }
 
 pub struct Context<B: Backend> {

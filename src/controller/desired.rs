@@ -4,11 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crd::{RedshiftDataProductSpec, SchemaSelection};
-use crate::datazone::{ObjectKind, SchemaFilter, SourceConfig, Storage};
+use crate::datazone::{Lineage, ObjectKind, SchemaFilter, SourceConfig, Storage};
 use crate::naming::{short_hash, stable_hash};
 
 /// Marks data sources this operator created; it changes and deletes no other.
 pub const OWNER_MARKER: &str = "managed-by=datazone-operator";
+
+/// The lineage the spec asks for (`None`: no opinion).
+pub fn lineage(spec: &RedshiftDataProductSpec) -> Option<Lineage> {
+    spec.lineage.as_ref().map(|l| Lineage { enabled: l.enabled, schedule: l.schedule.clone() })
+}
 
 pub fn storage(spec: &RedshiftDataProductSpec) -> Storage {
     match (&spec.redshift.cluster_name, &spec.redshift.workgroup_name) {
@@ -60,6 +65,23 @@ pub fn profile_name(account: &str, region: &str, storage: &Storage) -> String {
 /// The shared environment: one per profile and database.
 pub fn environment_name(account: &str, region: &str, storage: &Storage, database: &str) -> String {
     dz_name(&["dwh", account, region, storage.name(), database])
+}
+
+/// The shared V2 Redshift connection: one per (project, producer account, region, cluster or
+/// workgroup, database), as the V1 environment.
+pub fn connection_name(account: &str, region: &str, storage: &Storage, database: &str) -> String {
+    dz_name(&["redshift", account, region, storage.name(), database])
+}
+
+/// A shared connection's description (CreateConnection allows 128 characters): who made it.
+pub fn connection_description() -> String {
+    format!("Redshift connection shared by datazone-operator data products; {OWNER_MARKER}")
+}
+
+/// Whether a connection's `lineageSync` is what `wanted` asks for (no schedule asked: any).
+pub fn lineage_matches(actual: Option<&Lineage>, wanted: &Lineage) -> bool {
+    let enabled = actual.is_some_and(|a| a.enabled) == wanted.enabled;
+    enabled && (wanted.schedule.is_none() || actual.and_then(|a| a.schedule.as_ref()) == wanted.schedule.as_ref())
 }
 
 /// Whether a schema mixes "all of one kind" with a subset of the other, so its objects must be

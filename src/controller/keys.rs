@@ -24,8 +24,8 @@ impl From<&ConnectionRef> for ConnectionId {
 pub enum Lookup {
     /// The assumed-role ARN of a session's successful role check.
     Role(SessionKey),
-    /// A domain ID checked to exist.
-    DomainById {
+    /// A domain's generation (`V1` / `V2`), which also says it exists.
+    DomainVersion {
         region: String,
         id: String,
     },
@@ -50,6 +50,19 @@ pub enum Lookup {
         project: String,
         name: String,
     },
+    /// A V2 project's environment connections are made in.
+    ProjectEnvironment {
+        domain: String,
+        project: String,
+    },
+}
+
+/// One shared V2 Redshift connection (its name says account, region, storage and database).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConnectionKey {
+    pub domain: String,
+    pub project: String,
+    pub name: String,
 }
 
 /// The blueprint configuration of one producer account, enabled in one region.
@@ -98,6 +111,7 @@ pub enum Creation {
         name: String,
     },
     Environment(EnvironmentKey),
+    Connection(ConnectionKey),
 }
 
 /// A project's data source listing, as one connection's role sees it.

@@ -5,10 +5,10 @@
 //! | module | job |
 //! |---|---|
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
-//! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces |
+//! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`], [`claims`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces, the lineage each data product asks of a shared V2 connection |
 //! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
-//! | [`desired`], [`adoption`], [`plan`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
+//! | [`desired`], [`adoption`], [`plan`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step |
 //! | [`status`] | effects → status and Events (pure) |
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
 //! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
@@ -19,17 +19,19 @@
 pub mod keys;
 
 pub mod cache;
+pub mod claims;
 pub mod snapshot;
 pub mod tenancy;
 pub mod throttle;
 pub mod wakeups;
 pub mod watched;
 
+pub mod pass;
+
 pub mod adoption;
 pub mod desired;
 pub mod plan;
 
-pub mod pass;
 pub mod status;
 
 pub mod context;

@@ -11,14 +11,15 @@ use std::time::Duration;
 use super::adoption;
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
+use super::keys::{ConnectionKey, Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
 use super::pass::{Blocked, Done, Effects, Phase, Record};
-use super::plan::{Enablement, Observed, SharedObjects, Upstream};
+use super::plan::{ConnectionObjects, Enablement, Observed, SharedObjects, Upstream};
 use super::target::{Demand, STABLE, Target};
 use super::wakeups::Expected;
 use crate::crd::{Adoption, RedshiftDataProductStatus};
 use crate::datazone::{
-    Backend, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Producer, RunStatus,
+    Backend, Binding, ConnectionInfo, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
+    Generation, Producer, RunStatus,
 };
 
 /// What observing found, and the IDs and Events it leaves.
@@ -34,10 +35,18 @@ pub async fn observe<B: Backend>(
     caller: &str,
 ) -> Result<Observation, Blocked> {
     let mut effects = Effects::default();
-    if let (Some(ds_id), Some(env_id)) = (&status.data_source_id, &status.environment_id) {
+    // V2: the connection, cached, on every pass (a lineage change in the spec reaches it).
+    let connected = match t.generation {
+        Generation::V1 => None,
+        Generation::V2 => Some(connection_objects(ctx, t, caller, &mut effects).await?),
+    };
+    if let (Some(ds_id), Some(binding)) = (&status.data_source_id, status_binding(status, t.generation)) {
         match known_data_source(ctx, t, status, ds_id, caller, &mut effects).await? {
-            Some((ds, config_unchanged)) if ds.environment_id.as_ref() == Some(env_id) => {
-                let upstream = Upstream::KnownFromStatus { environment: env_id.clone() };
+            Some((ds, config_unchanged)) if bound(&ds).as_ref() == Some(&binding) => {
+                let upstream = match connected {
+                    Some(objects) => Upstream::Connected(objects),
+                    None => Upstream::KnownFromStatus { binding },
+                };
                 let observed = Observed { upstream, data_source: Some(ds), config_unchanged, adopt: false };
                 return Ok(Observation { observed, effects });
             }
@@ -53,6 +62,18 @@ pub async fn observe<B: Backend>(
     // Never adopted yet (an adopted data source deleted since is replaced as any other).
     if let Some(adopt) = t.adopt.as_ref().filter(|_| status.adopted_description.is_none()) {
         return adoptee(t, adopt, caller, effects).await;
+    }
+    if let Some(objects) = connected {
+        let data_source = match &objects.connection {
+            Some(c) if c.is_ready() => data_source_by_name(ctx, t, caller, &mut effects).await?,
+            _ => None,
+        };
+        if let Some(ds) = &data_source {
+            effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
+        }
+        let upstream = Upstream::Connected(objects);
+        let observed = Observed { upstream, data_source, config_unchanged: false, adopt: false };
+        return Ok(Observation { observed, effects });
     }
     let shared = shared_objects(ctx, t).await?;
     effects.record(Record::Blueprint(shared.blueprint.clone()));
@@ -103,20 +124,111 @@ async fn adoptee<B: Backend>(
     let refused = |r: adoption::Refusal| Blocked::terminal(PHASE, r.reason, r.message);
     let ds = found.ok_or_else(|| refused(adoption::not_found(&what)))?;
     let verdict = adoption::check(&wanted, &ds).map_err(refused)?;
-    let environment = ds.environment_id.clone().unwrap_or_default();
+    let binding = bound(&ds).unwrap_or_else(|| Binding::Environment(String::new()));
     if verdict == adoption::Verdict::AlreadyOurs {
         // Adopted before, and that pass's status write was lost: it is ours from here on.
         effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
-        effects.record(Record::Environment(environment.clone()));
+        effects.record(binding_record(&binding));
         effects.record(Record::Adopted(String::new()));
     }
     let observed = Observed {
-        upstream: Upstream::KnownFromStatus { environment },
+        upstream: Upstream::KnownFromStatus { binding },
         data_source: Some(ds),
         config_unchanged: false,
         adopt: verdict == adoption::Verdict::Adopt,
     };
     Ok(Observation { observed, effects })
+}
+
+/// What a data source is bound to, as DataZone says: its connection (V2), else its environment.
+pub fn bound(ds: &DataSourceInfo) -> Option<Binding> {
+    match (&ds.connection_id, &ds.environment_id) {
+        (Some(c), _) => Some(Binding::Connection(c.clone())),
+        (None, Some(e)) => Some(Binding::Environment(e.clone())),
+        (None, None) => None,
+    }
+}
+
+/// Where status says the data source was made: the environment (V1) or the connection (V2).
+fn status_binding(status: &RedshiftDataProductStatus, generation: Generation) -> Option<Binding> {
+    match generation {
+        Generation::V1 => status.environment_id.clone().map(Binding::Environment),
+        Generation::V2 => status.connection_id.clone().map(Binding::Connection),
+    }
+}
+
+/// The status record of a binding.
+pub fn binding_record(binding: &Binding) -> Record {
+    match binding {
+        Binding::Environment(id) => Record::Environment(id.clone()),
+        Binding::Connection(id) => Record::Connection(id.clone()),
+    }
+}
+
+/// The key of the data product's shared V2 connection.
+pub fn connection_key<B: Backend>(t: &Target<B>) -> ConnectionKey {
+    let name = desired::connection_name(&t.account, &t.region, &t.storage, &t.config.database);
+    ConnectionKey { domain: t.domain.clone(), project: t.project.clone(), name }
+}
+
+/// V2: the project's environment (looked up once an hour), the shared Redshift connection
+/// (READY ones cached for a resync, shared by every data product of the key), and whether other
+/// data products ask the connection for other lineage.
+async fn connection_objects<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    caller: &str,
+    effects: &mut Effects,
+) -> Result<ConnectionObjects, Blocked> {
+    let blocked = |e| Blocked::dz(Phase::ConnectionReady, e);
+    let (domain, project) = (&t.domain, &t.project);
+    let lookup = Lookup::ProjectEnvironment { domain: domain.clone(), project: project.clone() };
+    let environment = ctx
+        .shared
+        .ids
+        .get_or_find(lookup, STABLE, || t.dz.project_environment(domain, project))
+        .await
+        .map_err(blocked)?;
+    let key = connection_key(t);
+    let connection = match &environment {
+        Some(env) => {
+            effects.record(Record::Environment(env.clone()));
+            find_connection(ctx, t, &key).await.map_err(blocked)?
+        }
+        None => None,
+    };
+    if let Some(c) = &connection {
+        effects.record(Record::Connection(c.id.clone()));
+    }
+    let who = format!("{}/{}", t.namespace, t.name);
+    let lineage_conflict = ctx.shared.lineage.claim(&key, caller, &who, t.lineage.as_ref());
+    Ok(ConnectionObjects { environment, connection, lineage: t.lineage.clone(), lineage_conflict })
+}
+
+/// The shared connection: from the cache, or one look (ListConnections, then GetConnection for
+/// its ownership mark) for all the data products of the key at a time.
+pub async fn find_connection<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    key: &ConnectionKey,
+) -> Result<Option<ConnectionInfo>, DzError> {
+    let cache = &ctx.shared.connections;
+    let fresh = |c: &ConnectionInfo| if c.is_ready() { ctx.resync } else { ctx.poll };
+    if let Some(c) = cache.get_with(key, fresh) {
+        return Ok(Some(c));
+    }
+    cache.forget(key);
+    let creation = Creation::Connection(key.clone());
+    let find = || async {
+        // A data product of this process creating it right now (`act`, under this lock) is
+        // waited for rather than looked past: it remembers what it made.
+        drop(ctx.shared.creating.get(&creation).lock().await);
+        match cache.get_with(key, fresh) {
+            Some(c) => Ok(Some(c)),
+            None => t.dz.find_connection(&t.domain, &t.project, &key.name).await,
+        }
+    };
+    cache.get_or_find(key.clone(), ctx.poll, find).await
 }
 
 /// A data product that wrote its data source and follows it in the project's listing, when the
@@ -189,6 +301,7 @@ async fn known_data_source<B: Backend>(
             name: d.name,
             status: d.status,
             environment_id: d.environment_id,
+            connection_id: d.connection_id,
             description: d.description,
             config: None,
             error: None,

@@ -10,9 +10,11 @@ use std::time::Duration;
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
-use crate::crd::conditions::{BLUEPRINT_ENABLED, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, PUBLISHED};
+use crate::crd::conditions::{
+    BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, PUBLISHED,
+};
 use crate::crd::{AssetStatus, RedshiftDataProduct, RunSummary};
-use crate::datazone::{DzError, ErrorClass};
+use crate::datazone::{DzError, ErrorClass, Generation};
 
 pub const FINALIZER: &str = "dataproducts.dev/cleanup";
 pub const MANAGER: &str = "datazone-operator";
@@ -21,24 +23,45 @@ pub const TERMINAL_RETRY: Duration = Duration::from_secs(600);
 /// When the run quota is used up, try again in an hour.
 pub const QUOTA_RETRY: Duration = Duration::from_secs(3600);
 
-/// The phases of a data product, in order; each is a condition of its own.
+/// The phases of a data product, in order; each is a condition of its own. A V1 domain goes
+/// through the blueprint and an environment, a V2 domain through a connection
+/// ([`Phase::of`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     ConnectionResolved,
     BlueprintEnabled,
     EnvironmentReady,
+    ConnectionReady,
     DataSourceReady,
     Published,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::ConnectionResolved,
         Phase::BlueprintEnabled,
         Phase::EnvironmentReady,
+        Phase::ConnectionReady,
         Phase::DataSourceReady,
         Phase::Published,
     ];
+
+    /// The phases a data product in a domain of this generation shows as conditions.
+    pub fn of(generation: Generation) -> &'static [Phase] {
+        const V1: [Phase; 5] = [
+            Phase::ConnectionResolved,
+            Phase::BlueprintEnabled,
+            Phase::EnvironmentReady,
+            Phase::DataSourceReady,
+            Phase::Published,
+        ];
+        const V2: [Phase; 4] =
+            [Phase::ConnectionResolved, Phase::ConnectionReady, Phase::DataSourceReady, Phase::Published];
+        match generation {
+            Generation::V1 => &V1,
+            Generation::V2 => &V2,
+        }
+    }
 
     /// The condition type that reports this phase.
     pub fn condition(self) -> &'static str {
@@ -46,6 +69,7 @@ impl Phase {
             Phase::ConnectionResolved => CONNECTION_RESOLVED,
             Phase::BlueprintEnabled => BLUEPRINT_ENABLED,
             Phase::EnvironmentReady => ENVIRONMENT_READY,
+            Phase::ConnectionReady => CONNECTION_READY,
             Phase::DataSourceReady => DATA_SOURCE_READY,
             Phase::Published => PUBLISHED,
         }
@@ -126,8 +150,11 @@ pub enum Record {
     Resolved {
         domain: String,
         project: String,
+        generation: Generation,
     },
     Blueprint(String),
+    /// The V2 Redshift connection the data source is made through.
+    Connection(String),
     Profile(String),
     Environment(String),
     DataSource {

@@ -1,9 +1,13 @@
 //! The decision: given what the spec wants and what DataZone holds, the one next step. Pure, so
 //! every situation is a table row in the tests below.
 
-use crate::datazone::{DataSourceInfo, DataSourceStatus, EnvironmentInfo, EnvironmentStatus, RunStatus, SourceConfig};
+use crate::datazone::{
+    Binding, ConnectionInfo, DataSourceInfo, DataSourceStatus, EnvironmentInfo, EnvironmentStatus, Lineage, RunStatus,
+    SourceConfig,
+};
 
-use super::desired::{config_matches, is_ours};
+use super::desired::{config_matches, is_ours, lineage_matches};
+use super::pass::Phase;
 
 /// A run that failed is retried at most this many times in a row, then left for a person (or a
 /// spec change, or the reconcile-request annotation): runs are capped at 25 a day.
@@ -24,16 +28,30 @@ pub struct Observed {
     pub adopt: bool,
 }
 
-/// What is known of the objects before the data source: the blueprint configuration, the
-/// profile and the environment.
+/// What is known of the objects before the data source: in a V1 domain the blueprint
+/// configuration, the profile and the environment; in a V2 domain the connection.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Upstream {
-    /// Status names a data source that DataZone still has, in the environment status names:
-    /// they were ready when it was made, and the operator never removes shared objects, so
-    /// nothing before it is looked up (the steady state's one read).
-    KnownFromStatus { environment: String },
-    /// Looked up, as far as they exist.
+    /// Status names a data source that DataZone still has, bound where status says (V1: its
+    /// environment): they were ready when it was made, and the operator never removes shared
+    /// objects, so nothing before it is looked up (the steady state's one read).
+    KnownFromStatus { binding: Binding },
+    /// Looked up, as far as they exist (V1).
     Looked(SharedObjects),
+    /// The project's environment and the shared Redshift connection (V2; cached, so looked at
+    /// on every pass: a lineage change in the spec reaches the connection).
+    Connected(ConnectionObjects),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionObjects {
+    /// The project's environment connections are made in (its Tooling environment).
+    pub environment: Option<String>,
+    pub connection: Option<ConnectionInfo>,
+    /// The lineage this data product asks for.
+    pub lineage: Option<Lineage>,
+    /// Other data products of the same connection that ask for other lineage settings.
+    pub lineage_conflict: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -124,8 +142,34 @@ pub enum Step {
         environment: String,
         why: String,
     },
-    CreateDataSource {
+    /// V2: the project has no environment to make the connection in.
+    NoProjectEnvironment,
+    CreateConnection {
         environment: String,
+    },
+    /// A connection with our name exists but we did not create it: never touched.
+    ConnectionNotOurs {
+        connection: String,
+    },
+    WaitConnection {
+        connection: String,
+        status: String,
+    },
+    ConnectionFailed {
+        connection: String,
+        status: String,
+    },
+    /// Data products of one connection ask for different lineage: left as it is.
+    LineageConflict {
+        connection: String,
+        with: Vec<String>,
+    },
+    UpdateConnectionLineage {
+        connection: String,
+        lineage: Lineage,
+    },
+    CreateDataSource {
+        binding: Binding,
     },
     /// A data source with our name exists but we did not create it: never touched.
     NotOurs {
@@ -159,32 +203,70 @@ pub enum Step {
 }
 
 impl Step {
-    /// How many of the phases BlueprintEnabled, EnvironmentReady and DataSourceReady lie behind
-    /// this step (they are True when it is the next thing to do).
-    pub fn phases_behind(&self) -> u8 {
+    /// The phase this step works on: it and the phases after it are not True yet, those before
+    /// it are.
+    pub fn phase(&self) -> Phase {
         match self {
-            Step::EnableBlueprint { .. } => 0,
+            Step::EnableBlueprint { .. } => Phase::BlueprintEnabled,
             Step::CreateProfile { .. }
             | Step::CreateEnvironment { .. }
             | Step::WaitEnvironment { .. }
-            | Step::EnvironmentFailed { .. } => 1,
+            | Step::EnvironmentFailed { .. } => Phase::EnvironmentReady,
+            Step::NoProjectEnvironment
+            | Step::CreateConnection { .. }
+            | Step::ConnectionNotOurs { .. }
+            | Step::WaitConnection { .. }
+            | Step::ConnectionFailed { .. }
+            | Step::LineageConflict { .. }
+            | Step::UpdateConnectionLineage { .. } => Phase::ConnectionReady,
             Step::CreateDataSource { .. }
             | Step::NotOurs { .. }
             | Step::AdoptDataSource { .. }
             | Step::WaitDataSource { .. }
             | Step::DataSourceFailed { .. }
-            | Step::UpdateDataSource { .. } => 2,
-            Step::StartRun { .. } | Step::WaitRun { .. } | Step::RunGaveUp | Step::Done => 3,
+            | Step::UpdateDataSource { .. } => Phase::DataSourceReady,
+            Step::StartRun { .. } | Step::WaitRun { .. } | Step::RunGaveUp | Step::Done => Phase::Published,
         }
     }
 }
 
+/// Where the data source is made (V2: through the connection), or the step that comes before.
+fn binding(upstream: &Upstream) -> Result<Binding, Step> {
+    match upstream {
+        Upstream::KnownFromStatus { binding } => Ok(binding.clone()),
+        Upstream::Looked(shared) => environment(shared).map(|id| Binding::Environment(id.to_string())),
+        Upstream::Connected(objects) => connection(objects).map(Binding::Connection),
+    }
+}
+
+/// The V2 connection to make the data source through, or the step that comes before it.
+fn connection(objects: &ConnectionObjects) -> Result<String, Step> {
+    let Some(environment) = &objects.environment else { return Err(Step::NoProjectEnvironment) };
+    let Some(c) = &objects.connection else { return Err(Step::CreateConnection { environment: environment.clone() }) };
+    let connection = c.id.clone();
+    if !is_ours(c.description.as_deref()) {
+        return Err(Step::ConnectionNotOurs { connection });
+    }
+    let status = c.status.clone().unwrap_or_default();
+    if c.is_failed() {
+        return Err(Step::ConnectionFailed { connection, status });
+    }
+    if !c.is_ready() {
+        return Err(Step::WaitConnection { connection, status });
+    }
+    // Every data product that asks for lineage other data products of the connection contradict
+    // is told, whichever of them the connection agrees with now.
+    if !objects.lineage_conflict.is_empty() {
+        return Err(Step::LineageConflict { connection, with: objects.lineage_conflict.clone() });
+    }
+    if let Some(wanted) = objects.lineage.as_ref().filter(|w| !lineage_matches(c.lineage.as_ref(), w)) {
+        return Err(Step::UpdateConnectionLineage { connection, lineage: wanted.clone() });
+    }
+    Ok(connection)
+}
+
 /// The environment to work in, or the step that comes before it.
-fn environment(upstream: &Upstream) -> Result<&str, Step> {
-    let shared = match upstream {
-        Upstream::KnownFromStatus { environment } => return Ok(environment),
-        Upstream::Looked(shared) => shared,
-    };
+fn environment(shared: &SharedObjects) -> Result<&str, Step> {
     if let Enablement::Missing { region, enabled_in } = &shared.enablement {
         let mut regions = enabled_in.clone();
         regions.push(region.clone());
@@ -207,11 +289,11 @@ fn environment(upstream: &Upstream) -> Result<&str, Step> {
 }
 
 pub fn plan(desired: &SourceConfig, desired_hash: &str, obs: &Observed, runs: &RunState) -> Step {
-    let environment = match environment(&obs.upstream) {
-        Ok(id) => id,
+    let binding = match binding(&obs.upstream) {
+        Ok(binding) => binding,
         Err(step) => return step,
     };
-    let Some(ds) = &obs.data_source else { return Step::CreateDataSource { environment: environment.to_string() } };
+    let Some(ds) = &obs.data_source else { return Step::CreateDataSource { binding } };
     let data_source = ds.id.clone();
     if !is_ours(ds.description.as_deref()) {
         return if obs.adopt { Step::AdoptDataSource { data_source } } else { Step::NotOurs { data_source } };
@@ -261,6 +343,8 @@ impl Step {
             Step::EnableBlueprint { .. }
                 | Step::CreateProfile { .. }
                 | Step::CreateEnvironment { .. }
+                | Step::CreateConnection { .. }
+                | Step::UpdateConnectionLineage { .. }
                 | Step::CreateDataSource { .. }
                 | Step::AdoptDataSource { .. }
                 | Step::UpdateDataSource { .. }
@@ -301,6 +385,7 @@ fn assume_taken(step: &Step, obs: &mut Observed, desired: &SourceConfig) -> bool
         name: NEW.into(),
         status: DataSourceStatus::Ready,
         environment_id: None,
+        connection_id: None,
         description: Some(super::desired::OWNER_MARKER.into()),
         config: Some(desired.clone()),
         error: None,
@@ -308,16 +393,26 @@ fn assume_taken(step: &Step, obs: &mut Observed, desired: &SourceConfig) -> bool
         project_id: None,
         kind: Some("REDSHIFT".into()),
     };
-    let shared = match &mut obs.upstream {
-        Upstream::Looked(shared) => Some(shared),
-        Upstream::KnownFromStatus { .. } => None,
-    };
-    match (step, shared) {
-        (Step::EnableBlueprint { .. }, Some(shared)) => shared.enablement = Enablement::Enabled,
-        (Step::CreateProfile { .. }, Some(shared)) => shared.profile = Some(NEW.into()),
-        (Step::CreateEnvironment { .. }, Some(shared)) => {
+    match (step, &mut obs.upstream) {
+        (Step::EnableBlueprint { .. }, Upstream::Looked(shared)) => shared.enablement = Enablement::Enabled,
+        (Step::CreateProfile { .. }, Upstream::Looked(shared)) => shared.profile = Some(NEW.into()),
+        (Step::CreateEnvironment { .. }, Upstream::Looked(shared)) => {
             shared.environment =
                 Some(EnvironmentInfo { id: NEW.into(), status: EnvironmentStatus::Active, failure: None })
+        }
+        (Step::CreateConnection { .. }, Upstream::Connected(objects)) => {
+            objects.connection = Some(ConnectionInfo {
+                id: NEW.into(),
+                name: NEW.into(),
+                description: Some(super::desired::OWNER_MARKER.into()),
+                status: None,
+                lineage: objects.lineage.clone(),
+            })
+        }
+        (Step::UpdateConnectionLineage { lineage, .. }, Upstream::Connected(objects)) => {
+            if let Some(c) = objects.connection.as_mut() {
+                c.lineage = Some(lineage.clone());
+            }
         }
         (Step::CreateDataSource { .. }, _) => obs.data_source = Some(ours(NEW.into())),
         (Step::AdoptDataSource { data_source } | Step::UpdateDataSource { data_source }, _) => {
@@ -337,23 +432,31 @@ mod tests {
     const REGION: &str = "eu-central-1";
 
     #[test]
-    fn phases_behind_each_step() {
+    fn each_step_works_on_one_phase() {
         let ds = || "ds1".to_string();
+        let conn = || "c1".to_string();
         let cases = [
-            (Step::EnableBlueprint { blueprint: "bp".into(), regions: vec![] }, 0),
-            (Step::CreateProfile { blueprint: "bp".into() }, 1),
-            (Step::WaitEnvironment { environment: "env1".into(), status: EnvironmentStatus::Creating }, 1),
-            (Step::EnvironmentFailed { environment: "env1".into(), why: "x".into() }, 1),
-            (Step::CreateDataSource { environment: "env1".into() }, 2),
-            (Step::NotOurs { data_source: ds() }, 2),
-            (Step::UpdateDataSource { data_source: ds() }, 2),
-            (Step::StartRun { data_source: ds(), reason: RunReason::Initial }, 3),
-            (Step::WaitRun { run: "r".into() }, 3),
-            (Step::RunGaveUp, 3),
-            (Step::Done, 3),
+            (Step::EnableBlueprint { blueprint: "bp".into(), regions: vec![] }, Phase::BlueprintEnabled),
+            (Step::CreateProfile { blueprint: "bp".into() }, Phase::EnvironmentReady),
+            (
+                Step::WaitEnvironment { environment: "env1".into(), status: EnvironmentStatus::Creating },
+                Phase::EnvironmentReady,
+            ),
+            (Step::EnvironmentFailed { environment: "env1".into(), why: "x".into() }, Phase::EnvironmentReady),
+            (Step::NoProjectEnvironment, Phase::ConnectionReady),
+            (Step::CreateConnection { environment: "env1".into() }, Phase::ConnectionReady),
+            (Step::LineageConflict { connection: conn(), with: vec![] }, Phase::ConnectionReady),
+            (Step::CreateDataSource { binding: Binding::Environment("env1".into()) }, Phase::DataSourceReady),
+            (Step::CreateDataSource { binding: Binding::Connection(conn()) }, Phase::DataSourceReady),
+            (Step::NotOurs { data_source: ds() }, Phase::DataSourceReady),
+            (Step::UpdateDataSource { data_source: ds() }, Phase::DataSourceReady),
+            (Step::StartRun { data_source: ds(), reason: RunReason::Initial }, Phase::Published),
+            (Step::WaitRun { run: "r".into() }, Phase::Published),
+            (Step::RunGaveUp, Phase::Published),
+            (Step::Done, Phase::Published),
         ];
         for (step, want) in cases {
-            assert_eq!(step.phases_behind(), want, "{step:?}");
+            assert_eq!(step.phase(), want, "{step:?}");
         }
     }
 
@@ -379,6 +482,7 @@ mod tests {
             name: "n".into(),
             status,
             environment_id: Some("env1".into()),
+            connection_id: None,
             description: Some(if ours { "x; managed-by=datazone-operator".into() } else { "by hand".into() }),
             config,
             error: None,
@@ -404,7 +508,7 @@ mod tests {
     }
 
     fn steady(data_source: DataSourceInfo) -> Observed {
-        let upstream = Upstream::KnownFromStatus { environment: "env1".into() };
+        let upstream = Upstream::KnownFromStatus { binding: Binding::Environment("env1".into()) };
         Observed { upstream, data_source: Some(data_source), config_unchanged: false, adopt: false }
     }
 
@@ -420,7 +524,7 @@ mod tests {
                 Step::EnableBlueprint { blueprint: "bp".into(), regions: vec![REGION.into()] },
                 Step::CreateProfile { blueprint: "bp".into() },
                 Step::CreateEnvironment { profile: new() },
-                Step::CreateDataSource { environment: new() },
+                Step::CreateDataSource { binding: Binding::Environment(new()) },
                 Step::StartRun { data_source: new(), reason: RunReason::Initial },
             ]
         );
@@ -493,7 +597,10 @@ mod tests {
                 looked(on.clone(), Some("p"), Some(env(E::Other("HIBERNATING".into()))), None),
                 Step::EnvironmentFailed { environment: "env1".into(), why: "environment env1 is HIBERNATING".into() },
             ),
-            (looked(on.clone(), Some("p"), active(), None), Step::CreateDataSource { environment: "env1".into() }),
+            (
+                looked(on.clone(), Some("p"), active(), None),
+                Step::CreateDataSource { binding: Binding::Environment("env1".into()) },
+            ),
             (
                 looked(on.clone(), Some("p"), active(), Some(ds(D::Ready, Some(config()), false))),
                 Step::NotOurs { data_source: "ds1".into() },

@@ -28,7 +28,7 @@ use super::status;
 use super::target::{self, Target};
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
-use crate::datazone::{Backend, ErrorClass};
+use crate::datazone::{Backend, Binding, ErrorClass};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -207,23 +207,40 @@ async fn progress<B: Backend>(
     Ok(done.requeue)
 }
 
-/// The phases a step lies beyond are True.
+/// The phases of the domain's generation before the one the step works on are True.
 fn phases_behind<B: Backend>(t: &Target<B>, observed: &super::plan::Observed, step: &Step) -> Effects {
     let mut e = Effects::default();
-    let behind = step.phases_behind();
-    if behind >= 1 {
-        let message = format!("DefaultDataWarehouse is enabled for account {} in {}", t.account, t.region);
-        e.ok(Phase::BlueprintEnabled, "Enabled", message);
-    }
-    let environment = match &observed.upstream {
-        Upstream::KnownFromStatus { environment } => Some(environment.as_str()),
-        Upstream::Looked(shared) => shared.environment.as_ref().map(|env| env.id.as_str()),
+    let (environment, connection) = match &observed.upstream {
+        Upstream::KnownFromStatus { binding: Binding::Environment(env) } => (Some(env.as_str()), None),
+        Upstream::KnownFromStatus { binding: Binding::Connection(c) } => (None, Some(c.as_str())),
+        Upstream::Looked(shared) => (shared.environment.as_ref().map(|env| env.id.as_str()), None),
+        Upstream::Connected(objects) => (None, objects.connection.as_ref().map(|c| c.id.as_str())),
     };
-    if let Some(env) = environment.filter(|_| behind >= 2) {
-        e.ok(Phase::EnvironmentReady, "Active", format!("environment {env} is ACTIVE"));
-    }
-    if let Some(ds) = observed.data_source.as_ref().filter(|_| behind >= 3) {
-        e.ok(Phase::DataSourceReady, "Ready", format!("data source {} ({}) matches the spec", ds.id, t.ds_name));
+    let behind = Phase::of(t.generation).iter().filter(|p| **p > Phase::ConnectionResolved && **p < step.phase());
+    for phase in behind {
+        match phase {
+            Phase::BlueprintEnabled => {
+                let message = format!("DefaultDataWarehouse is enabled for account {} in {}", t.account, t.region);
+                e.ok(Phase::BlueprintEnabled, "Enabled", message);
+            }
+            Phase::EnvironmentReady => {
+                if let Some(env) = environment {
+                    e.ok(Phase::EnvironmentReady, "Active", format!("environment {env} is ACTIVE"));
+                }
+            }
+            Phase::ConnectionReady => {
+                if let Some(c) = connection {
+                    e.ok(Phase::ConnectionReady, "Ready", format!("Redshift connection {c} is READY"));
+                }
+            }
+            Phase::DataSourceReady => {
+                if let Some(ds) = &observed.data_source {
+                    let message = format!("data source {} ({}) matches the spec", ds.id, t.ds_name);
+                    e.ok(Phase::DataSourceReady, "Ready", message);
+                }
+            }
+            Phase::ConnectionResolved | Phase::Published => {}
+        }
     }
     e
 }
@@ -242,6 +259,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     }
     ctx.flights.landed(&key);
     ctx.wakeups.forget(&key);
+    ctx.shared.lineage.forget(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);
     Ok(Action::await_change())

@@ -231,6 +231,7 @@ mod tests {
 
     fn summary(status: DataSourceStatus, last_run: Option<RunStatus>) -> DataSourceSummary {
         DataSourceSummary {
+            connection_id: None,
             id: "ds1".into(),
             name: "n".into(),
             status,

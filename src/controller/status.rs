@@ -6,15 +6,18 @@ use crate::crd::RedshiftDataProductStatus;
 use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
 
 use super::pass::{Effects, Note, Phase, Record};
+use crate::datazone::Generation;
 
 /// Applies `effects` to `status` for `generation`, at `now`.
 pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generation: Option<i64>, now: &str) {
     for r in &effects.records {
         match r {
-            Record::Resolved { domain, project } => {
+            Record::Resolved { domain, project, generation } => {
                 status.domain_id = Some(domain.clone());
                 status.project_id = Some(project.clone());
+                status.domain_version = Some(generation.as_str().to_string());
             }
+            Record::Connection(id) => status.connection_id = Some(id.clone()),
             Record::Blueprint(id) => status.blueprint_id = Some(id.clone()),
             Record::Profile(id) => status.environment_profile_id = Some(id.clone()),
             Record::Environment(id) => status.environment_id = Some(id.clone()),
@@ -53,8 +56,11 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
 pub fn summarize(status: &mut RedshiftDataProductStatus, stalled: bool, generation: Option<i64>, now: &str) {
     // The first phase not ready; a phase False for this generation says more than one not looked
     // at yet (a pass blocked before the earlier phases, as a refused adoption is, names its reason).
-    let not_ready: Vec<&Phase> =
-        Phase::ALL.iter().filter(|p| !conditions::is_true_for(&status.conditions, p.condition(), generation)).collect();
+    let generation_of_domain = Generation::parse(status.domain_version.as_deref());
+    let not_ready: Vec<&Phase> = Phase::of(generation_of_domain)
+        .iter()
+        .filter(|p| !conditions::is_true_for(&status.conditions, p.condition(), generation))
+        .collect();
     let is_false = |p: &&&Phase| {
         conditions::find(&status.conditions, p.condition())
             .is_some_and(|c| c.status == ConditionStatus::False && c.observed_generation == generation)

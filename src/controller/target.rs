@@ -18,7 +18,7 @@ use super::pass::{Blocked, Effects, Phase, Record};
 use super::snapshot::{Snapshot, settling_max_age};
 use super::wakeups::Expected;
 use crate::crd::{Adoption, AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
-use crate::datazone::{Backend, DataZone, DzError, ObjectKind, Producer, SourceConfig, Storage};
+use crate::datazone::{Backend, DataZone, DzError, Generation, Lineage, ObjectKind, Producer, SourceConfig, Storage};
 
 /// Lookups that practically never change (a project's ID, the caller's account, a domain's
 /// blueprint).
@@ -27,6 +27,7 @@ pub const STABLE: Duration = Duration::from_secs(3600);
 /// The connection resolved for one data product.
 pub struct Connected<B: Backend> {
     pub domain: String,
+    pub generation: Generation,
     pub project: String,
     /// The producer account: the operator's own credentials.
     pub account: String,
@@ -41,10 +42,17 @@ impl<B: Backend> Connected<B> {
     /// ConnectionResolved, and the IDs it found.
     pub fn effects(&self) -> Effects {
         let mut e = Effects::default();
-        e.record(Record::Resolved { domain: self.domain.clone(), project: self.project.clone() }).ok(
+        let (domain, project, generation) = (self.domain.clone(), self.project.clone(), self.generation);
+        e.record(Record::Resolved { domain, project, generation }).ok(
             Phase::ConnectionResolved,
             "Resolved",
-            format!("domain {}, project {}, role {}", self.domain, self.project, self.assumed_role_arn),
+            format!(
+                "domain {} ({}), project {}, role {}",
+                self.domain,
+                self.generation.as_str(),
+                self.project,
+                self.assumed_role_arn
+            ),
         );
         e
     }
@@ -63,6 +71,13 @@ pub async fn connect<B: Backend>(
     let resolved = connection::resolve(ctx, settings, &session).await?;
     let region = resolved.settings.region.clone();
     let domain = resolved.domain_id.clone();
+    if resolved.generation == Generation::V1 && p.spec.lineage.is_some() {
+        // Lineage is collected through a V2 connection; a V1 domain has none to set it on.
+        let message = format!(
+            "spec.lineage needs a V2 domain (Amazon SageMaker Unified Studio); domain {domain} is V1: remove spec.lineage or publish into a V2 domain"
+        );
+        return Err(Blocked::terminal(PHASE, "LineageNeedsV2Domain", message));
+    }
     let dz = ctx.backend.project(&session);
     let producer = ctx.backend.producer(&region);
     let spec_project = &p.spec.project;
@@ -101,6 +116,7 @@ pub async fn connect<B: Backend>(
         .ok_or_else(|| Blocked::retryable(PHASE, "CallerUnknown", "STS named no account for the operator"))?;
     Ok(Connected {
         domain,
+        generation: resolved.generation,
         project,
         account,
         region,
@@ -124,6 +140,10 @@ pub struct Target<B: Backend> {
     pub namespace: String,
     pub name: String,
     pub domain: String,
+    /// V1: blueprint, profile, environment; V2: a connection.
+    pub generation: Generation,
+    /// The lineage the spec asks for on the V2 connection (`None`: no opinion).
+    pub lineage: Option<Lineage>,
     pub project: String,
     pub account: String,
     pub region: String,
@@ -200,6 +220,8 @@ impl<B: Backend> Target<B> {
             namespace,
             name,
             domain: c.domain,
+            generation: c.generation,
+            lineage: desired::lineage(spec),
             project: c.project,
             account: c.account,
             region: c.region,

@@ -206,6 +206,7 @@ mod tests {
 
     fn summary(id: &str, updated: &str) -> DataSourceSummary {
         DataSourceSummary {
+            connection_id: None,
             id: id.into(),
             name: id.into(),
             status: DataSourceStatus::Ready,

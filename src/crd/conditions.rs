@@ -15,6 +15,8 @@ pub const CONNECTION_RESOLVED: &str = "ConnectionResolved";
 pub const BLUEPRINT_ENABLED: &str = "BlueprintEnabled";
 /// The shared Data Warehouse environment exists and is ACTIVE.
 pub const ENVIRONMENT_READY: &str = "EnvironmentReady";
+/// V2 domains: the Redshift connection the data source is made through is READY.
+pub const CONNECTION_READY: &str = "ConnectionReady";
 /// The data source exists and matches the spec.
 pub const DATA_SOURCE_READY: &str = "DataSourceReady";
 /// The last data source run for the current generation imported and published the assets.

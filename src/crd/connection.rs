@@ -30,6 +30,7 @@ use super::patterns as p;
     printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
     printcolumn(name = "Region", type_ = "string", json_path = ".spec.region"),
     printcolumn(name = "Domain", type_ = "string", json_path = ".status.domainId"),
+    printcolumn(name = "Version", type_ = "string", json_path = ".status.domainVersion"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +55,7 @@ pub struct DataZoneConnectionSpec {
     printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
     printcolumn(name = "Region", type_ = "string", json_path = ".spec.region"),
     printcolumn(name = "Domain", type_ = "string", json_path = ".status.domainId"),
+    printcolumn(name = "Version", type_ = "string", json_path = ".status.domainVersion"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
@@ -172,6 +174,10 @@ pub struct ConnectionStatus {
     /// The resolved DataZone domain ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,
+    /// The domain's generation: `V1` (environments) or `V2` (Amazon SageMaker Unified Studio,
+    /// connections); it decides how data products publish through this connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_version: Option<String>,
     /// The producer account the operator's own credentials belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_account_id: Option<String>,

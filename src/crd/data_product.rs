@@ -29,6 +29,7 @@ use super::schedule::Schedule;
     printcolumn(name = "Workgroup", type_ = "string", json_path = ".spec.redshift.workgroupName", priority = 1),
     printcolumn(name = "Database", type_ = "string", json_path = ".spec.redshift.database"),
     printcolumn(name = "DataSource", type_ = "string", json_path = ".status.dataSourceId"),
+    printcolumn(name = "Connection", type_ = "string", json_path = ".status.connectionId", priority = 1),
     printcolumn(name = "Last Run", type_ = "string", json_path = ".status.lastRun.status"),
     printcolumn(name = "Assets", type_ = "integer", json_path = ".status.publishedAssetCount"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
@@ -82,6 +83,26 @@ pub struct RedshiftDataProductSpec {
     /// its own, brings its filters, publishing and schedule to this spec, and runs it. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt: Option<Adoption>,
+
+    /// Redshift lineage (V2 domains only): sets `lineageSync` on the Redshift connection the data
+    /// source is made through, so DataZone collects the lineage of this cluster or workgroup and
+    /// database. The connection is shared by every data product of the same project, cluster or
+    /// workgroup and database: those that set this must agree. Refused in a V1 domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<LineageSpec>,
+}
+
+/// `lineageSync` of a V2 Redshift connection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineageSpec {
+    /// Collect lineage.
+    pub enabled: bool,
+    /// When DataZone syncs lineage, as `cron(...)` (DataZone's LineageSyncSchedule); its default
+    /// when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256), pattern(p::CRON))]
+    pub schedule: Option<String>,
 }
 
 /// The data source to adopt: by ID, or by name within the project (exactly one).
@@ -261,9 +282,16 @@ pub struct RedshiftDataProductStatus {
     /// ID of the (shared) environment profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_profile_id: Option<String>,
-    /// ID of the (shared) Data Warehouse environment.
+    /// ID of the (shared) Data Warehouse environment (V1), or of the project's environment the
+    /// connection belongs to (V2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
+    /// The domain's generation (`V1` or `V2`): which phases the conditions show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_version: Option<String>,
+    /// ID of the (shared) Redshift connection the data source is made through (V2 domains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
     /// ID of the data source this resource owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_source_id: Option<String>,

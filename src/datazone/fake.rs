@@ -9,15 +9,17 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{
-    ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
-    DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, ObjectKind, Producer, ProfileSpec, RunInfo,
-    RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionSpec, DataSourceInfo,
+    DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, Generation,
+    Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
 };
 
 pub const ACCOUNT: &str = "222222222222";
 pub const DOMAIN: &str = "dzd_fake";
 pub const PROJECT: &str = "prj_sales";
 pub const BLUEPRINT: &str = "bp_dwh";
+/// A V2 project's Tooling environment.
+pub const TOOLING: &str = "env-tooling";
 
 /// A data source another tool made (the reference Lambda, a person), for the tests of adoption:
 /// `id` (named `<id>-name`), of `kind` (a configuration only when REDSHIFT: all of schema
@@ -44,6 +46,7 @@ pub fn made_elsewhere(
         name: format!("{id}-name"),
         status: DataSourceStatus::Ready,
         environment_id: Some("env-lambda".into()),
+        connection_id: None,
         description: description.map(str::to_string),
         config: (kind == "REDSHIFT").then_some(config),
         error: None,
@@ -70,6 +73,13 @@ pub struct Source {
     pub listed: bool,
 }
 
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub info: ConnectionInfo,
+    pub spec: ConnectionSpec,
+    pub project: String,
+}
+
 /// What the fake DataZone holds. Tests change it between passes to play the service's side.
 #[derive(Debug)]
 pub struct World {
@@ -77,6 +87,11 @@ pub struct World {
     pub domains: BTreeMap<String, String>,
     /// Project names → IDs (one domain).
     pub projects: BTreeMap<String, String>,
+    /// The domain's generation.
+    pub generation: Generation,
+    /// A V2 project's Tooling environment (`None`: the project has none).
+    pub project_environment: Option<String>,
+    pub connections: Vec<Connection>,
     pub blueprint_regions: Option<Vec<String>>,
     /// Profile name → ID.
     pub profiles: BTreeMap<String, String>,
@@ -102,6 +117,9 @@ impl Default for World {
         Self {
             domains: [("corp".to_string(), DOMAIN.to_string())].into(),
             projects: [("sales".to_string(), PROJECT.to_string())].into(),
+            generation: Generation::V1,
+            project_environment: Some(TOOLING.to_string()),
+            connections: Vec::new(),
             blueprint_regions: None,
             profiles: BTreeMap::new(),
             environments: Vec::new(),
@@ -231,14 +249,15 @@ impl Backend for Fake {
 }
 
 impl DataZone for Fake {
-    async fn find_domain(&self, name: &str) -> Result<Option<String>, DzError> {
-        Ok(self.call("ListDomains", "")?.domains.get(name).cloned())
+    async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
+        let w = self.call("ListDomains", "")?;
+        Ok(w.domains.get(name).map(|id| (id.clone(), w.generation)))
     }
 
-    async fn get_domain(&self, id: &str) -> Result<(), DzError> {
+    async fn get_domain(&self, id: &str) -> Result<Generation, DzError> {
         let w = self.call("GetDomain", id)?;
         if w.domains.values().any(|d| d == id) {
-            Ok(())
+            Ok(w.generation)
         } else {
             // A missing domain answers 403, like a foreign one (docs/datazone-semantics.md §1).
             Err(DzError::new(ErrorClass::Terminal, "GetDomain", "AccessDeniedException", "not allowed"))
@@ -295,6 +314,44 @@ impl DataZone for Fake {
         Ok(info)
     }
 
+    async fn project_environment(&self, _: &str, _: &str) -> Result<Option<String>, DzError> {
+        Ok(self.call("ListEnvironments", "")?.project_environment.clone())
+    }
+
+    async fn find_connection(&self, _: &str, project: &str, name: &str) -> Result<Option<ConnectionInfo>, DzError> {
+        let w = self.call("ListConnections", name)?;
+        Ok(w.connections.iter().find(|c| c.info.name == name && c.project == project).map(|c| c.info.clone()))
+    }
+
+    async fn create_connection(&self, _: &str, spec: &ConnectionSpec) -> Result<ConnectionInfo, DzError> {
+        let mut w = self.call("CreateConnection", &spec.name)?;
+        if let Some(same) = w.connections.iter().find(|c| c.spec.client_token == spec.client_token) {
+            return Ok(same.info.clone());
+        }
+        if w.connections.iter().any(|c| c.info.name == spec.name) {
+            let message = format!("a connection named {} already exists", spec.name);
+            return Err(DzError::new(ErrorClass::Terminal, "CreateConnection", "ConflictException", message));
+        }
+        let info = ConnectionInfo {
+            id: w.id("conn"),
+            name: spec.name.clone(),
+            description: Some(spec.description.clone()),
+            status: Some("READY".into()),
+            lineage: spec.lineage.clone(),
+        };
+        // The fake's projects are found by their Tooling environment.
+        let project = PROJECT.to_string();
+        w.connections.push(Connection { info: info.clone(), spec: spec.clone(), project });
+        Ok(info)
+    }
+
+    async fn update_connection_lineage(&self, _: &str, id: &str, lineage: &Lineage) -> Result<(), DzError> {
+        let mut w = self.call("UpdateConnection", id)?;
+        let c = w.connections.iter_mut().find(|c| c.info.id == id).ok_or_else(|| not_found("UpdateConnection", id))?;
+        c.info.lineage = Some(lineage.clone());
+        Ok(())
+    }
+
     async fn find_data_source(&self, _: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
         let w = self.call("ListDataSources", name)?;
         Ok(w.data_sources.iter().find(|d| d.info.name == name && d.project == project).map(|d| d.info.id.clone()))
@@ -312,6 +369,7 @@ impl DataZone for Fake {
                     name: d.info.name.clone(),
                     status: d.info.status.clone(),
                     environment_id: d.info.environment_id.clone(),
+                    connection_id: d.info.connection_id.clone(),
                     description: d.info.description.clone(),
                     last_run_status: run.map(|r| r.status.clone()),
                     last_run_error: run.and_then(|r| r.error.clone()),
@@ -330,13 +388,17 @@ impl DataZone for Fake {
         &self,
         _: &str,
         project: &str,
-        environment: &str,
+        binding: &Binding,
         name: &str,
         description: &str,
         config: &SourceConfig,
         client_token: &str,
     ) -> Result<DataSourceInfo, DzError> {
         let mut w = self.call("CreateDataSource", name)?;
+        let (environment_id, connection_id) = match binding {
+            Binding::Environment(id) => (id.clone(), None),
+            Binding::Connection(id) => (TOOLING.to_string(), Some(id.clone())),
+        };
         if let Some(same) = w.data_sources.iter().find(|d| d.token == client_token) {
             return Ok(same.info.clone());
         }
@@ -348,7 +410,8 @@ impl DataZone for Fake {
             id: w.id("ds"),
             name: name.to_string(),
             status: DataSourceStatus::Creating,
-            environment_id: Some(environment.to_string()),
+            environment_id: Some(environment_id),
+            connection_id,
             description: Some(description.to_string()),
             config: Some(config.clone()),
             error: None,

@@ -52,6 +52,84 @@ pub struct SchemaFilter {
     pub includes: BTreeSet<String>,
 }
 
+/// The generation of a DataZone domain (`GetDomain.domainVersion`): V1 publishes through
+/// environments made from the DefaultDataWarehouse blueprint, V2 (Amazon SageMaker Unified Studio)
+/// through connections (docs/datazone-semantics.md §9).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Generation {
+    #[default]
+    V1,
+    V2,
+}
+
+impl Generation {
+    /// DataZone's word; anything but `V2` is the first generation (an older answer has none).
+    pub fn parse(word: Option<&str>) -> Self {
+        if word == Some("V2") { Generation::V2 } else { Generation::V1 }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Generation::V1 => "V1",
+            Generation::V2 => "V2",
+        }
+    }
+}
+
+/// What a data source is bound to: an environment (V1) or a connection (V2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    Environment(String),
+    Connection(String),
+}
+
+/// Redshift lineage collected through a V2 connection (`lineageSync`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lineage {
+    pub enabled: bool,
+    /// A `cron(...)` expression; DataZone's default when `None`.
+    pub schedule: Option<String>,
+}
+
+/// What creating a V2 Redshift connection binds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionSpec {
+    pub name: String,
+    pub description: String,
+    /// The project's environment the connection is made in.
+    pub environment: String,
+    pub account: String,
+    pub region: String,
+    pub storage: Storage,
+    pub database: String,
+    pub secret_arn: String,
+    pub lineage: Option<Lineage>,
+    pub client_token: String,
+}
+
+/// A Redshift connection as DataZone reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `READY`, `CREATING`, `CREATE_FAILED`, … (`None`: not said).
+    pub status: Option<String>,
+    pub lineage: Option<Lineage>,
+}
+
+impl ConnectionInfo {
+    /// Usable for data sources: READY, or no status said.
+    pub fn is_ready(&self) -> bool {
+        self.status.as_deref().is_none_or(|s| s == "READY")
+    }
+
+    /// Failed for good: a person must look.
+    pub fn is_failed(&self) -> bool {
+        self.status.as_deref().is_some_and(|s| s.ends_with("_FAILED"))
+    }
+}
+
 /// A data source as DataZone reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataSourceInfo {
@@ -59,6 +137,8 @@ pub struct DataSourceInfo {
     pub name: String,
     pub status: DataSourceStatus,
     pub environment_id: Option<String>,
+    /// Its V2 connection, if it was made through one.
+    pub connection_id: Option<String>,
     pub description: Option<String>,
     pub config: Option<SourceConfig>,
     pub error: Option<String>,
@@ -78,6 +158,7 @@ pub struct DataSourceSummary {
     pub name: String,
     pub status: DataSourceStatus,
     pub environment_id: Option<String>,
+    pub connection_id: Option<String>,
     pub description: Option<String>,
     pub last_run_status: Option<RunStatus>,
     pub last_run_error: Option<String>,
@@ -148,8 +229,10 @@ pub struct ProfileSpec {
 
 /// Project-scoped DataZone calls, made as the connection's role.
 pub trait DataZone: Send + Sync {
-    fn find_domain(&self, name: &str) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
-    fn get_domain(&self, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
+    /// The domain of this name: its ID and generation.
+    fn find_domain(&self, name: &str) -> impl Future<Output = Result<Option<(String, Generation)>, DzError>> + Send;
+    /// The domain's generation (a missing domain answers 403, as a foreign one).
+    fn get_domain(&self, id: &str) -> impl Future<Output = Result<Generation, DzError>> + Send;
     fn find_project(
         &self,
         domain: &str,
@@ -183,6 +266,31 @@ pub trait DataZone: Send + Sync {
         name: &str,
         database: &str,
     ) -> impl Future<Output = Result<EnvironmentInfo, DzError>> + Send;
+    /// The project's environment V2 connections are made in (its `Tooling` environment, ACTIVE).
+    fn project_environment(
+        &self,
+        domain: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    /// The project's Redshift connection of this name.
+    fn find_connection(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ConnectionInfo>, DzError>> + Send;
+    fn create_connection(
+        &self,
+        domain: &str,
+        spec: &ConnectionSpec,
+    ) -> impl Future<Output = Result<ConnectionInfo, DzError>> + Send;
+    /// Sets the connection's `lineageSync`.
+    fn update_connection_lineage(
+        &self,
+        domain: &str,
+        id: &str,
+        lineage: &Lineage,
+    ) -> impl Future<Output = Result<(), DzError>> + Send;
     fn find_data_source(
         &self,
         domain: &str,
@@ -205,7 +313,7 @@ pub trait DataZone: Send + Sync {
         &self,
         domain: &str,
         project: &str,
-        environment: &str,
+        binding: &Binding,
         name: &str,
         description: &str,
         config: &SourceConfig,

@@ -21,10 +21,14 @@ use super::pace::{PacedHttpClient, Pacers};
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
-    ActivityInfo, AssetOutcome, Backend, BlueprintEnablement, DataSourceInfo, DataSourceStatus, DataSourceSummary,
-    DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, ObjectKind, Producer, ProfileSpec, RunInfo,
-    RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionSpec, DataSourceInfo,
+    DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, Generation,
+    Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
 };
+
+/// The environment configuration V2 projects make connections in [inferred: the project
+/// profiles' tooling environment] (docs/datazone-semantics.md §9).
+pub const PROJECT_ENVIRONMENT: &str = "Tooling";
 
 /// Turns any SDK error into a classified [`DzError`].
 pub(super) fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -302,8 +306,36 @@ fn error_detail(e: &aws_sdk_datazone::types::DataSourceErrorMessage) -> String {
     e.error_detail().unwrap_or_default().to_string()
 }
 
+fn lineage_input(lineage: &Lineage) -> dz::RedshiftLineageSyncConfigurationInput {
+    let schedule = lineage.schedule.as_ref().map(|s| dz::LineageSyncSchedule::builder().schedule(s).build());
+    dz::RedshiftLineageSyncConfigurationInput::builder().enabled(lineage.enabled).set_schedule(schedule).build()
+}
+
+/// A Redshift connection's answer in the operator's terms.
+fn connection_info(
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+    props: Option<&dz::ConnectionPropertiesOutput>,
+) -> ConnectionInfo {
+    let redshift = match props {
+        Some(dz::ConnectionPropertiesOutput::RedshiftProperties(r)) => Some(r),
+        _ => None,
+    };
+    ConnectionInfo {
+        id: id.to_string(),
+        name: name.to_string(),
+        description: description.map(str::to_string),
+        status: redshift.and_then(|r| r.status()).map(|s| s.as_str().to_string()),
+        lineage: redshift.and_then(|r| r.lineage_sync()).map(|l| Lineage {
+            enabled: l.enabled().unwrap_or(false),
+            schedule: l.schedule().and_then(|s| s.schedule()).map(str::to_string),
+        }),
+    }
+}
+
 impl DataZone for SdkDataZone {
-    async fn find_domain(&self, name: &str) -> Result<Option<String>, DzError> {
+    async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
         let mut token = None;
         loop {
             let page = self
@@ -315,7 +347,8 @@ impl DataZone for SdkDataZone {
                 .await
                 .map_err(|e| sdk_error("ListDomains", e))?;
             if let Some(d) = page.items().iter().find(|d| d.name() == name) {
-                return Ok(Some(d.id().to_string()));
+                let generation = Generation::parse(d.domain_version().map(|v| v.as_str()));
+                return Ok(Some((d.id().to_string(), generation)));
             }
             token = page.next_token().map(str::to_string);
             if token.is_none() {
@@ -324,8 +357,9 @@ impl DataZone for SdkDataZone {
         }
     }
 
-    async fn get_domain(&self, id: &str) -> Result<(), DzError> {
-        self.client.get_domain().identifier(id).send().await.map(|_| ()).map_err(|e| sdk_error("GetDomain", e))
+    async fn get_domain(&self, id: &str) -> Result<Generation, DzError> {
+        let out = self.client.get_domain().identifier(id).send().await.map_err(|e| sdk_error("GetDomain", e))?;
+        Ok(Generation::parse(out.domain_version().map(|v| v.as_str())))
     }
 
     async fn find_project(&self, domain: &str, name_or_id: &str) -> Result<Option<String>, DzError> {
@@ -479,6 +513,98 @@ impl DataZone for SdkDataZone {
         })
     }
 
+    async fn project_environment(&self, domain: &str, project: &str) -> Result<Option<String>, DzError> {
+        let items = self
+            .client
+            .list_environments()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListEnvironments", e))?;
+        Ok(items
+            .iter()
+            .filter(|e| e.status() == Some(&dz::EnvironmentStatus::Active))
+            .find(|e| e.environment_configuration_name().unwrap_or(e.name()) == PROJECT_ENVIRONMENT)
+            .and_then(|e| e.id().map(str::to_string)))
+    }
+
+    async fn find_connection(
+        &self,
+        domain: &str,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<ConnectionInfo>, DzError> {
+        let found = self
+            .client
+            .list_connections()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .r#type(dz::ConnectionType::Redshift)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListConnections", e))?;
+        // The summary has no description: the connection is read for its ownership mark.
+        let Some(c) = found.items().iter().find(|c| c.name() == name) else { return Ok(None) };
+        let out = self
+            .client
+            .get_connection()
+            .domain_identifier(domain)
+            .identifier(c.connection_id())
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetConnection", e))?;
+        Ok(Some(connection_info(out.connection_id(), out.name(), out.description(), out.props())))
+    }
+
+    async fn create_connection(&self, domain: &str, spec: &ConnectionSpec) -> Result<ConnectionInfo, DzError> {
+        let storage = match &spec.storage {
+            Storage::Cluster(n) => dz::RedshiftStorageProperties::ClusterName(n.clone()),
+            Storage::Workgroup(n) => dz::RedshiftStorageProperties::WorkgroupName(n.clone()),
+        };
+        let mut props = dz::RedshiftPropertiesInput::builder()
+            .storage(storage)
+            .database_name(&spec.database)
+            .credentials(dz::RedshiftCredentials::SecretArn(spec.secret_arn.clone()));
+        if let Some(lineage) = &spec.lineage {
+            props = props.lineage_sync(lineage_input(lineage));
+        }
+        let location = dz::AwsLocation::builder().aws_account_id(&spec.account).aws_region(&spec.region).build();
+        let out = self
+            .client
+            .create_connection()
+            .domain_identifier(domain)
+            .environment_identifier(&spec.environment)
+            .name(&spec.name)
+            .description(&spec.description)
+            .scope(dz::ConnectionScope::Project)
+            .aws_location(location)
+            .props(dz::ConnectionPropertiesInput::RedshiftProperties(props.build()))
+            .client_token(&spec.client_token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateConnection", e))?;
+        Ok(connection_info(out.connection_id(), out.name(), out.description(), out.props()))
+    }
+
+    async fn update_connection_lineage(&self, domain: &str, id: &str, lineage: &Lineage) -> Result<(), DzError> {
+        let patch = dz::RedshiftPropertiesPatch::builder().lineage_sync(lineage_input(lineage)).build();
+        self.client
+            .update_connection()
+            .domain_identifier(domain)
+            .identifier(id)
+            .props(dz::ConnectionPropertiesPatch::RedshiftProperties(patch))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("UpdateConnection", e))
+    }
+
     async fn find_data_source(&self, domain: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
         let found = self
             .client
@@ -512,6 +638,7 @@ impl DataZone for SdkDataZone {
                 name: d.name().to_string(),
                 status: DataSourceStatus::parse(d.status().as_str()),
                 environment_id: d.environment_id().map(str::to_string),
+                connection_id: d.connection_id().map(str::to_string),
                 description: d.description().map(str::to_string),
                 last_run_status: d.last_run_status().map(|s| RunStatus::parse(s.as_str())),
                 last_run_error: d.last_run_error_message().map(run_error),
@@ -527,6 +654,7 @@ impl DataZone for SdkDataZone {
                 name: out.name().to_string(),
                 status: status_or_none(out.status().map(|s| s.as_str()), DataSourceStatus::parse),
                 environment_id: out.environment_id().map(str::to_string),
+                connection_id: out.connection_id().map(str::to_string),
                 description: out.description().map(str::to_string),
                 config: source_config(&out),
                 error: out.error_message().map(error_detail),
@@ -545,18 +673,18 @@ impl DataZone for SdkDataZone {
         &self,
         domain: &str,
         project: &str,
-        environment: &str,
+        binding: &Binding,
         name: &str,
         description: &str,
         config: &SourceConfig,
         client_token: &str,
     ) -> Result<DataSourceInfo, DzError> {
-        let out = self
-            .client
-            .create_data_source()
-            .domain_identifier(domain)
-            .project_identifier(project)
-            .environment_identifier(environment)
+        let create = self.client.create_data_source().domain_identifier(domain).project_identifier(project);
+        let create = match binding {
+            Binding::Environment(id) => create.environment_identifier(id),
+            Binding::Connection(id) => create.connection_identifier(id),
+        };
+        let out = create
             .name(name)
             .description(description)
             .r#type("REDSHIFT")
@@ -573,6 +701,7 @@ impl DataZone for SdkDataZone {
             name: out.name().to_string(),
             status: status_or_none(out.status().map(|s| s.as_str()), DataSourceStatus::parse),
             environment_id: out.environment_id().map(str::to_string),
+            connection_id: out.connection_id().map(str::to_string),
             description: out.description().map(str::to_string),
             config: Some(config.clone()),
             error: None,

@@ -103,6 +103,7 @@ pub async fn discover(reach: &Reach, project: &str, products: &[RedshiftDataProd
         dz.find_domain(&reach.domain)
             .await
             .map_err(failed)?
+            .map(|(id, _)| id)
             .ok_or(format!("no DataZone domain named {}", reach.domain))?
     };
     let project_id = dz

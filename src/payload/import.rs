@@ -60,6 +60,7 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
             .filter_map(|(key, value)| value.map(|v| (key.to_string(), v.clone())))
             .collect();
     let spec = RedshiftDataProductSpec {
+        lineage: None,
         connection_ref: ConnectionRef { kind: options.connection_kind, name: options.connection.clone() },
         project: options.project.clone(),
         redshift: RedshiftSource {

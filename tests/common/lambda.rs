@@ -9,8 +9,8 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use datazone_operator::datazone::sdk::{Clients, base_config};
 use datazone_operator::datazone::{
-    Backend, BlueprintEnablement, DataSourceStatus, DataZone, EnvironmentStatus, Producer, ProfileSpec, SchemaFilter,
-    SessionKey, SourceConfig, Storage,
+    Backend, Binding, BlueprintEnablement, DataSourceStatus, DataZone, EnvironmentStatus, Producer, ProfileSpec,
+    SchemaFilter, SessionKey, SourceConfig, Storage,
 };
 use datazone_operator::metrics::Metrics;
 
@@ -66,7 +66,7 @@ impl<'a> Lambda<'a> {
             namespace: "lambda".into(),
         };
         let (dz, producer) = (clients.project(&session), clients.producer(REGION));
-        let domain = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
+        let (domain, _) = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
         let project = dz.find_project(&domain, self.project).await.unwrap().expect("the project");
         let blueprint = producer.find_blueprint(&domain, "DefaultDataWarehouse").await.unwrap().expect("blueprint");
         let enable = BlueprintEnablement {
@@ -109,8 +109,17 @@ impl<'a> Lambda<'a> {
             schedule: None,
         };
         let name = format!("{database}-datasource{suffix}");
+        let binding = Binding::Environment(env.id.clone());
         let ds = dz
-            .create_data_source(&domain, &project, &env.id, &name, "Created by the registration Lambda", &config, &name)
+            .create_data_source(
+                &domain,
+                &project,
+                &binding,
+                &name,
+                "Created by the registration Lambda",
+                &config,
+                &name,
+            )
             .await
             .unwrap();
         for _ in 0..100 {

@@ -168,6 +168,7 @@ async fn a_create_that_loses_a_race_takes_over_only_its_own() {
         let description = if ours { "x; managed-by=datazone-operator" } else { "by hand" };
         h.dz.world().data_sources.push(Source {
             info: DataSourceInfo {
+                connection_id: None,
                 id: "ds-race".into(),
                 name: "prod-eks-team-sales-orders".into(),
                 status: DataSourceStatus::Ready,

@@ -10,6 +10,7 @@ mod deletion;
 mod failures;
 mod steps;
 mod tenancy;
+mod v2;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
