@@ -507,6 +507,71 @@ mod tests {
         Observed { upstream, data_source, config_unchanged: false, adopt: false }
     }
 
+    fn connected(
+        environment: Option<&str>,
+        connection: Option<ConnectionInfo>,
+        lineage: Option<Lineage>,
+        conflict: &[&str],
+    ) -> Observed {
+        let upstream = Upstream::Connected(ConnectionObjects {
+            environment: environment.map(str::to_string),
+            connection,
+            lineage,
+            lineage_conflict: conflict.iter().map(|s| s.to_string()).collect(),
+        });
+        Observed { upstream, data_source: None, config_unchanged: false, adopt: false }
+    }
+
+    #[test]
+    fn v2_steps_go_through_the_connection() {
+        let ours = Some("shared; managed-by=datazone-operator".to_string());
+        let conn = |status: &str, lineage: Option<Lineage>, description: Option<String>| ConnectionInfo {
+            id: "c1".into(),
+            name: "redshift-x".into(),
+            description,
+            status: Some(status.into()),
+            lineage,
+        };
+        let on = |schedule: Option<&str>| Lineage { enabled: true, schedule: schedule.map(str::to_string) };
+        let ready = |lineage| Some(conn("READY", lineage, ours.clone()));
+        let c1 = || "c1".to_string();
+        let cases = [
+            (connected(None, None, None, &[]), Step::NoProjectEnvironment),
+            (connected(Some("tooling"), None, None, &[]), Step::CreateConnection { environment: "tooling".into() }),
+            (
+                connected(Some("tooling"), Some(conn("READY", None, Some("by hand".into()))), None, &[]),
+                Step::ConnectionNotOurs { connection: c1() },
+            ),
+            (
+                connected(Some("tooling"), Some(conn("CREATING", None, ours.clone())), None, &[]),
+                Step::WaitConnection { connection: c1(), status: "CREATING".into() },
+            ),
+            (
+                connected(Some("tooling"), Some(conn("CREATE_FAILED", None, ours.clone())), None, &[]),
+                Step::ConnectionFailed { connection: c1(), status: "CREATE_FAILED".into() },
+            ),
+            (
+                connected(Some("tooling"), ready(None), None, &[]),
+                Step::CreateDataSource { binding: Binding::Connection(c1()) },
+            ),
+            (
+                connected(Some("tooling"), ready(None), Some(on(None)), &[]),
+                Step::UpdateConnectionLineage { connection: c1(), lineage: on(None) },
+            ),
+            (
+                connected(Some("tooling"), ready(Some(on(Some("cron(0 3 * * ? *)")))), Some(on(None)), &[]),
+                Step::CreateDataSource { binding: Binding::Connection(c1()) },
+            ),
+            (
+                connected(Some("tooling"), ready(Some(on(None))), Some(on(None)), &["team/b"]),
+                Step::LineageConflict { connection: c1(), with: vec!["team/b".into()] },
+            ),
+        ];
+        for (obs, want) in cases {
+            assert_eq!(plan(&config(), "h", &obs, &RunState::default()), want, "{obs:?}");
+        }
+    }
+
     fn steady(data_source: DataSourceInfo) -> Observed {
         let upstream = Upstream::KnownFromStatus { binding: Binding::Environment("env1".into()) };
         Observed { upstream, data_source: Some(data_source), config_unchanged: false, adopt: false }

@@ -54,7 +54,7 @@ pub struct SchemaFilter {
 
 /// The generation of a DataZone domain (`GetDomain.domainVersion`): V1 publishes through
 /// environments made from the DefaultDataWarehouse blueprint, V2 (Amazon SageMaker Unified Studio)
-/// through connections (docs/datazone-semantics.md §9).
+/// through connections (docs/datazone-semantics.md §12).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Generation {
     #[default]

@@ -27,7 +27,7 @@ use super::{
 };
 
 /// The environment configuration V2 projects make connections in [inferred: the project
-/// profiles' tooling environment] (docs/datazone-semantics.md §9).
+/// profiles' tooling environment] (docs/datazone-semantics.md §12).
 pub const PROJECT_ENVIRONMENT: &str = "Tooling";
 
 /// Turns any SDK error into a classified [`DzError`].

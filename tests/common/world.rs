@@ -35,10 +35,19 @@ pub struct World {
     pub external_id: String,
 }
 
+/// The fixture's V1 domain.
+pub const V1_DOMAIN: &str = "corp-mesh";
+/// The fixture's V2 domain (Amazon SageMaker Unified Studio), with its project `analytics`.
+pub const V2_DOMAIN: &str = "unified-mesh";
+
 /// What the fixture's domain needs of a connection.
 fn connection_spec(external_id: &str) -> Value {
+    connection_spec_in(external_id, V1_DOMAIN)
+}
+
+fn connection_spec_in(external_id: &str, domain: &str) -> Value {
     json!({
-        "region": "eu-central-1", "domain": {"name": "corp-mesh"},
+        "region": "eu-central-1", "domain": {"name": domain},
         "roleArn": "arn:aws:iam::111111111111:role/dz-registration", "externalId": external_id,
         "producer": {"provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
                      "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh"}
@@ -46,6 +55,11 @@ fn connection_spec(external_id: &str) -> Value {
 }
 
 pub async fn world(test: &str, external_id: &str) -> World {
+    world_in(test, external_id, V1_DOMAIN).await
+}
+
+/// A world whose connection names the fixture's `domain`.
+pub async fn world_in(test: &str, external_id: &str, domain: &str) -> World {
     let client = client().await;
     let ns = format!("e2e-{test}-{}", std::process::id());
     let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -54,7 +68,7 @@ pub async fn world(test: &str, external_id: &str) -> World {
             .unwrap();
     namespaces.create(&PostParams::default(), &namespace).await.unwrap();
     let connection = format!("mesh-{ns}");
-    let mut spec = connection_spec(external_id);
+    let mut spec = connection_spec_in(external_id, domain);
     spec["namespaceSelector"] = json!({"matchLabels": {"dataproducts.dev/datazone-access": ns}});
     let conn: ClusterDataZoneConnection = serde_json::from_value(json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "ClusterDataZoneConnection", "metadata": {"name": connection},
@@ -197,6 +211,11 @@ impl World {
     }
 
     pub async fn import(&self, payload: &str) -> Vec<String> {
+        self.import_into(payload, "sales").await
+    }
+
+    /// `import-payload` of `payload` into `project`, then server-side apply.
+    pub async fn import_into(&self, payload: &str, project: &str) -> Vec<String> {
         let out = Command::new(BIN)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args([
@@ -209,7 +228,7 @@ impl World {
             ])
             .args([
                 "--project",
-                "sales",
+                project,
                 "--credentials-secret-arn",
                 SECRET,
                 "--namespace",
