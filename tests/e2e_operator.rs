@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::eventually;
 use common::world::{
-    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, ours, published, set, world,
+    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, ours, published, set,
+    v1_environments, world,
 };
 use datazone_emulator::Fixture;
 use datazone_operator::crd::{ClusterDataZoneConnection, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
@@ -40,7 +41,7 @@ async fn reference_payload_becomes_ready_with_exactly_the_expected_assets() {
     .collect();
     assert_eq!(published(&state), expected);
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1, "one shared profile for the cluster");
-    assert_eq!(state["environments"].as_array().unwrap().len(), 3, "one environment per database");
+    assert_eq!(v1_environments(&state), 3, "one environment per database");
 
     // Every ID in status is the emulator's.
     for p in &ready {
@@ -267,7 +268,7 @@ async fn converges_through_throttling_and_server_errors_without_duplicates() {
     let state = w.state().await;
     assert_eq!(ours(&state).len(), 3, "no duplicate data sources");
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1);
-    assert_eq!(state["environments"].as_array().unwrap().len(), 3);
+    assert_eq!(v1_environments(&state), 3);
     assert_eq!(published(&state)["finance"], set(&["journal_entries", "accounts", "v_monthly_close"]));
 }
 
@@ -294,7 +295,7 @@ async fn killed_and_restarted_mid_reconcile_creates_no_duplicates() {
     let sources = ours(&state);
     assert_eq!(sources.len(), 8, "exactly one data source per data product: {sources:#?}");
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1, "one profile");
-    assert_eq!(state["environments"].as_array().unwrap().len(), 1, "one shared environment");
+    assert_eq!(v1_environments(&state), 1, "one shared environment");
     let ids: BTreeSet<String> = ready.iter().map(|p| p.status.clone().unwrap().data_source_id.unwrap()).collect();
     assert_eq!(ids.len(), 8);
     // A start retried after a kill gets the same run back (its token is deterministic).

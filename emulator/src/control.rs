@@ -72,6 +72,7 @@ pub fn dump(state: &State) -> Value {
         .domains
         .values()
         .map(|d| json!({"id": d.id, "name": d.name, "accountId": d.account, "region": d.region,
+                        "domainVersion": d.version.as_str(), "rootDomainUnitId": d.root_domain_unit_id,
                         "associatedAccounts": d.associated,
                         "blueprints": d.blueprints.iter().map(|b| json!({"id": b.id, "name": b.name})).collect::<Vec<_>>(),
                         "blueprintConfigurations": d.blueprint_configs.iter().map(|((bp, account), c)| json!({
@@ -83,9 +84,10 @@ pub fn dump(state: &State) -> Value {
         .domains
         .values()
         .flat_map(|d| {
-            d.projects
-                .values()
-                .map(move |p| json!({"domainId": d.id, "id": p.id, "name": p.name, "members": p.members}))
+            d.projects.values().map(move |p| {
+                json!({"domainId": d.id, "id": p.id, "name": p.name, "members": p.members,
+                                     "projectProfileId": d.project_profiles.get(&p.id)})
+            })
         })
         .collect();
     let profiles: Vec<Value> = state
@@ -102,10 +104,18 @@ pub fn dump(state: &State) -> Value {
                         "awsAccountRegion": e.region, "failureReason": e.failure,
                         "userParameters": e.user_parameters.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()}))
         .collect();
+    let connections: Vec<Value> = state
+        .connections
+        .values()
+        .map(|c| {
+            let root = state.domains.get(&c.domain_id).map(|d| d.root_domain_unit_id.as_str()).unwrap_or_default();
+            crate::datazone::connections::connection_json(c, root, false)
+        })
+        .collect();
     let data_sources: Vec<Value> = state
         .data_sources
         .values()
-        .map(|ds| crate::datazone::data_sources::data_source_json(ds, state, false))
+        .map(|ds| crate::datazone::data_sources::data_source_json(ds, state, crate::datazone::data_sources::Shape::Get))
         .collect();
     let runs: Vec<Value> = state
         .runs
@@ -127,6 +137,6 @@ pub fn dump(state: &State) -> Value {
         .collect();
     json!({
         "domains": domains, "projects": projects, "environmentProfiles": profiles, "environments": environments,
-        "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
+        "connections": connections, "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
     })
 }

@@ -67,6 +67,9 @@ pub struct DomainFixture {
     pub id: Option<String>,
     pub account_id: String,
     pub region: String,
+    /// `V1` (DataZone, the default) or `V2` (Amazon SageMaker Unified Studio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     #[serde(default)]
     pub associated_accounts: Vec<String>,
     #[serde(default)]
@@ -82,6 +85,12 @@ pub struct ProjectFixture {
     /// IAM principal ARNs that are members (contributors) of the project.
     #[serde(default)]
     pub members: Vec<String>,
+    /// V2 only: the project profile (generated otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_profile_id: Option<String>,
+    /// V2 only: the account of the project's Tooling environment (the domain's otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_account_id: Option<String>,
 }
 
 /// One Redshift cluster or serverless workgroup with its databases.
@@ -201,6 +210,11 @@ impl Fixture {
             for (j, a) in d.associated_accounts.iter().enumerate() {
                 check_account(a, &format!("{at}.associatedAccounts[{j}]"))?;
             }
+            let v2 = match d.version.as_deref() {
+                None | Some("V1") => false,
+                Some("V2") => true,
+                Some(v) => return Err((format!("{at}.version"), format!("{v:?} is not V1 or V2"))),
+            };
             let mut project_names = BTreeSet::new();
             for (j, p) in d.projects.iter().enumerate() {
                 let pat = format!("{at}.projects[{j}]");
@@ -212,6 +226,30 @@ impl Fixture {
                 }
                 for (k, m) in p.members.iter().enumerate() {
                     check_principal_arn(m, &format!("{pat}.members[{k}]"))?;
+                }
+                // Project profiles and project environments exist in V2 domains only.
+                if let Some(profile) = &p.project_profile_id {
+                    if !v2 {
+                        return Err((
+                            format!("{pat}.projectProfileId"),
+                            "only V2 domains have project profiles".into(),
+                        ));
+                    }
+                    if !is_resource_id(profile) {
+                        return Err((
+                            format!("{pat}.projectProfileId"),
+                            format!("{profile:?} does not match [a-zA-Z0-9_-]{{1,36}}"),
+                        ));
+                    }
+                }
+                if let Some(account) = &p.environment_account_id {
+                    if !v2 {
+                        return Err((
+                            format!("{pat}.environmentAccountId"),
+                            "only V2 projects have a project environment".into(),
+                        ));
+                    }
+                    check_account(account, &format!("{pat}.environmentAccountId"))?;
                 }
             }
         }
@@ -255,6 +293,11 @@ impl Fixture {
 pub fn is_domain_id(id: &str) -> bool {
     let rest = id.strip_prefix("dzd_").or_else(|| id.strip_prefix("dzd-")).unwrap_or("");
     (1..=36).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `[a-zA-Z0-9_-]{1,36}`: the pattern of most DataZone IDs.
+pub fn is_resource_id(s: &str) -> bool {
+    (1..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 pub fn is_project_name(name: &str) -> bool {
@@ -314,11 +357,25 @@ redshift:
           - {name: public, tables: [orders, customers], views: [v_orders]}
 "#;
 
+    const V2: &str = r#"
+domains:
+  - name: unified-mesh
+    accountId: "111111111111"
+    region: eu-central-1
+    version: V2
+    projects:
+      - {name: analytics, projectProfileId: pp_analytics, environmentAccountId: "333333333333"}
+"#;
+
     #[test]
     fn the_documented_shape_parses() {
         let f = Fixture::parse(GOOD, "good.yaml").unwrap();
         assert_eq!(f.domains[0].projects[0].name, "sales");
         assert_eq!(f.redshift[0].databases[0].schemas[0].views, ["v_orders"]);
+        assert_eq!(f.domains[0].version, None, "V1 by default");
+        let v2 = Fixture::parse(V2, "v2.yaml").unwrap();
+        assert_eq!(v2.domains[0].version.as_deref(), Some("V2"));
+        assert_eq!(v2.domains[0].projects[0].project_profile_id.as_deref(), Some("pp_analytics"));
     }
 
     #[test]
@@ -333,6 +390,25 @@ redshift:
             (GOOD.replace("role/datazone-operator", "group/x"), "principals[0].arn"),
             (GOOD.replace("clusterName: prod-dwh", "clusterName: prod-dwh\n    workgroupName: wg"), "redshift[0]"),
             (GOOD.replace("views: [v_orders]", "views: [orders]"), "redshift[0].databases[0].schemas[0]"),
+            (
+                GOOD.replace(
+                    "region: eu-central-1\n    associated",
+                    "region: eu-central-1\n    version: V3\n    associated",
+                ),
+                "domains[0].version",
+            ),
+            (
+                GOOD.replace("{name: sales,", "{name: sales, projectProfileId: pp1,"),
+                "domains[0].projects[0].projectProfileId",
+            ),
+            (
+                V2.replace("environmentAccountId: \"333333333333\"", "environmentAccountId: \"3\""),
+                "domains[0].projects[0].environmentAccountId",
+            ),
+            (
+                V2.replace("projectProfileId: pp_analytics", "projectProfileId: \"pp analytics\""),
+                "domains[0].projects[0].projectProfileId",
+            ),
         ];
         for (text, path) in cases {
             match Fixture::parse(&text, "f.yaml") {

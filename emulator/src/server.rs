@@ -67,6 +67,13 @@ impl Emulator {
         Ok(Self { addr, shared, shutdown, task })
     }
 
+    /// Holds every successful DataZone answer against `check` from now on (the tests hold them
+    /// against botocore's model): an answer with problems becomes an InternalServerException
+    /// naming them, so the call that got it fails where it was made.
+    pub fn check_answers(&self, check: crate::shared::AnswerCheck) {
+        let _ = self.shared.answer_check.set(check);
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -191,7 +198,14 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
             let ctx = Ctx { op, caller: &caller, params, query, body: body_json, now };
             match handler(&mut state, &ctx) {
                 Ok((204, _)) => empty_reply(204, &request_id),
-                Ok((status, value)) => json_reply(status, &value, Some(&request_id)),
+                Ok((status, value)) => match shared.answer_check.get().map(|check| check(op, &value)) {
+                    Some(problems) if !problems.is_empty() => {
+                        tracing::error!(operation = op, ?problems, "answer does not hold against the model");
+                        let message = format!("the emulator's answer breaks the model: {}", problems.join("; "));
+                        error_reply(protocol, &AwsError::internal(message), &request_id)
+                    }
+                    _ => json_reply(status, &value, Some(&request_id)),
+                },
                 Err(error) => error_reply(protocol, &error, &request_id),
             }
         }

@@ -29,7 +29,12 @@ pub struct Shared {
     pub throttled: Mutex<BTreeMap<String, u64>>,
     pub faults: Mutex<Faults>,
     pub(crate) limiter: Option<Mutex<RateLimiter>>,
+    /// A test's check of every successful DataZone answer (operation, JSON body → problems);
+    /// an answer with problems goes out as an InternalServerException naming them.
+    pub answer_check: std::sync::OnceLock<AnswerCheck>,
 }
+
+pub type AnswerCheck = Box<dyn Fn(&str, &serde_json::Value) -> Vec<String> + Send + Sync>;
 
 impl Shared {
     pub fn new(config: EmulatorConfig) -> Self {
@@ -44,6 +49,7 @@ impl Shared {
             throttled: Mutex::default(),
             faults: Mutex::default(),
             limiter,
+            answer_check: std::sync::OnceLock::new(),
         }
     }
 

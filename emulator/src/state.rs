@@ -54,6 +54,29 @@ pub struct Session {
     pub tags: Vec<(String, String)>,
 }
 
+/// A first-generation (DataZone) or second-generation (Amazon SageMaker Unified Studio) domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainVersion {
+    V1,
+    V2,
+}
+
+impl DomainVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainVersion::V1 => "V1",
+            DomainVersion::V2 => "V2",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "V1" => Some(DomainVersion::V1),
+            "V2" => Some(DomainVersion::V2),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Domain {
     pub id: String,
@@ -61,9 +84,15 @@ pub struct Domain {
     pub description: Option<String>,
     pub account: String,
     pub region: String,
+    pub version: DomainVersion,
+    /// The domain unit every domain starts with (`[a-z0-9_-]+`).
+    pub root_domain_unit_id: String,
     pub associated: BTreeSet<String>,
     pub created_at: Instant,
     pub projects: BTreeMap<String, Project>,
+    /// V2 only: project ID → project profile ID. Kept beside [`Project`], not in it, so code that
+    /// builds a `Project` by hand (the operator's tests do) is not tied to V2.
+    pub project_profiles: BTreeMap<String, String>,
     pub blueprints: Vec<Blueprint>,
     /// Keyed by (blueprint ID, account).
     pub blueprint_configs: BTreeMap<(String, String), BlueprintConfig>,
@@ -138,6 +167,8 @@ pub struct Environment {
     pub created_by: String,
     pub created_at: Instant,
     pub updated_at: Instant,
+    /// V2 project environments: (environmentConfigurationId, environmentConfigurationName).
+    pub configuration: Option<(String, String)>,
 }
 
 impl Environment {
@@ -182,12 +213,80 @@ pub struct RedshiftConfig {
     pub filters: Vec<RelationalFilter>,
 }
 
+/// How a connection authenticates to Redshift.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    Secret(String),
+    UsernamePassword { username: String, password: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineageSync {
+    pub enabled: bool,
+    pub schedule: Option<String>,
+    /// Set while enabled; a new one each time lineage is enabled again [inferred].
+    pub job_id: Option<String>,
+}
+
+/// A V2 connection to Redshift (the only connection type emulated).
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub id: String,
+    pub domain_id: String,
+    pub project_id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub scope: &'static str,
+    pub account: String,
+    pub region: String,
+    pub access_role: Option<String>,
+    pub iam_connection_id: Option<String>,
+    pub storage: Storage,
+    pub database: String,
+    /// The host as given; otherwise derived from the storage (with `host_label`).
+    pub host: Option<String>,
+    /// The random label of a provisioned cluster's endpoint (`<cluster>.<label>.<region>…`).
+    pub host_label: String,
+    pub port: Option<i64>,
+    pub credentials: Credentials,
+    pub lineage: Option<LineageSync>,
+    pub created_by: String,
+    pub created_at: Instant,
+}
+
+impl Connection {
+    pub fn host(&self) -> String {
+        if let Some(h) = &self.host {
+            return h.clone();
+        }
+        match &self.storage {
+            Storage::Cluster(c) => format!("{c}.{}.{}.redshift.amazonaws.com", self.host_label, self.region),
+            Storage::Workgroup(w) => format!("{w}.{}.{}.redshift-serverless.amazonaws.com", self.account, self.region),
+        }
+    }
+    pub fn port(&self) -> i64 {
+        self.port.unwrap_or(5439)
+    }
+    pub fn secret_arn(&self) -> Option<&str> {
+        match &self.credentials {
+            Credentials::Secret(arn) => Some(arn),
+            Credentials::UsernamePassword { .. } => None,
+        }
+    }
+    pub fn lineage_enabled(&self) -> bool {
+        self.lineage.as_ref().is_some_and(|l| l.enabled)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct DataSource {
     pub id: String,
     pub domain_id: String,
     pub project_id: String,
     pub environment_id: String,
+    /// V2: the connection the data source reads through.
+    pub connection_id: Option<String>,
     pub name: String,
     pub description: Option<String>,
     pub type_: String,
@@ -243,6 +342,8 @@ pub struct Run {
     pub error: Option<(&'static str, String)>,
     pub activities: Vec<Activity>,
     pub configuration_snapshot: String,
+    /// A connection-bound data source's run reads through the connection as it was at the start.
+    pub through: Option<Connection>,
 }
 
 #[derive(Clone, Debug)]
@@ -288,6 +389,7 @@ pub struct State {
     pub domains: BTreeMap<String, Domain>,
     pub profiles: BTreeMap<String, Profile>,
     pub environments: BTreeMap<String, Environment>,
+    pub connections: BTreeMap<String, Connection>,
     pub data_sources: BTreeMap<String, DataSource>,
     pub runs: BTreeMap<String, Run>,
     pub assets: BTreeMap<String, Asset>,
@@ -312,6 +414,7 @@ impl State {
             domains: BTreeMap::new(),
             profiles: BTreeMap::new(),
             environments: BTreeMap::new(),
+            connections: BTreeMap::new(),
             data_sources: BTreeMap::new(),
             runs: BTreeMap::new(),
             assets: BTreeMap::new(),
@@ -322,15 +425,19 @@ impl State {
         let now = Instant::now();
         for d in &fixture.domains {
             let id = d.id.clone().unwrap_or_else(|| format!("dzd_{}", state.ids.id()));
-            let mut domain = state.new_domain(id.clone(), d.name.clone(), d.account_id.clone(), d.region.clone(), now);
+            // The fixture was validated: the version is V1, V2 or absent.
+            let version = d.version.as_deref().and_then(DomainVersion::parse).unwrap_or(DomainVersion::V1);
+            let mut domain =
+                state.new_domain(id.clone(), d.name.clone(), d.account_id.clone(), d.region.clone(), version, now);
             domain.associated = d.associated_accounts.iter().cloned().collect();
+            let mut tooling = Vec::new();
             for p in &d.projects {
                 let pid = p.id.clone().unwrap_or_else(|| state.ids.id());
                 let members = p.members.iter().map(|m| (m.clone(), "PROJECT_CONTRIBUTOR".to_string())).collect();
                 domain.projects.insert(
                     pid.clone(),
                     Project {
-                        id: pid,
+                        id: pid.clone(),
                         name: p.name.clone(),
                         description: None,
                         created_by: d.account_id.clone(),
@@ -338,35 +445,93 @@ impl State {
                         members,
                     },
                 );
+                if version == DomainVersion::V2 {
+                    let profile = p.project_profile_id.clone().unwrap_or_else(|| state.ids.id());
+                    domain.project_profiles.insert(pid.clone(), profile);
+                    let account = p.environment_account_id.clone().unwrap_or_else(|| d.account_id.clone());
+                    tooling.push((pid, account));
+                }
+            }
+            for (pid, account) in tooling {
+                let env = state.project_environment(&domain, &pid, account, d.account_id.clone(), now);
+                state.environments.insert(env.id.clone(), env);
             }
             state.domains.insert(id, domain);
         }
         state
     }
 
-    /// A domain with the managed blueprints every domain has.
-    pub fn new_domain(&self, id: String, name: String, account: String, region: String, now: Instant) -> Domain {
-        let blueprints = vec![
-            Blueprint {
-                id: self.ids.id(),
-                name: "DefaultDataWarehouse",
-                description: "Load and query data in Amazon Redshift, and publish and subscribe to data warehouse assets.",
-            },
-            Blueprint {
-                id: self.ids.id(),
-                name: "DefaultDataLake",
-                description: "Load and query data in the AWS Glue Data Catalog with Amazon Athena.",
-            },
-        ];
+    /// The `Tooling` environment every V2 project has from the start [inferred: the default
+    /// project profile's first environment], ACTIVE and without a data source.
+    pub fn project_environment(
+        &self,
+        domain: &Domain,
+        project_id: &str,
+        account: String,
+        created_by: String,
+        now: Instant,
+    ) -> Environment {
+        let blueprint_id =
+            domain.blueprints.iter().find(|b| b.name == "Tooling").map(|b| b.id.clone()).unwrap_or_default();
+        Environment {
+            id: self.ids.id(),
+            domain_id: domain.id.clone(),
+            project_id: project_id.to_string(),
+            // Environment profiles are a V1 concept: V2 environments name none.
+            profile_id: String::new(),
+            blueprint_id,
+            name: "Tooling".into(),
+            description: None,
+            account,
+            region: domain.region.clone(),
+            user_parameters: Vec::new(),
+            status: "ACTIVE",
+            failure: None,
+            created_by,
+            created_at: now,
+            updated_at: now,
+            configuration: Some((self.ids.id(), "Tooling".into())),
+        }
+    }
+
+    /// A domain with the managed blueprints every domain of its version has: DefaultDataWarehouse
+    /// and DefaultDataLake in V1, Tooling and RedshiftServerless in V2 [inferred: the V2 set].
+    pub fn new_domain(
+        &self,
+        id: String,
+        name: String,
+        account: String,
+        region: String,
+        version: DomainVersion,
+        now: Instant,
+    ) -> Domain {
+        let managed: [(&'static str, &'static str); 2] = match version {
+            DomainVersion::V1 => [
+                (
+                    "DefaultDataWarehouse",
+                    "Load and query data in Amazon Redshift, and publish and subscribe to data warehouse assets.",
+                ),
+                ("DefaultDataLake", "Load and query data in the AWS Glue Data Catalog with Amazon Athena."),
+            ],
+            DomainVersion::V2 => [
+                ("Tooling", "Project resources: the project role, its storage and the tools of the project."),
+                ("RedshiftServerless", "An Amazon Redshift Serverless workgroup for the project."),
+            ],
+        };
+        let blueprints =
+            managed.into_iter().map(|(name, description)| Blueprint { id: self.ids.id(), name, description }).collect();
         Domain {
             id,
             name,
             description: None,
             account,
             region,
+            version,
+            root_domain_unit_id: self.ids.id(),
             associated: BTreeSet::new(),
             created_at: now,
             projects: BTreeMap::new(),
+            project_profiles: BTreeMap::new(),
             blueprints,
             blueprint_configs: BTreeMap::new(),
         }

@@ -115,5 +115,79 @@ tables = data.list_tables(ClusterIdentifier="prod-dwh", Database="finance", Secr
 check("Redshift Data ListTables", sorted((t["name"], t["type"]) for t in tables) == [
     ("accounts", "TABLE"), ("journal_entries", "TABLE"), ("v_monthly_close", "VIEW"), ("v_trial_balance", "VIEW")], tables)
 
+# A V2 domain (Amazon SageMaker Unified Studio): a Redshift connection and a data source through it.
+v2 = next(d for d in role.list_domains()["items"] if d["name"] == "unified-mesh")
+check("ListDomains says V2 (managedAccountId in the summary)", v2["domainVersion"] == "V2" and "managedAccountId" in v2, v2)
+domain = role.get_domain(identifier=v2["id"])
+root = domain.get("rootDomainUnitId")
+check("GetDomain: V2, a root domain unit, no managedAccountId",
+      domain["domainVersion"] == "V2" and root and "managedAccountId" not in domain, domain)
+analytics = role.list_projects(domainIdentifier=v2["id"], name="analytics")["items"][0]["id"]
+check("GetProject has a project profile", role.get_project(domainIdentifier=v2["id"], identifier=analytics).get("projectProfileId"))
+envs = role.list_environments(domainIdentifier=v2["id"], projectIdentifier=analytics)["items"]
+tooling = next(e for e in envs if e.get("environmentConfigurationName") == "Tooling")
+check("the project's Tooling environment", tooling["status"] == "ACTIVE" and tooling["environmentProfileId"] == ""
+      and tooling["provider"] == "Amazon SageMaker", tooling)
+try:
+    role.create_environment_profile(domainIdentifier=v2["id"], name="nope", environmentBlueprintIdentifier=warehouse,
+                                    projectIdentifier=analytics, awsAccountId="222222222222", awsAccountRegion=REGION)
+    check("no environment profiles in a V2 domain", False)
+except role.exceptions.ValidationException:
+    check("no environment profiles in a V2 domain (typed ValidationException)", True)
+
+redshift = {"storage": {"clusterName": "prod-dwh"}, "databaseName": "finance", "credentials": {"secretArn": SECRET},
+            "lineageSync": {"enabled": True, "schedule": {"schedule": "cron(0 12 * * ? *)"}}}
+conn = role.create_connection(domainIdentifier=v2["id"], environmentIdentifier=tooling["id"], name="boto3-warehouse",
+                              description="prod-dwh finance", props={"redshiftProperties": redshift})
+props = conn["props"]["redshiftProperties"]
+endpoint = conn["physicalEndpoints"][0]
+check("CreateConnection", conn["type"] == "REDSHIFT" and conn["domainUnitId"] == root and conn["projectId"] == analytics
+      and props["status"] == "READY" and props["storage"] == {"clusterName": "prod-dwh"}
+      and props["lineageSync"]["enabled"] and props["lineageSync"].get("lineageJobId")
+      and endpoint["host"].startswith("prod-dwh.") and endpoint["port"] == 5439 and endpoint["protocol"] == "JDBC"
+      and endpoint["awsLocation"]["awsAccountId"] == "222222222222", conn)
+listed = role.list_connections(domainIdentifier=v2["id"], projectIdentifier=analytics, type="REDSHIFT",
+                               name="boto3-warehouse")["items"]
+check("ListConnections (no description in the summary)", [c["connectionId"] for c in listed] == [conn["connectionId"]]
+      and "description" not in listed[0], listed)
+updated = role.update_connection(domainIdentifier=v2["id"], identifier=conn["connectionId"], description="finance")
+got = role.get_connection(domainIdentifier=v2["id"], identifier=conn["connectionId"])
+check("UpdateConnection and GetConnection", updated["description"] == "finance" and got["description"] == "finance"
+      and got["props"]["redshiftProperties"]["databaseName"] == "finance", got)
+
+bound = role.create_data_source(
+    domainIdentifier=v2["id"], projectIdentifier=analytics, connectionIdentifier=conn["connectionId"],
+    name="boto3-through-connection", type="REDSHIFT",
+    configuration={"redshiftRunConfiguration": {"relationalFilterConfigurations": [
+        {"databaseName": "finance", "schemaName": "ledger", "filterExpressions": [{"type": "INCLUDE", "expression": "accounts"}]}]}})
+check("CreateDataSource by connection", bound["connectionId"] == conn["connectionId"] and bound["environmentId"] == tooling["id"], bound)
+sources = role.list_data_sources(domainIdentifier=v2["id"], projectIdentifier=analytics,
+                                 connectionIdentifier=conn["connectionId"])["items"]
+check("ListDataSources by connection", [d["dataSourceId"] for d in sources] == [bound["id"]], sources)
+run = role.start_data_source_run(domainIdentifier=v2["id"], dataSourceIdentifier=bound["id"])
+done = wait("run finished", lambda: (r := role.get_data_source_run(domainIdentifier=v2["id"], identifier=run["id"]))
+            ["status"] != "RUNNING" and r)
+check("a run through the connection, with lineage", done["status"] == "SUCCESS"
+      and done["runStatisticsForAssets"]["added"] == 1 and done["lineageSummary"]["importStatus"] == "SUCCESS", done)
+got = role.get_data_source(domainIdentifier=v2["id"], identifier=bound["id"])
+check("GetDataSource: the connection's storage and secret", got["connectionId"] == conn["connectionId"]
+      and got["configuration"]["redshiftRunConfiguration"]["redshiftCredentialConfiguration"]["secretManagerArn"] == SECRET
+      and got["lastRunAssetCount"] == 1, got)
+try:
+    role.delete_connection(domainIdentifier=v2["id"], identifier=conn["connectionId"])
+    check("a connection in use is not deleted", False)
+except role.exceptions.ConflictException:
+    check("a connection in use is not deleted (typed ConflictException)", True)
+deleted = role.delete_data_source(domainIdentifier=v2["id"], identifier=bound["id"])
+check("DeleteDataSource has only its output's members", deleted["connectionId"] == conn["connectionId"]
+      and "recommendation" not in deleted and "lastRunAssetCount" not in deleted, deleted)
+gone = role.delete_connection(domainIdentifier=v2["id"], identifier=conn["connectionId"])
+check("DeleteConnection (202)", gone["status"] == "DELETED" and gone["ResponseMetadata"]["HTTPStatusCode"] == 202, gone)
+try:
+    role.get_connection(domainIdentifier=v2["id"], identifier=conn["connectionId"])
+    check("a deleted connection is gone", False)
+except role.exceptions.ResourceNotFoundException:
+    check("a deleted connection is gone (typed ResourceNotFoundException)", True)
+
 print(f"boto3 smoke: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -94,11 +94,12 @@ async fn reset_returns_to_the_fixture() {
     let emulator = start(fast()).await;
     let admin = datazone(&emulator, GOVERNANCE).await;
     admin.create_project().domain_identifier(DOMAIN).name("temporary").send().await.unwrap();
+    // The fixture's projects: sales (V1) and analytics (V2).
     let state = control(&emulator, "GET", "/_emulator/state", None).await.1;
-    assert_eq!(state["projects"].as_array().unwrap().len(), 2);
+    assert_eq!(state["projects"].as_array().unwrap().len(), 3);
     assert_eq!(control(&emulator, "POST", "/_emulator/reset", None).await.0, 200);
     let state = control(&emulator, "GET", "/_emulator/state", None).await.1;
-    assert_eq!(state["projects"].as_array().unwrap().len(), 1);
+    assert_eq!(state["projects"].as_array().unwrap().len(), 2);
     assert_eq!(control(&emulator, "GET", "/_emulator/calls", None).await.1["total"], 0);
     assert_eq!(control(&emulator, "GET", "/_emulator/health", None).await.1["status"], "ok");
     emulator.shutdown().await;

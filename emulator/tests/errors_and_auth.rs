@@ -16,9 +16,12 @@ async fn unknown_and_foreign_domains_are_403_access_denied() {
     let err = producer.get_domain().identifier("dzd_doesnotexist01").send().await.unwrap_err();
     assert!(matches!(err.as_service_error(), Some(GetDomainError::AccessDeniedException(_))), "{err:?}");
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
-    // The producer account is associated: it sees the domain.
+    // The producer account is associated: it sees the domains (the V1 one and unified-mesh).
     let listed = producer.list_domains().send().await.unwrap();
-    assert_eq!(listed.items().iter().map(|d| d.id()).collect::<Vec<_>>(), [DOMAIN]);
+    let mut names: Vec<&str> = listed.items().iter().map(|d| d.name()).collect();
+    names.sort();
+    assert_eq!(names, ["corp-mesh", "unified-mesh"]);
+    assert!(listed.items().iter().any(|d| d.id() == DOMAIN));
     emulator.shutdown().await;
 }
 

@@ -68,9 +68,13 @@ pub fn environment_name(account: &str, region: &str, storage: &Storage, database
 }
 
 /// The shared V2 Redshift connection: one per (project, producer account, region, cluster or
-/// workgroup, database), as the V1 environment.
-pub fn connection_name(account: &str, region: &str, storage: &Storage, database: &str) -> String {
-    dz_name(&["redshift", account, region, storage.name(), database])
+/// workgroup, database), as the V1 environment, and credentials secret: a connection carries the
+/// credentials its data sources read with (DataZone holds a data source to its connection's
+/// storage and secret), so data products reading with another secret need a connection of their
+/// own. The secret is named by a short hash.
+pub fn connection_name(account: &str, region: &str, storage: &Storage, database: &str, secret_arn: &str) -> String {
+    let secret = &short_hash(secret_arn)[..6];
+    dz_name(&["redshift", account, region, storage.name(), database, secret])
 }
 
 /// A shared connection's description (CreateConnection allows 128 characters): who made it.

@@ -167,7 +167,7 @@ pub fn binding_record(binding: &Binding) -> Record {
 
 /// The key of the data product's shared V2 connection.
 pub fn connection_key<B: Backend>(t: &Target<B>) -> ConnectionKey {
-    let name = desired::connection_name(&t.account, &t.region, &t.storage, &t.config.database);
+    let name = desired::connection_name(&t.account, &t.region, &t.storage, &t.config.database, &t.config.secret_arn);
     ConnectionKey { domain: t.domain.clone(), project: t.project.clone(), name }
 }
 

@@ -5,6 +5,9 @@
 #![allow(dead_code)]
 
 pub mod lambda;
+/// The emulator tests' check of every DataZone answer against botocore's model.
+#[path = "../../emulator/tests/common/shapes.rs"]
+pub mod shapes;
 pub mod world;
 
 use std::path::{Path, PathBuf};

@@ -88,15 +88,20 @@ pub async fn world_in(test: &str, external_id: &str, domain: &str) -> World {
 }
 
 /// An emulator of the example fixture (in this process) whose environments are ready and runs
-/// over after `settle`.
+/// over after `settle`, checking its answers against the model.
 pub async fn fixture_emulator(settle: Duration) -> Emulator {
     let fixture =
         Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
             .unwrap();
     let lifecycle = Lifecycle { environment_ready_after: settle, run_duration: settle, runs_per_day: 25 };
-    Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
-        .await
-        .unwrap()
+    let emulator =
+        Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
+            .await
+            .unwrap();
+    // Every answer the operator gets holds against botocore's model, V1 and V2.
+    let model = super::shapes::Model::load();
+    emulator.check_answers(Box::new(move |operation, body| model.check(operation, body)));
+    emulator
 }
 
 impl World {
@@ -388,6 +393,13 @@ pub fn published(state: &Value) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Data sources this operator made (the environments' default ones excluded).
+/// The environments the operator made: those of the V1 domain (a V2 project's Tooling
+/// environment comes with the project).
+pub fn v1_environments(state: &Value) -> usize {
+    let v1 = |e: &&Value| e["environmentProfileId"].as_str().is_some_and(|p| !p.is_empty());
+    state["environments"].as_array().map(|all| all.iter().filter(v1).count()).unwrap_or(0)
+}
+
 pub fn ours(state: &Value) -> Vec<Value> {
     state["dataSources"]
         .as_array()

@@ -1,12 +1,19 @@
-//! Data sources of type REDSHIFT. CREATING / UPDATING settle to READY on the next read; a run
-//! makes the data source RUNNING until it finishes.
+//! Data sources of type REDSHIFT, reading through an environment (V1 domains) or a connection
+//! (V2 domains). CREATING / UPDATING settle to READY on the next read; a run makes the data source
+//! RUNNING until it finishes.
 
 use serde_json::{Value, json};
 
-use super::request::{Ctx, check_enum, check_length, check_pattern, domain, items_page, member_project, page, put_opt};
+use super::request::{
+    Ctx, SECRET_ARN, check_enum, check_id, check_length, check_pattern, domain, items_page, matches, member_project,
+    page, put_opt,
+};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
-use crate::state::{DataSource, FilterExpression, RedshiftConfig, RelationalFilter, State, Storage};
+use crate::state::{
+    Connection, DataSource, DomainVersion, Environment, FilterExpression, RedshiftConfig, RelationalFilter, State,
+    Storage,
+};
 
 pub const TIMEZONES: &[&str] = &[
     "UTC",
@@ -77,16 +84,6 @@ pub const TIMEZONES: &[&str] = &[
 
 /// The model's `CronString` pattern, anchored as Smithy patterns are searched.
 const CRON: &str = r".*cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) ([-?*,/\dLW]){1,83} ([-*,/\d]|[a-zA-Z]{3}){1,23} ([-?#*,/\dL]|[a-zA-Z]{3}){1,13} ([^\)]+)\).*";
-const SECRET_ARN: &str = r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$";
-
-fn matches(pattern: &'static str, s: &str) -> bool {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex, PoisonError};
-    // Compiled once per pattern: CreateDataSource is on the benchmark's hot path.
-    static COMPILED: LazyLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> = LazyLock::new(Default::default);
-    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-    compiled.entry(pattern).or_insert_with(|| regex::Regex::new(pattern).ok()).as_ref().is_some_and(|re| re.is_match(s))
-}
 
 /// Settles a transient status whose time has come; the change moves `updatedAt`, as every change
 /// of a data source does [inferred] (docs/datazone-semantics.md §4).
@@ -101,7 +98,20 @@ fn error_json((error_type, detail): &(&'static str, String)) -> Value {
     json!({"errorType": error_type, "errorDetail": detail})
 }
 
-pub fn data_source_json(ds: &DataSource, state: &State, summary: bool) -> Value {
+/// Which operation's output a data source is rendered for: the model gives each its own members
+/// (only GetDataSource and the summary count the last run's assets; DeleteDataSource has no
+/// recommendation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Create,
+    Get,
+    Update,
+    Delete,
+    Summary,
+}
+
+pub fn data_source_json(ds: &DataSource, state: &State, shape: Shape) -> Value {
+    let summary = shape == Shape::Summary;
     let mut v = json!({
         "domainId": ds.domain_id, "environmentId": ds.environment_id, "name": ds.name, "type": ds.type_,
         "status": ds.status, "enableSetting": ds.enable_setting,
@@ -110,11 +120,14 @@ pub fn data_source_json(ds: &DataSource, state: &State, summary: bool) -> Value 
     v[if summary { "dataSourceId" } else { "id" }] = json!(ds.id);
     put_opt(&mut v, "description", ds.description.clone());
     put_opt(&mut v, "schedule", ds.schedule.clone());
+    put_opt(&mut v, "connectionId", ds.connection_id.clone());
     if let Some(run) = ds.last_run_id.as_ref().and_then(|id| state.runs.get(id)) {
         v["lastRunStatus"] = json!(run.status);
         v["lastRunAt"] = run.started_at.iso();
-        let s = &run.statistics;
-        v["lastRunAssetCount"] = json!(s.added + s.updated + s.unchanged);
+        if matches!(shape, Shape::Get | Shape::Summary) {
+            let s = &run.statistics;
+            v["lastRunAssetCount"] = json!(s.added + s.updated + s.unchanged);
+        }
         if let Some(e) = &run.error {
             v["lastRunErrorMessage"] = error_json(e);
         }
@@ -122,7 +135,9 @@ pub fn data_source_json(ds: &DataSource, state: &State, summary: bool) -> Value 
     if !summary {
         v["projectId"] = json!(ds.project_id);
         v["publishOnImport"] = json!(ds.publish_on_import);
-        v["recommendation"] = json!({"enableBusinessNameGeneration": ds.business_name_generation});
+        if shape != Shape::Delete {
+            v["recommendation"] = json!({"enableBusinessNameGeneration": ds.business_name_generation});
+        }
         v["configuration"] = json!({"redshiftRunConfiguration": config_json(&ds.config, &ds.account, &ds.region)});
     }
     v
@@ -148,16 +163,28 @@ fn config_json(c: &RedshiftConfig, account: &str, region: &str) -> Value {
         })
         .collect();
     let mut v = json!({
-        "accountId": account, "region": region, "relationalFilterConfigurations": filters,
-        "redshiftCredentialConfiguration": {"secretManagerArn": c.secret_arn}, "redshiftStorage": storage,
+        "accountId": account, "region": region, "relationalFilterConfigurations": filters, "redshiftStorage": storage,
     });
+    // Empty only for a data source reading through a username-and-password connection.
+    if !c.secret_arn.is_empty() {
+        v["redshiftCredentialConfiguration"] = json!({"secretManagerArn": c.secret_arn});
+    }
     put_opt(&mut v, "dataAccessRole", c.data_access_role.clone());
     v
 }
 
-/// Parses `configuration.redshiftRunConfiguration`; storage and secret default to the
-/// environment's when left out [inferred].
-fn parse_config(raw: &Value, environment: &crate::state::Environment) -> AwsResult<RedshiftConfig> {
+/// What a data source reads through: its storage and secret default to this one's.
+#[derive(Clone, Copy)]
+enum Binding<'a> {
+    /// V1: the environment's parameters [inferred].
+    Environment(&'a Environment),
+    /// V2: the connection's storage and secret, the only ones allowed [inferred].
+    Connection(&'a Connection),
+}
+
+/// Parses `configuration.redshiftRunConfiguration`; storage and secret default to the binding's
+/// when left out.
+fn parse_config(raw: &Value, binding: Binding) -> AwsResult<RedshiftConfig> {
     let rc = raw.get("redshiftRunConfiguration").ok_or_else(|| {
         AwsError::validation("configuration.redshiftRunConfiguration is required for a REDSHIFT data source")
     })?;
@@ -180,22 +207,45 @@ fn parse_config(raw: &Value, environment: &crate::state::Environment) -> AwsResu
                 ));
             }
         },
-        None => match (environment.parameter("clusterName"), environment.parameter("workgroupName")) {
-            (_, Some(w)) => Storage::Workgroup(w.to_string()),
-            (Some(c), _) => Storage::Cluster(c.to_string()),
-            _ => {
-                return Err(AwsError::validation(
-                    "redshiftStorage is required: the environment binds no cluster or workgroup",
-                ));
-            }
+        None => match binding {
+            Binding::Connection(c) => c.storage.clone(),
+            Binding::Environment(e) => match (e.parameter("clusterName"), e.parameter("workgroupName")) {
+                (_, Some(w)) => Storage::Workgroup(w.to_string()),
+                (Some(c), _) => Storage::Cluster(c.to_string()),
+                _ => {
+                    return Err(AwsError::validation(
+                        "redshiftStorage is required: the environment binds no cluster or workgroup",
+                    ));
+                }
+            },
         },
     };
-    let secret_arn = match rc.pointer("/redshiftCredentialConfiguration/secretManagerArn").and_then(Value::as_str) {
-        Some(arn) => arn.to_string(),
-        None => environment.parameter("dataAccessSecretsArn").unwrap_or_default().to_string(),
+    let given_secret = rc.pointer("/redshiftCredentialConfiguration/secretManagerArn").and_then(Value::as_str);
+    let secret_arn = match (given_secret, binding) {
+        (Some(arn), _) => arn.to_string(),
+        (None, Binding::Environment(e)) => e.parameter("dataAccessSecretsArn").unwrap_or_default().to_string(),
+        (None, Binding::Connection(c)) => c.secret_arn().unwrap_or_default().to_string(),
     };
     check_length("secretManagerArn", &secret_arn, 0, 256)?;
-    check_pattern("secretManagerArn", &secret_arn, matches(SECRET_ARN, &secret_arn), SECRET_ARN)?;
+    // Through a username-and-password connection there is no secret at all.
+    if !secret_arn.is_empty() || matches!(binding, Binding::Environment(_)) {
+        check_pattern("secretManagerArn", &secret_arn, matches(SECRET_ARN, &secret_arn), SECRET_ARN)?;
+    }
+    if let Binding::Connection(c) = binding {
+        if storage != c.storage {
+            return Err(AwsError::validation(format!(
+                "redshiftStorage must be the storage of connection {} ({})",
+                c.id,
+                c.storage.name()
+            )));
+        }
+        if given_secret.is_some() && c.secret_arn() != given_secret {
+            return Err(AwsError::validation(format!(
+                "redshiftCredentialConfiguration must be the credentials of connection {}",
+                c.id
+            )));
+        }
+    }
     let list = rc
         .get("relationalFilterConfigurations")
         .and_then(Value::as_array)
@@ -251,14 +301,18 @@ fn project_names_taken(state: &State, domain_id: &str, project_id: &str, name: &
     })
 }
 
+/// In a V1 domain a data source reads through an environment, in a V2 domain through a
+/// connection (whose environment it then belongs to) [inferred: each requires its own].
 pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let name = ctx.required("name", 1, 256)?;
     let description = ctx.optional("description", 0, 2048)?;
     let type_ = ctx.required("type", 1, 256)?;
     let project_ref = ctx.required("projectIdentifier", 1, 36)?;
-    let environment_id = ctx.optional("environmentIdentifier", 1, 36)?.ok_or_else(|| {
-        AwsError::validation("environmentIdentifier is required for a REDSHIFT data source in this domain")
-    })?;
+    let environment_ref = ctx.optional("environmentIdentifier", 1, 36)?;
+    let connection_ref = ctx.optional("connectionIdentifier", 1, 36)?;
+    if let Some(c) = &connection_ref {
+        check_id("connectionIdentifier", c)?;
+    }
     if type_ != "REDSHIFT" {
         return Err(AwsError::validation(format!("The emulator supports data sources of type REDSHIFT, not {type_}")));
     }
@@ -266,14 +320,50 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     check_enum("enableSetting", &enable_setting, &["ENABLED", "DISABLED"])?;
     let schedule = parse_schedule(ctx.body.get("schedule"))?;
     let d = domain(state, ctx)?;
+    match (d.version, &connection_ref, &environment_ref) {
+        (DomainVersion::V1, Some(_), _) => {
+            return Err(AwsError::validation("connectionIdentifier is only valid for V2 domains"));
+        }
+        (DomainVersion::V1, None, None) => {
+            return Err(AwsError::validation(
+                "environmentIdentifier is required for a REDSHIFT data source in this domain",
+            ));
+        }
+        (DomainVersion::V2, None, _) => {
+            return Err(AwsError::validation(
+                "connectionIdentifier is required for a REDSHIFT data source in a V2 domain",
+            ));
+        }
+        _ => {}
+    }
     let project_id = member_project(d, &project_ref, ctx)?.id.clone();
     let domain_id = d.id.clone();
     let token_key = ctx.client_token().map(|t| ("CreateDataSource", ctx.caller.principal_arn.clone(), t));
     if let Some(existing) =
         token_key.as_ref().and_then(|k| state.client_tokens.get(k)).and_then(|id| state.data_sources.get(id))
     {
-        return Ok((201, data_source_json(existing, state, false)));
+        return Ok((201, data_source_json(existing, state, Shape::Create)));
     }
+    let connection = match &connection_ref {
+        Some(id) => Some(
+            state
+                .connections
+                .get(id)
+                .filter(|c| c.domain_id == domain_id && c.project_id == project_id)
+                .ok_or_else(|| AwsError::not_found(format!("Connection {id} was not found in this project")))?,
+        ),
+        None => None,
+    };
+    let environment_id = match (connection, environment_ref) {
+        (Some(c), Some(e)) if e != c.environment_id => {
+            return Err(AwsError::validation(format!(
+                "environmentIdentifier {e} is not the environment of connection {}",
+                c.id
+            )));
+        }
+        (Some(c), _) => c.environment_id.clone(),
+        (None, e) => e.unwrap_or_default(),
+    };
     let environment = state
         .environments
         .get(&environment_id)
@@ -285,7 +375,13 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
             environment.status
         )));
     }
-    let config = parse_config(ctx.body.get("configuration").unwrap_or(&Value::Null), environment)?;
+    let binding = connection.map_or(Binding::Environment(environment), Binding::Connection);
+    let config = parse_config(ctx.body.get("configuration").unwrap_or(&Value::Null), binding)?;
+    // A connection-bound data source lives where its connection points.
+    let (account, region) = match connection {
+        Some(c) => (c.account.clone(), c.region.clone()),
+        None => (environment.account.clone(), environment.region.clone()),
+    };
     // Duplicate names are a ValidationException, not a conflict (docs/datazone-semantics.md §4).
     if project_names_taken(state, &domain_id, &project_id, &name, None) {
         return Err(AwsError::validation("DataSource name must be unique for a given project."));
@@ -296,11 +392,12 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         domain_id,
         project_id,
         environment_id,
+        connection_id: connection_ref,
         name,
         description,
         type_,
-        account: environment.account.clone(),
-        region: environment.region.clone(),
+        account,
+        region,
         config,
         publish_on_import: ctx.body.get("publishOnImport").and_then(Value::as_bool).unwrap_or(false),
         business_name_generation: ctx
@@ -317,7 +414,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         last_run_id: None,
         run_starts: Vec::new(),
     };
-    let out = data_source_json(&ds, state, false);
+    let out = data_source_json(&ds, state, Shape::Create);
     state.data_sources.insert(id.clone(), ds);
     if let Some(key) = token_key {
         state.client_tokens.insert(key, id);
@@ -344,7 +441,7 @@ pub fn member_data_source<'s>(state: &'s mut State, ctx: &Ctx, id: &str) -> AwsR
 pub fn get(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     member_data_source(state, ctx, ctx.param(1))?;
     let ds = &state.data_sources[ctx.param(1)];
-    Ok((200, data_source_json(ds, state, false)))
+    Ok((200, data_source_json(ds, state, Shape::Get)))
 }
 
 pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
@@ -370,8 +467,15 @@ pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     };
     let config = match ctx.body.get("configuration") {
         Some(raw) => {
-            let env = state.environments.get(&ds.environment_id).ok_or_else(|| AwsError::not_found("environment"))?;
-            Some(parse_config(raw, env)?)
+            let binding = match &ds.connection_id {
+                Some(id) => Binding::Connection(
+                    state.connections.get(id).ok_or_else(|| AwsError::not_found(format!("Connection {id}")))?,
+                ),
+                None => Binding::Environment(
+                    state.environments.get(&ds.environment_id).ok_or_else(|| AwsError::not_found("environment"))?,
+                ),
+            };
+            Some(parse_config(raw, binding)?)
         }
         None => None,
     };
@@ -404,7 +508,7 @@ pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     ds.settles_at = ctx.now;
     ds.updated_at = ctx.now;
     let ds = &state.data_sources[&id];
-    Ok((200, data_source_json(ds, state, false)))
+    Ok((200, data_source_json(ds, state, Shape::Update)))
 }
 
 /// Answers with the data source as DELETING; it is gone for every later call. Its assets stay
@@ -417,7 +521,7 @@ pub fn delete(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     };
     ds.status = "DELETING";
     ds.updated_at = ctx.now;
-    Ok((200, data_source_json(&ds, state, false)))
+    Ok((200, data_source_json(&ds, state, Shape::Delete)))
 }
 
 pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
@@ -438,12 +542,16 @@ pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         .filter(|ds| ds.domain_id == domain_id && ds.project_id == project_id)
         .filter(|ds| q("name").is_none_or(|v| ds.name == v))
         .filter(|ds| q("environmentIdentifier").is_none_or(|v| ds.environment_id == v))
+        .filter(|ds| q("connectionIdentifier").is_none_or(|v| ds.connection_id.as_deref() == Some(v)))
         .filter(|ds| q("status").is_none_or(|v| ds.status == v))
         .filter(|ds| q("type").is_none_or(|v| ds.type_ == v))
         .collect();
-    let fingerprint = format!("{project_id}{:?}", [q("name"), q("environmentIdentifier"), q("status"), q("type")]);
+    let fingerprint = format!(
+        "{project_id}{:?}",
+        [q("name"), q("environmentIdentifier"), q("connectionIdentifier"), q("status"), q("type")]
+    );
     // Page first, render only the page.
     let (matching, token) = page(matching, ctx, 50, &fingerprint)?;
-    let items = matching.into_iter().map(|ds| data_source_json(ds, state, true)).collect();
+    let items = matching.into_iter().map(|ds| data_source_json(ds, state, Shape::Summary)).collect();
     Ok((200, items_page(items, token)))
 }

@@ -1,12 +1,13 @@
-//! Domains, projects and project memberships.
+//! Domains (V1 and V2), projects and project memberships.
 
 use serde_json::{Value, json};
 
 use super::request::{
-    Ctx, check_enum, check_name64, domain, domain_mut, is_domain_admin, items_page, member_project, page, put_opt,
+    Ctx, check_enum, check_id, check_name64, domain, domain_mut, is_domain_admin, items_page, member_project, page,
+    put_opt, require_version,
 };
 use crate::error::{AwsError, AwsResult};
-use crate::state::{Domain, Project, State};
+use crate::state::{Domain, DomainVersion, Project, State};
 
 const DESIGNATIONS: &[&str] = &[
     "PROJECT_OWNER",
@@ -16,43 +17,61 @@ const DESIGNATIONS: &[&str] = &[
     "PROJECT_CATALOG_STEWARD",
 ];
 
-fn domain_json(d: &Domain) -> Value {
-    // GetDomain / ListDomains timestamps are epoch seconds in the model.
+/// Which operation's output a domain is rendered for: their members differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DomainShape {
+    Create,
+    Get,
+    Summary,
+}
+
+fn domain_json(d: &Domain, shape: DomainShape) -> Value {
     let mut v = json!({
-        "id": d.id, "name": d.name, "arn": d.arn(), "managedAccountId": d.account, "status": "AVAILABLE",
-        "portalUrl": d.portal_url(), "createdAt": d.created_at.epoch(), "lastUpdatedAt": d.created_at.epoch(),
-        "domainVersion": "V1",
+        "id": d.id, "name": d.name, "arn": d.arn(), "status": "AVAILABLE", "portalUrl": d.portal_url(),
+        "domainVersion": d.version.as_str(),
     });
     put_opt(&mut v, "description", d.description.clone());
+    // GetDomain / ListDomains timestamps are epoch seconds in the model; CreateDomain has none.
+    if shape != DomainShape::Create {
+        v["createdAt"] = d.created_at.epoch();
+        v["lastUpdatedAt"] = d.created_at.epoch();
+    }
+    match shape {
+        // managedAccountId is a DomainSummary member only (required there).
+        DomainShape::Summary => v["managedAccountId"] = json!(d.account),
+        DomainShape::Create | DomainShape::Get => {
+            v["rootDomainUnitId"] = json!(d.root_domain_unit_id);
+            v["domainExecutionRole"] = json!(format!("arn:aws:iam::{}:role/AmazonDataZoneDomainExecution", d.account));
+        }
+    }
     v
 }
 
 pub fn create_domain(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let name = ctx.required("name", 1, 256)?;
     let description = ctx.optional("description", 0, 2048)?;
+    let version = match ctx.body_str("domainVersion") {
+        None => DomainVersion::V1,
+        Some(v) => {
+            check_enum("domainVersion", v, &["V1", "V2"])?;
+            DomainVersion::parse(v).unwrap_or(DomainVersion::V1)
+        }
+    };
     let account = &ctx.caller.account;
     if state.domains.values().any(|d| &d.account == account && d.name == name) {
         return Err(AwsError::conflict("Domain name already exists under this account"));
     }
     let id = format!("dzd_{}", state.ids.id());
-    let mut domain = state.new_domain(id.clone(), name, account.clone(), ctx.caller.region.clone(), ctx.now);
+    let mut domain = state.new_domain(id.clone(), name, account.clone(), ctx.caller.region.clone(), version, ctx.now);
     domain.description = description;
-    let mut out = domain_json(&domain);
-    // CreateDomain's output carries no timestamps.
-    if let Some(o) = out.as_object_mut() {
-        o.remove("createdAt");
-        o.remove("lastUpdatedAt");
-        o.remove("managedAccountId");
-    }
+    let out = domain_json(&domain, DomainShape::Create);
     state.domains.insert(id, domain);
     Ok((201, out))
 }
 
 pub fn get_domain(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let d = domain(state, ctx)?;
-    let mut out = domain_json(d);
-    out["domainExecutionRole"] = json!(format!("arn:aws:iam::{}:role/AmazonDataZoneDomainExecution", d.account));
-    Ok((200, out))
+    Ok((200, domain_json(d, DomainShape::Get)))
 }
 
 pub fn list_domains(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
@@ -62,32 +81,49 @@ pub fn list_domains(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         .values()
         .filter(|d| &d.account == account || d.associated.contains(account))
         .filter(|_| ctx.query("status").is_none_or(|s| s == "AVAILABLE"))
-        .map(domain_json)
+        .map(|d| domain_json(d, DomainShape::Summary))
         .collect();
     let (items, token) = page(visible, ctx, 25, ctx.query("status").unwrap_or_default())?;
     Ok((200, items_page(items, token)))
 }
 
-fn project_json(domain_id: &str, p: &Project, summary: bool) -> Value {
+fn project_json(d: &Domain, p: &Project, summary: bool) -> Value {
     let mut v = json!({
-        "domainId": domain_id, "id": p.id, "name": p.name, "projectStatus": "ACTIVE",
+        "domainId": d.id, "id": p.id, "name": p.name, "projectStatus": "ACTIVE",
         "createdBy": p.created_by, "createdAt": p.created_at.iso(),
     });
     // ProjectSummary says updatedAt, GetProject says lastUpdatedAt.
     v[if summary { "updatedAt" } else { "lastUpdatedAt" }] = p.created_at.iso();
     put_opt(&mut v, "description", p.description.clone());
+    if !summary {
+        // ProjectSummary has no projectProfileId.
+        put_opt(&mut v, "projectProfileId", d.project_profiles.get(&p.id).cloned());
+    }
     v
 }
 
+/// In a V2 domain the project gets a project profile (the one named, or a generated one) and
+/// its Tooling environment, in the domain's account.
 pub fn create_project(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let name = ctx.required("name", 1, 64)?;
     check_name64("name", &name)?;
     let description = ctx.optional("description", 0, 2048)?;
+    let profile = ctx.optional("projectProfileId", 1, 36)?;
+    if let Some(p) = &profile {
+        check_id("projectProfileId", p)?;
+    }
     let id = state.ids.id();
-    let d = domain_mut(state, ctx)?;
+    let d = domain(state, ctx)?;
+    if profile.is_some() {
+        // [inferred] wording: project profiles are a V2 concept.
+        require_version(d, DomainVersion::V2, "projectProfileId is only valid for V2 domains")?;
+    }
     if d.projects.values().any(|p| p.name == name) {
         return Err(AwsError::conflict(format!("A project with the name {name} already exists in this domain")));
     }
+    let tooling = (d.version == DomainVersion::V2)
+        .then(|| state.project_environment(d, &id, d.account.clone(), ctx.caller.principal_arn.clone(), ctx.now));
+    let profile = (d.version == DomainVersion::V2).then(|| profile.unwrap_or_else(|| state.ids.id()));
     let mut members = std::collections::BTreeMap::new();
     members.insert(ctx.caller.principal_arn.clone(), "PROJECT_OWNER".to_string());
     let project = Project {
@@ -98,8 +134,15 @@ pub fn create_project(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         created_at: ctx.now,
         members,
     };
-    let out = project_json(&d.id, &project, false);
+    let d = domain_mut(state, ctx)?;
+    if let Some(profile) = profile {
+        d.project_profiles.insert(id.clone(), profile);
+    }
+    let out = project_json(d, &project, false);
     d.projects.insert(id, project);
+    if let Some(env) = tooling {
+        state.environments.insert(env.id.clone(), env);
+    }
     Ok((201, out))
 }
 
@@ -109,18 +152,14 @@ pub fn get_project(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         .projects
         .get(ctx.param(1))
         .ok_or_else(|| AwsError::not_found(format!("Project {} was not found", ctx.param(1))))?;
-    Ok((200, project_json(&d.id, p, false)))
+    Ok((200, project_json(d, p, false)))
 }
 
 pub fn list_projects(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let d = domain(state, ctx)?;
     let name = ctx.query("name");
-    let projects: Vec<Value> = d
-        .projects
-        .values()
-        .filter(|p| name.is_none_or(|n| p.name == n))
-        .map(|p| project_json(&d.id, p, true))
-        .collect();
+    let projects: Vec<Value> =
+        d.projects.values().filter(|p| name.is_none_or(|n| p.name == n)).map(|p| project_json(d, p, true)).collect();
     let (items, token) = page(projects, ctx, 50, name.unwrap_or_default())?;
     Ok((200, items_page(items, token)))
 }

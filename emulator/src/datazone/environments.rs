@@ -1,16 +1,18 @@
 //! Environment profiles and environments. An environment is CREATING until
 //! `--environment-ready-after` has passed, then ACTIVE (with its default data source) or
-//! CREATE_FAILED when the blueprint is not enabled for its account and region.
+//! CREATE_FAILED when the blueprint is not enabled for its account and region. V2 domains have
+//! neither profiles nor created environments: each project brings its Tooling environment.
 
 use serde_json::{Value, json};
 
 use super::blueprints::{DATA_WAREHOUSE_PARAMETERS, blueprint};
-use super::request::{Ctx, check_id, check_name64, domain, items_page, member_project, page, put_opt};
+use super::request::{Ctx, check_id, check_name64, domain, items_page, member_project, page, put_opt, require_version};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::fixture::{is_account, is_region};
 use crate::state::{
-    DataSource, Due, Environment, FilterExpression, Profile, RedshiftConfig, RelationalFilter, State, Storage,
+    DataSource, DomainVersion, Due, Environment, FilterExpression, Profile, RedshiftConfig, RelationalFilter, State,
+    Storage,
 };
 
 fn parameters(ctx: &Ctx, allowed: Option<&[&str]>) -> AwsResult<Vec<(String, String)>> {
@@ -65,6 +67,8 @@ pub fn create_profile(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     super::request::check_pattern("awsAccountId", &account, is_account(&account), "^\\d{12}$")?;
     super::request::check_pattern("awsAccountRegion", &region, is_region(&region), "^[a-z]{2}-[a-z]{4,10}-\\d$")?;
     let d = domain(state, ctx)?;
+    // [inferred] wording: V2 domains have project profiles instead.
+    require_version(d, DomainVersion::V1, "Environment profiles are only supported in V1 domains")?;
     let project_id = member_project(d, &project_ref, ctx)?.id.clone();
     let bp = blueprint(d, &blueprint_id)?;
     let allowed = (bp.name == "DefaultDataWarehouse").then_some(DATA_WAREHOUSE_PARAMETERS);
@@ -143,13 +147,20 @@ pub fn list_profiles(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 }
 
 fn environment_json(e: &Environment, full: bool) -> Value {
+    // A V2 project environment comes from a project profile's environment configuration, not
+    // from an environment profile: its environmentProfileId is "".
+    let provider = if e.configuration.is_some() { "Amazon SageMaker" } else { "Amazon DataZone" };
     let mut v = json!({
         "projectId": e.project_id, "id": e.id, "domainId": e.domain_id, "createdBy": e.created_by,
         "createdAt": e.created_at.iso(), "updatedAt": e.updated_at.iso(), "name": e.name,
         "environmentProfileId": e.profile_id, "awsAccountId": e.account, "awsAccountRegion": e.region,
-        "provider": "Amazon DataZone", "status": e.status,
+        "provider": provider, "status": e.status,
     });
     put_opt(&mut v, "description", e.description.clone());
+    if let Some((id, name)) = &e.configuration {
+        v["environmentConfigurationId"] = json!(id);
+        v["environmentConfigurationName"] = json!(name);
+    }
     if full {
         v["environmentBlueprintId"] = json!(e.blueprint_id);
         v["userParameters"] = parameters_json(&e.user_parameters);
@@ -163,7 +174,7 @@ fn environment_json(e: &Environment, full: bool) -> Value {
             deployment["failureReason"] = json!({"code": "400", "message": message});
         }
         v["lastDeployment"] = deployment;
-        if e.status == "ACTIVE" {
+        if e.status == "ACTIVE" && e.configuration.is_none() {
             v["provisionedResources"] = json!([
                 {"type": "string", "name": "redshiftDatabase", "value": e.parameter("dbName").unwrap_or_default(), "provider": "Amazon Redshift"}
             ]);
@@ -177,8 +188,23 @@ pub fn create_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
     check_name64("name", &name)?;
     let description = ctx.optional("description", 0, 2048)?;
     let project_ref = ctx.required("projectIdentifier", 1, 36)?;
-    let profile_id = ctx.required("environmentProfileIdentifier", 1, 36)?;
     let d = domain(state, ctx)?;
+    if d.version == DomainVersion::V2 {
+        // The model's documentation of CreateEnvironmentInput: blueprint (and profile) IDs are
+        // for V1 domains only. V2 environments come from project profiles, which the emulator
+        // does not create beyond each project's Tooling environment [inferred].
+        for member in ["environmentBlueprintIdentifier", "environmentProfileIdentifier"] {
+            if ctx.body.get(member).is_some_and(|v| !v.is_null()) {
+                return Err(AwsError::validation(format!(
+                    "{member} is only valid for V1 domains. It is not supported for V2 domains."
+                )));
+            }
+        }
+        return Err(AwsError::validation(
+            "The emulator creates no environments in V2 domains: each project has its Tooling environment",
+        ));
+    }
+    let profile_id = ctx.required("environmentProfileIdentifier", 1, 36)?;
     let project_id = member_project(d, &project_ref, ctx)?.id.clone();
     let profile = profile_in(state, ctx, &profile_id)?.clone();
     let bp = blueprint(d, &profile.blueprint_id)?;
@@ -210,6 +236,7 @@ pub fn create_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
         created_by: ctx.caller.principal_arn.clone(),
         created_at: ctx.now,
         updated_at: ctx.now,
+        configuration: None,
     };
     let out = environment_json(&environment, true);
     state.environments.insert(id.clone(), environment);
@@ -266,6 +293,7 @@ fn create_default_data_source(state: &mut State, env: &Environment, at: Instant)
             domain_id: env.domain_id.clone(),
             project_id: env.project_id.clone(),
             environment_id: env.id.clone(),
+            connection_id: None,
             name: format!("{}-default-datasource", env.name),
             description: Some("Default data source created with the environment".into()),
             type_: "REDSHIFT".into(),
@@ -318,6 +346,10 @@ pub fn delete_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
         return Err(AwsError::validation("Cannot delete the environment in DELETED state"));
     }
     let id = e.id.clone();
+    if state.connections.values().any(|c| c.environment_id == id) {
+        // [inferred]: as with data sources, its connections go first.
+        return Err(AwsError::conflict("To delete an environment, you must first delete all its connections"));
+    }
     if state.data_sources.values().any(|ds| ds.environment_id == id && !ds.name.ends_with("-default-datasource")) {
         return Err(AwsError::conflict(
             "To delete an environment, you must first delete all its associated data sources",

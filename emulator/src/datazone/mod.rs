@@ -2,6 +2,7 @@
 //! kind, and the time-driven changes ([`advance`]). What handlers share is in [`request`].
 
 pub mod blueprints;
+pub mod connections;
 pub mod data_sources;
 pub mod domains;
 pub mod environments;
@@ -100,6 +101,15 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
         ("GET", ["v2", "domains", _, "data-source-runs", _, "activities"]) => {
             ("ListDataSourceRunActivities", runs::list_activities, vec![p(2), p(4)])
         }
+        ("GET", ["v2", "domains", _, "connections"]) => ("ListConnections", connections::list, vec![p(2)]),
+        ("POST", ["v2", "domains", _, "connections"]) => ("CreateConnection", connections::create, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "connections", _]) => ("GetConnection", connections::get, vec![p(2), p(4)]),
+        ("PATCH", ["v2", "domains", _, "connections", _]) => {
+            ("UpdateConnection", connections::update, vec![p(2), p(4)])
+        }
+        ("DELETE", ["v2", "domains", _, "connections", _]) => {
+            ("DeleteConnection", connections::delete, vec![p(2), p(4)])
+        }
         ("POST", ["v2", "domains", _, "search"]) => ("Search", search::search, vec![p(2)]),
         ("GET", ["v2", "domains", _, "assets", _]) => ("GetAsset", search::get_asset, vec![p(2), p(4)]),
         _ => return None,
@@ -126,6 +136,11 @@ mod tests {
             ("POST", "/v2/domains/dzd_1/data-sources/ds1/runs", "StartDataSourceRun"),
             ("GET", "/v2/domains/dzd_1/data-source-runs/r1/activities", "ListDataSourceRunActivities"),
             ("POST", "/v2/domains/dzd_1/search", "Search"),
+            ("POST", "/v2/domains/dzd_1/connections", "CreateConnection"),
+            ("GET", "/v2/domains/dzd_1/connections", "ListConnections"),
+            ("GET", "/v2/domains/dzd_1/connections/c1", "GetConnection"),
+            ("PATCH", "/v2/domains/dzd_1/connections/c1", "UpdateConnection"),
+            ("DELETE", "/v2/domains/dzd_1/connections/c1", "DeleteConnection"),
         ];
         for (method, path, op) in cases {
             assert_eq!(route(method, path).map(|r| r.0), Some(op), "{method} {path}");

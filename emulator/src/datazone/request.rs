@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
-use crate::state::{Caller, Domain, Project, State};
+/// `[a-zA-Z0-9_-]{1,36}`: the pattern of most DataZone IDs (the fixture checks it too).
+pub use crate::fixture::is_resource_id;
+use crate::state::{Caller, Domain, DomainVersion, Project, State};
 
 /// One routed DataZone request.
 pub struct Ctx<'a> {
@@ -49,6 +51,11 @@ fn constraint(member: &str, value: &str, constraint: &str) -> AwsError {
     ))
 }
 
+/// A required member that is missing.
+pub fn not_null(member: &str) -> AwsError {
+    constraint(member, "null", "Member must not be null")
+}
+
 impl Ctx<'_> {
     pub fn param(&self, i: usize) -> &str {
         self.params.get(i).map(String::as_str).unwrap_or_default()
@@ -61,7 +68,7 @@ impl Ctx<'_> {
     /// A required body string of `min..=max` characters.
     pub fn required(&self, member: &str, min: usize, max: usize) -> AwsResult<String> {
         match self.body.get(member) {
-            None | Some(Value::Null) => Err(constraint(member, "null", "Member must not be null")),
+            None | Some(Value::Null) => Err(not_null(member)),
             Some(Value::String(s)) => check_length(member, s, min, max).map(|_| s.clone()),
             Some(_) => Err(AwsError::validation(format!("{member} must be a string"))),
         }
@@ -120,9 +127,16 @@ pub fn check_enum(member: &str, s: &str, allowed: &[&str]) -> AwsResult<()> {
     }
 }
 
-/// `[a-zA-Z0-9_-]{1,36}`: the pattern of most DataZone IDs.
-pub fn is_resource_id(s: &str) -> bool {
-    (1..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+/// The model's pattern of a Secrets Manager secret ARN (data sources, connections).
+pub const SECRET_ARN: &str = r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$";
+
+/// Whether `s` matches a model pattern (searched, as Smithy patterns are, unless anchored).
+pub fn matches(pattern: &'static str, s: &str) -> bool {
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    // Compiled once per pattern: CreateDataSource is on the benchmark's hot path.
+    static COMPILED: LazyLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> = LazyLock::new(Default::default);
+    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+    compiled.entry(pattern).or_insert_with(|| regex::Regex::new(pattern).ok()).as_ref().is_some_and(|re| re.is_match(s))
 }
 
 pub fn check_id(member: &str, s: &str) -> AwsResult<()> {
@@ -158,6 +172,11 @@ pub fn domain<'s>(state: &'s State, ctx: &Ctx) -> AwsResult<&'s Domain> {
 pub fn domain_mut<'s>(state: &'s mut State, ctx: &Ctx) -> AwsResult<&'s mut Domain> {
     domain(state, ctx)?;
     state.domains.get_mut(ctx.param(0)).ok_or_else(|| AwsError::access_denied(ctx.op))
+}
+
+/// Refuses what a domain of the other generation does not have.
+pub fn require_version(domain: &Domain, version: DomainVersion, message: &str) -> AwsResult<()> {
+    if domain.version == version { Ok(()) } else { Err(AwsError::validation(message)) }
 }
 
 /// Long-term principals of the domain's own account administer it.

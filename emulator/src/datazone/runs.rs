@@ -1,6 +1,7 @@
 //! Data source runs: RUNNING for `--run-duration`, then the data source's filters are applied to
 //! the fake Redshift catalog, one asset per matched table or view is created or refreshed (and
-//! published with `publishOnImport`), and one activity is recorded per object.
+//! published with `publishOnImport`), and one activity is recorded per object. A connection-bound
+//! data source (V2) reads through its connection as it was when the run started.
 
 use serde_json::{Value, json};
 
@@ -9,7 +10,7 @@ use super::request::{Ctx, check_enum, domain, items_page, member_project, page, 
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::filters::{exact_includes, selected};
-use crate::state::{Activity, Asset, DataSource, Due, Run, RunStatistics, State, Storage};
+use crate::state::{Activity, Asset, Connection, DataSource, Due, Run, RunStatistics, State, Storage};
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -21,7 +22,26 @@ fn statistics_json(s: &RunStatistics) -> Value {
     json!({"added": s.added, "updated": s.updated, "unchanged": s.unchanged, "skipped": s.skipped, "failed": s.failed})
 }
 
-fn run_json(r: &Run, summary: bool) -> Value {
+/// Which operation's output a run is rendered for: StartDataSourceRun's has no lineageSummary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Start,
+    Get,
+    Summary,
+}
+
+/// The lineage import of a run through a connection with lineage enabled [inferred: it follows
+/// the run].
+fn lineage_status(run_status: &str) -> &'static str {
+    match run_status {
+        "SUCCESS" | "PARTIALLY_SUCCEEDED" => "SUCCESS",
+        "FAILED" => "FAILED",
+        _ => "IN_PROGRESS",
+    }
+}
+
+fn run_json(r: &Run, shape: Shape) -> Value {
+    let summary = shape == Shape::Summary;
     let mut v = json!({
         "id": r.id, "dataSourceId": r.data_source_id, "projectId": r.project_id, "status": r.status, "type": r.type_,
         "createdAt": r.created_at.iso(), "updatedAt": r.updated_at.iso(), "startedAt": r.started_at.iso(),
@@ -35,6 +55,9 @@ fn run_json(r: &Run, summary: bool) -> Value {
     if let Some(e) = &r.error {
         v["errorMessage"] = error_json(e);
     }
+    if shape != Shape::Start && r.through.as_ref().is_some_and(Connection::lineage_enabled) {
+        v["lineageSummary"] = json!({"importStatus": lineage_status(r.status)});
+    }
     v
 }
 
@@ -44,7 +67,7 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         ctx.client_token().map(|t| ("StartDataSourceRun", format!("{}|{ds_id}", ctx.caller.principal_arn), t));
     member_data_source(state, ctx, &ds_id)?;
     if let Some(run) = token_key.as_ref().and_then(|k| state.client_tokens.get(k)).and_then(|id| state.runs.get(id)) {
-        return Ok((200, run_json(run, false)));
+        return Ok((200, run_json(run, Shape::Start)));
     }
     let quota = state.lifecycle.runs_per_day;
     let run_duration = state.lifecycle.run_duration;
@@ -75,6 +98,7 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     .unwrap_or_default();
     let run_id = state.ids.id();
     ds.last_run_id = Some(run_id.clone());
+    let connection_id = ds.connection_id.clone();
     let run = Run {
         id: run_id.clone(),
         domain_id: ds.domain_id.clone(),
@@ -90,8 +114,10 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         error: None,
         activities: Vec::new(),
         configuration_snapshot: snapshot,
+        // The run reads through the connection as it is now, whatever changes during the run.
+        through: connection_id.and_then(|id| state.connections.get(&id).cloned()),
     };
-    let out = run_json(&run, false);
+    let out = run_json(&run, Shape::Start);
     state.runs.insert(run_id.clone(), run);
     if let Some(key) = token_key {
         state.client_tokens.insert(key, run_id.clone());
@@ -100,24 +126,63 @@ pub fn start(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     Ok((200, out))
 }
 
+/// Where a run reads: the storage, the secret (none for a username and password), the account and
+/// region of the Redshift catalog, and those its assets' external identifiers name.
+struct Source {
+    storage: Storage,
+    secret_arn: Option<String>,
+    account: String,
+    region: String,
+    asset_account: String,
+    asset_region: String,
+    /// Through a connection: the one database it reads.
+    database: Option<String>,
+}
+
 /// The outcome of importing one data source: activities, or why the whole run failed.
-fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activity>, (&'static str, String)> {
+fn import(
+    state: &mut State,
+    ds: &DataSource,
+    through: Option<&Connection>,
+    at: Instant,
+) -> Result<Vec<Activity>, (&'static str, String)> {
     let environment = state
         .environments
         .get(&ds.environment_id)
         .filter(|e| e.status == "ACTIVE")
         .ok_or(("RESOURCE_NOT_FOUND_EXCEPTION", format!("Environment {} is not available", ds.environment_id)))?;
+    let at_source = match through {
+        // V2: the connection's storage, secret and database in its account and region [inferred].
+        Some(c) => Source {
+            storage: c.storage.clone(),
+            secret_arn: c.secret_arn().map(str::to_string),
+            account: c.account.clone(),
+            region: c.region.clone(),
+            asset_account: c.account.clone(),
+            asset_region: c.region.clone(),
+            database: Some(c.database.clone()),
+        },
+        // V1: the data source's own storage and secret, in its environment's account and region.
+        None => Source {
+            storage: ds.config.storage.clone(),
+            secret_arn: Some(ds.config.secret_arn.clone()),
+            account: environment.account.clone(),
+            region: environment.region.clone(),
+            asset_account: ds.account.clone(),
+            asset_region: ds.region.clone(),
+            database: None,
+        },
+    };
     // The run's errors for a wrong secret or source are [inferred] texts.
-    if !state.secrets.contains(&ds.config.secret_arn) {
+    if let Some(secret) = &at_source.secret_arn
+        && !state.secrets.contains(secret)
+    {
         return Err((
             "ACCESS_DENIED_EXCEPTION",
-            format!(
-                "Unable to access secret {}: it does not exist or DataZone is not allowed to read it",
-                ds.config.secret_arn
-            ),
+            format!("Unable to access secret {secret}: it does not exist or DataZone is not allowed to read it"),
         ));
     }
-    let (kind, name) = match &ds.config.storage {
+    let (kind, name) = match &at_source.storage {
         Storage::Cluster(n) => ("cluster", n.as_str()),
         Storage::Workgroup(n) => ("workgroup", n.as_str()),
     };
@@ -125,9 +190,9 @@ fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activit
         .catalog
         .iter()
         .find(|r| {
-            r.account_id == environment.account
-                && r.region == environment.region
-                && match &ds.config.storage {
+            r.account_id == at_source.account
+                && r.region == at_source.region
+                && match &at_source.storage {
                     Storage::Cluster(n) => r.cluster_name.as_deref() == Some(n),
                     Storage::Workgroup(n) => r.workgroup_name.as_deref() == Some(n),
                 }
@@ -137,11 +202,18 @@ fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activit
             "RESOURCE_NOT_FOUND_EXCEPTION",
             format!(
                 "Redshift {kind} {name} was not found in account {} region {}",
-                environment.account, environment.region
+                at_source.account, at_source.region
             ),
         ))?;
     let mut activities = Vec::new();
     for filter in &ds.config.filters {
+        // A connection opens one database: a filter on another cannot be read [inferred].
+        if let Some(db) = at_source.database.as_ref().filter(|db| **db != filter.database) {
+            return Err((
+                "VALIDATION_EXCEPTION",
+                format!("Database {} is not the database {db} of the data source's connection", filter.database),
+            ));
+        }
         let database = source.databases.iter().find(|d| d.name == filter.database).ok_or((
             "VALIDATION_EXCEPTION",
             format!("Database {} does not exist in Redshift {kind} {name}", filter.database),
@@ -151,7 +223,16 @@ fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activit
         for schema in &schemas {
             let objects = schema.tables.iter().map(|t| (t, false)).chain(schema.views.iter().map(|v| (v, true)));
             for (object, is_view) in objects.filter(|(o, _)| selected(&filter.expressions, o)) {
-                activities.push(import_object(state, ds, &database.name, &schema.name, object, is_view, at));
+                activities.push(import_object(
+                    state,
+                    ds,
+                    &at_source,
+                    &database.name,
+                    &schema.name,
+                    object,
+                    is_view,
+                    at,
+                ));
             }
         }
         // A name the filter spells out but the catalog lacks (dropped, or never there).
@@ -181,20 +262,22 @@ fn import(state: &mut State, ds: &DataSource, at: Instant) -> Result<Vec<Activit
     Ok(activities)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn import_object(
     state: &mut State,
     ds: &DataSource,
+    source: &Source,
     database: &str,
     schema: &str,
     object: &str,
     is_view: bool,
     at: Instant,
 ) -> Activity {
-    let name = match &ds.config.storage {
-        Storage::Cluster(n) | Storage::Workgroup(n) => n,
-    };
-    let external_id =
-        format!("arn:aws:redshift:{}:{}:table/{name}/{database}/{schema}/{object}", ds.region, ds.account);
+    let name = source.storage.name();
+    let external_id = format!(
+        "arn:aws:redshift:{}:{}:table/{name}/{database}/{schema}/{object}",
+        source.asset_region, source.asset_account
+    );
     let key = (ds.domain_id.clone(), external_id.clone());
     let activity = |status, asset_id: Option<String>| Activity {
         database: database.to_string(),
@@ -248,8 +331,9 @@ pub fn finish(state: &mut State, run_id: &str, at: Instant) {
         return;
     }
     let ds = state.data_sources.get(&run.data_source_id).cloned();
+    let through = run.through.clone();
     let outcome = match &ds {
-        Some(ds) => import(state, ds, at),
+        Some(ds) => import(state, ds, through.as_ref(), at),
         None => Err(("RESOURCE_NOT_FOUND_EXCEPTION", "The data source was deleted during the run".to_string())),
     };
     let Some(run) = state.runs.get_mut(run_id) else { return };
@@ -305,7 +389,7 @@ fn member_run<'s>(state: &'s State, ctx: &Ctx, id: &str) -> AwsResult<&'s Run> {
 }
 
 pub fn get(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
-    Ok((200, run_json(member_run(state, ctx, ctx.param(1))?, false)))
+    Ok((200, run_json(member_run(state, ctx, ctx.param(1))?, Shape::Get)))
 }
 
 pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
@@ -320,7 +404,7 @@ pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         state.runs.values().filter(|r| r.data_source_id == ds_id && status.is_none_or(|s| r.status == s)).collect();
     runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let (runs, token) = page(runs, ctx, 50, &format!("{ds_id}{status:?}"))?;
-    let items = runs.into_iter().map(|r| run_json(r, true)).collect();
+    let items = runs.into_iter().map(|r| run_json(r, Shape::Summary)).collect();
     Ok((200, items_page(items, token)))
 }
 

@@ -2,6 +2,8 @@
 //! example fixture, and real AWS SDK clients pointed at it.
 #![allow(dead_code)]
 
+pub mod shapes;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,6 +31,30 @@ pub fn fixture() -> Fixture {
         .expect("example fixture")
 }
 
+/// The example fixture's second-generation (V2) domain `unified-mesh`, by the ID [`v2_fixture`]
+/// gives it.
+pub const V2_DOMAIN: &str = "dzd_unified0000001";
+/// Its project `analytics`, whose Tooling environment is in the producer account (where the
+/// example catalog's Redshift is) and of which the registration role is a member.
+pub const V2_PROJECT: &str = "analytics0000001";
+
+/// The example fixture with fixed IDs (and a project profile) for its V2 domain and project.
+pub fn v2_fixture() -> Fixture {
+    let mut fixture = fixture();
+    let domain = fixture.domains.iter_mut().find(|d| d.name == "unified-mesh").expect("the example's V2 domain");
+    assert_eq!(domain.version.as_deref(), Some("V2"));
+    domain.id = Some(V2_DOMAIN.into());
+    let project = domain.projects.iter_mut().find(|p| p.name == "analytics").expect("its project analytics");
+    project.id = Some(V2_PROJECT.into());
+    project.project_profile_id = Some("pp_analytics".into());
+    fixture.validate().expect("the V2 fixture is valid");
+    fixture
+}
+
+pub async fn start_v2(lifecycle: Lifecycle) -> Emulator {
+    start_with(EmulatorConfig { fixture: v2_fixture(), lifecycle, rate_limit: None }).await
+}
+
 pub fn fast() -> Lifecycle {
     Lifecycle {
         environment_ready_after: Duration::from_millis(50),
@@ -41,8 +67,13 @@ pub async fn start(lifecycle: Lifecycle) -> Emulator {
     start_with(EmulatorConfig { fixture: fixture(), lifecycle, rate_limit: None }).await
 }
 
+/// An emulator whose every DataZone answer is held against botocore's model ([`shapes`]): one
+/// that breaks it fails the call that got it.
 pub async fn start_with(config: EmulatorConfig) -> Emulator {
-    Emulator::start("127.0.0.1:0".parse().unwrap(), config).await.expect("emulator starts")
+    let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config).await.expect("emulator starts");
+    let model = shapes::Model::load();
+    emulator.check_answers(Box::new(move |operation, body| model.check(operation, body)));
+    emulator
 }
 
 /// An SDK configuration for `key`, retries off so every error reaches the test.

@@ -7,15 +7,15 @@ use kube::runtime::controller::Action;
 use serde_json::json;
 
 use super::{Harness, condition, is, message, strings};
+use crate::controller::desired::connection_name;
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True,
     DATA_SOURCE_READY, ENVIRONMENT_READY, PUBLISHED, READY, STALLED,
 };
 use crate::datazone::fake::TOOLING;
-use crate::datazone::{DataSourceStatus, Generation, Lineage, RunStatus};
+use crate::datazone::{DataSourceStatus, Generation, Lineage, RunStatus, Storage};
 
-const CONNECTION: &str = "redshift-222222222222-eu-central-1-prod-dwh-sales";
 const DATA_SOURCE: &str = "prod-eks-team-sales-orders";
 
 fn v2() -> Harness {
@@ -35,6 +35,10 @@ fn status(p: &RedshiftDataProduct) -> crate::crd::RedshiftDataProductStatus {
 /// Walks `name` in a V2 domain until its data source is made through the connection; returns the
 /// data source's ID.
 async fn through_the_connection(h: &Harness, p: &mut RedshiftDataProduct, first: bool) -> String {
+    let secret = &p.spec.redshift.credentials_secret_arn;
+    let connection_name =
+        connection_name("222222222222", "eu-central-1", &Storage::Cluster("prod-dwh".into()), "sales", secret);
+    assert!(connection_name.starts_with("redshift-222222222222-eu-central-1-prod-dwh-sales-"), "{connection_name}");
     let pass = h.pass(p).await;
     if first {
         assert_eq!(
@@ -45,8 +49,8 @@ async fn through_the_connection(h: &Harness, p: &mut RedshiftDataProduct, first:
                 "ListProjects sales",
                 "GetCallerIdentity",
                 "ListEnvironments",
-                &format!("ListConnections {CONNECTION}"),
-                &format!("CreateConnection {CONNECTION}"),
+                &format!("ListConnections {connection_name}"),
+                &format!("CreateConnection {connection_name}"),
             ]),
             "the domain's generation comes with its listing; no blueprint, profile or environment call"
         );
