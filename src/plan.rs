@@ -157,9 +157,16 @@ fn describe(step: &Step) -> String {
         }
         Step::WaitConnection { connection, status } => format!("wait for connection {connection} ({status})"),
         Step::ConnectionFailed { connection, status } => format!("stop: connection {connection} is {status}"),
-        Step::LineageConflict { with, .. } => format!("stop: {} ask for other lineage", with.join(", ")),
-        Step::UpdateConnectionLineage { connection, lineage } => {
-            format!("set lineage on connection {connection} ({})", if lineage.enabled { "enabled" } else { "disabled" })
+        Step::SecretConflict { with, .. } => format!("wait: {} ask the connection for other secrets", with.join(", ")),
+        Step::UpdateConnection { connection, patch } => {
+            let mut what = Vec::new();
+            if patch.secret_arn.is_some() {
+                what.push("the credentials secret");
+            }
+            if let Some(l) = &patch.lineage {
+                what.push(if l.enabled { "lineage on" } else { "lineage off" });
+            }
+            format!("set {} on connection {connection}", what.join(" and "))
         }
         Step::CreateDataSource { binding: Binding::Connection(_) } => "create the data source (by connection)".into(),
         Step::CreateDataSource { .. } => "create the data source".into(),

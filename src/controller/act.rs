@@ -9,15 +9,14 @@ use kube::runtime::events::EventType;
 use super::context::Context;
 use super::desired::{self, config_hash};
 use super::keys::{Creation, Enabled, Lookup};
-use super::observe::{self, binding_record, connection_key, environment_key};
+use super::observe::{binding_record, bound_in, environment_key};
 use super::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
 use super::plan::Step;
+use super::redshift_connection;
 use super::runs::{self, RunStart, Runs};
 use super::target::Target;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProductStatus};
-use crate::datazone::{
-    Backend, Binding, BlueprintEnablement, ConnectionSpec, DataZone, Lineage, Producer, ProfileSpec,
-};
+use crate::datazone::{Backend, Binding, BlueprintEnablement, DataZone, Producer, ProfileSpec};
 
 /// What acting needs to know of the data product beyond its target.
 pub struct Subject<'a> {
@@ -53,9 +52,9 @@ pub async fn act<B: Backend>(ctx: &Context<B>, t: &Target<B>, who: &Subject<'_>,
             e.stall().not_yet(Phase::ConnectionReady, "ProjectEnvironmentMissing", message);
             TERMINAL_RETRY
         }
-        Step::CreateConnection { environment } => create_connection(ctx, t, &environment, &mut e).await?,
+        Step::CreateConnection { environment } => redshift_connection::create(ctx, t, &environment, &mut e).await?,
         Step::ConnectionNotOurs { connection } => {
-            let name = connection_key(t).name;
+            let name = redshift_connection::key(t).name;
             let message = format!(
                 "a connection named {name} ({connection}) exists in the project but was not created by this operator; it is left alone"
             );
@@ -63,27 +62,24 @@ pub async fn act<B: Backend>(ctx: &Context<B>, t: &Target<B>, who: &Subject<'_>,
             TERMINAL_RETRY
         }
         Step::WaitConnection { connection, status } => {
-            e.not_yet(Phase::ConnectionReady, "Creating", format!("connection {connection} is {status}"));
+            e.not_yet(Phase::ConnectionReady, "NotReady", format!("Redshift connection {connection} is {status}"));
             ctx.poll
         }
         Step::ConnectionFailed { connection, status } => {
-            e.stall().not_yet(
-                Phase::ConnectionReady,
-                "ConnectionFailed",
-                format!("connection {connection} is {status}"),
-            );
+            let message = format!("Redshift connection {connection} is {status}");
+            e.stall().not_yet(Phase::ConnectionReady, "ConnectionFailed", message);
             TERMINAL_RETRY
         }
-        Step::LineageConflict { connection, with } => {
+        Step::SecretConflict { connection, with } => {
             let message = format!(
-                "{} ask the shared connection {connection} for other lineage settings; it is left as it is until the data products of this cluster and database agree",
+                "the shared Redshift connection {connection} reads with another credentials secret than this data product's, and {} ask for other secrets; it is changed when the data products of this cluster and database agree",
                 with.join(", ")
             );
-            e.stall().not_yet(Phase::ConnectionReady, "LineageConflict", message);
-            TERMINAL_RETRY
+            e.not_yet(Phase::ConnectionReady, "SecretConflict", message);
+            ctx.poll
         }
-        Step::UpdateConnectionLineage { connection, lineage } => {
-            update_connection_lineage(ctx, t, &connection, &lineage, &mut e).await?
+        Step::UpdateConnection { connection, patch } => {
+            redshift_connection::update(ctx, t, &connection, &patch, &mut e).await?
         }
         Step::CreateDataSource { binding } => create_data_source(ctx, t, who, &binding, &mut e).await?,
         Step::NotOurs { data_source } => {
@@ -258,87 +254,6 @@ async fn create_environment<B: Backend>(
     Ok(ctx.poll)
 }
 
-/// Makes the V2 Redshift connection every data product of the key shares, under the key's lock
-/// (after a wait, one made meanwhile is in the cache). The client token is the key's, so a
-/// retried create returns the same connection; a name taken otherwise is found by name.
-async fn create_connection<B: Backend>(
-    ctx: &Context<B>,
-    t: &Target<B>,
-    environment: &str,
-    e: &mut Effects,
-) -> Result<Duration, Blocked> {
-    let key = connection_key(t);
-    let lock = ctx.shared.creating.get(&Creation::Connection(key.clone()));
-    let waited = std::time::Instant::now();
-    let _guard = lock.lock().await;
-    let blocked = |e| Blocked::dz(Phase::ConnectionReady, e);
-    let connection = match ctx.shared.connections.get(&key, waited.elapsed()) {
-        Some(c) => c,
-        None => {
-            let spec = ConnectionSpec {
-                name: key.name.clone(),
-                description: desired::connection_description(),
-                environment: environment.to_string(),
-                account: t.account.clone(),
-                region: t.region.clone(),
-                storage: t.storage.clone(),
-                database: t.config.database.clone(),
-                secret_arn: t.config.secret_arn.clone(),
-                lineage: t.lineage.clone(),
-                client_token: crate::naming::short_hash(&format!("{}/{}/{}", key.domain, key.project, key.name)),
-            };
-            match t.dz.create_connection(&t.domain, &spec).await {
-                Ok(c) => {
-                    let message = format!("created Redshift connection {} ({})", key.name, c.id);
-                    e.event(EventType::Normal, "ConnectionCreated", message);
-                    c
-                }
-                Err(err) if err.is_conflict() => {
-                    t.dz.find_connection(&t.domain, &t.project, &key.name)
-                        .await
-                        .map_err(blocked)?
-                        .ok_or_else(|| Blocked::dz(Phase::ConnectionReady, err))?
-                }
-                Err(err) => return Err(blocked(err)),
-            }
-        }
-    };
-    ctx.shared.connections.put(key.clone(), connection.clone());
-    e.record(Record::Connection(connection.id.clone())).not_yet(
-        Phase::ConnectionReady,
-        "Creating",
-        format!("connection {} is {}", connection.id, connection.status.as_deref().unwrap_or("created")),
-    );
-    Ok(if connection.is_ready() { Duration::from_millis(200) } else { ctx.poll })
-}
-
-/// Sets the lineage the data products of the shared connection agree on.
-async fn update_connection_lineage<B: Backend>(
-    ctx: &Context<B>,
-    t: &Target<B>,
-    connection: &str,
-    lineage: &Lineage,
-    e: &mut Effects,
-) -> Result<Duration, Blocked> {
-    t.dz.update_connection_lineage(&t.domain, connection, lineage)
-        .await
-        .map_err(|e| Blocked::dz(Phase::ConnectionReady, e))?;
-    let key = connection_key(t);
-    if let Some(mut c) = ctx.shared.connections.get(&key, Duration::MAX) {
-        c.lineage = Some(lineage.clone());
-        ctx.shared.connections.put(key, c);
-    }
-    let schedule = lineage.schedule.as_deref().unwrap_or("DataZone's default schedule");
-    let message = if lineage.enabled {
-        format!("lineage enabled on connection {connection} ({schedule})")
-    } else {
-        format!("lineage disabled on connection {connection}")
-    };
-    // The connection stays usable while DataZone applies it.
-    e.event(EventType::Normal, "ConnectionLineageSet", message.clone()).ok(Phase::ConnectionReady, "Ready", message);
-    Ok(Duration::from_millis(200))
-}
-
 async fn create_data_source<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
@@ -360,6 +275,11 @@ async fn create_data_source<B: Backend>(
     };
     ctx.wrote(who.uid, Some((ds.id.clone(), config_hash(&t.config))));
     let recreated = who.status.data_source_id.is_some();
+    if let Binding::Connection(_) = binding {
+        // V2: status names the connection the data source is made through (V1's environment
+        // was recorded when it was looked at).
+        e.record(binding_record(binding));
+    }
     e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
         .record(Record::RunsCleared)
         .event(
@@ -426,9 +346,10 @@ async fn adopt_data_source<B: Backend>(
     let mark = desired::description(&ctx.cluster_name, &t.namespace, &t.name, caller);
     t.dz.update_data_source(&t.domain, ds_id, Some(&t.config), Some(&mark)).await.map_err(blocked)?;
     ctx.wrote(caller, Some((ds_id.to_string(), config_hash(&t.config))));
-    let binding = observe::bound(&ds).unwrap_or_else(|| Binding::Environment(String::new()));
+    if let Some(binding) = bound_in(&ds, t.generation) {
+        e.record(binding_record(&binding));
+    }
     e.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() })
-        .record(binding_record(&binding))
         .record(Record::Adopted(ds.description.clone().unwrap_or_default()))
         .record(Record::RunsCleared)
         .event(

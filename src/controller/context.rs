@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::cache::{Cache, KeyedLocks};
-use super::claims::LineageClaims;
-use super::keys::{ConnectionKey, Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, SchemaKey};
+use super::claims::ConnectionClaims;
+use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey};
 use super::pass::Phase;
 use super::snapshot::{Flights, Snapshots};
 use super::tenancy::Sessions;
@@ -38,9 +38,9 @@ pub struct Shared {
     /// so there is nothing to list.
     pub new_profiles: Cache<Lookup, ()>,
     /// V2 Redshift connections: READY ones trusted for a resync, others for a poll.
-    pub connections: Cache<ConnectionKey, ConnectionInfo>,
-    /// What lineage each data product asks of its V2 connection.
-    pub lineage: LineageClaims,
+    pub connections: Cache<RedshiftConnectionKey, ConnectionInfo>,
+    /// What each data product asks of its V2 connection (secret, lineage).
+    pub claims: ConnectionClaims,
 }
 
 pub struct Context<B: Backend> {

@@ -68,13 +68,9 @@ pub fn environment_name(account: &str, region: &str, storage: &Storage, database
 }
 
 /// The shared V2 Redshift connection: one per (project, producer account, region, cluster or
-/// workgroup, database), as the V1 environment, and credentials secret: a connection carries the
-/// credentials its data sources read with (DataZone holds a data source to its connection's
-/// storage and secret), so data products reading with another secret need a connection of their
-/// own. The secret is named by a short hash.
-pub fn connection_name(account: &str, region: &str, storage: &Storage, database: &str, secret_arn: &str) -> String {
-    let secret = &short_hash(secret_arn)[..6];
-    dz_name(&["redshift", account, region, storage.name(), database, secret])
+/// workgroup, database), as the V1 environment.
+pub fn connection_name(account: &str, region: &str, storage: &Storage, database: &str) -> String {
+    dz_name(&["redshift", account, region, storage.name(), database])
 }
 
 /// A shared connection's description (CreateConnection allows 128 characters): who made it.
@@ -82,10 +78,14 @@ pub fn connection_description() -> String {
     format!("Redshift connection shared by datazone-operator data products; {OWNER_MARKER}")
 }
 
-/// Whether a connection's `lineageSync` is what `wanted` asks for (no schedule asked: any).
+/// Whether a connection's `lineageSync` is what `wanted` asks for: on or off as asked, and on the
+/// schedule asked when it is on (no schedule asked: any; off has none that matters).
 pub fn lineage_matches(actual: Option<&Lineage>, wanted: &Lineage) -> bool {
     let enabled = actual.is_some_and(|a| a.enabled) == wanted.enabled;
-    enabled && (wanted.schedule.is_none() || actual.and_then(|a| a.schedule.as_ref()) == wanted.schedule.as_ref())
+    let schedule = !wanted.enabled
+        || wanted.schedule.is_none()
+        || actual.and_then(|a| a.schedule.as_ref()) == wanted.schedule.as_ref();
+    enabled && schedule
 }
 
 /// Whether a schema mixes "all of one kind" with a subset of the other, so its objects must be

@@ -57,9 +57,10 @@ pub enum Lookup {
     },
 }
 
-/// One shared V2 Redshift connection (its name says account, region, storage and database).
+/// One shared V2 Redshift connection in DataZone (its name says account, region, storage and
+/// database) — not the operator's `DataZoneConnection` ([`ConnectionId`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ConnectionKey {
+pub struct RedshiftConnectionKey {
     pub domain: String,
     pub project: String,
     pub name: String,
@@ -111,7 +112,7 @@ pub enum Creation {
         name: String,
     },
     Environment(EnvironmentKey),
-    Connection(ConnectionKey),
+    RedshiftConnection(RedshiftConnectionKey),
 }
 
 /// A project's data source listing, as one connection's role sees it.

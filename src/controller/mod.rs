@@ -5,7 +5,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
-//! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`], [`claims`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces, the lineage each data product asks of a shared V2 connection |
+//! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`], [`claims`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces, what each data product asks of a shared V2 connection |
 //! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
 //! | [`desired`], [`adoption`], [`plan`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step |
@@ -13,6 +13,7 @@
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
 //! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
+//! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
 //! | [`observe`], [`runs`], [`act`], [`cleanup`] | the phases: read, follow runs, mutate once, delete |
 //! | [`reconcile`], [`connection_status`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
 
@@ -38,6 +39,8 @@ pub mod context;
 
 pub mod connection;
 pub mod target;
+
+pub mod redshift_connection;
 
 pub mod act;
 pub mod cleanup;

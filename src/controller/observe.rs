@@ -11,15 +11,16 @@ use std::time::Duration;
 use super::adoption;
 use super::context::Context;
 use super::desired::{self, config_hash};
-use super::keys::{ConnectionKey, Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
+use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
 use super::pass::{Blocked, Done, Effects, Phase, Record};
-use super::plan::{ConnectionObjects, Enablement, Observed, SharedObjects, Upstream};
+use super::plan::{Enablement, Observed, SharedObjects, Upstream};
+use super::redshift_connection;
 use super::target::{Demand, STABLE, Target};
 use super::wakeups::Expected;
 use crate::crd::{Adoption, RedshiftDataProductStatus};
 use crate::datazone::{
-    Backend, Binding, ConnectionInfo, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
-    Generation, Producer, RunStatus,
+    Backend, Binding, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Generation, Producer,
+    RunStatus,
 };
 
 /// What observing found, and the IDs and Events it leaves.
@@ -35,17 +36,25 @@ pub async fn observe<B: Backend>(
     caller: &str,
 ) -> Result<Observation, Blocked> {
     let mut effects = Effects::default();
-    // V2: the connection, cached, on every pass (a lineage change in the spec reaches it).
-    let connected = match t.generation {
+    // V2: the connection, cached, on every pass (a change of secret or lineage reaches it).
+    let through = match t.generation {
         Generation::V1 => None,
-        Generation::V2 => Some(connection_objects(ctx, t, caller, &mut effects).await?),
+        Generation::V2 => Some(redshift_connection::look(ctx, t, caller, &mut effects).await?),
     };
     if let (Some(ds_id), Some(binding)) = (&status.data_source_id, status_binding(status, t.generation)) {
         match known_data_source(ctx, t, status, ds_id, caller, &mut effects).await? {
-            Some((ds, config_unchanged)) if bound(&ds).as_ref() == Some(&binding) => {
-                let upstream = match connected {
-                    Some(objects) => Upstream::Connected(objects),
-                    None => Upstream::KnownFromStatus { binding },
+            Some((ds, config_unchanged)) if bound_in(&ds, t.generation).as_ref() == Some(&binding) => {
+                let upstream = match through {
+                    // Made through the key's connection: the operator keeps that connection as
+                    // its data products agree.
+                    Some(objects)
+                        if objects.connection.as_ref().map(|c| Binding::Connection(c.id.clone()))
+                            == Some(binding.clone()) =>
+                    {
+                        Upstream::ThroughConnection(objects)
+                    }
+                    // V1, or a data source adopted with a connection of its own: left as it is.
+                    _ => Upstream::KnownFromStatus { binding },
                 };
                 let observed = Observed { upstream, data_source: Some(ds), config_unchanged, adopt: false };
                 return Ok(Observation { observed, effects });
@@ -63,15 +72,18 @@ pub async fn observe<B: Backend>(
     if let Some(adopt) = t.adopt.as_ref().filter(|_| status.adopted_description.is_none()) {
         return adoptee(t, adopt, caller, effects).await;
     }
-    if let Some(objects) = connected {
+    if let Some(objects) = through {
         let data_source = match &objects.connection {
             Some(c) if c.is_ready() => data_source_by_name(ctx, t, caller, &mut effects).await?,
             _ => None,
         };
         if let Some(ds) = &data_source {
             effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
+            if let Some(binding) = bound_in(ds, t.generation) {
+                effects.record(binding_record(&binding));
+            }
         }
-        let upstream = Upstream::Connected(objects);
+        let upstream = Upstream::ThroughConnection(objects);
         let observed = Observed { upstream, data_source, config_unchanged: false, adopt: false };
         return Ok(Observation { observed, effects });
     }
@@ -124,13 +136,19 @@ async fn adoptee<B: Backend>(
     let refused = |r: adoption::Refusal| Blocked::terminal(PHASE, r.reason, r.message);
     let ds = found.ok_or_else(|| refused(adoption::not_found(&what)))?;
     let verdict = adoption::check(&wanted, &ds).map_err(refused)?;
-    let binding = bound(&ds).unwrap_or_else(|| Binding::Environment(String::new()));
+    let binding = bound_in(&ds, t.generation);
     if verdict == adoption::Verdict::AlreadyOurs {
         // Adopted before, and that pass's status write was lost: it is ours from here on.
         effects.record(Record::DataSource { id: ds.id.clone(), name: ds.name.clone() });
-        effects.record(binding_record(&binding));
+        if let Some(binding) = &binding {
+            effects.record(binding_record(binding));
+        }
         effects.record(Record::Adopted(String::new()));
     }
+    let binding = binding.unwrap_or_else(|| match t.generation {
+        Generation::V1 => Binding::Environment(String::new()),
+        Generation::V2 => Binding::Connection(String::new()),
+    });
     let observed = Observed {
         upstream: Upstream::KnownFromStatus { binding },
         data_source: Some(ds),
@@ -140,12 +158,12 @@ async fn adoptee<B: Backend>(
     Ok(Observation { observed, effects })
 }
 
-/// What a data source is bound to, as DataZone says: its connection (V2), else its environment.
-pub fn bound(ds: &DataSourceInfo) -> Option<Binding> {
-    match (&ds.connection_id, &ds.environment_id) {
-        (Some(c), _) => Some(Binding::Connection(c.clone())),
-        (None, Some(e)) => Some(Binding::Environment(e.clone())),
-        (None, None) => None,
+/// What a data source is bound to in a domain of `generation`, as DataZone says: its
+/// environment (V1) or its connection (V2).
+pub fn bound_in(ds: &DataSourceInfo, generation: Generation) -> Option<Binding> {
+    match generation {
+        Generation::V1 => ds.environment_id.clone().map(Binding::Environment),
+        Generation::V2 => ds.connection_id.clone().map(Binding::Connection),
     }
 }
 
@@ -163,72 +181,6 @@ pub fn binding_record(binding: &Binding) -> Record {
         Binding::Environment(id) => Record::Environment(id.clone()),
         Binding::Connection(id) => Record::Connection(id.clone()),
     }
-}
-
-/// The key of the data product's shared V2 connection.
-pub fn connection_key<B: Backend>(t: &Target<B>) -> ConnectionKey {
-    let name = desired::connection_name(&t.account, &t.region, &t.storage, &t.config.database, &t.config.secret_arn);
-    ConnectionKey { domain: t.domain.clone(), project: t.project.clone(), name }
-}
-
-/// V2: the project's environment (looked up once an hour), the shared Redshift connection
-/// (READY ones cached for a resync, shared by every data product of the key), and whether other
-/// data products ask the connection for other lineage.
-async fn connection_objects<B: Backend>(
-    ctx: &Context<B>,
-    t: &Target<B>,
-    caller: &str,
-    effects: &mut Effects,
-) -> Result<ConnectionObjects, Blocked> {
-    let blocked = |e| Blocked::dz(Phase::ConnectionReady, e);
-    let (domain, project) = (&t.domain, &t.project);
-    let lookup = Lookup::ProjectEnvironment { domain: domain.clone(), project: project.clone() };
-    let environment = ctx
-        .shared
-        .ids
-        .get_or_find(lookup, STABLE, || t.dz.project_environment(domain, project))
-        .await
-        .map_err(blocked)?;
-    let key = connection_key(t);
-    let connection = match &environment {
-        Some(env) => {
-            effects.record(Record::Environment(env.clone()));
-            find_connection(ctx, t, &key).await.map_err(blocked)?
-        }
-        None => None,
-    };
-    if let Some(c) = &connection {
-        effects.record(Record::Connection(c.id.clone()));
-    }
-    let who = format!("{}/{}", t.namespace, t.name);
-    let lineage_conflict = ctx.shared.lineage.claim(&key, caller, &who, t.lineage.as_ref());
-    Ok(ConnectionObjects { environment, connection, lineage: t.lineage.clone(), lineage_conflict })
-}
-
-/// The shared connection: from the cache, or one look (ListConnections, then GetConnection for
-/// its ownership mark) for all the data products of the key at a time.
-pub async fn find_connection<B: Backend>(
-    ctx: &Context<B>,
-    t: &Target<B>,
-    key: &ConnectionKey,
-) -> Result<Option<ConnectionInfo>, DzError> {
-    let cache = &ctx.shared.connections;
-    let fresh = |c: &ConnectionInfo| if c.is_ready() { ctx.resync } else { ctx.poll };
-    if let Some(c) = cache.get_with(key, fresh) {
-        return Ok(Some(c));
-    }
-    cache.forget(key);
-    let creation = Creation::Connection(key.clone());
-    let find = || async {
-        // A data product of this process creating it right now (`act`, under this lock) is
-        // waited for rather than looked past: it remembers what it made.
-        drop(ctx.shared.creating.get(&creation).lock().await);
-        match cache.get_with(key, fresh) {
-            Some(c) => Ok(Some(c)),
-            None => t.dz.find_connection(&t.domain, &t.project, &key.name).await,
-        }
-    };
-    cache.get_or_find(key.clone(), ctx.poll, find).await
 }
 
 /// A data product that wrote its data source and follows it in the project's listing, when the

@@ -2,9 +2,11 @@
 //! every situation is a table row in the tests below.
 
 use crate::datazone::{
-    Binding, ConnectionInfo, DataSourceInfo, DataSourceStatus, EnvironmentInfo, EnvironmentStatus, Lineage, RunStatus,
-    SourceConfig,
+    Binding, ConnectionInfo, ConnectionPatch, DataSourceInfo, DataSourceStatus, EnvironmentInfo, EnvironmentStatus,
+    RunStatus, SourceConfig,
 };
+
+use super::claims::{Ask, Disagreement};
 
 use super::desired::{config_matches, is_ours, lineage_matches};
 use super::pass::Phase;
@@ -38,20 +40,21 @@ pub enum Upstream {
     KnownFromStatus { binding: Binding },
     /// Looked up, as far as they exist (V1).
     Looked(SharedObjects),
-    /// The project's environment and the shared Redshift connection (V2; cached, so looked at
-    /// on every pass: a lineage change in the spec reaches the connection).
-    Connected(ConnectionObjects),
+    /// The shared Redshift connection the data source is made through (V2; cached, so looked at
+    /// on every pass: a change of secret or lineage in the spec reaches it).
+    ThroughConnection(ConnectionObjects),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConnectionObjects {
-    /// The project's environment connections are made in (its Tooling environment).
+    /// The project's environment to make the connection in (its Tooling environment), looked up
+    /// only when there is no connection.
     pub environment: Option<String>,
     pub connection: Option<ConnectionInfo>,
-    /// The lineage this data product asks for.
-    pub lineage: Option<Lineage>,
-    /// Other data products of the same connection that ask for other lineage settings.
-    pub lineage_conflict: Vec<String>,
+    /// What this data product asks of the connection.
+    pub ask: Ask,
+    /// The other data products of the connection that ask otherwise.
+    pub others: Disagreement,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -159,14 +162,16 @@ pub enum Step {
         connection: String,
         status: String,
     },
-    /// Data products of one connection ask for different lineage: left as it is.
-    LineageConflict {
+    /// The connection reads with another secret, and other data products of it want that one:
+    /// waited on until they agree (the data source must read with its connection's secret).
+    SecretConflict {
         connection: String,
         with: Vec<String>,
     },
-    UpdateConnectionLineage {
+    /// Bring the connection to what its data products agree on.
+    UpdateConnection {
         connection: String,
-        lineage: Lineage,
+        patch: ConnectionPatch,
     },
     CreateDataSource {
         binding: Binding,
@@ -217,8 +222,8 @@ impl Step {
             | Step::ConnectionNotOurs { .. }
             | Step::WaitConnection { .. }
             | Step::ConnectionFailed { .. }
-            | Step::LineageConflict { .. }
-            | Step::UpdateConnectionLineage { .. } => Phase::ConnectionReady,
+            | Step::SecretConflict { .. }
+            | Step::UpdateConnection { .. } => Phase::ConnectionReady,
             Step::CreateDataSource { .. }
             | Step::NotOurs { .. }
             | Step::AdoptDataSource { .. }
@@ -235,14 +240,20 @@ fn binding(upstream: &Upstream) -> Result<Binding, Step> {
     match upstream {
         Upstream::KnownFromStatus { binding } => Ok(binding.clone()),
         Upstream::Looked(shared) => environment(shared).map(|id| Binding::Environment(id.to_string())),
-        Upstream::Connected(objects) => connection(objects).map(Binding::Connection),
+        Upstream::ThroughConnection(objects) => connection(objects).map(Binding::Connection),
     }
 }
 
-/// The V2 connection to make the data source through, or the step that comes before it.
+/// The V2 connection to make the data source through, or the step that comes before it. Its
+/// secret and lineage are changed only to what its data products agree on; lineage they
+/// disagree on is left as it is (and reported), a secret they disagree on is waited on.
 fn connection(objects: &ConnectionObjects) -> Result<String, Step> {
-    let Some(environment) = &objects.environment else { return Err(Step::NoProjectEnvironment) };
-    let Some(c) = &objects.connection else { return Err(Step::CreateConnection { environment: environment.clone() }) };
+    let Some(c) = &objects.connection else {
+        return Err(match &objects.environment {
+            Some(environment) => Step::CreateConnection { environment: environment.clone() },
+            None => Step::NoProjectEnvironment,
+        });
+    };
     let connection = c.id.clone();
     if !is_ours(c.description.as_deref()) {
         return Err(Step::ConnectionNotOurs { connection });
@@ -254,13 +265,19 @@ fn connection(objects: &ConnectionObjects) -> Result<String, Step> {
     if !c.is_ready() {
         return Err(Step::WaitConnection { connection, status });
     }
-    // Every data product that asks for lineage other data products of the connection contradict
-    // is told, whichever of them the connection agrees with now.
-    if !objects.lineage_conflict.is_empty() {
-        return Err(Step::LineageConflict { connection, with: objects.lineage_conflict.clone() });
+    let mut patch = ConnectionPatch::default();
+    if c.secret_arn.as_deref() != Some(objects.ask.secret.as_str()) {
+        if !objects.others.secret.is_empty() {
+            return Err(Step::SecretConflict { connection, with: objects.others.secret.clone() });
+        }
+        patch.secret_arn = Some(objects.ask.secret.clone());
     }
-    if let Some(wanted) = objects.lineage.as_ref().filter(|w| !lineage_matches(c.lineage.as_ref(), w)) {
-        return Err(Step::UpdateConnectionLineage { connection, lineage: wanted.clone() });
+    let lineage = objects.ask.lineage.as_ref().filter(|wanted| !lineage_matches(c.lineage.as_ref(), wanted));
+    if let Some(wanted) = lineage.filter(|_| objects.others.lineage.is_empty()) {
+        patch.lineage = Some(wanted.clone());
+    }
+    if patch != ConnectionPatch::default() {
+        return Err(Step::UpdateConnection { connection, patch });
     }
     Ok(connection)
 }
@@ -344,7 +361,7 @@ impl Step {
                 | Step::CreateProfile { .. }
                 | Step::CreateEnvironment { .. }
                 | Step::CreateConnection { .. }
-                | Step::UpdateConnectionLineage { .. }
+                | Step::UpdateConnection { .. }
                 | Step::CreateDataSource { .. }
                 | Step::AdoptDataSource { .. }
                 | Step::UpdateDataSource { .. }
@@ -400,18 +417,20 @@ fn assume_taken(step: &Step, obs: &mut Observed, desired: &SourceConfig) -> bool
             shared.environment =
                 Some(EnvironmentInfo { id: NEW.into(), status: EnvironmentStatus::Active, failure: None })
         }
-        (Step::CreateConnection { .. }, Upstream::Connected(objects)) => {
+        (Step::CreateConnection { .. }, Upstream::ThroughConnection(objects)) => {
             objects.connection = Some(ConnectionInfo {
                 id: NEW.into(),
                 name: NEW.into(),
                 description: Some(super::desired::OWNER_MARKER.into()),
                 status: None,
-                lineage: objects.lineage.clone(),
+                secret_arn: Some(objects.ask.secret.clone()),
+                lineage: objects.ask.lineage.clone(),
             })
         }
-        (Step::UpdateConnectionLineage { lineage, .. }, Upstream::Connected(objects)) => {
+        (Step::UpdateConnection { patch, .. }, Upstream::ThroughConnection(objects)) => {
             if let Some(c) = objects.connection.as_mut() {
-                c.lineage = Some(lineage.clone());
+                c.secret_arn = patch.secret_arn.clone().or(c.secret_arn.take());
+                c.lineage = patch.lineage.clone().or(c.lineage.take());
             }
         }
         (Step::CreateDataSource { .. }, _) => obs.data_source = Some(ours(NEW.into())),
@@ -445,7 +464,7 @@ mod tests {
             (Step::EnvironmentFailed { environment: "env1".into(), why: "x".into() }, Phase::EnvironmentReady),
             (Step::NoProjectEnvironment, Phase::ConnectionReady),
             (Step::CreateConnection { environment: "env1".into() }, Phase::ConnectionReady),
-            (Step::LineageConflict { connection: conn(), with: vec![] }, Phase::ConnectionReady),
+            (Step::SecretConflict { connection: conn(), with: vec![] }, Phase::ConnectionReady),
             (Step::CreateDataSource { binding: Binding::Environment("env1".into()) }, Phase::DataSourceReady),
             (Step::CreateDataSource { binding: Binding::Connection(conn()) }, Phase::DataSourceReady),
             (Step::NotOurs { data_source: ds() }, Phase::DataSourceReady),
@@ -507,64 +526,98 @@ mod tests {
         Observed { upstream, data_source, config_unchanged: false, adopt: false }
     }
 
-    fn connected(
+    fn through(
         environment: Option<&str>,
         connection: Option<ConnectionInfo>,
-        lineage: Option<Lineage>,
-        conflict: &[&str],
+        ask: Ask,
+        others: Disagreement,
     ) -> Observed {
-        let upstream = Upstream::Connected(ConnectionObjects {
-            environment: environment.map(str::to_string),
-            connection,
-            lineage,
-            lineage_conflict: conflict.iter().map(|s| s.to_string()).collect(),
-        });
-        Observed { upstream, data_source: None, config_unchanged: false, adopt: false }
+        let objects = ConnectionObjects { environment: environment.map(str::to_string), connection, ask, others };
+        Observed {
+            upstream: Upstream::ThroughConnection(objects),
+            data_source: None,
+            config_unchanged: false,
+            adopt: false,
+        }
     }
 
     #[test]
     fn v2_steps_go_through_the_connection() {
+        use crate::datazone::Lineage;
         let ours = Some("shared; managed-by=datazone-operator".to_string());
+        let on = |schedule: Option<&str>| Lineage { enabled: true, schedule: schedule.map(str::to_string) };
+        let off = || Lineage { enabled: false, schedule: None };
         let conn = |status: &str, lineage: Option<Lineage>, description: Option<String>| ConnectionInfo {
             id: "c1".into(),
             name: "redshift-x".into(),
             description,
             status: Some(status.into()),
+            secret_arn: Some("s1".into()),
             lineage,
         };
-        let on = |schedule: Option<&str>| Lineage { enabled: true, schedule: schedule.map(str::to_string) };
         let ready = |lineage| Some(conn("READY", lineage, ours.clone()));
+        let ask = |secret: &str, lineage: Option<Lineage>| Ask { secret: secret.into(), lineage };
+        let nobody = Disagreement::default;
+        let against = |secret: &[&str], lineage: &[&str]| Disagreement {
+            secret: secret.iter().map(|s| s.to_string()).collect(),
+            lineage: lineage.iter().map(|s| s.to_string()).collect(),
+        };
         let c1 = || "c1".to_string();
+        let made_through = || Step::CreateDataSource { binding: Binding::Connection(c1()) };
+        let patch = |secret: Option<&str>, lineage: Option<Lineage>| ConnectionPatch {
+            secret_arn: secret.map(str::to_string),
+            lineage,
+        };
         let cases = [
-            (connected(None, None, None, &[]), Step::NoProjectEnvironment),
-            (connected(Some("tooling"), None, None, &[]), Step::CreateConnection { environment: "tooling".into() }),
+            (through(None, None, ask("s1", None), nobody()), Step::NoProjectEnvironment),
             (
-                connected(Some("tooling"), Some(conn("READY", None, Some("by hand".into()))), None, &[]),
+                through(Some("tooling"), None, ask("s1", None), nobody()),
+                Step::CreateConnection { environment: "tooling".into() },
+            ),
+            (
+                through(None, Some(conn("READY", None, Some("by hand".into()))), ask("s1", None), nobody()),
                 Step::ConnectionNotOurs { connection: c1() },
             ),
             (
-                connected(Some("tooling"), Some(conn("CREATING", None, ours.clone())), None, &[]),
+                through(None, Some(conn("CREATING", None, ours.clone())), ask("s1", None), nobody()),
                 Step::WaitConnection { connection: c1(), status: "CREATING".into() },
             ),
+            (through(None, Some(conn("UPDATING", None, ours.clone())), ask("s1", None), nobody()), made_through()),
             (
-                connected(Some("tooling"), Some(conn("CREATE_FAILED", None, ours.clone())), None, &[]),
+                through(None, Some(conn("CREATE_FAILED", None, ours.clone())), ask("s1", None), nobody()),
                 Step::ConnectionFailed { connection: c1(), status: "CREATE_FAILED".into() },
             ),
+            (through(None, ready(None), ask("s1", None), nobody()), made_through()),
+            // What the data products agree on is set; what they disagree on is not.
             (
-                connected(Some("tooling"), ready(None), None, &[]),
-                Step::CreateDataSource { binding: Binding::Connection(c1()) },
+                through(None, ready(None), ask("s1", Some(on(None))), nobody()),
+                Step::UpdateConnection { connection: c1(), patch: patch(None, Some(on(None))) },
             ),
             (
-                connected(Some("tooling"), ready(None), Some(on(None)), &[]),
-                Step::UpdateConnectionLineage { connection: c1(), lineage: on(None) },
+                through(None, ready(None), ask("s2", Some(on(None))), nobody()),
+                Step::UpdateConnection { connection: c1(), patch: patch(Some("s2"), Some(on(None))) },
             ),
             (
-                connected(Some("tooling"), ready(Some(on(Some("cron(0 3 * * ? *)")))), Some(on(None)), &[]),
-                Step::CreateDataSource { binding: Binding::Connection(c1()) },
+                through(None, ready(None), ask("s2", None), against(&["team/b"], &[])),
+                Step::SecretConflict { connection: c1(), with: vec!["team/b".into()] },
+            ),
+            (through(None, ready(None), ask("s1", Some(on(None))), against(&[], &["team/b"])), made_through()),
+            (
+                through(None, ready(Some(on(None))), ask("s2", Some(off())), against(&[], &["team/b"])),
+                Step::UpdateConnection { connection: c1(), patch: patch(Some("s2"), None) },
             ),
             (
-                connected(Some("tooling"), ready(Some(on(None))), Some(on(None)), &["team/b"]),
-                Step::LineageConflict { connection: c1(), with: vec!["team/b".into()] },
+                through(None, ready(Some(on(Some("cron(0 3 * * ? *)")))), ask("s1", Some(on(None))), nobody()),
+                made_through(),
+            ),
+            (
+                through(
+                    None,
+                    ready(Some(Lineage { enabled: false, schedule: Some("cron(0 3 * * ? *)".into()) })),
+                    ask("s1", Some(off())),
+                    nobody(),
+                ),
+                made_through(),
             ),
         ];
         for (obs, want) in cases {

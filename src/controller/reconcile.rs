@@ -212,9 +212,11 @@ fn phases_behind<B: Backend>(t: &Target<B>, observed: &super::plan::Observed, st
     let mut e = Effects::default();
     let (environment, connection) = match &observed.upstream {
         Upstream::KnownFromStatus { binding: Binding::Environment(env) } => (Some(env.as_str()), None),
-        Upstream::KnownFromStatus { binding: Binding::Connection(c) } => (None, Some(c.as_str())),
+        Upstream::KnownFromStatus { binding: Binding::Connection(c) } => (None, Some((c.as_str(), None))),
         Upstream::Looked(shared) => (shared.environment.as_ref().map(|env| env.id.as_str()), None),
-        Upstream::Connected(objects) => (None, objects.connection.as_ref().map(|c| c.id.as_str())),
+        Upstream::ThroughConnection(objects) => {
+            (None, objects.connection.as_ref().map(|c| (c.id.as_str(), Some(objects))))
+        }
     };
     let behind = Phase::of(t.generation).iter().filter(|p| **p > Phase::ConnectionResolved && **p < step.phase());
     for phase in behind {
@@ -228,11 +230,25 @@ fn phases_behind<B: Backend>(t: &Target<B>, observed: &super::plan::Observed, st
                     e.ok(Phase::EnvironmentReady, "Active", format!("environment {env} is ACTIVE"));
                 }
             }
-            Phase::ConnectionReady => {
-                if let Some(c) = connection {
+            Phase::ConnectionReady => match connection {
+                // Lineage the data products of the connection disagree on is left as it is;
+                // each of them is told (publishing goes on).
+                Some((c, Some(objects))) if !objects.others.lineage.is_empty() => {
+                    let message = format!(
+                        "Redshift connection {c} is READY; its lineage is left as it is: {} ask for other lineage settings than this data product",
+                        objects.others.lineage.join(", ")
+                    );
+                    e.ok(Phase::ConnectionReady, "LineageConflict", message);
+                }
+                Some((c, Some(_))) => {
                     e.ok(Phase::ConnectionReady, "Ready", format!("Redshift connection {c} is READY"));
                 }
-            }
+                Some((c, None)) => {
+                    let message = format!("the data source is made through Redshift connection {c}");
+                    e.ok(Phase::ConnectionReady, "Ready", message);
+                }
+                None => {}
+            },
             Phase::DataSourceReady => {
                 if let Some(ds) = &observed.data_source {
                     let message = format!("data source {} ({}) matches the spec", ds.id, t.ds_name);
@@ -259,7 +275,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     }
     ctx.flights.landed(&key);
     ctx.wakeups.forget(&key);
-    ctx.shared.lineage.forget(&key);
+    ctx.shared.claims.forget(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);
     Ok(Action::await_change())

@@ -87,7 +87,9 @@ pub struct RedshiftDataProductSpec {
     /// Redshift lineage (V2 domains only): sets `lineageSync` on the Redshift connection the data
     /// source is made through, so DataZone collects the lineage of this cluster or workgroup and
     /// database. The connection is shared by every data product of the same project, cluster or
-    /// workgroup and database: those that set this must agree. Refused in a V1 domain.
+    /// workgroup and database: it is set only to what those that say agree on (a disagreement is
+    /// shown as ConnectionReady reason LineageConflict); left out, the connection's lineage stays
+    /// as it is. Refused in a V1 domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lineage: Option<LineageSpec>,
 }
@@ -98,8 +100,8 @@ pub struct RedshiftDataProductSpec {
 pub struct LineageSpec {
     /// Collect lineage.
     pub enabled: bool,
-    /// When DataZone syncs lineage, as `cron(...)` (DataZone's LineageSyncSchedule); its default
-    /// when left out.
+    /// When DataZone syncs lineage, as `cron(...)` (DataZone's LineageSyncSchedule); left out,
+    /// any schedule the connection has will do (DataZone's default for a connection made with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 256), pattern(p::CRON))]
     pub schedule: Option<String>,

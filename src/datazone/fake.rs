@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{
-    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionSpec, DataSourceInfo,
-    DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, Generation,
-    Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
+    DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
+    ErrorClass, Generation, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey,
+    SourceConfig, Storage,
 };
 
 pub const ACCOUNT: &str = "222222222222";
@@ -319,8 +320,18 @@ impl DataZone for Fake {
     }
 
     async fn find_connection(&self, _: &str, project: &str, name: &str) -> Result<Option<ConnectionInfo>, DzError> {
-        let w = self.call("ListConnections", name)?;
-        Ok(w.connections.iter().find(|c| c.info.name == name && c.project == project).map(|c| c.info.clone()))
+        let found = {
+            let w = self.call("ListConnections", name)?;
+            w.connections.iter().find(|c| c.info.name == name && c.project == project).map(|c| c.info.clone())
+        };
+        // The summary has no description: a found one is read in full, as the SDK does.
+        match found {
+            Some(c) => {
+                drop(self.call("GetConnection", &c.id)?);
+                Ok(Some(c))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn create_connection(&self, _: &str, spec: &ConnectionSpec) -> Result<ConnectionInfo, DzError> {
@@ -337,6 +348,7 @@ impl DataZone for Fake {
             name: spec.name.clone(),
             description: Some(spec.description.clone()),
             status: Some("READY".into()),
+            secret_arn: Some(spec.secret_arn.clone()),
             lineage: spec.lineage.clone(),
         };
         // The fake's projects are found by their Tooling environment.
@@ -345,10 +357,15 @@ impl DataZone for Fake {
         Ok(info)
     }
 
-    async fn update_connection_lineage(&self, _: &str, id: &str, lineage: &Lineage) -> Result<(), DzError> {
+    async fn update_connection(&self, _: &str, id: &str, patch: &ConnectionPatch) -> Result<(), DzError> {
         let mut w = self.call("UpdateConnection", id)?;
         let c = w.connections.iter_mut().find(|c| c.info.id == id).ok_or_else(|| not_found("UpdateConnection", id))?;
-        c.info.lineage = Some(lineage.clone());
+        if let Some(secret) = &patch.secret_arn {
+            c.info.secret_arn = Some(secret.clone());
+        }
+        if let Some(lineage) = &patch.lineage {
+            c.info.lineage = Some(lineage.clone());
+        }
         Ok(())
     }
 

@@ -113,21 +113,35 @@ pub struct ConnectionInfo {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
-    /// `READY`, `CREATING`, `CREATE_FAILED`, … (`None`: not said).
+    /// `READY`, `CREATING`, `UPDATING`, `CREATE_FAILED`, … (`None`: not said).
     pub status: Option<String>,
+    /// The Secrets Manager secret its data sources read with (`None`: another kind of credentials).
+    pub secret_arn: Option<String>,
     pub lineage: Option<Lineage>,
 }
 
 impl ConnectionInfo {
-    /// Usable for data sources: READY, or no status said.
+    /// Usable for data sources: READY, UPDATING (a change being applied), or no status said.
     pub fn is_ready(&self) -> bool {
-        self.status.as_deref().is_none_or(|s| s == "READY")
+        matches!(self.status.as_deref(), None | Some("READY" | "UPDATING"))
     }
 
     /// Failed for good: a person must look.
     pub fn is_failed(&self) -> bool {
         self.status.as_deref().is_some_and(|s| s.ends_with("_FAILED"))
     }
+
+    /// Deleted: as good as not there.
+    pub fn is_deleted(&self) -> bool {
+        self.status.as_deref() == Some("DELETED")
+    }
+}
+
+/// What the operator changes on a shared connection (what is `None` stays).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionPatch {
+    pub secret_arn: Option<String>,
+    pub lineage: Option<Lineage>,
 }
 
 /// A data source as DataZone reports it.
@@ -284,12 +298,12 @@ pub trait DataZone: Send + Sync {
         domain: &str,
         spec: &ConnectionSpec,
     ) -> impl Future<Output = Result<ConnectionInfo, DzError>> + Send;
-    /// Sets the connection's `lineageSync`.
-    fn update_connection_lineage(
+    /// Sets the connection's credentials secret and/or `lineageSync`.
+    fn update_connection(
         &self,
         domain: &str,
         id: &str,
-        lineage: &Lineage,
+        patch: &ConnectionPatch,
     ) -> impl Future<Output = Result<(), DzError>> + Send;
     fn find_data_source(
         &self,

@@ -21,9 +21,10 @@ use super::pace::{PacedHttpClient, Pacers};
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
-    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionSpec, DataSourceInfo,
-    DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, ErrorClass, Generation,
-    Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey, SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
+    DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
+    ErrorClass, Generation, Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey,
+    SourceConfig, Storage,
 };
 
 /// The environment configuration V2 projects make connections in [inferred: the project
@@ -327,6 +328,10 @@ fn connection_info(
         name: name.to_string(),
         description: description.map(str::to_string),
         status: redshift.and_then(|r| r.status()).map(|s| s.as_str().to_string()),
+        secret_arn: match redshift.and_then(|r| r.credentials()) {
+            Some(dz::RedshiftCredentials::SecretArn(arn)) => Some(arn.clone()),
+            _ => None,
+        },
         lineage: redshift.and_then(|r| r.lineage_sync()).map(|l| Lineage {
             enabled: l.enabled().unwrap_or(false),
             schedule: l.schedule().and_then(|s| s.schedule()).map(str::to_string),
@@ -592,13 +597,19 @@ impl DataZone for SdkDataZone {
         Ok(connection_info(out.connection_id(), out.name(), out.description(), out.props()))
     }
 
-    async fn update_connection_lineage(&self, domain: &str, id: &str, lineage: &Lineage) -> Result<(), DzError> {
-        let patch = dz::RedshiftPropertiesPatch::builder().lineage_sync(lineage_input(lineage)).build();
+    async fn update_connection(&self, domain: &str, id: &str, patch: &ConnectionPatch) -> Result<(), DzError> {
+        let mut props = dz::RedshiftPropertiesPatch::builder();
+        if let Some(secret) = &patch.secret_arn {
+            props = props.credentials(dz::RedshiftCredentials::SecretArn(secret.clone()));
+        }
+        if let Some(lineage) = &patch.lineage {
+            props = props.lineage_sync(lineage_input(lineage));
+        }
         self.client
             .update_connection()
             .domain_identifier(domain)
             .identifier(id)
-            .props(dz::ConnectionPropertiesPatch::RedshiftProperties(patch))
+            .props(dz::ConnectionPropertiesPatch::RedshiftProperties(props.build()))
             .send()
             .await
             .map(|_| ())
