@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::eventually;
 use common::world::{
-    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, ours, published, set,
-    v1_environments, world,
+    RESYNC, World, by_operation, condition, count, datazone_calls, delta, is_ready, ours, published, reference_assets,
+    set, v1_environments, world,
 };
 use datazone_emulator::Fixture;
 use datazone_operator::crd::{ClusterDataZoneConnection, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
@@ -30,16 +30,7 @@ async fn reference_payload_becomes_ready_with_exactly_the_expected_assets() {
 
     let sources = ours(&state);
     assert_eq!(sources.len(), 3, "one data source per dataset: {sources:#?}");
-    let expected: BTreeMap<String, BTreeSet<String>> = [
-        ("sales", set(&["orders", "customers", "v_orders"])),
-        ("marketing", set(&["campaigns", "clicks", "v_campaign_roi"])),
-        // All tables, one view (the mixed case): v_trial_balance is not published.
-        ("finance", set(&["journal_entries", "accounts", "v_monthly_close"])),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    assert_eq!(published(&state), expected);
+    assert_eq!(published(&state), reference_assets());
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1, "one shared profile for the cluster");
     assert_eq!(v1_environments(&state), 3, "one environment per database");
 

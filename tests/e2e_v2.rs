@@ -4,14 +4,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_config::Region;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use common::world::{
-    V2_DOMAIN, World, by_operation, condition, count, datazone_calls, ours, published, set, world, world_in,
+    V2_DOMAIN, World, by_operation, condition, count, datazone_calls, ours, published, reference_assets, world,
+    world_in,
 };
 use datazone_operator::datazone::sdk::{Clients, base_config};
 use datazone_operator::datazone::{Backend, DataZone, Lineage, SessionKey};
@@ -45,15 +45,7 @@ async fn the_reference_payload_publishes_in_a_v2_domain_through_one_connection_p
 
     let sources = ours(&state);
     assert_eq!(sources.len(), 3, "one data source per dataset: {sources:#?}");
-    let expected: BTreeMap<String, BTreeSet<String>> = [
-        ("sales", set(&["orders", "customers", "v_orders"])),
-        ("marketing", set(&["campaigns", "clicks", "v_campaign_roi"])),
-        ("finance", set(&["journal_entries", "accounts", "v_monthly_close"])),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    assert_eq!(published(&state), expected, "the same assets as in a V1 domain");
+    assert_eq!(published(&state), reference_assets(), "the same assets as in a V1 domain");
     let made = connections(&state);
     assert_eq!(made.len(), 3, "one connection per (cluster, database): {made:#?}");
     assert!(state["environmentProfiles"].as_array().is_none_or(Vec::is_empty), "no environment profile");

@@ -312,36 +312,20 @@ async fn connection_rules_and_the_v1_boundary() {
     let role = as_role(&emulator).await;
     let env = tooling(&role).await;
     let secret = || RedshiftCredentials::SecretArn(SECRET.into());
-    let first = role
-        .create_connection()
-        .domain_identifier(V2_DOMAIN)
-        .environment_identifier(&env)
-        .name("warehouse")
-        .props(redshift(secret()))
-        .client_token("token-1")
-        .send()
-        .await
-        .unwrap();
-    let again = role
-        .create_connection()
-        .domain_identifier(V2_DOMAIN)
-        .environment_identifier(&env)
-        .name("warehouse")
-        .props(redshift(secret()))
-        .client_token("token-1")
-        .send()
-        .await
-        .unwrap();
+    // The connection "warehouse" as `who`, with `token`.
+    let warehouse = |who: &aws_sdk_datazone::Client, token: Option<&str>| {
+        who.create_connection()
+            .domain_identifier(V2_DOMAIN)
+            .environment_identifier(&env)
+            .name("warehouse")
+            .props(redshift(secret()))
+            .set_client_token(token.map(str::to_string))
+            .send()
+    };
+    let first = warehouse(&role, Some("token-1")).await.unwrap();
+    let again = warehouse(&role, Some("token-1")).await.unwrap();
     assert_eq!(first.connection_id(), again.connection_id(), "the same token gives the same connection");
-    let duplicate = role
-        .create_connection()
-        .domain_identifier(V2_DOMAIN)
-        .environment_identifier(&env)
-        .name("warehouse")
-        .props(redshift(secret()))
-        .send()
-        .await
-        .unwrap_err();
+    let duplicate = warehouse(&role, None).await.unwrap_err();
     assert_eq!(code(&duplicate), "ConflictException");
     let not_emulated = role
         .create_connection()
@@ -357,15 +341,7 @@ async fn connection_rules_and_the_v1_boundary() {
     assert_eq!(code(&not_emulated), "ValidationException");
     // Not a member of the project: the producer account's own principal.
     let producer = datazone(&emulator, PRODUCER).await;
-    let outsider = producer
-        .create_connection()
-        .domain_identifier(V2_DOMAIN)
-        .environment_identifier(&env)
-        .name("mine")
-        .props(redshift(secret()))
-        .send()
-        .await
-        .unwrap_err();
+    let outsider = warehouse(&producer, None).await.unwrap_err();
     assert_eq!(code(&outsider), "AccessDeniedException");
 
     // A storage other than the connection's is refused; a V2 data source needs a connection.

@@ -185,6 +185,23 @@ pub struct SdkDataZone {
     client: aws_sdk_datazone::Client,
 }
 
+impl SdkDataZone {
+    /// Every environment of the project (all pages).
+    async fn environments(&self, domain: &str, project: &str) -> Result<Vec<dz::EnvironmentSummary>, DzError> {
+        self.client
+            .list_environments()
+            .domain_identifier(domain)
+            .project_identifier(project)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListEnvironments", e))
+    }
+}
+
 fn redshift_input(config: &SourceConfig) -> dz::DataSourceConfigurationInput {
     let filters = config
         .filters
@@ -450,18 +467,7 @@ impl DataZone for SdkDataZone {
     }
 
     async fn list_environments(&self, domain: &str, project: &str) -> Result<Vec<(String, EnvironmentInfo)>, DzError> {
-        let items = self
-            .client
-            .list_environments()
-            .domain_identifier(domain)
-            .project_identifier(project)
-            .into_paginator()
-            .page_size(50)
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk_error("ListEnvironments", e))?;
+        let items = self.environments(domain, project).await?;
         items
             .iter()
             .map(|e| {
@@ -519,18 +525,7 @@ impl DataZone for SdkDataZone {
     }
 
     async fn project_environment(&self, domain: &str, project: &str) -> Result<Option<String>, DzError> {
-        let items = self
-            .client
-            .list_environments()
-            .domain_identifier(domain)
-            .project_identifier(project)
-            .into_paginator()
-            .page_size(50)
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk_error("ListEnvironments", e))?;
+        let items = self.environments(domain, project).await?;
         Ok(items
             .iter()
             .filter(|e| e.status() == Some(&dz::EnvironmentStatus::Active))

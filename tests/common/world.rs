@@ -400,6 +400,19 @@ pub fn v1_environments(state: &Value) -> usize {
     state["environments"].as_array().map(|all| all.iter().filter(v1).count()).unwrap_or(0)
 }
 
+/// The assets the reference payload (`examples/payloads/three-databases.json`) publishes, per
+/// database: the mixed case (all tables, one view) leaves `v_trial_balance` out.
+pub fn reference_assets() -> BTreeMap<String, BTreeSet<String>> {
+    [
+        ("sales", set(&["orders", "customers", "v_orders"])),
+        ("marketing", set(&["campaigns", "clicks", "v_campaign_roi"])),
+        ("finance", set(&["journal_entries", "accounts", "v_monthly_close"])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 pub fn ours(state: &Value) -> Vec<Value> {
     state["dataSources"]
         .as_array()
