@@ -119,10 +119,7 @@ pub async fn follow<B: Backend>(
             // Back when the project's next listing is due, or after a poll (backing off).
             next_listing.unwrap_or(ctx.poll)
         }
-        None => {
-            t.stop_following(ctx, caller);
-            published_outcome(ctx, caller, &runs, &mut effects)
-        }
+        None => published_outcome(ctx, caller, &runs, &mut effects),
     };
     Ok(Some(Done::new(effects, requeue)))
 }

@@ -115,15 +115,6 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
         worth_listing(wanting, self.last_listed(key))
     }
 
-    /// `caller` no longer waits on anything under `key` (its run ended): it stops counting as
-    /// demand at once, not only when the window forgets it, so the last few data products of a
-    /// fleet read their own runs instead of waiting for a listing of pages nobody else needs.
-    pub fn leave(&self, key: &K, caller: &str) {
-        if let Some(d) = self.demand.lock().unwrap_or_else(PoisonError::into_inner).get_mut(key) {
-            d.callers.remove(caller);
-        }
-    }
-
     /// The listing under `key` taken after `not_before` and at most `max_age` old, or a new one
     /// from `list()`. Concurrent callers wait for one listing instead of making their own.
     pub async fn get<F, Fut>(
@@ -308,8 +299,6 @@ mod tests {
         assert!(!snapshots.want(&"p", "a", Duration::from_secs(60)), "the same caller counts once");
         assert!(!snapshots.want(&"p", "b", Duration::from_secs(60)));
         assert!(snapshots.want(&"p", "c", Duration::from_secs(60)));
-        snapshots.leave(&"p", "a");
-        assert!(!snapshots.want(&"p", "c", Duration::from_secs(60)), "one whose run ended left");
         assert!(!snapshots.want(&"p", "d", Duration::ZERO), "old demand is forgotten");
         assert!(snapshots.want(&"other", "a", Duration::from_secs(60)), "never listed: try it");
     }

@@ -284,11 +284,6 @@ impl<B: Backend> Target<B> {
         ctx.snapshots.usable(&self.listing_key, not_before, ctx.poll)
     }
 
-    /// `caller`'s run is over: it no longer counts as wanting the project's listing.
-    pub fn stop_following(&self, ctx: &Context<B>, caller: &str) {
-        ctx.snapshots.leave(&self.listing_key, caller);
-    }
-
     /// `caller` found its data source as `expected` in the listing: wake it when a later listing
     /// shows it moved ([`super::wakeups`]).
     pub fn watch_listing(&self, ctx: &Context<B>, caller: &str, expected: Expected) {
