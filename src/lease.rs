@@ -93,6 +93,23 @@ impl LeaderElection {
         }
     }
 
+    /// Gives the lease up (a shutdown, once the last pass is over), so a standby takes over at
+    /// its next look instead of waiting for the lease to expire. Only a lease this process still
+    /// holds is released, by compare-and-swap like every other write.
+    pub async fn release(&self) -> Result<bool, kube::Error> {
+        let Some(mut lease) = self.api.get_opt(&self.name).await? else { return Ok(false) };
+        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+        if spec.holder_identity.as_deref() != Some(self.identity.as_str()) {
+            return Ok(false);
+        }
+        spec.holder_identity = None;
+        match self.api.replace(&self.name, &PostParams::default(), &lease).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Waits until this process holds the lease.
     pub async fn acquire(&self) {
         let mut announced = false;

@@ -68,7 +68,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         servers.push(tokio::spawn(server));
     }
 
-    if args.leader_elect {
+    let leading = if args.leader_elect {
         let identity =
             std::env::var("POD_NAME").unwrap_or_else(|_| format!("datazone-operator-{}", std::process::id()));
         let namespace = args
@@ -83,16 +83,28 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             &identity,
             args.lease_duration,
         );
-        // A standby is healthy and ready; it just does not reconcile.
+        let election = Arc::new(election);
+        // A standby is healthy and ready; it just does not reconcile (and stops when told to).
         ready.store(true, Ordering::Relaxed);
-        election.acquire().await;
-        tokio::spawn(async move {
-            election.keep().await;
+        tokio::select! {
+            _ = election.acquire() => {}
+            _ = shutdown_signal() => {
+                tracing::info!("shut down while standing by");
+                servers.iter().for_each(tokio::task::JoinHandle::abort);
+                return Ok(());
+            }
+        }
+        let keeper = election.clone();
+        let keeping = tokio::spawn(async move {
+            keeper.keep().await;
             // Never two reconcilers: stop at once and let Kubernetes restart us as a standby.
             tracing::error!("leadership lost; exiting");
             std::process::exit(1);
         });
-    }
+        Some((election, keeping))
+    } else {
+        None
+    };
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
     let scopes: Vec<Option<String>> = if args.scope.namespaces.is_empty() {
         vec![None]
@@ -254,6 +266,16 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
     };
     tracing::info!(cluster = args.scope.cluster_name, "datazone-operator started");
     future::join(future::join_all(controllers), mark_ready).await;
+    // Every pass in flight has finished (the controllers shut down gracefully): the successor
+    // may start at once, not after the lease expires.
+    if let Some((election, keeping)) = leading {
+        keeping.abort();
+        match election.release().await {
+            Ok(true) => tracing::info!("released the lease"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "could not release the lease; it expires by itself"),
+        }
+    }
     tracing::info!("shut down");
     servers.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(())

@@ -1,6 +1,6 @@
 //! The Helm chart end to end, against the real API server (`make e2e`): its ServiceAccount's
-//! RBAC reconciles the payload and allows no more, two replicas with leader election hand over,
-//! and `helm upgrade` applies a changed CRD schema while uninstall keeps the CRD.
+//! RBAC reconciles the payload and allows no more, two replicas with leader election hand over
+//! (on SIGTERM, at once and after the last pass), and `helm upgrade` applies a changed CRD schema while uninstall keeps the CRD.
 
 mod common;
 
@@ -162,6 +162,76 @@ async fn two_replicas_one_reconciles_and_the_other_takes_over() {
     let state = w.state().await;
     assert_eq!(ours(&state).len(), 3, "no duplicate data sources across the handover");
     assert_eq!(state["environmentProfiles"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_rolling_upgrade_of_the_default_install_never_runs_two_reconcilers() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use k8s_openapi::api::core::v1::Event;
+    // The chart's defaults: leader election on, the Deployment's default RollingUpdate.
+    let chart = format!("{}/charts/datazone-operator", env!("CARGO_MANIFEST_DIR"));
+    let rendered =
+        run_tool("helm", &["template", "dz", &chart, "--namespace", "datazone-system", "--kube-version", "1.34.0"]);
+    assert!(rendered.contains("- --leader-elect"), "leader election is on by default");
+    assert!(!rendered.contains("Recreate"), "the default strategy rolls");
+
+    // The old pod leads; the new one starts beside it, as a rolling update has them.
+    let mut w = world("rolling", "optional").await;
+    w.operator = None;
+    let lease = format!("dz-datazone-operator-{}", w.ns);
+    let args = ["--leader-elect", "--leader-election-namespace", &w.ns, "--leader-election-lease", &lease];
+    let args = [&args[..], &["--lease-duration", "6s"]].concat();
+    let leases: Api<Lease> = Api::namespaced(w.client.clone(), &w.ns);
+    let holder = || async {
+        let lease = leases.get_opt(&lease).await.ok().flatten();
+        lease.and_then(|l| l.spec).and_then(|s| s.holder_identity).unwrap_or_default()
+    };
+    let spawn = |name: &str| w.spawn_operator(free_port(), &args, &[("POD_NAME", name)], name);
+    let mut old = spawn("pod-old");
+    eventually(Duration::from_secs(30), || async {
+        if holder().await == "pod-old" { Ok(()) } else { Err("no leader".to_string()) }
+    })
+    .await;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let new = spawn("pod-new");
+
+    // The rollout stops the old pod while its passes are in flight: SIGTERM, as the kubelet sends.
+    w.calls_reach("datazone:CreateDataSource", 1).await;
+    let stopped = Instant::now();
+    let pid = old.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let exit = tokio::task::spawn_blocking(move || old.0.wait()).await.unwrap().unwrap();
+    assert!(exit.success(), "the old pod finishes its passes and exits 0: {exit:?}");
+    eventually(Duration::from_secs(30), || async {
+        if holder().await == "pod-new" { Ok(()) } else { Err(format!("holder: {}", holder().await)) }
+    })
+    .await;
+    let handover = stopped.elapsed();
+    println!("rolling upgrade: the new pod led {handover:?} after the old one was told to stop (6 s lease)");
+    assert!(handover < Duration::from_secs(6), "released, not expired: {handover:?}");
+    w.all_ready(&names).await;
+
+    // One reconciler at a time: the new pod led only after the old one had released the lease,
+    // and nothing was done twice.
+    let log = |name: &str| std::fs::read_to_string(std::env::temp_dir().join(format!("{}.{name}.log", w.ns))).unwrap();
+    let at = |log: &str, message: &str| {
+        log.lines().find(|l| l.contains(&format!("\"message\":\"{message}\""))).and_then(|l| {
+            let v: Value = serde_json::from_str(l).ok()?;
+            v["timestamp"].as_str().map(str::to_string)
+        })
+    };
+    let released = at(&log("pod-old"), "released the lease").expect("the old pod released the lease");
+    let led = at(&log("pod-new"), "became the leader").expect("the new pod became the leader");
+    assert!(released <= led, "released at {released}, taken over at {led}");
+    drop(new);
+    let state = w.state().await;
+    assert_eq!(ours(&state).len(), 3, "one data source per data product");
+    assert_eq!(state["dataSourceRuns"].as_array().unwrap().len(), 3, "one run per data source");
+    let events: Api<Event> = Api::namespaced(w.client.clone(), &w.ns);
+    let started = events.list(&Default::default()).await.unwrap();
+    let runs_started = started.items.iter().filter(|e| e.reason.as_deref() == Some("RunStarted")).count();
+    assert_eq!(runs_started, 3, "one RunStarted Event per data product");
 }
 
 /// Copies `from` into `to` recursively (the chart, to change it as a new chart version would).

@@ -33,3 +33,17 @@ async fn the_data_products_of_a_namespace_share_one_session() {
     assert!(h.dz.world().sessions.is_empty(), "the session is dropped with its last data product");
     assert!(h.ctx.sessions.is_empty());
 }
+
+#[tokio::test]
+async fn connection_resolved_names_the_session_of_the_connection_the_data_product_uses() {
+    let h = Harness::new().with_cluster_connection(Some(serde_json::json!({"team": "sales"})));
+    let mut central = h.product("by-central", |_| {});
+    let mut shared = h.product("by-corp-mesh", |p| {
+        p["spec"]["connectionRef"] = serde_json::json!({"kind": "ClusterDataZoneConnection", "name": "corp-mesh"});
+    });
+    h.pass(&mut central).await;
+    h.pass(&mut shared).await;
+    let resolved = |p| super::message(p, crate::crd::conditions::CONNECTION_RESOLVED);
+    assert!(resolved(&central).contains("/team-sales.central"), "{}", resolved(&central));
+    assert!(resolved(&shared).contains("/team-sales.corp-mesh"), "{}", resolved(&shared));
+}
