@@ -67,6 +67,10 @@ gitops: ## The Argo CD health check (Lua) against the statuses the operator writ
 emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
 	scripts/emulator-smoke
 
+.PHONY: test-matrix
+test-matrix: ## The chart checks and end-to-end suite against every supported Kubernetes x Helm pair (scripts/versions.env)
+	scripts/test-matrix
+
 .PHONY: bench
 bench: ## The operator at 200, 1,000 and 10,000 data products: time, AWS calls, steady state, memory, CPU (release; prints a table)
 	scripts/bench

@@ -73,8 +73,15 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// `path.key`; a key that is empty or not a plain name is quoted (`path["a b"]`), so every error
+/// names a path a person can find.
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match (plain, path.is_empty()) {
+        (true, true) => key.to_string(),
+        (true, false) => format!("{path}.{key}"),
+        (false, _) => format!("{path}[{key:?}]"),
+    }
 }
 
 fn object<'v>(v: &'v Value, path: &str, errors: &mut Errors) -> Option<&'v Map<String, Value>> {
@@ -400,6 +407,10 @@ mod tests {
                 .contains(&"source: expected a string, found a number".to_string())
         );
         assert!(errors_of(r#"{"detailType": "x", "datasets": []}"#)[0].starts_with("detailType: unknown field"));
+        assert!(
+            errors_of(r#"{"": 1, "datasets": []}"#)[0].starts_with("[\"\"]: unknown field"),
+            "an empty key is named"
+        );
     }
 
     #[test]
