@@ -74,6 +74,11 @@ impl Emulator {
         let _ = self.shared.answer_check.set(check);
     }
 
+    /// Rewrites every successful DataZone answer with `rewrite` from now on (after the check).
+    pub fn rewrite_answers(&self, rewrite: crate::shared::AnswerRewrite) {
+        let _ = self.shared.answer_rewrite.set(rewrite);
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -204,7 +209,13 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
                         let message = format!("the emulator's answer breaks the model: {}", problems.join("; "));
                         error_reply(protocol, &AwsError::internal(message), &request_id)
                     }
-                    _ => json_reply(status, &value, Some(&request_id)),
+                    _ => {
+                        let mut value = value;
+                        if let Some(rewrite) = shared.answer_rewrite.get() {
+                            rewrite(op, &mut value);
+                        }
+                        json_reply(status, &value, Some(&request_id))
+                    }
                 },
                 Err(error) => error_reply(protocol, &error, &request_id),
             }

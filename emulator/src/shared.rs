@@ -32,9 +32,13 @@ pub struct Shared {
     /// A test's check of every successful DataZone answer (operation, JSON body → problems);
     /// an answer with problems goes out as an InternalServerException naming them.
     pub answer_check: std::sync::OnceLock<AnswerCheck>,
+    /// A test's rewrite of every successful DataZone answer before it goes out (to try a client
+    /// on answers DataZone may give: members left out, enum values it does not know yet).
+    pub answer_rewrite: std::sync::OnceLock<AnswerRewrite>,
 }
 
 pub type AnswerCheck = Box<dyn Fn(&str, &serde_json::Value) -> Vec<String> + Send + Sync>;
+pub type AnswerRewrite = Box<dyn Fn(&str, &mut serde_json::Value) + Send + Sync>;
 
 impl Shared {
     pub fn new(config: EmulatorConfig) -> Self {
@@ -50,6 +54,7 @@ impl Shared {
             faults: Mutex::default(),
             limiter,
             answer_check: std::sync::OnceLock::new(),
+            answer_rewrite: std::sync::OnceLock::new(),
         }
     }
 

@@ -468,17 +468,16 @@ impl DataZone for SdkDataZone {
 
     async fn list_environments(&self, domain: &str, project: &str) -> Result<Vec<(String, EnvironmentInfo)>, DzError> {
         let items = self.environments(domain, project).await?;
-        items
+        // `id` is optional in the model's summary: one without it cannot be ours, nor worked in,
+        // and must not make the project's listing unreadable for every data product.
+        Ok(items
             .iter()
-            .map(|e| {
-                let info = EnvironmentInfo {
-                    id: required_id("ListEnvironments", e.id())?,
-                    status: status_or_none(e.status().map(|s| s.as_str()), EnvironmentStatus::parse),
-                    failure: None,
-                };
-                Ok((e.name().to_string(), info))
+            .filter_map(|e| {
+                let id = e.id()?.to_string();
+                let status = status_or_none(e.status().map(|s| s.as_str()), EnvironmentStatus::parse);
+                Some((e.name().to_string(), EnvironmentInfo { id, status, failure: None }))
             })
-            .collect()
+            .collect())
     }
 
     async fn get_environment(&self, domain: &str, id: &str) -> Result<EnvironmentInfo, DzError> {

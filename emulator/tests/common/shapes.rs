@@ -31,6 +31,58 @@ impl Model {
         problems
     }
 
+    /// Changes `body` (an answer of `operation`) into another answer the model allows, as a
+    /// newer DataZone may give: `choose(n)` picks among `n` options (0 keeps things as they are)
+    /// for each optional member (left out) and each enum value (a value the model does not know
+    /// yet). Answers how many things it changed.
+    pub fn vary(&self, operation: &str, body: &mut Value, choose: &mut dyn FnMut(usize) -> usize) -> usize {
+        match self.0["operations"][operation]["output"].as_str() {
+            Some(shape) => self.vary_shape(shape, body, choose),
+            None => 0,
+        }
+    }
+
+    fn vary_shape(&self, name: &str, value: &mut Value, choose: &mut dyn FnMut(usize) -> usize) -> usize {
+        let shape = &self.0["shapes"][name];
+        let mut changed = 0;
+        match (shape["type"].as_str().unwrap_or_default(), value) {
+            ("structure", Value::Object(object)) => {
+                let required: Vec<&str> =
+                    shape["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                let keys: Vec<String> = object.keys().cloned().collect();
+                for key in keys {
+                    let optional = !required.contains(&key.as_str()) && shape["union"].as_bool() != Some(true);
+                    if optional && choose(4) == 1 {
+                        object.remove(&key);
+                        changed += 1;
+                    } else if let (Some(member), Some(v)) =
+                        (shape["members"][&key]["shape"].as_str(), object.get_mut(&key))
+                    {
+                        changed += self.vary_shape(member, v, choose);
+                    }
+                }
+            }
+            ("list", Value::Array(items)) => {
+                let member = shape["member"]["shape"].as_str().unwrap_or_default();
+                for item in items {
+                    changed += self.vary_shape(member, item, choose);
+                }
+            }
+            ("map", Value::Object(entries)) => {
+                let inner = shape["value"]["shape"].as_str().unwrap_or_default();
+                for v in entries.values_mut() {
+                    changed += self.vary_shape(inner, v, choose);
+                }
+            }
+            ("string", v @ Value::String(_)) if shape.get("enum").is_some() && choose(3) == 1 => {
+                *v = Value::String("SOMETHING_NEW".into());
+                changed += 1;
+            }
+            _ => {}
+        }
+        changed
+    }
+
     fn shape(&self, name: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
         let shape = &self.0["shapes"][name];
         let mut wrong = |what: &str| problems.push(format!("{at}: {what} (shape {name}), got {value}"));
