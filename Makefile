@@ -67,6 +67,10 @@ gitops: ## The Argo CD health check (Lua) against the statuses the operator writ
 emulator-smoke: ## The emulator binary driven by boto3 (a second SDK: wire compatibility)
 	scripts/emulator-smoke
 
+.PHONY: soak
+soak: ## The full chaos soak: 100 data products, 2 replicas, 30 % faults, 50 leader kills (prints counts; not in make test)
+	scripts/soak
+
 .PHONY: test-matrix
 test-matrix: ## The chart checks and end-to-end suite against every supported Kubernetes x Helm pair (scripts/versions.env)
 	scripts/test-matrix
