@@ -10,32 +10,16 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::Region;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use common::rng::Rng;
 use common::shapes::Model;
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
-use datazone_operator::datazone::sdk::{Clients, base_config};
 use datazone_operator::datazone::{
     Backend, Binding, BlueprintEnablement, ConnectionPatch, ConnectionSpec, DataZone, DzError, Lineage, Producer,
-    ProfileSpec, SchemaFilter, SessionKey, SourceConfig, Storage,
+    ProfileSpec, SchemaFilter, SourceConfig, Storage,
 };
-use datazone_operator::metrics::Metrics;
 
 const VARIED: usize = 10_000;
 const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n.max(1) as u64) as usize
-    }
-}
 
 /// Calls read / refused, per operation.
 static TALLY: Mutex<std::collections::BTreeMap<&'static str, (usize, usize)>> =
@@ -60,8 +44,7 @@ fn outcome<T>(what: &'static str, result: Result<T, DzError>) -> Option<T> {
 
 #[tokio::test]
 async fn varied_answers_are_read_or_refused_with_a_classified_error() {
-    let seed = std::env::var("PROPERTY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x00A2_5EED);
-    println!("PROPERTY_SEED={seed}");
+    let (rng, seed) = Rng::from_env(0x00A2_5EED);
     let fixture =
         Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
             .unwrap();
@@ -73,34 +56,15 @@ async fn varied_answers_are_read_or_refused_with_a_classified_error() {
             .unwrap();
     let varied = Arc::new(Mutex::new(0usize));
     {
-        let (model, varied, rng) = (Model::load(), varied.clone(), Mutex::new(Rng(seed)));
+        let (model, varied, rng) = (Model::load(), varied.clone(), Mutex::new(rng));
         emulator.rewrite_answers(Box::new(move |operation, body| {
             let mut rng = rng.lock().unwrap();
             let n = model.vary(operation, body, &mut |options| rng.below(options));
             *varied.lock().unwrap() += n;
         }));
     }
-    let config = base_config()
-        .await
-        .to_builder()
-        .endpoint_url(emulator.endpoint())
-        .region(Region::new("eu-central-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIAPRODUCER00000001",
-            "producer-secret",
-            None,
-            None,
-            "test",
-        )))
-        .build();
-    let clients = Clients::new(config, Metrics::new().unwrap(), 1000.0);
-    let session = SessionKey {
-        connection: "Test/answers".into(),
-        role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-        external_id: Some("optional".into()),
-        region: "eu-central-1".into(),
-        namespace: "test".into(),
-    };
+    let clients = common::aws::clients(&emulator.endpoint(), 1000.0).await;
+    let session = common::aws::registration("Test/answers", "test", "optional");
     let (dz, producer) = (clients.project(&session), clients.producer("eu-central-1"));
     let mut scenarios = 0;
     while *varied.lock().unwrap() < VARIED {

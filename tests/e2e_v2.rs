@@ -6,16 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use aws_config::Region;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use common::world::{
     V2_DOMAIN, World, by_operation, condition, count, datazone_calls, ours, published, reference_assets, world,
     world_in,
 };
-use datazone_operator::datazone::sdk::{Clients, base_config};
-use datazone_operator::datazone::{Backend, DataZone, Lineage, SessionKey};
-use datazone_operator::metrics::Metrics;
+use datazone_operator::datazone::{Backend, DataZone, Lineage};
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
@@ -125,27 +120,8 @@ async fn restarted_while_connections_are_made_creates_no_second_connection_or_da
 /// The connection `id` as the operator's own SDK layer reads it back (GetConnection), as the
 /// fixture's registration role.
 async fn connection_as_read(w: &World, domain: &str, project: &str, name: &str) -> Option<Lineage> {
-    let config = base_config()
-        .await
-        .to_builder()
-        .endpoint_url(w.emulator.endpoint())
-        .region(Region::new("eu-central-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIAPRODUCER00000001",
-            "producer-secret",
-            None,
-            None,
-            "test",
-        )))
-        .build();
-    let clients = Clients::new(config, Metrics::new().unwrap(), 50.0);
-    let session = SessionKey {
-        connection: "Test/readback".into(),
-        role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-        external_id: Some("optional".into()),
-        region: "eu-central-1".into(),
-        namespace: "test".into(),
-    };
+    let clients = common::aws::clients(&w.emulator.endpoint(), 50.0).await;
+    let session = common::aws::registration("Test/readback", "test", "optional");
     let found = clients.project(&session).find_connection(domain, project, name).await.unwrap();
     found.expect("the connection").lineage
 }

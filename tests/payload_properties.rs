@@ -4,27 +4,23 @@
 //! admission rules (the OpenAPI schema's types, patterns, lengths, enums and list sizes, and every
 //! CEL rule), or is refused with path-named errors. Never a panic. `PROPERTY_SEED` replays a run.
 
+use common::rng::Rng;
 use datazone_operator::crd::{ConnectionKind, DeletionPolicy, RedshiftDataProduct};
 use datazone_operator::payload::{ImportOptions, import, parse_payload, render_manifests};
 use kube::CustomResourceExt;
 use serde_json::{Map, Value, json};
 
+mod common;
+
 const CASES: usize = 10_000;
 
-/// splitmix64: a seeded generator, so a failure is replayed from the seed it prints.
-struct Rng(u64);
+/// Random strings and JSON for payloads.
+trait Gen {
+    fn string(&mut self) -> String;
+    fn value(&mut self, depth: u32) -> Value;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+impl Gen for Rng {
     fn string(&mut self) -> String {
         const PIECES: &[&str] =
             &["a", "Z", "9", "-", "_", ".", " ", "*", "%", "/", "é", "日", "\u{0}", "\"", "\\", "prod-dwh", "sales"];
@@ -141,9 +137,7 @@ fn schema_problems(schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
 
 #[test]
 fn any_payload_imports_into_admissible_manifests_or_is_refused_by_path() {
-    let seed = std::env::var("PROPERTY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x00D2_A7A2_0E5E_ED5E);
-    println!("PROPERTY_SEED={seed}");
-    let mut rng = Rng(seed);
+    let (mut rng, seed) = Rng::from_env(0x00D2_A7A2_0E5E_ED5E);
     let crd = RedshiftDataProduct::crd();
     let schema = serde_json::to_value(&crd.spec.versions[0].schema.as_ref().unwrap().open_api_v3_schema).unwrap();
     let references: Vec<Value> = ["three-databases.json", "two-schemas.json"]

@@ -14,6 +14,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use common::rng::Rng;
 use common::{GOVERNANCE, fast, start};
 use serde_json::{Map, Value, json};
 use std::io::{Read, Write};
@@ -21,22 +22,14 @@ use std::net::TcpStream;
 
 const CASES: usize = 10_000;
 
-struct Rng(u64);
+/// Random strings, JSON and bodies for requests.
+trait Gen {
+    fn string(&mut self) -> String;
+    fn value(&mut self, depth: u32) -> Value;
+    fn body(&mut self) -> Vec<u8>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
+impl Gen for Rng {
     fn string(&mut self) -> String {
         const PIECES: &[&str] =
             &["a", "9", "-", "_", "/", "%", "%zz", "&", "=", "é", " ", "\"", "{", "dzd_1", "REDSHIFT"];
@@ -155,9 +148,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_the_protocols_error_shapes_and_never_a_dropped_connection() {
-    let seed = std::env::var("PROPERTY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_F00D_u64);
-    println!("PROPERTY_SEED={seed}");
-    let mut rng = Rng(seed);
+    let (mut rng, seed) = Rng::from_env(0x5EED_F00D);
     let emulator = start(fast()).await;
     let addr = emulator.addr.to_string();
     // Plain blocking sockets off the runtime's threads, which serve the emulator.

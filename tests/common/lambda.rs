@@ -4,15 +4,10 @@
 
 use std::time::Duration;
 
-use aws_config::Region;
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use datazone_operator::datazone::sdk::{Clients, base_config};
 use datazone_operator::datazone::{
     Backend, Binding, BlueprintEnablement, DataSourceStatus, DataZone, EnvironmentStatus, Producer, ProfileSpec,
-    SchemaFilter, SessionKey, SourceConfig, Storage,
+    SchemaFilter, SourceConfig, Storage,
 };
-use datazone_operator::metrics::Metrics;
 
 use super::world::SECRET;
 
@@ -44,27 +39,8 @@ impl<'a> Lambda<'a> {
         storage: Storage,
     ) -> String {
         // The operator's own HTTPS client setup, pointed at the emulator with the fixture's producer key.
-        let config = base_config()
-            .await
-            .to_builder()
-            .endpoint_url(self.endpoint)
-            .region(Region::new(REGION))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "AKIAPRODUCER00000001",
-                "producer-secret",
-                None,
-                None,
-                "lambda",
-            )))
-            .build();
-        let clients = Clients::new(config, Metrics::new().unwrap(), 50.0);
-        let session = SessionKey {
-            connection: "Lambda/registration".into(),
-            role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
-            external_id: Some(self.external_id.to_string()),
-            region: REGION.into(),
-            namespace: "lambda".into(),
-        };
+        let clients = super::aws::clients(self.endpoint, 50.0).await;
+        let session = super::aws::registration("Lambda/registration", "lambda", self.external_id);
         let (dz, producer) = (clients.project(&session), clients.producer(REGION));
         let (domain, _) = dz.find_domain("corp-mesh").await.unwrap().expect("the fixture's domain");
         let project = dz.find_project(&domain, self.project).await.unwrap().expect("the project");

@@ -4,7 +4,11 @@
 
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod lambda;
+/// The emulator tests' seeded generator, for the property tests.
+#[path = "../../emulator/tests/common/rng.rs"]
+pub mod rng;
 /// The emulator tests' check of every DataZone answer against botocore's model.
 #[path = "../../emulator/tests/common/shapes.rs"]
 pub mod shapes;

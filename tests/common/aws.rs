@@ -1,0 +1,41 @@
+//! The operator's own AWS layer (`datazone::sdk::Clients`) pointed at an emulator, as the
+//! fixture's producer principal, and the registration role's session: what the Lambda replay and
+//! the tests that read DataZone through the operator's code use.
+
+use aws_config::Region;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use datazone_operator::datazone::SessionKey;
+use datazone_operator::datazone::sdk::{Clients, base_config};
+use datazone_operator::metrics::Metrics;
+
+pub const REGION: &str = "eu-central-1";
+
+/// Clients against `endpoint` with the fixture's producer key, pacing at `pace` calls a second.
+pub async fn clients(endpoint: &str, pace: f64) -> Clients {
+    let config = base_config()
+        .await
+        .to_builder()
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIAPRODUCER00000001",
+            "producer-secret",
+            None,
+            None,
+            "test",
+        )))
+        .build();
+    Clients::new(config, Metrics::new().unwrap(), pace)
+}
+
+/// A session as the fixture's registration role, named `connection` from `namespace`.
+pub fn registration(connection: &str, namespace: &str, external_id: &str) -> SessionKey {
+    SessionKey {
+        connection: connection.into(),
+        role_arn: "arn:aws:iam::111111111111:role/dz-registration".into(),
+        external_id: Some(external_id.into()),
+        region: REGION.into(),
+        namespace: namespace.into(),
+    }
+}
