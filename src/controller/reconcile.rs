@@ -28,7 +28,7 @@ use super::status;
 use super::target::{self, Target};
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
-use crate::datazone::{Backend, Binding, ErrorClass};
+use crate::datazone::{Backend, Binding, ErrorClass, Generation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -200,15 +200,24 @@ async fn progress<B: Backend>(
     let requested_at = p.annotations().get(RECONCILE_REQUESTED_AT).map(String::as_str);
     let step = plan(&t.config, &t.run_hash, &seen.observed, &runs::run_state(status, requested_at));
     tracing::debug!(?step, "planned");
-    effects.extend(phases_behind(&t, &seen.observed, &step));
+    let here = Where { generation: t.generation, account: &t.account, region: &t.region, ds_name: &t.ds_name };
+    effects.extend(phases_behind(&here, &seen.observed, &step));
     let who = Subject { uid: &key, generation: p.metadata.generation, status, requested_at, now };
     let done = act::act(ctx, &t, &who, step).await?;
     effects.extend(done.effects);
     Ok(done.requeue)
 }
 
-/// The phases of the domain's generation before the one the step works on are True.
-fn phases_behind<B: Backend>(t: &Target<B>, observed: &super::plan::Observed, step: &Step) -> Effects {
+/// What the phase messages name.
+struct Where<'a> {
+    generation: Generation,
+    account: &'a str,
+    region: &'a str,
+    ds_name: &'a str,
+}
+
+/// The phases of the domain's generation before the one the step works on are True. Pure.
+fn phases_behind(t: &Where<'_>, observed: &super::plan::Observed, step: &Step) -> Effects {
     let mut e = Effects::default();
     let (environment, connection) = match &observed.upstream {
         Upstream::KnownFromStatus { binding: Binding::Environment(env) } => (Some(env.as_str()), None),
@@ -317,5 +326,80 @@ async fn publish<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>, action: 
         if let Err(e) = ctx.events.publish(&event, &reference).await {
             tracing::warn!(error = %e, "could not publish an Event");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::claims::{Ask, Disagreement};
+    use crate::controller::plan::{ConnectionObjects, Enablement, Observed, SharedObjects};
+    use crate::datazone::{ConnectionInfo, EnvironmentInfo, EnvironmentStatus};
+
+    fn here(generation: Generation) -> Where<'static> {
+        Where { generation, account: "222222222222", region: "eu-central-1", ds_name: "prod-eks-team-orders" }
+    }
+
+    /// (condition type, reason) of each True phase.
+    fn shown(e: &Effects) -> Vec<(&'static str, String)> {
+        e.conditions.iter().filter(|c| c.ok).map(|c| (c.phase.condition(), c.reason.clone())).collect()
+    }
+
+    fn observed(upstream: Upstream) -> Observed {
+        Observed { upstream, data_source: None, config_unchanged: false, adopt: false }
+    }
+
+    #[test]
+    fn the_phases_before_a_step_are_true_for_the_domain_s_generation() {
+        let env = EnvironmentInfo { id: "env1".into(), status: EnvironmentStatus::Active, failure: None };
+        let v1 = observed(Upstream::Looked(SharedObjects {
+            blueprint: "bp".into(),
+            enablement: Enablement::Enabled,
+            profile: Some("p".into()),
+            environment: Some(env),
+        }));
+        let connection = |others: Disagreement| {
+            observed(Upstream::ThroughConnection(ConnectionObjects {
+                environment: None,
+                connection: Some(ConnectionInfo {
+                    id: "c1".into(),
+                    name: "redshift-x".into(),
+                    description: None,
+                    status: Some("READY".into()),
+                    secret_arn: Some("s".into()),
+                    lineage: None,
+                }),
+                ask: Ask { secret: "s".into(), lineage: None },
+                others,
+            }))
+        };
+        let create = Step::CreateDataSource { binding: Binding::Environment("env1".into()) };
+        let run = Step::WaitRun { run: "r".into() };
+        let cases = [
+            (Generation::V1, &v1, &create, vec![("BlueprintEnabled", "Enabled"), ("EnvironmentReady", "Active")]),
+            (
+                Generation::V1,
+                &v1,
+                &Step::CreateProfile { blueprint: "bp".into() },
+                vec![("BlueprintEnabled", "Enabled")],
+            ),
+            (Generation::V2, &connection(Disagreement::default()), &create, vec![("ConnectionReady", "Ready")]),
+            (
+                Generation::V2,
+                &connection(Disagreement { secret: vec![], lineage: vec!["team/b".into()] }),
+                &run,
+                vec![("ConnectionReady", "LineageConflict")],
+            ),
+            (Generation::V2, &connection(Disagreement::default()), &Step::NoProjectEnvironment, vec![]),
+        ];
+        for (generation, obs, step, want) in cases {
+            let got = shown(&phases_behind(&here(generation), obs, step));
+            let want: Vec<(&str, String)> = want.into_iter().map(|(c, r)| (c, r.to_string())).collect();
+            assert_eq!(got, want, "{generation:?} {step:?}");
+        }
+        // Adopted with a connection of its own: named, not looked at.
+        let adopted = observed(Upstream::KnownFromStatus { binding: Binding::Connection("c9".into()) });
+        let e = phases_behind(&here(Generation::V2), &adopted, &run);
+        assert_eq!(e.conditions[0].message, "the data source is made through Redshift connection c9");
     }
 }
