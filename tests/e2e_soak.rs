@@ -127,7 +127,7 @@ async fn soak(test: &str, products: usize, spaces: usize, kills: usize) {
     // each once its first run has started, so the edit asks for a second one.
     for target in (0..products).step_by(10) {
         let (ns, name) = &names[target];
-        eventually(Duration::from_secs(180), || async {
+        eventually(Duration::from_secs(420), || async {
             let p = products_in(&w, ns).get(name).await.map_err(|e| e.to_string())?;
             p.status.and_then(|s| s.last_run).map(|_| ()).ok_or_else(|| format!("{ns}/{name} has not run yet"))
         })
@@ -140,7 +140,7 @@ async fn soak(test: &str, products: usize, spaces: usize, kills: usize) {
     // as it exists.
     for target in (5..products).step_by(20) {
         let (ns, name) = &names[target];
-        let ds = eventually(Duration::from_secs(120), || async {
+        let ds = eventually(Duration::from_secs(420), || async {
             let p = products_in(&w, ns).get(name).await.map_err(|e| e.to_string())?;
             p.status.and_then(|s| s.data_source_id).ok_or_else(|| format!("{ns}/{name} has no data source yet"))
         })
@@ -152,7 +152,7 @@ async fn soak(test: &str, products: usize, spaces: usize, kills: usize) {
     w.emulator.shared.faults.lock().unwrap().rules.clear();
 
     // With the faults off, everything converges.
-    eventually(Duration::from_secs(240), || async {
+    eventually(Duration::from_secs(600), || async {
         let mut waiting = Vec::new();
         for ns in &spaces {
             for p in products_in(&w, ns).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items {
