@@ -12,6 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use common::rng::Rng;
 use common::world::{SECRET, World, is_ready, ours, v1_environments, world};
 use common::{KillOnDrop, eventually, free_port};
 use datazone_emulator::faults::FaultRule;
@@ -20,15 +21,6 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
 
 fn fault(error: Option<&str>, latency_ms: u64, drop: bool, rate: f64) -> FaultRule {
     FaultRule {
@@ -115,7 +107,7 @@ async fn soak(test: &str, products: usize, spaces: usize, kills: usize) {
     let (mut edits, mut deletions, mut killed) = (0, 0, 0);
     let started = Instant::now();
     for _ in 0..kills {
-        tokio::time::sleep(Duration::from_millis(300 + rng.below(1200))).await;
+        tokio::time::sleep(Duration::from_millis(300 + rng.below(1200) as u64)).await;
         let holder = leases.get_opt(&lease).await.ok().flatten().and_then(|l| l.spec).and_then(|s| s.holder_identity);
         if let Some(holder) = holder.filter(|h| replicas.contains_key(h)) {
             replicas.remove(&holder); // SIGKILL
