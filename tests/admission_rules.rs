@@ -95,7 +95,7 @@ fn at_least_one_schema() {
 #[test]
 fn each_schema_selects_something() {
     let schema = schema_of(RedshiftDataProduct::crd());
-    let message = "the schema selects nothing: set addAllTables or addAllViews, or list tables or views";
+    let message = "the schema selects nothing: set addAllTables or addAllViews, or list tables, views or assets";
     let nothing = edited(product(), |o| {
         o["spec"]["schemas"] = json!([{"name": "public", "tables": ["orders"]}, {"name": "empty"}])
     });
@@ -109,6 +109,7 @@ fn each_schema_selects_something() {
         json!({"name": "s", "addAllTables": true}),
         json!({"name": "s", "addAllViews": true}),
         json!({"name": "s", "views": ["v"]}),
+        json!({"name": "s", "assets": [{"name": "orders", "description": "Every order"}]}),
     ] {
         let ok = edited(product(), |o| o["spec"]["schemas"] = json!([selects]));
         assert_eq!(violations(&schema, &ok, None), Vec::<String>::new());
@@ -182,6 +183,33 @@ fn domain_has_exactly_one_of_name_or_id() {
 }
 
 #[test]
+fn a_metadata_form_names_its_type_once() {
+    let schema = schema_of(RedshiftDataProduct::crd());
+    let message = "a metadata form names its form type by exactly one of typeName or typeIdentifier";
+    let form = |type_name: Option<&str>, type_identifier: Option<&str>| {
+        let mut f = json!({"formName": "ownership", "content": {"owner": "sales"}});
+        if let Some(t) = type_name {
+            f["typeName"] = json!(t);
+        }
+        if let Some(t) = type_identifier {
+            f["typeIdentifier"] = json!(t);
+        }
+        f
+    };
+    for (bad, good) in
+        [(form(None, None), form(Some("OwnershipFormType"), None)), (form(Some("A"), Some("B")), form(None, Some("B")))]
+    {
+        let on_product = |f: &Value| edited(product(), |o| o["spec"]["metadataForms"] = json!([f]));
+        assert_rejected(&schema, &on_product(&bad), None, message);
+        assert_eq!(violations(&schema, &on_product(&good), None), Vec::<String>::new());
+        let on_asset = edited(product(), |o| {
+            o["spec"]["schemas"][0]["assets"] = json!([{"name": "customers", "metadataForms": [bad.clone()]}])
+        });
+        assert_rejected(&schema, &on_asset, None, message);
+    }
+}
+
+#[test]
 fn every_rule_in_the_crds_is_covered_here() {
     // A new rule must come with its test above: this lists the messages those tests check.
     let covered = [
@@ -194,6 +222,7 @@ fn every_rule_in_the_crds_is_covered_here() {
         "domain: set exactly one of name or id",
         "spec.adopt: set exactly one of dataSourceId or dataSourceName",
         "spec.adopt is immutable",
+        "a metadata form names its form type",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

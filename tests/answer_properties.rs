@@ -97,6 +97,7 @@ async fn scenario(dz: &impl DataZone, producer: &impl Producer, i: usize) {
         publish_on_import: true,
         business_name_generation: false,
         schedule: None,
+        asset_forms: Vec::new(),
     };
     let Some(Some((domain, _))) = outcome("find_domain", dz.find_domain("corp-mesh").await) else { return };
     outcome("get_domain", dz.get_domain(&domain).await);

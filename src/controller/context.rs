@@ -41,6 +41,8 @@ pub struct Shared {
     pub connections: Cache<RedshiftConnectionKey, ConnectionInfo>,
     /// What each data product asks of its V2 connection (secret, lineage).
     pub claims: ConnectionClaims,
+    /// Each domain's glossary terms, for the data products' term references.
+    pub glossary_terms: Cache<String, std::sync::Arc<super::business::TermIndex>>,
 }
 
 pub struct Context<B: Backend> {

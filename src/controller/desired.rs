@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::crd::{RedshiftDataProductSpec, SchemaSelection};
-use crate::datazone::{Lineage, ObjectKind, SchemaFilter, SourceConfig, Storage};
+use crate::crd::{MetadataForm, RedshiftDataProductSpec, SchemaSelection};
+use crate::datazone::catalog::forms_agree;
+use crate::datazone::{Form, Lineage, ObjectKind, SchemaFilter, SourceConfig, Storage};
 use crate::naming::{short_hash, stable_hash};
 
 /// Marks data sources this operator created; it changes and deletes no other.
@@ -100,7 +101,7 @@ pub fn includes(s: &SchemaSelection, objects: &[(String, ObjectKind)]) -> BTreeS
     if s.add_all_tables && s.add_all_views {
         return BTreeSet::from(["*".to_string()]);
     }
-    let mut out: BTreeSet<String> = s.tables.iter().chain(&s.views).cloned().collect();
+    let mut out: BTreeSet<String> = s.listed_tables().chain(s.listed_views()).cloned().collect();
     let kind = if s.add_all_tables {
         Some(ObjectKind::Table)
     } else if s.add_all_views {
@@ -135,6 +136,17 @@ pub fn source_config(
         publish_on_import: publishing.publish_on_import,
         business_name_generation: publishing.business_name_generation,
         schedule: spec.schedule.as_ref().map(|s| (s.cron.clone(), s.timezone.clone())),
+        asset_forms: spec.metadata_forms.iter().map(form).collect(),
+    }
+}
+
+/// A form of the spec in DataZone's terms.
+pub fn form(f: &MetadataForm) -> Form {
+    Form {
+        name: f.form_name.clone(),
+        type_identifier: f.type_identifier().to_string(),
+        type_revision: f.type_revision.clone(),
+        content: f.content_json(),
     }
 }
 
@@ -152,6 +164,7 @@ pub fn config_matches(actual: &SourceConfig, desired: &SourceConfig) -> bool {
         && actual.publish_on_import == desired.publish_on_import
         && actual.business_name_generation == desired.business_name_generation
         && actual.schedule == desired.schedule
+        && forms_agree(&actual.asset_forms, &desired.asset_forms)
 }
 
 /// One field a data source would change on its way to the spec, as `plan` shows it.
@@ -196,6 +209,16 @@ pub fn config_diff(actual: &SourceConfig, desired: &SourceConfig) -> Vec<FieldCh
         None => "-".into(),
     };
     change("schedule".into(), schedule(actual), schedule(desired));
+    if !forms_agree(&actual.asset_forms, &desired.asset_forms) {
+        let names = |c: &SourceConfig| {
+            let names: Vec<&str> = c.asset_forms.iter().map(|f| f.name.as_str()).collect();
+            if names.is_empty() { "-".to_string() } else { names.join(", ") }
+        };
+        let (from, to) = (names(actual), names(desired));
+        // The same names with other content still show as a change.
+        let to = if from == to { format!("{to} (content)") } else { to };
+        change("assetForms".into(), from, to);
+    }
     changes
 }
 
@@ -204,10 +227,17 @@ pub fn config_diff(actual: &SourceConfig, desired: &SourceConfig) -> Vec<FieldCh
 pub fn config_hash(c: &SourceConfig) -> String {
     let mut filters = c.filters.clone();
     filters.sort();
-    let text = format!(
+    let mut text = format!(
         "{:?}|{}|{}|{:?}|{}|{}|{:?}",
         c.storage, c.database, c.secret_arn, filters, c.publish_on_import, c.business_name_generation, c.schedule
     );
+    // Without forms, the fingerprint is what it was before forms existed: no run is started
+    // for an operator upgrade.
+    if !c.asset_forms.is_empty() {
+        let mut forms = c.asset_forms.clone();
+        forms.sort();
+        text.push_str(&format!("|{forms:?}"));
+    }
     format!("{:016x}", stable_hash(&text))
 }
 
@@ -222,6 +252,7 @@ mod tests {
             add_all_views: all_views,
             tables: tables.iter().map(|t| t.to_string()).collect(),
             views: views.iter().map(|t| t.to_string()).collect(),
+            assets: Vec::new(),
         }
     }
 
@@ -281,6 +312,7 @@ mod tests {
             publish_on_import: false,
             business_name_generation: false,
             schedule: None,
+            asset_forms: Vec::new(),
         };
         assert!(config_diff(&actual, &actual).is_empty(), "the same configuration: no change");
         let desired = SourceConfig {
@@ -323,6 +355,7 @@ mod tests {
             publish_on_import: true,
             business_name_generation: false,
             schedule: None,
+            asset_forms: Vec::new(),
         };
         let mut b = a.clone();
         b.filters.reverse();

@@ -8,13 +8,13 @@
 //! | [`cache`], [`throttle`], [`snapshot`], [`tenancy`], [`watched`], [`claims`] | shared lookups, the throttling brake, a project's shared listing, who uses which session, the watch caches of connections and namespaces, what each data product asks of a shared V2 connection |
 //! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`] |
-//! | [`desired`], [`adoption`], [`plan`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step |
+//! | [`desired`], [`adoption`], [`plan`], [`business`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata |
 //! | [`status`] | effects → status and Events (pure) |
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
 //! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
-//! | [`observe`], [`runs`], [`act`], [`cleanup`] | the phases: read, follow runs, mutate once, delete |
+//! | [`observe`], [`runs`], [`act`], [`describe`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, delete |
 //! | [`reconcile`], [`connection_status`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
 
 pub mod keys;
@@ -30,6 +30,7 @@ pub mod watched;
 pub mod pass;
 
 pub mod adoption;
+pub mod business;
 pub mod desired;
 pub mod plan;
 
@@ -44,6 +45,7 @@ pub mod redshift_connection;
 
 pub mod act;
 pub mod cleanup;
+pub mod describe;
 pub mod observe;
 pub mod runs;
 

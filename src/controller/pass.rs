@@ -11,7 +11,8 @@ use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
 use crate::crd::conditions::{
-    BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, PUBLISHED,
+    BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, METADATA_APPLIED,
+    PUBLISHED,
 };
 use crate::crd::{AssetStatus, RedshiftDataProduct, RunSummary};
 use crate::datazone::{DzError, ErrorClass, Generation};
@@ -34,29 +35,37 @@ pub enum Phase {
     ConnectionReady,
     DataSourceReady,
     Published,
+    MetadataApplied,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 7] = [
         Phase::ConnectionResolved,
         Phase::BlueprintEnabled,
         Phase::EnvironmentReady,
         Phase::ConnectionReady,
         Phase::DataSourceReady,
         Phase::Published,
+        Phase::MetadataApplied,
     ];
 
     /// The phases a data product in a domain of this generation shows as conditions.
     pub fn of(generation: Generation) -> &'static [Phase] {
-        const V1: [Phase; 5] = [
+        const V1: [Phase; 6] = [
             Phase::ConnectionResolved,
             Phase::BlueprintEnabled,
             Phase::EnvironmentReady,
             Phase::DataSourceReady,
             Phase::Published,
+            Phase::MetadataApplied,
         ];
-        const V2: [Phase; 4] =
-            [Phase::ConnectionResolved, Phase::ConnectionReady, Phase::DataSourceReady, Phase::Published];
+        const V2: [Phase; 5] = [
+            Phase::ConnectionResolved,
+            Phase::ConnectionReady,
+            Phase::DataSourceReady,
+            Phase::Published,
+            Phase::MetadataApplied,
+        ];
         match generation {
             Generation::V1 => &V1,
             Generation::V2 => &V2,
@@ -72,6 +81,7 @@ impl Phase {
             Phase::ConnectionReady => CONNECTION_READY,
             Phase::DataSourceReady => DATA_SOURCE_READY,
             Phase::Published => PUBLISHED,
+            Phase::MetadataApplied => METADATA_APPLIED,
         }
     }
 }
@@ -180,6 +190,10 @@ pub enum Record {
     RunFailures(Option<i64>),
     /// The data source was adopted; its description before (empty when unknown or none).
     Adopted(String),
+    /// What each asset carries of the declared business metadata.
+    AssetMetadata(Vec<crate::crd::AssetMetadataStatus>),
+    /// The run whose assets the business metadata was brought up to date with.
+    MetadataRun(String),
 }
 
 /// A Kubernetes Event to publish.

@@ -488,6 +488,7 @@ mod tests {
             publish_on_import: true,
             business_name_generation: false,
             schedule: None,
+            asset_forms: Vec::new(),
         }
     }
 

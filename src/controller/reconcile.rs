@@ -19,6 +19,7 @@ use tracing::Instrument;
 use super::act::{self, Subject};
 use super::cleanup;
 use super::context::{Context, spread};
+use super::describe;
 use super::keys::ConnectionId;
 use super::observe;
 use super::pass::{Blocked, Effects, FINALIZER, MANAGER, Note, Phase, TERMINAL_RETRY, uid};
@@ -189,7 +190,7 @@ async fn progress<B: Backend>(
     // started, and is read again at the next resync).
     if let Some(done) = runs::follow(ctx, &t, status, &key, now).await? {
         effects.extend(done.effects);
-        return Ok(done.requeue);
+        return when_published(ctx, &t, p, status, effects, done.requeue, now).await;
     }
     if let Some(done) = observe::awaiting_listing(ctx, &t, status, &key) {
         effects.extend(done.effects);
@@ -205,7 +206,30 @@ async fn progress<B: Backend>(
     let who = Subject { uid: &key, generation: p.metadata.generation, status, requested_at, now };
     let done = act::act(ctx, &t, &who, step).await?;
     effects.extend(done.effects);
-    Ok(done.requeue)
+    when_published(ctx, &t, p, status, effects, done.requeue, now).await
+}
+
+/// A pass that found the data product Published goes on to its business metadata
+/// ([`describe`]), with status as the pass has it so far (a run may just have ended).
+async fn when_published<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+    effects: &mut Effects,
+    requeue: Duration,
+    now: &str,
+) -> Result<Duration, Blocked> {
+    let published = effects.conditions.iter().rev().find(|c| c.phase == Phase::Published).is_some_and(|c| c.ok);
+    if !published {
+        return Ok(requeue);
+    }
+    let mut so_far = status.clone();
+    status::apply(&mut so_far, effects, p.metadata.generation, now);
+    let done = describe::describe(ctx, t, p, &so_far).await?;
+    effects.extend(done.effects);
+    // Work left over comes back sooner than a resync.
+    Ok(if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue })
 }
 
 /// What the phase messages name.
@@ -264,7 +288,7 @@ fn phases_behind(t: &Where<'_>, observed: &super::plan::Observed, step: &Step) -
                     e.ok(Phase::DataSourceReady, "Ready", message);
                 }
             }
-            Phase::ConnectionResolved | Phase::Published => {}
+            Phase::ConnectionResolved | Phase::Published | Phase::MetadataApplied => {}
         }
     }
     e

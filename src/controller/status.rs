@@ -42,6 +42,8 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
             }
             Record::RunFailures(n) => status.consecutive_run_failures = *n,
             Record::Adopted(description) => status.adopted_description = Some(description.clone()),
+            Record::AssetMetadata(entries) => status.asset_metadata = entries.clone(),
+            Record::MetadataRun(run) => status.metadata_run_id = Some(run.clone()),
         }
     }
     for c in &effects.conditions {

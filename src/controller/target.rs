@@ -206,8 +206,8 @@ impl<B: Backend> Target<B> {
                 };
                 objects.insert(name.clone(), (s.name.clone(), kind));
             }
-            objects.extend(s.tables.iter().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
-            objects.extend(s.views.iter().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
+            objects.extend(s.listed_tables().map(|t| (t.clone(), (s.name.clone(), AssetKind::Table))));
+            objects.extend(s.listed_views().map(|v| (v.clone(), (s.name.clone(), AssetKind::View))));
         }
         let (namespace, name) = (p.namespace().unwrap_or_default(), p.name_any());
         Ok(Self {

@@ -21,6 +21,9 @@ pub const CONNECTION_READY: &str = "ConnectionReady";
 pub const DATA_SOURCE_READY: &str = "DataSourceReady";
 /// The last data source run for the current generation imported and published the assets.
 pub const PUBLISHED: &str = "Published";
+/// The assets carry the business metadata the data product declares (description, glossary
+/// terms, forms); True with reason NothingDeclared when it declares none.
+pub const METADATA_APPLIED: &str = "MetadataApplied";
 
 /// kstatus (Flux, `kubectl wait`-style tooling) reads these two: True while the operator is still
 /// working towards Ready, and True when it cannot get there without a person (a terminal error,

@@ -4,6 +4,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::business::{AssetDetails, MetadataForm, MetadataGeneration};
 use super::conditions::Condition;
 use super::patterns as p;
 use super::schedule::Schedule;
@@ -64,6 +65,14 @@ pub struct RedshiftDataProductSpec {
     /// How imported assets are published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publishing: Option<Publishing>,
+
+    /// Metadata forms for every asset of the data product (DataZone's `assetFormsInput`: an
+    /// asset gets them when it is imported; the operator writes them onto assets imported
+    /// before). Form names are unique; with an asset's own forms, at most 10 per asset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = p::FORMS_MAX))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["formName".into()]))]
+    pub metadata_forms: Vec<MetadataForm>,
 
     /// An optional DataZone-side schedule for data source runs, in addition to the runs the
     /// operator starts on create, on spec change and on request.
@@ -187,8 +196,8 @@ pub struct RedshiftSource {
 /// `tables` lists individual tables in addition; likewise for views.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[x_kube(validation = Rule::new(
-    "(has(self.addAllTables) && self.addAllTables) || (has(self.addAllViews) && self.addAllViews) || (has(self.tables) && size(self.tables) > 0) || (has(self.views) && size(self.views) > 0)"
-).message("the schema selects nothing: set addAllTables or addAllViews, or list tables or views"))]
+    "(has(self.addAllTables) && self.addAllTables) || (has(self.addAllViews) && self.addAllViews) || (has(self.tables) && size(self.tables) > 0) || (has(self.views) && size(self.views) > 0) || (has(self.assets) && size(self.assets) > 0)"
+).message("the schema selects nothing: set addAllTables or addAllViews, or list tables, views or assets"))]
 #[serde(rename_all = "camelCase")]
 pub struct SchemaSelection {
     /// The Redshift schema name.
@@ -214,13 +223,34 @@ pub struct SchemaSelection {
     #[schemars(length(max = 1000), inner(length(min = 1, max = p::OBJECT_NAME_MAX), pattern(p::OBJECT_NAME)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub views: Vec<String>,
+
+    /// Tables and views with business metadata (description, glossary terms, forms), each
+    /// published as if listed in `tables` or `views`. Names are unique.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub assets: Vec<AssetDetails>,
 }
 
 impl SchemaSelection {
     /// Whether the schema selects anything at all (the admission rule, for callers that build
     /// selections outside the API server).
     pub fn selects_something(&self) -> bool {
-        self.add_all_tables || self.add_all_views || !self.tables.is_empty() || !self.views.is_empty()
+        self.add_all_tables
+            || self.add_all_views
+            || !self.tables.is_empty()
+            || !self.views.is_empty()
+            || !self.assets.is_empty()
+    }
+
+    /// The tables the schema lists by name: `tables` and the table entries of `assets`.
+    pub fn listed_tables(&self) -> impl Iterator<Item = &String> {
+        self.tables.iter().chain(self.assets.iter().filter(|a| a.kind == AssetKind::Table).map(|a| &a.name))
+    }
+
+    /// The views the schema lists by name: `views` and the view entries of `assets`.
+    pub fn listed_views(&self) -> impl Iterator<Item = &String> {
+        self.views.iter().chain(self.assets.iter().filter(|a| a.kind == AssetKind::View).map(|a| &a.name))
     }
 }
 
@@ -229,7 +259,7 @@ fn default_true() -> bool {
 }
 
 /// Publishing options of the data source.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Publishing {
     /// Publish imported assets to the catalog (true, the default) or keep them in the
@@ -239,11 +269,18 @@ pub struct Publishing {
     /// Let DataZone generate business names for the imported assets.
     #[serde(default)]
     pub business_name_generation: bool,
+    /// Ask DataZone for suggestions (a metadata generation run) for each asset once it is
+    /// imported: BUSINESS_DESCRIPTIONS, BUSINESS_NAMES, BUSINESS_GLOSSARY_ASSOCIATIONS (at most 2,
+    /// DataZone's limit per run). Accepting them stays a person's act in the portal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub generate_metadata: Vec<MetadataGeneration>,
 }
 
 impl Default for Publishing {
     fn default() -> Self {
-        Self { publish_on_import: true, business_name_generation: false }
+        Self { publish_on_import: true, business_name_generation: false, generate_metadata: Vec::new() }
     }
 }
 
@@ -330,6 +367,42 @@ pub struct RedshiftDataProductStatus {
     /// none): given back when the data product is deleted with deletionPolicy Retain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_description: Option<String>,
+
+    /// The business metadata each asset has as the operator knows it: what it wrote (or what the
+    /// data source's forms gave the asset at import), so an unchanged asset costs no call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_metadata: Vec<AssetMetadataStatus>,
+
+    /// The data source run whose assets `assetMetadata` was last brought up to date with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_run_id: Option<String>,
+}
+
+/// One asset's business metadata as the operator last wrote or saw it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetMetadataStatus {
+    /// Redshift schema.
+    pub schema: String,
+    /// Table or view name.
+    pub name: String,
+    /// DataZone asset ID.
+    pub asset_id: String,
+    /// The asset revision the operator wrote (none: the asset has the data product's forms from
+    /// its import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The listing revision the operator published that asset revision in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_revision: Option<String>,
+    /// Fingerprint of the declared metadata the asset has (description, terms, forms).
+    pub metadata_hash: String,
+    /// The forms the operator wrote on the asset (to take off when no longer declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<String>,
+    /// The metadata generation run started for the asset (`publishing.generateMetadata`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_run_id: Option<String>,
 }
 
 /// Outcome of one data source run.
@@ -380,7 +453,7 @@ pub struct AssetCounts {
 }
 
 /// Whether an asset came from a table or a view.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 pub enum AssetKind {
     #[serde(rename = "TABLE")]
     Table,

@@ -1,5 +1,6 @@
 //! The `dataproducts.dev/v1alpha1` API.
 
+mod business;
 pub mod conditions;
 // kube's derive takes one `printcolumn(...)` per column; clippy reads the repeated
 // `name = ...`, `type_ = ...` items as duplicated attributes.
@@ -10,6 +11,7 @@ mod data_product;
 pub mod patterns;
 mod schedule;
 
+pub use business::*;
 pub use connection::*;
 pub use data_product::*;
 pub use schedule::{Schedule, TIMEZONES};

@@ -74,6 +74,40 @@ pub const RESOURCE_ID: &str = r"^[a-zA-Z0-9_-]{1,36}$";
 /// A data source name's length [model: CreateDataSource `name`, 1–256].
 pub const DATA_SOURCE_NAME_MAX: u32 = 256;
 
+/// `FormName` (DataZone), 1..=128: `(?![0-9_])\w+$|^_\w*[a-zA-Z0-9]\w*` without the look-ahead
+/// the API server's regular expressions lack: a letter first, or an underscore and then at least
+/// one letter or digit.
+pub const FORM_NAME: &str = r"^([A-Za-z][A-Za-z0-9_]*|_[A-Za-z0-9_]*[A-Za-z0-9][A-Za-z0-9_]*)$";
+pub const FORM_NAME_MAX: u32 = 128;
+
+/// `FormTypeIdentifier` (DataZone), 1..=385: `(?!\.)[\w\.]*\w`, a form type's name (such as
+/// `amazon.datazone.SubscriptionTermsFormType` or a custom type) or ID.
+pub const FORM_TYPE_IDENTIFIER: &str = r"^[A-Za-z0-9_]([A-Za-z0-9_.]*[A-Za-z0-9_])?$";
+pub const FORM_TYPE_IDENTIFIER_MAX: u32 = 385;
+
+/// `RevisionInput` (DataZone), 1..=64.
+pub const REVISION: &str = r"^[a-zA-Z0-9_-]+$";
+
+/// `FormInputContentString` (DataZone): a form's content, as JSON, is at most 300,000 characters.
+pub const FORM_CONTENT_MAX: usize = 300_000;
+
+/// `Description` of an asset (DataZone CreateAssetRevision), 0..=2048.
+pub const ASSET_DESCRIPTION_MAX: u32 = 2048;
+
+/// `GlossaryTerms` (DataZone CreateAssetRevision): 1..=20 per asset; `GlossaryTermName` 1..=256.
+pub const GLOSSARY_TERMS_MAX: u32 = 20;
+pub const GLOSSARY_TERM_NAME_MAX: u32 = 256;
+
+/// `FormInputList` (DataZone): at most 10 forms on a data source's assets or an asset revision.
+pub const FORMS_MAX: u32 = 10;
+
+/// `GlossaryName` (DataZone), 1..=256; `GlossaryDescription` 0..=4096.
+pub const GLOSSARY_NAME_MAX: u32 = 256;
+pub const GLOSSARY_DESCRIPTION_MAX: u32 = 4096;
+/// `ShortDescription` 0..=1024 and `LongDescription` 0..=4096 of a glossary term (DataZone).
+pub const TERM_SHORT_DESCRIPTION_MAX: u32 = 1024;
+pub const TERM_LONG_DESCRIPTION_MAX: u32 = 4096;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +126,9 @@ mod tests {
             OBJECT_NAME,
             CRON,
             DNS_SUBDOMAIN,
+            FORM_NAME,
+            FORM_TYPE_IDENTIFIER,
+            REVISION,
         ] {
             assert!(regex::Regex::new(pattern).is_ok(), "{pattern}");
         }
@@ -124,6 +161,17 @@ mod tests {
             (CRON, "rate(5 minutes)", false),
             (EXTERNAL_ID, "optional", true),
             (EXTERNAL_ID, "has space", false),
+            (FORM_NAME, "Ownership", true),
+            (FORM_NAME, "_x1", true),
+            (FORM_NAME, "1form", false),
+            (FORM_NAME, "__", false),
+            (FORM_NAME, "has space", false),
+            (FORM_TYPE_IDENTIFIER, "amazon.datazone.SubscriptionTermsFormType", true),
+            (FORM_TYPE_IDENTIFIER, "OwnershipForm", true),
+            (FORM_TYPE_IDENTIFIER, ".hidden", false),
+            (FORM_TYPE_IDENTIFIER, "trailing.", false),
+            (REVISION, "3", true),
+            (REVISION, "latest rev", false),
         ];
         for (pattern, input, want) in cases {
             assert_eq!(is_match(pattern, input), *want, "{input:?} against {pattern}");

@@ -41,6 +41,7 @@ pub fn made_elsewhere(
         publish_on_import: false,
         business_name_generation: false,
         schedule: None,
+        asset_forms: Vec::new(),
     };
     DataSourceInfo {
         id: id.into(),
@@ -108,6 +109,8 @@ pub struct World {
     pub calls: Vec<String>,
     /// Sessions assumed and not dropped.
     pub sessions: std::collections::HashSet<SessionKey>,
+    /// The catalog: assets, glossaries, listings ([`super::fake_catalog`]).
+    pub catalog_state: super::fake_catalog::CatalogState,
     failures: HashMap<&'static str, VecDeque<DzError>>,
     next_id: u32,
     clock: u32,
@@ -131,6 +134,7 @@ impl Default for World {
             new_environment_status: EnvironmentStatus::Creating,
             calls: Vec::new(),
             sessions: Default::default(),
+            catalog_state: Default::default(),
             failures: HashMap::new(),
             next_id: 0,
             clock: 0,
@@ -177,6 +181,17 @@ impl World {
                 error: None,
             })
             .collect();
+        // Assets a run creates get the data source's forms, as in DataZone.
+        let source = self.data_sources.iter().find(|d| d.last_run.as_deref() == Some(run));
+        let (forms, listed) = source
+            .and_then(|d| d.info.config.as_ref())
+            .map(|c| (c.asset_forms.clone(), c.publish_on_import))
+            .unwrap_or_default();
+        for a in &items {
+            if let Some(id) = &a.asset_id {
+                self.catalog_state.import(id, &a.name, a.status == "SUCCEEDED_CREATED", &forms, listed);
+            }
+        }
         self.activities.insert(run.to_string(), items);
         if let Some(r) = self.runs.get_mut(run) {
             r.status = status;
@@ -211,7 +226,7 @@ impl Fake {
     }
 
     /// Records the call and answers an injected failure, if one is due.
-    fn call(&self, operation: &'static str, target: &str) -> Result<MutexGuard<'_, World>, DzError> {
+    pub(super) fn call(&self, operation: &'static str, target: &str) -> Result<MutexGuard<'_, World>, DzError> {
         let mut w = self.world();
         w.calls.push(if target.is_empty() { operation.to_string() } else { format!("{operation} {target}") });
         match w.failures.get_mut(operation).and_then(VecDeque::pop_front) {
@@ -221,7 +236,7 @@ impl Fake {
     }
 }
 
-fn not_found(operation: &'static str, what: &str) -> DzError {
+pub(super) fn not_found(operation: &'static str, what: &str) -> DzError {
     DzError::new(ErrorClass::Terminal, operation, "ResourceNotFoundException", format!("{what} not found"))
 }
 

@@ -4,15 +4,20 @@
 //! parsed statuses so the decision logic never sees the SDK. [`sdk`] implements them over the
 //! AWS SDK; the controller's tests drive them with an in-process fake.
 
+pub mod catalog;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+pub mod fake_catalog;
 pub mod pace;
 pub mod sdk;
+mod sdk_catalog;
 pub mod session;
 pub mod status;
 pub mod telemetry;
 
+pub use catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
 pub use error::{DzError, ErrorClass};
 pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};
 
@@ -30,6 +35,8 @@ pub struct SourceConfig {
     pub publish_on_import: bool,
     pub business_name_generation: bool,
     pub schedule: Option<(String, Option<String>)>,
+    /// Metadata forms DataZone attaches to the assets it imports (`assetFormsInput`).
+    pub asset_forms: Vec<Form>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -399,7 +406,7 @@ pub struct SessionKey {
 /// Where the controller's AWS calls go: sessions as a connection's role, and the producer
 /// account's own clients. The context holds one; production uses [`sdk::Clients`].
 pub trait Backend: Send + Sync + 'static {
-    type DataZone: DataZone + Clone + 'static;
+    type DataZone: DataZone + Catalog + Clone + 'static;
     type Producer: Producer + Clone + 'static;
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
     /// the assumed-role ARN.

@@ -18,6 +18,7 @@ use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 use crate::metrics::Metrics;
 
 use super::pace::{PacedHttpClient, Pacers};
+use super::sdk_catalog::{form_of, forms_input};
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
@@ -186,6 +187,10 @@ pub struct SdkDataZone {
 }
 
 impl SdkDataZone {
+    pub(super) fn client(&self) -> &aws_sdk_datazone::Client {
+        &self.client
+    }
+
     /// Every environment of the project (all pages).
     async fn environments(&self, domain: &str, project: &str) -> Result<Vec<dz::EnvironmentSummary>, DzError> {
         self.client
@@ -289,6 +294,7 @@ fn source_config(out: &aws_sdk_datazone::operation::get_data_source::GetDataSour
         schedule: out
             .schedule()
             .and_then(|s| s.schedule().map(|c| (c.to_string(), s.timezone().map(|t| t.as_str().to_string())))),
+        asset_forms: out.asset_forms_output().iter().map(form_of).collect(),
     })
 }
 
@@ -697,6 +703,7 @@ impl DataZone for SdkDataZone {
             .publish_on_import(config.publish_on_import)
             .recommendation(recommendation(config))
             .set_schedule(schedule(config))
+            .set_asset_forms_input((!config.asset_forms.is_empty()).then(|| forms_input(&config.asset_forms)))
             .client_token(client_token)
             .send()
             .await
@@ -729,7 +736,9 @@ impl DataZone for SdkDataZone {
                 .configuration(redshift_input(config))
                 .publish_on_import(config.publish_on_import)
                 .recommendation(recommendation(config))
-                .set_schedule(schedule(config));
+                .set_schedule(schedule(config))
+                // An empty list takes off forms the data source had.
+                .set_asset_forms_input(Some(forms_input(&config.asset_forms)));
         }
         update
             .set_description(description.map(str::to_string))

@@ -71,6 +71,7 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
         },
         schemas: dataset.schemas.iter().map(schema_selection).collect(),
         publishing: None,
+        metadata_forms: Vec::new(),
         schedule: None,
         deletion_policy: options.deletion_policy,
         adopt: None,
@@ -88,6 +89,7 @@ fn schema_selection(schema: &PayloadSchema) -> SchemaSelection {
         add_all_views: schema.add_all_views,
         tables: schema.tables.clone(),
         views: schema.views.clone(),
+        assets: Vec::new(),
     }
 }
 
@@ -105,8 +107,8 @@ pub fn dataset_of(product: &RedshiftDataProduct) -> Option<Dataset> {
                 schema_name: s.name.clone(),
                 add_all_tables: s.add_all_tables,
                 add_all_views: s.add_all_views,
-                tables: s.tables.clone(),
-                views: s.views.clone(),
+                tables: s.listed_tables().cloned().collect(),
+                views: s.listed_views().cloned().collect(),
             })
             .collect(),
     })

@@ -83,6 +83,7 @@ impl<'a> Lambda<'a> {
             publish_on_import: true,
             business_name_generation: false,
             schedule: None,
+            asset_forms: Vec::new(),
         };
         let name = format!("{database}-datasource{suffix}");
         let binding = Binding::Environment(env.id.clone());

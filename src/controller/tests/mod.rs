@@ -6,6 +6,7 @@
 
 mod adoption;
 mod api;
+mod business;
 mod deletion;
 mod failures;
 mod steps;

@@ -1,0 +1,213 @@
+//! Business metadata: the data product's forms reach every asset (by the data source, at import),
+//! descriptions and glossary terms reach the assets that declare them (one revision and one
+//! publication each), an unchanged asset costs nothing, an unknown term is a condition naming it.
+
+use serde_json::json;
+
+use super::{Harness, condition, is, message, strings};
+use crate::crd::RedshiftDataProduct;
+use crate::crd::conditions::{ConditionStatus::False, ConditionStatus::True, METADATA_APPLIED, READY};
+use crate::datazone::{AssetInfo, DataSourceStatus, EnvironmentStatus, RunStatus};
+
+/// Two forms for every asset; a description and terms on `customers` and `orders`.
+fn described(p: &mut serde_json::Value) {
+    p["spec"]["metadataForms"] = json!([
+        {"formName": "ownership", "typeName": "OwnershipFormType", "content": {"owner": "sales-team"}},
+        {"formName": "quality", "typeName": "QualityFormType", "content": {"tier": 1}},
+    ]);
+    p["spec"]["schemas"] = json!([{
+        "name": "public",
+        "views": ["v_orders"],
+        "assets": [
+            {"name": "customers", "description": "Everyone who bought", "glossaryTerms": ["Customer", "PII"]},
+            {"name": "orders", "description": "Every order", "glossaryTerms": ["Sales/Revenue"]},
+        ],
+    }]);
+}
+
+fn status(p: &RedshiftDataProduct) -> crate::crd::RedshiftDataProductStatus {
+    p.status.clone().unwrap_or_default()
+}
+
+/// Passes until `p`'s first run is started, settling what DataZone would settle; then ends the
+/// run with every asset created.
+async fn first_run(h: &Harness, p: &mut RedshiftDataProduct) -> String {
+    for _ in 0..10 {
+        h.pass(p).await;
+        {
+            let mut w = h.dz.world();
+            for e in w.environments.iter_mut() {
+                e.info.status = EnvironmentStatus::Active;
+            }
+            let ids: Vec<String> = w.data_sources.iter().map(|d| d.info.id.clone()).collect();
+            for id in ids {
+                w.edit(&id, |d| {
+                    if d.status == DataSourceStatus::Creating || d.status == DataSourceStatus::Updating {
+                        d.status = DataSourceStatus::Ready
+                    }
+                });
+            }
+        }
+        if let Some(run) = status(p).last_run {
+            let created = [
+                ("orders", "SUCCEEDED_CREATED"),
+                ("customers", "SUCCEEDED_CREATED"),
+                ("v_orders", "SUCCEEDED_CREATED"),
+            ];
+            h.dz.world().finish_run(&run.id, RunStatus::Success, &created);
+            return run.id;
+        }
+    }
+    panic!("no run started: {:?}", status(p).conditions);
+}
+
+fn asset(h: &Harness, id: &str) -> AssetInfo {
+    h.dz.world().catalog_state.assets.get(id).cloned().expect("asset")
+}
+
+fn count(calls: &[String], operation: &str) -> usize {
+    calls.iter().filter(|c| c.split(' ').next() == Some(operation)).count()
+}
+
+#[tokio::test]
+async fn declared_metadata_reaches_the_assets_once_and_an_unchanged_asset_costs_nothing() {
+    let h = Harness::new();
+    h.dz.world().catalog_state.add_glossary("Sales", &["Customer", "PII", "Revenue"]);
+    let mut p = h.product("orders", described);
+    first_run(&h, &mut p).await;
+    let pass = h.pass(&mut p).await;
+    let (customers, orders) = ("asset-customers", "asset-orders");
+    assert_eq!(
+        pass.calls[2..],
+        strings(&[
+            "Search GLOSSARY_TERM",
+            "Search GLOSSARY",
+            "GetAsset asset-customers",
+            "CreateAssetRevision asset-customers",
+            "CreateListingChangeSet asset-customers",
+            "GetAsset asset-orders",
+            "CreateAssetRevision asset-orders",
+            "CreateListingChangeSet asset-orders",
+        ]),
+        "the view has the forms from its import: no call; the run's assets come from status, not another read"
+    );
+    assert_eq!(condition(&p, METADATA_APPLIED), is(True, "Applied"), "{}", message(&p, METADATA_APPLIED));
+    assert_eq!(condition(&p, READY), is(True, "Published"));
+    assert!(pass.events.contains(&"MetadataWritten".to_string()), "{:?}", pass.events);
+
+    let term = |name: &str| h.dz.world().catalog_state.term_id(name);
+    for id in [customers, orders, "asset-v_orders"] {
+        let forms: Vec<String> = asset(&h, id).forms.iter().map(|f| f.name.clone()).collect();
+        assert_eq!(forms, ["RedshiftTableForm", "ownership", "quality"], "{id}");
+    }
+    let c = asset(&h, customers);
+    assert_eq!(
+        (c.description.as_deref(), c.glossary_terms.clone()),
+        (Some("Everyone who bought"), vec![term("Customer"), term("PII")])
+    );
+    assert_eq!(asset(&h, orders).glossary_terms, [term("Revenue")]);
+    assert_eq!((asset(&h, "asset-v_orders").description, asset(&h, "asset-v_orders").revision), (None, "1".into()));
+    assert_eq!(h.dz.world().catalog_state.listings[customers], ["1", "2"], "the new revision is published");
+    let recorded: Vec<(String, Option<String>)> =
+        status(&p).asset_metadata.iter().map(|e| (e.name.clone(), e.revision.clone())).collect();
+    assert_eq!(
+        recorded,
+        [("customers".into(), Some("2".into())), ("orders".into(), Some("2".into())), ("v_orders".into(), None)]
+    );
+
+    for _ in 0..3 {
+        let pass = h.pass(&mut p).await;
+        let catalog = ["GetAsset", "CreateAssetRevision", "CreateListingChangeSet", "Search"];
+        assert!(catalog.iter().all(|op| count(&pass.calls, op) == 0), "a resync makes no asset call: {:?}", pass.calls);
+    }
+
+    // One description edited: one revision, one publication, no run.
+    let mut next = h.product("orders", |v| {
+        described(v);
+        v["spec"]["schemas"][0]["assets"][1]["description"] = json!("Every order, net of returns");
+    });
+    next.status = p.status.clone();
+    next.metadata.generation = Some(2);
+    let pass = h.pass(&mut next).await;
+    assert_eq!(count(&pass.calls, "CreateAssetRevision"), 1, "{:?}", pass.calls);
+    assert_eq!(count(&pass.calls, "CreateListingChangeSet"), 1, "{:?}", pass.calls);
+    assert_eq!(count(&pass.calls, "StartDataSourceRun"), 0, "a description is no reason for a run: {:?}", pass.calls);
+    assert_eq!(asset(&h, orders).description.as_deref(), Some("Every order, net of returns"));
+    assert_eq!(asset(&h, orders).glossary_terms, [term("Revenue")], "the terms stay");
+    assert_eq!(condition(&next, READY), is(True, "Published"));
+}
+
+#[tokio::test]
+async fn an_unknown_term_is_a_condition_naming_it_and_the_other_assets_are_written() {
+    let h = Harness::new();
+    h.dz.world().catalog_state.add_glossary("Sales", &["Customer", "PII"]);
+    let mut p = h.product("orders", described);
+    first_run(&h, &mut p).await;
+    let pass = h.pass(&mut p).await;
+    assert!(pass.result.is_ok(), "not a failed pass: {:?}", pass.result);
+    assert_eq!(condition(&p, METADATA_APPLIED), is(False, "UnknownGlossaryTerm"));
+    let said = message(&p, METADATA_APPLIED);
+    assert!(said.contains(r#"orders: "Sales/Revenue""#), "{said}");
+    assert_eq!(condition(&p, READY), is(False, "UnknownGlossaryTerm"));
+    assert_eq!(count(&pass.calls, "CreateAssetRevision"), 1, "customers is written: {:?}", pass.calls);
+
+    // The term arrives (a DataZoneGlossary, a person): the next pass looks again and writes it.
+    h.dz.world().catalog_state.add_glossary("Sales", &["Revenue"]);
+    let pass = h.pass(&mut p).await;
+    assert_eq!(count(&pass.calls, "CreateAssetRevision"), 1, "{:?}", pass.calls);
+    assert_eq!(condition(&p, METADATA_APPLIED), is(True, "Applied"), "{}", message(&p, METADATA_APPLIED));
+}
+
+#[tokio::test]
+async fn forms_declared_later_are_written_onto_every_asset_imported_before() {
+    let h = Harness::new();
+    let mut p = h.product("orders", |_| {});
+    first_run(&h, &mut p).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(condition(&p, METADATA_APPLIED), is(True, "NothingDeclared"));
+    assert_eq!(count(&pass.calls, "GetAsset"), 0);
+
+    let mut next = h.product("orders", |v| {
+        v["spec"]["metadataForms"] =
+            json!([{"formName": "ownership", "typeName": "OwnershipFormType", "content": {"owner": "sales"}}]);
+    });
+    next.status = p.status.clone();
+    next.metadata.generation = Some(2);
+    // The data source takes the forms (for assets imported from now on), and runs again.
+    let mut started = None;
+    for _ in 0..4 {
+        let pass = h.pass(&mut next).await;
+        let ds = status(&next).data_source_id.unwrap_or_default();
+        h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
+        if count(&pass.calls, "StartDataSourceRun") == 1 {
+            started = status(&next).last_run.map(|r| r.id);
+            break;
+        }
+    }
+    let run = started.expect("a run for the new configuration");
+    let forms = h.dz.world().data_sources[0].info.config.clone().map(|c| c.asset_forms.len());
+    assert_eq!(forms, Some(1), "the data source carries the forms");
+    let unchanged = [("orders", "UNCHANGED"), ("customers", "UNCHANGED"), ("v_orders", "UNCHANGED")];
+    h.dz.world().finish_run(&run, RunStatus::Success, &unchanged);
+    let pass = h.pass(&mut next).await;
+    assert_eq!(count(&pass.calls, "CreateAssetRevision"), 3, "assets imported before get the forms: {:?}", pass.calls);
+    for id in ["asset-orders", "asset-customers", "asset-v_orders"] {
+        assert!(asset(&h, id).forms.iter().any(|f| f.name == "ownership"), "{id}");
+    }
+    assert_eq!(condition(&next, METADATA_APPLIED), is(True, "Applied"));
+}
+
+#[tokio::test]
+async fn suggestions_are_asked_for_once_per_asset() {
+    let h = Harness::new();
+    let mut p =
+        h.product("orders", |v| v["spec"]["publishing"] = json!({"generateMetadata": ["BUSINESS_DESCRIPTIONS"]}));
+    first_run(&h, &mut p).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(count(&pass.calls, "StartMetadataGenerationRun"), 3, "{:?}", pass.calls);
+    assert_eq!(count(&pass.calls, "CreateAssetRevision"), 0, "suggestions are not accepted by the operator");
+    assert!(status(&p).asset_metadata.iter().all(|e| e.generation_run_id.is_some()));
+    let pass = h.pass(&mut p).await;
+    assert_eq!(count(&pass.calls, "StartMetadataGenerationRun"), 0, "once: {:?}", pass.calls);
+    assert_eq!(condition(&p, METADATA_APPLIED), is(True, "Applied"));
+}
