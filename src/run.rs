@@ -18,11 +18,13 @@ use thiserror::Error;
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
 use crate::controller::connection_status;
 use crate::controller::context::{Context, Settings};
+use crate::controller::glossary;
 use crate::controller::pass::{FINALIZER, MANAGER};
 use crate::controller::reconcile;
 use crate::controller::watched::Watched;
 use crate::crd::{
-    ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, RECONCILE_REQUESTED_AT, RedshiftDataProduct,
+    ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, DataZoneGlossary, RECONCILE_REQUESTED_AT,
+    RedshiftDataProduct,
 };
 use crate::datazone::sdk::{Clients, base_config};
 use crate::events::Events;
@@ -232,7 +234,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .graceful_shutdown_on(shutdown_signal());
         let counted = store.clone();
         let gauge = metrics.clone();
-        let (ctx, filled) = (ctx.clone(), watches_filled.clone());
+        let (products_ctx, filled) = (ctx.clone(), watches_filled.clone());
         // A pass reads connections from the watches: none before they are filled (or at all, if
         // the operator is told to stop first).
         let run = async move {
@@ -240,7 +242,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 _ = filled => {}
                 _ = shutdown_signal() => return,
             }
-            c.run(reconcile::reconcile, reconcile::error_policy, ctx)
+            c.run(reconcile::reconcile, reconcile::error_policy, products_ctx)
                 .for_each(move |result| {
                     if let Err(error) = result {
                         tracing::debug!(%error, "reconcile error");
@@ -253,6 +255,24 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                     future::ready(())
                 })
                 .await
+        };
+        controllers.push(run.boxed());
+
+        // Glossaries: a pass per change and per resync, once the connection watches are filled.
+        let glossaries: Api<DataZoneGlossary> = match &scope {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        let c = Controller::new(glossaries, watcher::Config::default())
+            .with_config(config.clone())
+            .graceful_shutdown_on(shutdown_signal());
+        let (ctx, filled) = (ctx.clone(), watches_filled.clone());
+        let run = async move {
+            tokio::select! {
+                _ = filled => {}
+                _ = shutdown_signal() => return,
+            }
+            c.run(glossary::reconcile, glossary::error_policy, ctx).for_each(|_| future::ready(())).await
         };
         controllers.push(run.boxed());
     }

@@ -55,15 +55,16 @@ fn version_and_help() {
 }
 
 #[test]
-fn crdgen_prints_three_crds() {
+fn crdgen_prints_every_crd() {
     let out = run(&["crdgen"], None);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.matches("kind: CustomResourceDefinition").count(), 3);
+    assert_eq!(stdout.matches("kind: CustomResourceDefinition").count(), 4);
     for name in [
         "redshiftdataproducts.dataproducts.dev",
         "datazoneconnections.dataproducts.dev",
         "clusterdatazoneconnections.dataproducts.dev",
+        "datazoneglossaries.dataproducts.dev",
     ] {
         assert!(stdout.contains(&format!("name: {name}")), "{name}");
     }

@@ -9,7 +9,9 @@ use super::context::Context;
 use super::keys::Lookup;
 use super::pass::{Blocked, Phase};
 use super::watched::Watched;
-use crate::crd::{ConnectionKind, ConnectionSettings, LabelSelector, RedshiftDataProduct, SelectorOperator};
+use crate::crd::{
+    ConnectionKind, ConnectionRef, ConnectionSettings, LabelSelector, RedshiftDataProduct, SelectorOperator,
+};
 use crate::datazone::{Backend, DataZone, Generation, SessionKey};
 
 /// How long a successful role check or domain lookup is trusted.
@@ -41,9 +43,13 @@ pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, Stri
 /// operator's watches.
 pub fn settings_for(watched: &Watched, product: &RedshiftDataProduct) -> Result<ConnectionSettings, Blocked> {
     let namespace = product.metadata.namespace.clone().unwrap_or_default();
-    let r = &product.spec.connection_ref;
+    settings_of(watched, &namespace, &product.spec.connection_ref)
+}
+
+/// The connection settings `r` refers to from `namespace`, if the namespace may use them.
+pub fn settings_of(watched: &Watched, namespace: &str, r: &ConnectionRef) -> Result<ConnectionSettings, Blocked> {
     match r.kind {
-        ConnectionKind::DataZoneConnection => match watched.connection(&namespace, &r.name) {
+        ConnectionKind::DataZoneConnection => match watched.connection(namespace, &r.name) {
             Some(c) => Ok(c.spec.connection.clone()),
             None => Err(Blocked::terminal(
                 PHASE,
@@ -61,7 +67,7 @@ pub fn settings_for(watched: &Watched, product: &RedshiftDataProduct) -> Result<
             };
             if let Some(selector) = &c.spec.namespace_selector {
                 // Just created, perhaps: the watch has not brought it yet.
-                let labels = watched.namespace_labels(&namespace).ok_or_else(|| {
+                let labels = watched.namespace_labels(namespace).ok_or_else(|| {
                     Blocked::retryable(PHASE, "NamespaceUnknown", format!("namespace {namespace} is not known yet"))
                 })?;
                 if !selector_matches(selector, &labels) {
@@ -93,8 +99,12 @@ pub fn session_key(settings: &ConnectionSettings, connection: &str, namespace: &
 
 /// The session a data product's calls go through.
 pub fn product_session(settings: &ConnectionSettings, product: &RedshiftDataProduct) -> SessionKey {
-    let r = &product.spec.connection_ref;
     let namespace = product.metadata.namespace.as_deref().unwrap_or_default();
+    ref_session(settings, namespace, &product.spec.connection_ref)
+}
+
+/// The session of `namespace`'s objects that use the connection `r`.
+pub fn ref_session(settings: &ConnectionSettings, namespace: &str, r: &ConnectionRef) -> SessionKey {
     session_key(settings, &format!("{:?}/{}", r.kind, r.name), namespace)
 }
 

@@ -15,7 +15,7 @@
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
 //! | [`observe`], [`runs`], [`act`], [`describe`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, delete |
-//! | [`reconcile`], [`connection_status`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
+//! | [`reconcile`], [`connection_status`], [`glossary`], [`preview`] | the orchestrators: status, Events, backoff; a glossary and its terms; `plan`'s read-only pass |
 
 pub mod keys;
 
@@ -50,6 +50,7 @@ pub mod observe;
 pub mod runs;
 
 pub mod connection_status;
+pub mod glossary;
 pub mod preview;
 pub mod reconcile;
 

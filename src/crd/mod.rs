@@ -8,12 +8,15 @@ pub mod conditions;
 mod connection;
 #[allow(clippy::duplicated_attributes)]
 mod data_product;
+#[allow(clippy::duplicated_attributes)]
+mod glossary;
 pub mod patterns;
 mod schedule;
 
 pub use business::*;
 pub use connection::*;
 pub use data_product::*;
+pub use glossary::*;
 pub use schedule::{Schedule, TIMEZONES};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -31,5 +34,10 @@ pub const RECONCILE_REQUESTED_AT: &str = "dataproducts.dev/reconcile-requested-a
 
 /// Every CRD of the operator, in a stable order.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
-    vec![RedshiftDataProduct::crd(), DataZoneConnection::crd(), ClusterDataZoneConnection::crd()]
+    vec![
+        RedshiftDataProduct::crd(),
+        DataZoneConnection::crd(),
+        ClusterDataZoneConnection::crd(),
+        DataZoneGlossary::crd(),
+    ]
 }

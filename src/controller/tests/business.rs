@@ -10,7 +10,7 @@ use crate::crd::conditions::{ConditionStatus::False, ConditionStatus::True, META
 use crate::datazone::{AssetInfo, DataSourceStatus, EnvironmentStatus, RunStatus};
 
 /// Two forms for every asset; a description and terms on `customers` and `orders`.
-fn described(p: &mut serde_json::Value) {
+pub(super) fn described(p: &mut serde_json::Value) {
     p["spec"]["metadataForms"] = json!([
         {"formName": "ownership", "typeName": "OwnershipFormType", "content": {"owner": "sales-team"}},
         {"formName": "quality", "typeName": "QualityFormType", "content": {"tier": 1}},
@@ -31,7 +31,7 @@ fn status(p: &RedshiftDataProduct) -> crate::crd::RedshiftDataProductStatus {
 
 /// Passes until `p`'s first run is started, settling what DataZone would settle; then ends the
 /// run with every asset created.
-async fn first_run(h: &Harness, p: &mut RedshiftDataProduct) -> String {
+pub(super) async fn first_run(h: &Harness, p: &mut RedshiftDataProduct) -> String {
     for _ in 0..10 {
         h.pass(p).await;
         {

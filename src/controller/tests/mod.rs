@@ -9,6 +9,7 @@ mod api;
 mod business;
 mod deletion;
 mod failures;
+mod glossary;
 mod steps;
 mod tenancy;
 mod v2;
