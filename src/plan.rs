@@ -204,7 +204,7 @@ fn report(
                     Ok(v) => json!({
                         "namespace": p.namespace(), "name": p.name_any(), "changes": v.changes_anything(),
                         "steps": v.steps.iter().map(describe).collect::<Vec<_>>(),
-                        "fieldChanges": v.changes, "imports": v.objects,
+                        "fieldChanges": v.changes, "imports": v.objects, "businessMetadata": v.metadata,
                     }),
                     Err(b) => json!({"namespace": p.namespace(), "name": p.name_any(), "error": {"reason": b.reason, "message": b.message}}),
                 })
@@ -233,6 +233,9 @@ fn report(
                             if matches!(step, Step::StartRun { .. }) && !v.objects.is_empty() {
                                 out.push_str(&format!("      imports {}\n", v.objects.join(", ")));
                             }
+                        }
+                        if !v.metadata.is_empty() {
+                            out.push_str(&format!("  + write business metadata on {}\n", v.metadata.join(", ")));
                         }
                     }
                     Err(b) => out.push_str(&format!("{}: error: {} ({})\n", id(p), b.message, b.reason)),

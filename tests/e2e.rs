@@ -110,7 +110,7 @@ async fn apply_examples(client: &Client) -> usize {
         ensure_namespace(client, ns).await;
     }
     let mut applied = 0;
-    for dir in ["examples/connections", "examples/dataproducts"] {
+    for dir in ["examples/connections", "examples/dataproducts", "examples/glossaries"] {
         for path in yaml_files(&repo_path(dir)) {
             for object in documents(&path) {
                 apply(client, &object).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));

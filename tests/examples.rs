@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, DataZoneGlossary, RedshiftDataProduct};
 use serde::de::DeserializeOwned;
 
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
@@ -66,6 +66,14 @@ fn connection_examples_are_valid() {
     namespaced.validate_cel().unwrap();
     let cluster: ClusterDataZoneConnection = typed(&dir.join("cluster-datazone-connection.yaml"));
     cluster.validate_cel().unwrap();
+}
+
+#[test]
+fn glossary_examples_are_valid() {
+    for path in yaml_files("glossaries") {
+        let g: DataZoneGlossary = typed(&path);
+        assert!(!g.spec.terms.is_empty(), "{}", path.display());
+    }
 }
 
 #[test]

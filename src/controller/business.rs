@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::crd::{AssetDetails, AssetMetadataStatus, RedshiftDataProductSpec};
+use crate::crd::{AssetDetails, AssetMetadataStatus, RedshiftDataProductSpec, RedshiftDataProductStatus};
 use crate::datazone::{AssetInfo, AssetRevision, Form, GlossaryInfo, TermInfo};
 use crate::naming::stable_hash;
 
@@ -153,6 +153,30 @@ pub fn step(
         return keep(hash, Vec::new());
     }
     AssetStep::Revise
+}
+
+/// The assets whose declared business metadata a pass would write, from status alone (what
+/// `plan` shows; a pass may find that an asset already carries it). An asset the last run
+/// created with the data product's current forms, and that declares nothing else, is not one.
+pub fn pending(declared: &Declared, status: &RedshiftDataProductStatus) -> Vec<String> {
+    let taken_in =
+        status.metadata_run_id.is_some() && status.metadata_run_id == status.last_run.as_ref().map(|r| r.id.clone());
+    let entries: BTreeMap<&str, &AssetMetadataStatus> =
+        status.asset_metadata.iter().map(|e| (e.name.as_str(), e)).collect();
+    let mut names: Vec<String> = status
+        .assets
+        .iter()
+        .filter(|a| declared.covers_every_asset() || declared.details.contains_key(&a.name))
+        .filter_map(|a| {
+            let id = a.asset_id.as_deref()?;
+            let entry = entries.get(a.name.as_str()).copied().filter(|e| e.asset_id == id);
+            let created = !taken_in && a.status == "SUCCEEDED_CREATED";
+            let revise = step(declared, &a.schema, &a.name, id, entry, created) == AssetStep::Revise;
+            revise.then(|| format!("{}.{}", a.schema, a.name))
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// The domain's glossary terms, for resolving the references of a spec.
@@ -492,6 +516,33 @@ mod tests {
         assert_eq!(revision(&current, &wanted, Some(vec!["t9".into()]), &[], "tok".into()), None);
         let changed = Wanted { description: Some("new".into()), ..wanted };
         assert!(revision(&current, &changed, Some(vec!["t9".into()]), &[], "tok".into()).is_some());
+    }
+
+    #[test]
+    fn plan_names_the_assets_a_pass_would_write() {
+        use crate::crd::{AssetStatus, RunSummary};
+        let d = declared(&[form("ownership", "{}")], vec![details("customers", Some("Who buys"), None)], false);
+        let asset = |name: &str, outcome: &str| AssetStatus {
+            schema: "public".into(),
+            name: name.into(),
+            kind: AssetKind::Table,
+            asset_id: Some(format!("asset-{name}")),
+            status: outcome.into(),
+        };
+        let mut status = RedshiftDataProductStatus {
+            last_run: Some(RunSummary { id: "run-1".into(), ..RunSummary::default() }),
+            assets: vec![
+                asset("customers", "SUCCEEDED_CREATED"),
+                asset("orders", "SUCCEEDED_CREATED"),
+                asset("v", "UNCHANGED"),
+            ],
+            ..RedshiftDataProductStatus::default()
+        };
+        assert_eq!(pending(&d, &status), ["public.customers", "public.v"], "orders has its forms from the import");
+        status.asset_metadata = vec![entry("customers", &d.wanted("customers").hash())];
+        status.metadata_run_id = Some("run-1".into());
+        assert_eq!(pending(&d, &status), ["public.orders", "public.v"], "taken in: status is all there is");
+        assert!(pending(&declared(&[], vec![], false), &status).is_empty());
     }
 
     #[test]

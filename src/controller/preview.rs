@@ -5,6 +5,7 @@
 
 use kube::ResourceExt;
 
+use super::business;
 use super::context::Context;
 use super::desired::{self, FieldChange};
 use super::observe;
@@ -23,11 +24,13 @@ pub struct Preview {
     pub changes: Vec<FieldChange>,
     /// `schema.name` of each table and view a run would import, when one would start.
     pub objects: Vec<String>,
+    /// `schema.name` of each asset whose declared business metadata would be written.
+    pub metadata: Vec<String>,
 }
 
 impl Preview {
     pub fn changes_anything(&self) -> bool {
-        self.steps.iter().any(Step::mutates)
+        self.steps.iter().any(Step::mutates) || !self.metadata.is_empty()
     }
 }
 
@@ -68,5 +71,6 @@ pub async fn preview<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> R
     } else {
         vec![]
     };
-    Ok(Preview { steps, changes, objects })
+    let metadata = business::pending(&business::Declared::of(&p.spec), &status);
+    Ok(Preview { steps, changes, objects, metadata })
 }
