@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::connection::{resolve, session_key};
 use super::context::Context;
+use super::guardrails::connection_key;
 use super::keys::Lookup;
 use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
 use super::reconcile::ReconcileError;
@@ -127,6 +128,10 @@ async fn check<C: ConnectionObject, B: Backend>(conn: Arc<C>, ctx: Arc<Context<B
             if terminal { TERMINAL_RETRY } else { ctx.backoff(&format!("{}/{name}", C::KIND)) }
         }
     };
+    // How many data products use it, and how many its rules refuse, as this process has seen.
+    let (using, refused) = ctx.shared.users.counts(&connection_key(C::KIND, namespace.as_deref(), &name));
+    status.data_products = Some(using as i64);
+    status.refused_data_products = Some(refused as i64);
     status.observed_generation = generation;
     if status != before {
         let api = C::api(ctx.client.clone(), namespace.as_deref());

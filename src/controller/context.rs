@@ -41,6 +41,8 @@ pub struct Shared {
     pub connections: Cache<RedshiftConnectionKey, ConnectionInfo>,
     /// What each data product asks of its V2 connection (secret, lineage).
     pub claims: ConnectionClaims,
+    /// Which data products use which connection, and which its rules refuse.
+    pub users: super::tenancy::ConnectionUsers,
     /// Each domain's glossary terms, for the data products' term references.
     pub glossary_terms: Cache<String, std::sync::Arc<super::business::TermIndex>>,
 }

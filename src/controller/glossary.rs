@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::connection::{ref_session, resolve, settings_of};
 use super::context::Context;
+use super::guardrails;
 use super::keys::Lookup;
 use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
 use super::reconcile::ReconcileError;
@@ -128,6 +129,9 @@ async fn bring<B: Backend>(
     let dz_err = |e| Blocked::dz(PHASE, e);
     let namespace = g.namespace().unwrap_or_default();
     let settings = settings_of(&ctx.watched, &namespace, &g.spec.connection_ref)?;
+    let asked = guardrails::Asked { project: &g.spec.project, ..guardrails::Asked::default() };
+    let labels = ctx.watched.namespace_labels(&namespace);
+    guardrails::check(&settings.allowed, labels.as_ref(), &asked, &g.spec.connection_ref, &namespace)?;
     let session = ref_session(&settings, &namespace, &g.spec.connection_ref);
     let resolved = resolve(ctx, settings, &session).await?;
     let domain = resolved.domain_id.clone();

@@ -12,6 +12,7 @@
 //! | [`status`] | effects → status and Events (pure) |
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
 //! | [`connection`] | a data product's connection: admitted, role assumed, domain found |
+//! | [`guardrails`] | whether a connection's tenancy rules allow what a data product or glossary names |
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
 //! | [`observe`], [`runs`], [`act`], [`describe`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, delete |
@@ -39,6 +40,7 @@ pub mod status;
 pub mod context;
 
 pub mod connection;
+pub mod guardrails;
 pub mod target;
 
 pub mod redshift_connection;

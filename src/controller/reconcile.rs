@@ -309,6 +309,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     ctx.flights.landed(&key);
     ctx.wakeups.forget(&key);
     ctx.shared.claims.forget(&key);
+    ctx.shared.users.left(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);
     Ok(Action::await_change())

@@ -13,6 +13,7 @@ use kube::runtime::reflector::ObjectRef;
 use super::connection;
 use super::context::Context;
 use super::desired::{self, config_hash};
+use super::guardrails;
 use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
 use super::pass::{Blocked, Effects, Phase, Record};
 use super::snapshot::{Snapshot, settling_max_age};
@@ -66,8 +67,23 @@ pub async fn connect<B: Backend>(
 ) -> Result<Connected<B>, Blocked> {
     const PHASE: Phase = Phase::ConnectionResolved;
     let settings = connection::settings_for(&ctx.watched, p)?;
+    // The connection's tenancy rules, before any call.
+    let namespace = p.namespace().unwrap_or_default();
+    let storage = desired::storage(&p.spec);
+    let asked = guardrails::Asked {
+        project: &p.spec.project,
+        storage: Some(&storage),
+        database: Some(&p.spec.redshift.database),
+        secret_arn: Some(&p.spec.redshift.credentials_secret_arn),
+    };
+    let labels = ctx.watched.namespace_labels(&namespace);
+    let r = &p.spec.connection_ref;
+    let allowed = guardrails::check(&settings.allowed, labels.as_ref(), &asked, r, &namespace);
+    let uid = super::pass::uid(p);
+    ctx.shared.users.seen(&guardrails::referenced_key(r, &namespace), &uid, allowed.is_err());
+    allowed?;
     let session = connection::product_session(&settings, p);
-    ctx.sessions.used(&session, &super::pass::uid(p));
+    ctx.sessions.used(&session, &uid);
     let resolved = connection::resolve(ctx, settings, &session).await?;
     let region = resolved.settings.region.clone();
     let domain = resolved.domain_id.clone();

@@ -1,6 +1,7 @@
 //! Which data products use which assumed-role session (one per connection and namespace), so
-//! a session goes when the last data product using it is deleted. In memory: after a restart
-//! each data product registers again on its first pass.
+//! a session goes when the last data product using it is deleted; and which use which
+//! connection, allowed or refused. In memory: after a restart each data product registers again
+//! on its first pass.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
@@ -47,6 +48,42 @@ impl Sessions {
     }
 }
 
+/// Which data products use which connection, and which of them its tenancy rules refuse: what
+/// the connection's status counts. In memory, like [`Sessions`]: after a restart the counts fill
+/// again as the data products' passes come.
+#[derive(Default)]
+pub struct ConnectionUsers {
+    /// Connection (`Kind/namespace/name`) → data product UID → refused.
+    users: Mutex<HashMap<String, HashMap<String, bool>>>,
+}
+
+impl ConnectionUsers {
+    /// `user` uses `connection`, allowed or `refused` by its rules (a data product names one
+    /// connection: any other it was counted under is forgotten).
+    pub fn seen(&self, connection: &str, user: &str, refused: bool) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        for (c, u) in users.iter_mut() {
+            if c != connection {
+                u.remove(user);
+            }
+        }
+        users.entry(connection.to_string()).or_default().insert(user.to_string(), refused);
+    }
+
+    pub fn left(&self, user: &str) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        users.values_mut().for_each(|u| {
+            u.remove(user);
+        });
+    }
+
+    /// (data products using `connection`, of which refused).
+    pub fn counts(&self, connection: &str) -> (usize, usize) {
+        let users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        users.get(connection).map(|u| (u.len(), u.values().filter(|r| **r).count())).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +112,19 @@ mod tests {
         }
         assert_eq!(s.len(), 4);
         assert!(s.left("unknown").is_empty());
+    }
+
+    #[test]
+    fn connection_users_are_counted_once_each_under_the_connection_they_name() {
+        let u = ConnectionUsers::default();
+        u.seen("ClusterDataZoneConnection//corp", "a", false);
+        u.seen("ClusterDataZoneConnection//corp", "b", true);
+        u.seen("ClusterDataZoneConnection//corp", "b", true);
+        assert_eq!(u.counts("ClusterDataZoneConnection//corp"), (2, 1));
+        u.seen("DataZoneConnection/team/central", "b", false);
+        assert_eq!(u.counts("ClusterDataZoneConnection//corp"), (1, 0), "b moved");
+        u.left("a");
+        assert_eq!(u.counts("ClusterDataZoneConnection//corp"), (0, 0));
+        assert_eq!(u.counts("DataZoneConnection/team/central"), (1, 0));
     }
 }

@@ -92,6 +92,46 @@ pub struct ConnectionSettings {
 
     /// The producer account's roles for enabling the DefaultDataWarehouse blueprint.
     pub producer: ProducerSettings,
+
+    /// What the objects using this connection may name: a data product (or glossary) must be
+    /// allowed by at least one rule that applies to its namespace, or it is refused before any
+    /// DataZone call that changes anything (condition ConnectionResolved reason NotAllowed, naming
+    /// the rule). Left out, anything the role can do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub allowed: Vec<TenancyRule>,
+}
+
+/// One tenancy rule: each list left out or empty allows anything of its kind.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenancyRule {
+    /// The namespaces the rule is for (on a ClusterDataZoneConnection, one rule per team); left
+    /// out, every namespace the connection admits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    /// DataZone projects, as `spec.project` names them (name or ID).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = p::PROJECT_NAME_MAX), pattern(p::PROJECT_NAME_OR_ID)))]
+    pub projects: Vec<String>,
+    /// Provisioned Redshift clusters. With `workgroups`: either one of the two lists is set, and the
+    /// data product's cluster or workgroup must be in its list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = p::CLUSTER_NAME_MAX), pattern(p::CLUSTER_NAME)))]
+    pub clusters: Vec<String>,
+    /// Redshift Serverless workgroups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 3, max = 64), pattern(p::WORKGROUP_NAME)))]
+    pub workgroups: Vec<String>,
+    /// Redshift databases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = p::DATABASE_OR_SCHEMA_MAX)))]
+    pub databases: Vec<String>,
+    /// Secrets Manager ARNs of the Redshift credentials, where `*` stands for any characters
+    /// (e.g. `arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-sales-*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = p::SECRETS_MANAGER_ARN_MAX), pattern(p::SECRET_ARN_PATTERN)))]
+    pub credentials_secret_arns: Vec<String>,
 }
 
 /// A DataZone domain by name or by ID.
@@ -184,4 +224,10 @@ pub struct ConnectionStatus {
     /// The session ARN obtained by assuming roleArn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assumed_role_arn: Option<String>,
+    /// Data products this operator has seen use the connection (counted since it started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_products: Option<i64>,
+    /// Of those, the ones `allowed` refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_data_products: Option<i64>,
 }

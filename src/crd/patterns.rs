@@ -13,6 +13,9 @@ pub const SECRETS_MANAGER_ARN: &str =
     r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.+$";
 pub const SECRETS_MANAGER_ARN_MAX: u32 = 256;
 
+/// A Secrets Manager ARN where `*` stands for any characters (a tenancy rule's pattern).
+pub const SECRET_ARN_PATTERN: &str = r"^arn:(aws[^:]*|\*):secretsmanager:[^:]+:[0-9*]+:secret:.+$";
+
 /// `RegionName` (DataZone), 4..=16.
 pub const REGION: &str = r"^[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]$";
 
@@ -129,6 +132,7 @@ mod tests {
             FORM_NAME,
             FORM_TYPE_IDENTIFIER,
             REVISION,
+            SECRET_ARN_PATTERN,
         ] {
             assert!(regex::Regex::new(pattern).is_ok(), "{pattern}");
         }
@@ -172,6 +176,9 @@ mod tests {
             (FORM_TYPE_IDENTIFIER, "trailing.", false),
             (REVISION, "3", true),
             (REVISION, "latest rev", false),
+            (SECRET_ARN_PATTERN, "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-sales-*", true),
+            (SECRET_ARN_PATTERN, "arn:aws:secretsmanager:*:*:secret:*", true),
+            (SECRET_ARN_PATTERN, "dz-sales-*", false),
         ];
         for (pattern, input, want) in cases {
             assert_eq!(is_match(pattern, input), *want, "{input:?} against {pattern}");

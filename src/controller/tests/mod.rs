@@ -150,6 +150,21 @@ impl Harness {
         self
     }
 
+    /// Gives the DataZoneConnection `central` the tenancy rules `allowed`.
+    pub fn with_allowed(self, allowed: Value) -> Self {
+        {
+            let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut spec = connection_spec();
+            spec["allowed"] = allowed;
+            let central = json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+                                 "metadata": {"name": "central", "namespace": NS}, "spec": spec});
+            watches
+                .connections
+                .apply_watcher_event(&watcher::Event::Apply(serde_json::from_value(central).expect("valid")));
+        }
+        self
+    }
+
     /// Removes the DataZoneConnection `central` from the watches, as its deletion would.
     pub fn without_connection(self) -> Self {
         {

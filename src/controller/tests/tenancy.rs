@@ -1,8 +1,11 @@
 //! Sessions by tenancy: the data products of one namespace share one assumed-role session per
 //! connection, whatever their number, and the session goes with the last of them.
 
-use super::{Harness, strings};
+use serde_json::json;
+
+use super::{Harness, NS, condition, is, message, strings};
 use crate::controller::pass::uid;
+use crate::crd::conditions::{CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, STALLED};
 
 #[tokio::test]
 async fn the_data_products_of_a_namespace_share_one_session() {
@@ -46,4 +49,43 @@ async fn connection_resolved_names_the_session_of_the_connection_the_data_produc
     let resolved = |p| super::message(p, crate::crd::conditions::CONNECTION_RESOLVED);
     assert!(resolved(&central).contains("/team-sales.central"), "{}", resolved(&central));
     assert!(resolved(&shared).contains("/team-sales.corp-mesh"), "{}", resolved(&shared));
+}
+
+#[tokio::test]
+async fn a_connection_s_rules_refuse_what_they_do_not_allow_before_any_call() {
+    let h = Harness::new().with_allowed(json!([{
+        "projects": ["sales"], "clusters": ["prod-dwh"], "databases": ["sales"],
+        "credentialsSecretArns": ["arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-*"]
+    }]));
+    let refused = [
+        ("project", json!({"project": "marketing"}), "project marketing is not one of sales"),
+        ("cluster", json!({"redshift": {"clusterName": "other-dwh"}}), "cluster other-dwh is not one of prod-dwh"),
+        ("database", json!({"redshift": {"database": "hr"}}), "database hr is not one of sales"),
+        (
+            "secret",
+            json!({"redshift": {"credentialsSecretArn": "arn:aws:secretsmanager:eu-central-1:222222222222:secret:hr-XyZ"}}),
+            "credentials secret arn:aws:secretsmanager:eu-central-1:222222222222:secret:hr-XyZ matches none of",
+        ),
+    ];
+    for (what, change, reason) in refused {
+        let mut p = h.product(&format!("refused-{what}"), |p| {
+            for (key, value) in change.as_object().unwrap() {
+                match value.as_object() {
+                    Some(fields) => fields.iter().for_each(|(k, v)| p["spec"][key][k] = v.clone()),
+                    None => p["spec"][key] = value.clone(),
+                }
+            }
+        });
+        let pass = h.pass(&mut p).await;
+        assert!(pass.calls.is_empty(), "{what}: refused before any call: {:?}", pass.calls);
+        assert_eq!(condition(&p, CONNECTION_RESOLVED), is(False, "NotAllowed"), "{what}");
+        let said = message(&p, CONNECTION_RESOLVED);
+        assert!(said.contains(reason) && said.contains("DataZoneConnection central"), "{what}: {said}");
+        assert_eq!(condition(&p, STALLED).map(|c| c.0), Some(True), "{what}: a person must act");
+    }
+    let mut allowed = h.product("allowed", |_| {});
+    let pass = h.pass(&mut allowed).await;
+    assert!(!pass.calls.is_empty(), "an allowed data product goes on");
+    let key = crate::controller::guardrails::connection_key("DataZoneConnection", Some(NS), "central");
+    assert_eq!(h.ctx.shared.users.counts(&key), (5, 4), "the connection's status counts them");
 }
