@@ -129,14 +129,50 @@ pub fn dump(state: &State) -> Value {
         .assets
         .values()
         .map(|a| {
+            let listing = a.listing.as_ref().and_then(|id| state.listings.get(id));
             json!({"id": a.id, "domainId": a.domain_id, "projectId": a.project_id, "dataSourceId": a.data_source_id,
                         "name": a.name, "database": a.database, "schema": a.schema,
                         "kind": if a.is_view { "VIEW" } else { "TABLE" }, "typeIdentifier": a.type_identifier(),
-                        "published": a.listing.is_some(), "externalIdentifier": a.external_identifier})
+                        "published": listing.is_some_and(|l| l.status == "ACTIVE"), "externalIdentifier": a.external_identifier,
+                        "revision": a.latest().number.to_string(), "listingId": a.listing,
+                        "glossaryTerms": a.latest().glossary_terms,
+                        "forms": a.latest().forms.iter().map(|f| f.name.as_str()).collect::<Vec<_>>()})
         })
+        .collect();
+    let form_types: Vec<Value> = state
+        .form_types
+        .values()
+        .map(|f| {
+            json!({"domainId": f.domain_id, "name": f.name, "owningProjectId": f.project_id,
+                        "revision": f.revisions.len().to_string()})
+        })
+        .collect();
+    let glossaries: Vec<Value> = state
+        .glossaries
+        .values()
+        .map(|g| crate::datazone::glossaries::glossary_json(g, crate::datazone::glossaries::Shape::Read))
+        .collect();
+    let terms: Vec<Value> = state
+        .glossary_terms
+        .values()
+        .map(|t| crate::datazone::glossaries::term_json(t, None, crate::datazone::glossaries::Shape::Read))
+        .collect();
+    let listings: Vec<Value> = state
+        .listings
+        .values()
+        .map(|l| json!({"id": l.id, "domainId": l.domain_id, "assetId": l.asset_id, "status": l.status,
+                        "revisions": l.revisions.iter().map(|r| json!({"listingRevision": r.number.to_string(),
+                                                                       "assetRevision": r.asset_revision.to_string()})).collect::<Vec<_>>()}))
+        .collect();
+    let generation_runs: Vec<Value> = state
+        .metadata_runs
+        .values()
+        .map(|r| json!({"id": r.id, "domainId": r.domain_id, "assetId": r.asset_id, "types": r.types, "status": r.status}))
         .collect();
     json!({
         "domains": domains, "projects": projects, "environmentProfiles": profiles, "environments": environments,
         "connections": connections, "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
+        "formTypes": form_types, "glossaries": glossaries, "glossaryTerms": terms, "listings": listings,
+        "metadataGenerationRuns": generation_runs,
     })
 }

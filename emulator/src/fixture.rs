@@ -74,6 +74,20 @@ pub struct DomainFixture {
     pub associated_accounts: Vec<String>,
     #[serde(default)]
     pub projects: Vec<ProjectFixture>,
+    /// Custom metadata form types the domain starts with (each at revision 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub form_types: Vec<FormTypeFixture>,
+}
+
+/// A custom metadata form type: its name, its Smithy model and the project (by name) that owns it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FormTypeFixture {
+    pub name: String,
+    pub smithy: String,
+    pub owning_project: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -252,6 +266,32 @@ impl Fixture {
                     check_account(account, &format!("{pat}.environmentAccountId"))?;
                 }
             }
+            let mut form_type_names = BTreeSet::new();
+            for (j, f) in d.form_types.iter().enumerate() {
+                let fat = format!("{at}.formTypes[{j}]");
+                // As CreateFormType checks them (datazone/form_types.rs).
+                let name_ok = f.name.len() <= 128
+                    && crate::datazone::request::matches(crate::datazone::form_types::FORM_TYPE_NAME, &f.name)
+                    && !f.name.starts_with("amazon.datazone.");
+                if !name_ok {
+                    return Err((format!("{fat}.name"), format!("{:?} is not a custom form type name", f.name)));
+                }
+                if !form_type_names.insert(&f.name) {
+                    return Err((format!("{fat}.name"), format!("duplicate form type {:?}", f.name)));
+                }
+                if let Err(problem) = crate::datazone::smithy::parse(&f.smithy) {
+                    return Err((format!("{fat}.smithy"), problem));
+                }
+                if !d.projects.iter().any(|p| p.name == f.owning_project) {
+                    return Err((
+                        format!("{fat}.owningProject"),
+                        format!("{:?} is not a project of the domain", f.owning_project),
+                    ));
+                }
+                if f.description.as_ref().is_some_and(|d| d.chars().count() > 2048) {
+                    return Err((format!("{fat}.description"), "longer than 2048 characters".into()));
+                }
+            }
         }
         for (i, s) in self.secrets.iter().enumerate() {
             if !s.starts_with("arn:aws") || !s.contains(":secretsmanager:") || account_of(s).is_none() {
@@ -367,6 +407,16 @@ domains:
       - {name: analytics, projectProfileId: pp_analytics, environmentAccountId: "333333333333"}
 "#;
 
+    /// A form type for GOOD's domain (inserted before `secrets:`).
+    const FORM_TYPES: &str = "    formTypes:\n      - {name: Ownership, smithy: \"structure Ownership { @required owner: String }\", owningProject: sales}\n";
+
+    #[test]
+    fn form_types_parse() {
+        let f = Fixture::parse(&GOOD.replace("secrets:", &format!("{FORM_TYPES}secrets:")), "f.yaml").unwrap();
+        assert_eq!(f.domains[0].form_types[0].name, "Ownership");
+        assert_eq!(f.domains[0].form_types[0].owning_project, "sales");
+    }
+
     #[test]
     fn the_documented_shape_parses() {
         let f = Fixture::parse(GOOD, "good.yaml").unwrap();
@@ -408,6 +458,26 @@ domains:
             (
                 V2.replace("projectProfileId: pp_analytics", "projectProfileId: \"pp analytics\""),
                 "domains[0].projects[0].projectProfileId",
+            ),
+            (
+                GOOD.replace("secrets:", &format!("{FORM_TYPES}secrets:")).replace("Ownership", "1st"),
+                "domains[0].formTypes[0].name",
+            ),
+            (
+                GOOD.replace("secrets:", &format!("{FORM_TYPES}secrets:")).replace("owner: String", "owner: Blob"),
+                "domains[0].formTypes[0].smithy",
+            ),
+            (
+                GOOD.replace("secrets:", &format!("{FORM_TYPES}secrets:"))
+                    .replace("owningProject: sales", "owningProject: marketing"),
+                "domains[0].formTypes[0].owningProject",
+            ),
+            (
+                GOOD.replace(
+                    "secrets:",
+                    &format!("{FORM_TYPES}{}secrets:", FORM_TYPES.replace("    formTypes:\n", "")),
+                ),
+                "domains[0].formTypes[1].name",
             ),
         ];
         for (text, path) in cases {

@@ -35,3 +35,57 @@ fn problems_name_their_path() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].starts_with("ListDataSources.items[0].createdAt: not an ISO-8601 timestamp"), "{problems:?}");
 }
+
+/// The business metadata operations are in the model file, and what their answers can get wrong
+/// is found: list lengths (GlossaryTerms has at least one item, an asset at most 10 forms),
+/// string lengths (ListingName), the required members of Search's glossary items, and unions.
+#[test]
+fn business_metadata_answers_are_held_too() {
+    let model = Model::load();
+    for operation in [
+        "CreateFormType",
+        "GetFormType",
+        "CreateGlossary",
+        "GetGlossary",
+        "UpdateGlossary",
+        "CreateGlossaryTerm",
+        "GetGlossaryTerm",
+        "UpdateGlossaryTerm",
+        "CreateAssetRevision",
+        "CreateListingChangeSet",
+        "GetListing",
+        "StartMetadataGenerationRun",
+        "GetMetadataGenerationRun",
+    ] {
+        let problems = model.check(operation, &json!({}));
+        assert!(!problems.iter().any(|p| p.contains("not an operation")), "{problems:?}");
+    }
+    let form = json!({"formName": "f", "typeName": "T", "typeRevision": "1", "content": "{}"});
+    let mut asset = json!({"id": "a1", "domainId": "dzd_1", "name": "orders", "revision": "2", "typeRevision": "1",
+                           "typeIdentifier": "amazon.datazone.RedshiftTableAssetType", "owningProjectId": "p1",
+                           "formsOutput": [form], "glossaryTerms": ["t1"], "createdAt": 1.7e9});
+    assert!(model.check("GetAsset", &asset).is_empty(), "{:?}", model.check("GetAsset", &asset));
+    asset["glossaryTerms"] = json!([]);
+    asset["formsOutput"] = json!(vec![form; 11]);
+    let problems = model.check("CreateAssetRevision", &asset);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems[0].starts_with("CreateAssetRevision.formsOutput: 11 is more than the maximum 10 items"));
+    assert!(problems[1].starts_with("CreateAssetRevision.glossaryTerms: 0 is fewer than the minimum 1 items"));
+
+    let term = json!({"domainId": "dzd_1", "glossaryId": "g1", "id": "t1", "name": "Order", "status": "ENABLED",
+                      "createdAt": 1.7e9});
+    let search = json!({"items": [{"glossaryTermItem": term},
+                                  {"glossaryItem": {"domainId": "dzd_1", "id": "g1", "name": "Sales", "owningProjectId": "p1"}},
+                                  {"glossaryItem": {}, "glossaryTermItem": term}]});
+    let problems = model.check("Search", &search);
+    assert_eq!(problems.len(), 7, "{problems:#?}");
+    assert!(problems[0].starts_with("Search.items[1].glossaryItem.status: required"), "{problems:#?}");
+    assert!(problems.iter().any(|p| p.starts_with("Search.items[2]: a union")), "{problems:#?}");
+
+    let listing = json!({"domainId": "dzd_1", "id": "l1", "listingRevision": "1", "name": "x".repeat(65),
+                         "status": "ACTIVE", "createdAt": 1.7e9,
+                         "item": {"assetListing": {"assetId": "a1", "forms": "{}", "glossaryTerms": [{"name": "Order"}]}}});
+    let problems = model.check("GetListing", &listing);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].starts_with("GetListing.name: 65 is more than the maximum 64 characters"), "{problems:#?}");
+}

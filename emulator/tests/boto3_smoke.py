@@ -110,6 +110,70 @@ check("Search finds the published assets", assets == ["journal_entries", "v_mont
 asset = role.get_asset(domainIdentifier=DOMAIN, identifier=found[0]["assetItem"]["identifier"])
 check("GetAsset is listed (epoch timestamps parsed)", asset["listing"]["listingStatus"] == "ACTIVE" and hasattr(asset["createdAt"], "year"))
 
+# Business metadata: a form type, a glossary and its term, an asset revision with them, its
+# listing, and a metadata generation run.
+smithy = "structure Ownership {\n    @required\n    owner: String\n    tier: Integer\n}\n"
+form_type = role.create_form_type(domainIdentifier=DOMAIN, name="Ownership", model={"smithy": smithy},
+                                  owningProjectIdentifier=project)
+got_type = role.get_form_type(domainIdentifier=DOMAIN, formTypeIdentifier="Ownership")
+built_in = producer.get_form_type(domainIdentifier=DOMAIN, formTypeIdentifier="amazon.datazone.RedshiftTableFormType")
+check("CreateFormType and GetFormType (custom and built-in)", form_type["revision"] == "1"
+      and got_type["model"]["smithy"] == smithy and built_in["revision"] == "1", got_type)
+try:
+    role.create_form_type(domainIdentifier=DOMAIN, name="Broken", model={"smithy": "structure B { b: Blob }"},
+                          owningProjectIdentifier=project)
+    check("unreadable Smithy is refused", False)
+except role.exceptions.ValidationException:
+    check("unreadable Smithy is refused (typed ValidationException)", True)
+glossary = role.create_glossary(domainIdentifier=DOMAIN, name="Finance", owningProjectIdentifier=project)
+term = role.create_glossary_term(domainIdentifier=DOMAIN, glossaryIdentifier=glossary["id"], name="Journal entry",
+                                 shortDescription="A booking in the ledger")
+try:
+    role.create_glossary_term(domainIdentifier=DOMAIN, glossaryIdentifier=glossary["id"], name="Journal entry")
+    check("a duplicate term conflicts", False)
+except role.exceptions.ConflictException:
+    check("a duplicate term conflicts (typed ConflictException)", True)
+terms = producer.search(domainIdentifier=DOMAIN, searchScope="GLOSSARY_TERM", searchText="journal",
+                        filters={"filter": {"attribute": "glossaryId", "value": glossary["id"], "operator": "EQ"}})["items"]
+check("Search GLOSSARY_TERM (epoch timestamps parsed)", [t["glossaryTermItem"]["id"] for t in terms] == [term["id"]]
+      and hasattr(terms[0]["glossaryTermItem"]["createdAt"], "year"), terms)
+glossaries = role.search(domainIdentifier=DOMAIN, searchScope="GLOSSARY", owningProjectIdentifier=project)["items"]
+check("Search GLOSSARY", [g["glossaryItem"]["name"] for g in glossaries] == ["Finance"], glossaries)
+
+asset_id = found[0]["assetItem"]["identifier"]
+revision = role.create_asset_revision(
+    domainIdentifier=DOMAIN, identifier=asset_id, name="Ledger object", description="From the ledger",
+    glossaryTerms=[term["id"]], clientToken="boto3-revision",
+    formsInput=[{"formName": "ownership", "typeIdentifier": "Ownership", "content": '{"owner": "finance", "tier": 1}'}])
+again = role.create_asset_revision(domainIdentifier=DOMAIN, identifier=asset_id, name="Ledger object",
+                                   clientToken="boto3-revision")
+check("CreateAssetRevision (idempotent by clientToken)", revision["revision"] == "2" and again["revision"] == "2"
+      and revision["glossaryTerms"] == [term["id"]]
+      and [f["formName"] for f in revision["formsOutput"]][1:] == ["ownership"], revision)
+try:
+    role.create_asset_revision(domainIdentifier=DOMAIN, identifier=asset_id, name="x",
+                               formsInput=[{"formName": "ownership", "typeIdentifier": "Ownership", "content": '{"tier": 1}'}])
+    check("form content missing a required member is refused", False)
+except role.exceptions.ValidationException as e:
+    check("form content missing a required member is refused, naming it", "owner" in str(e), e)
+listed = role.create_listing_change_set(domainIdentifier=DOMAIN, entityIdentifier=asset_id, entityType="ASSET",
+                                        entityRevision="2", action="PUBLISH")
+listing = role.get_listing(domainIdentifier=DOMAIN, identifier=listed["listingId"])
+item = listing["item"]["assetListing"]
+check("CreateListingChangeSet and GetListing", listed["listingRevision"] == "2" and listing["status"] == "ACTIVE"
+      and item["assetRevision"] == "2" and item["glossaryTerms"][0]["name"] == "Journal entry"
+      and '"owner"' in item["forms"] and hasattr(listing["createdAt"], "year"), listing)
+run = role.start_metadata_generation_run(domainIdentifier=DOMAIN, owningProjectIdentifier=project,
+                                         types=["BUSINESS_DESCRIPTIONS"], target={"type": "ASSET", "identifier": asset_id})
+done = wait("generation finished", lambda: (r := role.get_metadata_generation_run(domainIdentifier=DOMAIN, identifier=run["id"]))
+            ["status"] == "SUCCEEDED" and r)
+check("StartMetadataGenerationRun → SUCCEEDED, the asset unchanged", run["status"] == "SUBMITTED"
+      and done["target"]["identifier"] == asset_id
+      and role.get_asset(domainIdentifier=DOMAIN, identifier=asset_id)["revision"] == "2", done)
+updated = role.update_data_source(domainIdentifier=DOMAIN, identifier=source["id"], assetFormsInput=[
+    {"formName": "ownership", "typeIdentifier": "Ownership", "content": '{"owner": "finance"}'}])
+check("UpdateDataSource assetFormsInput", [f["typeName"] for f in updated["assetFormsOutput"]] == ["Ownership"], updated)
+
 data = client("redshift-data")
 tables = data.list_tables(ClusterIdentifier="prod-dwh", Database="finance", SecretArn=SECRET, SchemaPattern="ledger")["Tables"]
 check("Redshift Data ListTables", sorted((t["name"], t["type"]) for t in tables) == [

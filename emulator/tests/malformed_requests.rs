@@ -45,7 +45,30 @@ impl Gen for Rng {
             4 => json!(self.string()),
             5 => Value::Array((0..self.below(3)).map(|_| self.value(depth + 1)).collect()),
             _ => {
-                let keys = ["name", "projectIdentifier", "configuration", "props", "type", "clientToken", "storage"];
+                let keys = [
+                    "name",
+                    "projectIdentifier",
+                    "configuration",
+                    "props",
+                    "type",
+                    "clientToken",
+                    "storage",
+                    "model",
+                    "smithy",
+                    "owningProjectIdentifier",
+                    "glossaryIdentifier",
+                    "formsInput",
+                    "assetFormsInput",
+                    "formName",
+                    "typeIdentifier",
+                    "content",
+                    "glossaryTerms",
+                    "termRelations",
+                    "entityIdentifier",
+                    "action",
+                    "target",
+                    "types",
+                ];
                 let mut m = Map::new();
                 for _ in 0..self.below(5) {
                     let key = if self.below(2) == 0 { self.pick(&keys).to_string() } else { self.string() };
@@ -176,6 +199,16 @@ fn fuzz(addr: &str, rng: &mut Rng, seed: u64) -> [usize; 4] {
         ("POST", "/v2/domains/dzd_0123456789abcd/connections"),
         ("GET", "/v2/domains/dzd_0123456789abcd/connections"),
         ("POST", "/v2/domains/dzd_0123456789abcd/search"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/form-types"),
+        ("GET", "/v2/domains/dzd_0123456789abcd/form-types/amazon.datazone.RedshiftTableFormType"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/glossaries"),
+        ("PATCH", "/v2/domains/dzd_0123456789abcd/glossaries/g1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/glossary-terms"),
+        ("PATCH", "/v2/domains/dzd_0123456789abcd/glossary-terms/t1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/assets/a1/revisions"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/listings/change-set"),
+        ("GET", "/v2/domains/dzd_0123456789abcd/listings/l1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/metadata-generation-runs"),
         ("GET", "/v2/domains/%zz/projects"),
     ];
     const QUERIES: &[&str] =

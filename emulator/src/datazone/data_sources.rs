@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::forms::{self, FormInput, MAX_FORMS, forms_json};
 use super::request::{
     Ctx, SECRET_ARN, check_enum, check_id, check_length, check_pattern, domain, items_page, matches, member_project,
     page, put_opt,
@@ -11,8 +12,8 @@ use super::request::{
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::state::{
-    Connection, DataSource, DomainVersion, Environment, FilterExpression, RedshiftConfig, RelationalFilter, State,
-    Storage,
+    Connection, DataSource, DomainVersion, Environment, FilterExpression, Form, RedshiftConfig, RelationalFilter,
+    State, Storage,
 };
 
 pub const TIMEZONES: &[&str] = &[
@@ -139,8 +140,29 @@ pub fn data_source_json(ds: &DataSource, state: &State, shape: Shape) -> Value {
             v["recommendation"] = json!({"enableBusinessNameGeneration": ds.business_name_generation});
         }
         v["configuration"] = json!({"redshiftRunConfiguration": config_json(&ds.config, &ds.account, &ds.region)});
+        // Every output but the summary has assetFormsOutput [model].
+        v["assetFormsOutput"] = forms_json(&ds.asset_forms);
     }
     v
+}
+
+/// `assetFormsInput` as the forms a run gives each asset it creates, checked against the
+/// domain's form types. Not the technical forms (the run writes those), and at most 9 (an asset
+/// holds at most 10 forms [model: FormOutputList], its technical form among them) [inferred].
+fn checked_asset_forms(state: &State, domain_id: &str, inputs: &[FormInput], current: &[Form]) -> AwsResult<Vec<Form>> {
+    if let Some(f) = inputs.iter().find(|f| matches!(f.name.as_str(), "RedshiftTableForm" | "RedshiftViewForm")) {
+        return Err(AwsError::validation(format!(
+            "Form {} ({}) is the technical form the data source writes on each asset",
+            f.name, f.at
+        )));
+    }
+    if inputs.len() >= MAX_FORMS {
+        return Err(AwsError::validation(format!(
+            "assetFormsInput: at most {} forms, as an asset holds at most {MAX_FORMS} with its technical form",
+            MAX_FORMS - 1
+        )));
+    }
+    forms::resolve_inputs(state, domain_id, inputs, current)
 }
 
 fn config_json(c: &RedshiftConfig, account: &str, region: &str) -> Value {
@@ -319,6 +341,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let enable_setting = ctx.optional("enableSetting", 1, 16)?.unwrap_or_else(|| "ENABLED".into());
     check_enum("enableSetting", &enable_setting, &["ENABLED", "DISABLED"])?;
     let schedule = parse_schedule(ctx.body.get("schedule"))?;
+    let form_inputs = forms::parse_inputs(&ctx.body, "assetFormsInput")?.unwrap_or_default();
     let d = domain(state, ctx)?;
     match (d.version, &connection_ref, &environment_ref) {
         (DomainVersion::V1, Some(_), _) => {
@@ -386,6 +409,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     if project_names_taken(state, &domain_id, &project_id, &name, None) {
         return Err(AwsError::validation("DataSource name must be unique for a given project."));
     }
+    let asset_forms = checked_asset_forms(state, &domain_id, &form_inputs, &[])?;
     let id = state.ids.id();
     let ds = DataSource {
         id: id.clone(),
@@ -413,6 +437,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         updated_at: ctx.now,
         last_run_id: None,
         run_starts: Vec::new(),
+        asset_forms,
     };
     let out = data_source_json(&ds, state, Shape::Create);
     state.data_sources.insert(id.clone(), ds);
@@ -465,6 +490,11 @@ pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         Some(raw) => Some(parse_schedule(Some(raw))?),
         None => None,
     };
+    // Given, the forms replace the data source's; they reach the assets later runs create.
+    let asset_forms = match forms::parse_inputs(&ctx.body, "assetFormsInput")? {
+        Some(inputs) => Some(checked_asset_forms(state, &ds.domain_id, &inputs, &ds.asset_forms)?),
+        None => None,
+    };
     let config = match ctx.body.get("configuration") {
         Some(raw) => {
             let binding = match &ds.connection_id {
@@ -497,6 +527,9 @@ pub fn update(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     }
     if let Some(c) = config {
         ds.config = c;
+    }
+    if let Some(f) = asset_forms {
+        ds.asset_forms = f;
     }
     if let Some(p) = ctx.body.get("publishOnImport").and_then(Value::as_bool) {
         ds.publish_on_import = p;

@@ -319,6 +319,7 @@ fn create_default_data_source(state: &mut State, env: &Environment, at: Instant)
             updated_at: at,
             last_run_id: None,
             run_starts: Vec::new(),
+            asset_forms: Vec::new(),
         },
     );
 }

@@ -1,14 +1,21 @@
 //! Amazon DataZone over restJson1: routing by method and path to the handlers of each resource
 //! kind, and the time-driven changes ([`advance`]). What handlers share is in [`request`].
 
+pub mod assets;
 pub mod blueprints;
 pub mod connections;
 pub mod data_sources;
 pub mod domains;
 pub mod environments;
+pub mod form_types;
+pub mod forms;
+pub mod glossaries;
+pub mod listings;
+pub mod metadata_generation;
 pub mod request;
 pub mod runs;
 pub mod search;
+pub mod smithy;
 
 use crate::clock::Instant;
 use crate::state::{Due, State};
@@ -22,6 +29,7 @@ pub fn advance(state: &mut State, now: Instant) {
         match what {
             Due::EnvironmentSettles(id) => environments::settle(state, &id, at),
             Due::RunFinishes(id) => runs::finish(state, &id, at),
+            Due::MetadataGenerationFinishes(id) => metadata_generation::finish(state, &id, at),
         }
     }
 }
@@ -111,7 +119,34 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
             ("DeleteConnection", connections::delete, vec![p(2), p(4)])
         }
         ("POST", ["v2", "domains", _, "search"]) => ("Search", search::search, vec![p(2)]),
-        ("GET", ["v2", "domains", _, "assets", _]) => ("GetAsset", search::get_asset, vec![p(2), p(4)]),
+        ("GET", ["v2", "domains", _, "assets", _]) => ("GetAsset", assets::get_asset, vec![p(2), p(4)]),
+        ("POST", ["v2", "domains", _, "assets", _, "revisions"]) => {
+            ("CreateAssetRevision", assets::create_revision, vec![p(2), p(4)])
+        }
+        ("POST", ["v2", "domains", _, "form-types"]) => ("CreateFormType", form_types::create, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "form-types", _]) => ("GetFormType", form_types::get, vec![p(2), p(4)]),
+        ("POST", ["v2", "domains", _, "glossaries"]) => ("CreateGlossary", glossaries::create_glossary, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "glossaries", _]) => ("GetGlossary", glossaries::get_glossary, vec![p(2), p(4)]),
+        ("PATCH", ["v2", "domains", _, "glossaries", _]) => {
+            ("UpdateGlossary", glossaries::update_glossary, vec![p(2), p(4)])
+        }
+        ("POST", ["v2", "domains", _, "glossary-terms"]) => ("CreateGlossaryTerm", glossaries::create_term, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "glossary-terms", _]) => {
+            ("GetGlossaryTerm", glossaries::get_term, vec![p(2), p(4)])
+        }
+        ("PATCH", ["v2", "domains", _, "glossary-terms", _]) => {
+            ("UpdateGlossaryTerm", glossaries::update_term, vec![p(2), p(4)])
+        }
+        ("POST", ["v2", "domains", _, "listings", "change-set"]) => {
+            ("CreateListingChangeSet", listings::change_set, vec![p(2)])
+        }
+        ("GET", ["v2", "domains", _, "listings", _]) => ("GetListing", listings::get, vec![p(2), p(4)]),
+        ("POST", ["v2", "domains", _, "metadata-generation-runs"]) => {
+            ("StartMetadataGenerationRun", metadata_generation::start, vec![p(2)])
+        }
+        ("GET", ["v2", "domains", _, "metadata-generation-runs", _]) => {
+            ("GetMetadataGenerationRun", metadata_generation::get, vec![p(2), p(4)])
+        }
         _ => return None,
     };
     Some((op, handler, params))
@@ -141,6 +176,19 @@ mod tests {
             ("GET", "/v2/domains/dzd_1/connections/c1", "GetConnection"),
             ("PATCH", "/v2/domains/dzd_1/connections/c1", "UpdateConnection"),
             ("DELETE", "/v2/domains/dzd_1/connections/c1", "DeleteConnection"),
+            ("POST", "/v2/domains/dzd_1/form-types", "CreateFormType"),
+            ("GET", "/v2/domains/dzd_1/form-types/amazon.datazone.RedshiftTableFormType", "GetFormType"),
+            ("POST", "/v2/domains/dzd_1/glossaries", "CreateGlossary"),
+            ("GET", "/v2/domains/dzd_1/glossaries/g1", "GetGlossary"),
+            ("PATCH", "/v2/domains/dzd_1/glossaries/g1", "UpdateGlossary"),
+            ("POST", "/v2/domains/dzd_1/glossary-terms", "CreateGlossaryTerm"),
+            ("GET", "/v2/domains/dzd_1/glossary-terms/t1", "GetGlossaryTerm"),
+            ("PATCH", "/v2/domains/dzd_1/glossary-terms/t1", "UpdateGlossaryTerm"),
+            ("POST", "/v2/domains/dzd_1/assets/a1/revisions", "CreateAssetRevision"),
+            ("POST", "/v2/domains/dzd_1/listings/change-set", "CreateListingChangeSet"),
+            ("GET", "/v2/domains/dzd_1/listings/l1", "GetListing"),
+            ("POST", "/v2/domains/dzd_1/metadata-generation-runs", "StartMetadataGenerationRun"),
+            ("GET", "/v2/domains/dzd_1/metadata-generation-runs/m1", "GetMetadataGenerationRun"),
         ];
         for (method, path, op) in cases {
             assert_eq!(route(method, path).map(|r| r.0), Some(op), "{method} {path}");

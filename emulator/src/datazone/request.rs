@@ -91,6 +91,62 @@ impl Ctx<'_> {
     pub fn client_token(&self) -> Option<String> {
         self.body_str("clientToken").or_else(|| self.query("clientToken")).map(str::to_string)
     }
+
+    /// The client token checked against the model's `ClientToken` (1..=128 of `[\x21-\x7E]`).
+    pub fn checked_client_token(&self) -> AwsResult<Option<String>> {
+        let token = self.optional("clientToken", 1, 128)?;
+        if let Some(t) = &token {
+            check_pattern("clientToken", t, t.bytes().all(|b| (0x21..=0x7e).contains(&b)), "^[\\x21-\\x7E]+$")?;
+        }
+        Ok(token)
+    }
+
+    /// An optional enum member of the body.
+    pub fn optional_enum(&self, member: &str, allowed: &[&'static str]) -> AwsResult<Option<&'static str>> {
+        match self.optional(member, 1, 64)? {
+            None => Ok(None),
+            Some(v) => {
+                check_enum(member, &v, allowed)?;
+                Ok(allowed.iter().copied().find(|a| *a == v))
+            }
+        }
+    }
+
+    /// An optional body list of IDs (`[a-zA-Z0-9_-]{1,36}` each) of `min..=max` items.
+    pub fn optional_ids(&self, member: &str, min: usize, max: usize) -> AwsResult<Option<Vec<String>>> {
+        ids_at(self.body.get(member), member, min, max)
+    }
+}
+
+/// A list of IDs at `raw` (named `member` in errors) of `min..=max` items, when present.
+pub fn ids_at(raw: Option<&Value>, member: &str, min: usize, max: usize) -> AwsResult<Option<Vec<String>>> {
+    let items = match raw {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(AwsError::validation(format!("{member} must be a list"))),
+    };
+    check_list(member, items.len(), min, max)?;
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{member}.{}.member", i + 1);
+        let id = item.as_str().ok_or_else(|| AwsError::validation(format!("{at} must be a string")))?;
+        check_id(&at, id)?;
+        ids.push(id.to_string());
+    }
+    Ok(Some(ids))
+}
+
+/// A list member of `min..=max` items.
+pub fn check_list(member: &str, items: usize, min: usize, max: usize) -> AwsResult<()> {
+    if items < min || items > max {
+        let bound = if items < min {
+            format!("greater than or equal to {min}")
+        } else {
+            format!("less than or equal to {max}")
+        };
+        return Err(constraint(member, &format!("list of {items} items"), &format!("Member must have length {bound}")));
+    }
+    Ok(())
 }
 
 pub fn check_length(member: &str, s: &str, min: usize, max: usize) -> AwsResult<()> {

@@ -1,16 +1,19 @@
 //! Data source runs: RUNNING for `--run-duration`, then the data source's filters are applied to
-//! the fake Redshift catalog, one asset per matched table or view is created or refreshed (and
-//! published with `publishOnImport`), and one activity is recorded per object. A connection-bound
-//! data source (V2) reads through its connection as it was when the run started.
+//! the fake Redshift catalog, one asset per matched table or view is created (with the data
+//! source's asset forms) or refreshed (and published with `publishOnImport`), and one activity is
+//! recorded per object. A connection-bound data source (V2) reads through its connection as it
+//! was when the run started.
 
 use serde_json::{Value, json};
 
+use super::assets::{carry_over, technical_form};
 use super::data_sources::member_data_source;
+use super::listings::publish;
 use super::request::{Ctx, check_enum, domain, items_page, member_project, page, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::filters::{exact_includes, selected};
-use crate::state::{Activity, Asset, Connection, DataSource, Due, Run, RunStatistics, State, Storage};
+use crate::state::{Activity, Asset, AssetRevision, Connection, DataSource, Due, Run, RunStatistics, State, Storage};
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -287,19 +290,39 @@ fn import_object(
         error: None,
         at,
     };
-    match state.assets_by_external_id.get(&key).and_then(|id| state.assets.get_mut(id)) {
+    match state.assets_by_external_id.get(&key).and_then(|id| state.assets.get(id)) {
         Some(asset) if asset.data_source_id != ds.id => activity("SKIPPED_ALREADY_IMPORTED", Some(asset.id.clone())),
         Some(asset) => {
+            let asset_id = asset.id.clone();
             let newly_published = ds.publish_on_import && asset.listing.is_none();
             if newly_published {
-                asset.listing = Some((state.ids.id(), "ACTIVE"));
-                asset.revision += 1;
+                // An update is a new revision with the latest's business metadata; the run does not
+                // stamp the data source's forms again [inferred].
+                let revision = carry_over(asset, &asset.created_by, at);
+                let (number, by) = (revision.number, asset.created_by.clone());
+                if let Some(a) = state.assets.get_mut(&asset_id) {
+                    a.revisions.push(revision);
+                }
+                publish(state, &asset_id, number, &by, at);
             }
-            activity(if newly_published { "SUCCEEDED_UPDATED" } else { "UNCHANGED" }, Some(asset.id.clone()))
+            activity(if newly_published { "SUCCEEDED_UPDATED" } else { "UNCHANGED" }, Some(asset_id))
         }
         None => {
             let id = state.ids.id();
-            let listing = ds.publish_on_import.then(|| (state.ids.id(), "ACTIVE"));
+            let created_by = "datazone".to_string();
+            // The first revision: the technical form and the data source's asset forms [model:
+            // assetFormsInput are "attached to the assets that this data source works with"].
+            let mut forms = vec![technical_form(database, schema, object, is_view)];
+            forms.extend(ds.asset_forms.iter().cloned());
+            let first = AssetRevision {
+                number: 1,
+                name: object.to_string(),
+                description: None,
+                glossary_terms: Vec::new(),
+                forms,
+                created_at: at,
+                created_by: created_by.clone(),
+            };
             state.assets.insert(
                 id.clone(),
                 Asset {
@@ -312,13 +335,16 @@ fn import_object(
                     schema: schema.to_string(),
                     is_view,
                     external_identifier: external_id,
-                    revision: 1,
-                    created_by: "datazone".into(),
+                    revisions: vec![first],
+                    created_by: created_by.clone(),
                     created_at: at,
-                    listing,
+                    listing: None,
                 },
             );
             state.assets_by_external_id.insert(key, id.clone());
+            if ds.publish_on_import {
+                publish(state, &id, 1, &created_by, at);
+            }
             activity("SUCCEEDED_CREATED", Some(id))
         }
     }

@@ -1,50 +1,58 @@
-//! Search (scope ASSET) over the inventory, and GetAsset.
+//! Search over the inventory (scope ASSET: assets of the caller's projects) and the business
+//! glossary (scopes GLOSSARY and GLOSSARY_TERM: visible to any caller that may use the domain
+//! [inferred]). DATA_PRODUCT finds nothing.
 
 use serde_json::{Value, json};
 
+use super::assets::asset_item;
+use super::glossaries::{Shape, glossary_json, term_json};
 use super::request::{Ctx, check_enum, domain, is_member, member_project, page_with, put_opt};
 use crate::error::{AwsError, AwsResult};
-use crate::state::{Asset, State};
+use crate::state::{Asset, Domain, State};
 
-fn forms(a: &Asset) -> Value {
-    let form = if a.is_view { "RedshiftViewForm" } else { "RedshiftTableForm" };
-    let content = json!({"databaseName": a.database, "schemaName": a.schema, "tableName": a.name}).to_string();
-    json!([{"formName": form, "typeName": format!("amazon.datazone.{form}Type"), "typeRevision": "1", "content": content}])
-}
-
-fn asset_item(a: &Asset, with_forms: bool) -> Value {
-    // Search and GetAsset timestamps are epoch seconds in the model.
-    let mut v = json!({
-        "domainId": a.domain_id, "identifier": a.id, "name": a.name, "typeIdentifier": a.type_identifier(),
-        "typeRevision": "1", "externalIdentifier": a.external_identifier, "createdAt": a.created_at.epoch(),
-        "createdBy": a.created_by, "firstRevisionCreatedAt": a.created_at.epoch(), "firstRevisionCreatedBy": a.created_by,
-        "owningProjectId": a.project_id,
-    });
-    if with_forms {
-        v["additionalAttributes"] = json!({"formsOutput": forms(a)});
-    }
-    v
-}
-
-/// The `filter` clauses the emulator understands: attribute equality on `name`,
-/// `typeIdentifier`, `owningProjectId` and `amazon.datazone.dataSourceId` (combined with
-/// `and` / `or`); any other attribute matches nothing.
-fn filter_matches(clause: &Value, a: &Asset) -> bool {
+/// Whether a `filters` clause holds, with `leaf(attribute, value, operator)` deciding each
+/// `filter`; `and` / `or` combine them.
+fn clause_matches(clause: &Value, leaf: &dyn Fn(&str, &str, Option<&str>) -> bool) -> bool {
     if let Some(all) = clause.get("and").and_then(Value::as_array) {
-        return all.iter().all(|c| filter_matches(c, a));
+        return all.iter().all(|c| clause_matches(c, leaf));
     }
     if let Some(any) = clause.get("or").and_then(Value::as_array) {
-        return any.iter().any(|c| filter_matches(c, a));
+        return any.iter().any(|c| clause_matches(c, leaf));
     }
     let Some(f) = clause.get("filter") else { return true };
     let value = f.get("value").and_then(Value::as_str).unwrap_or_default();
-    match f.get("attribute").and_then(Value::as_str).unwrap_or_default() {
-        "name" => a.name == value,
+    let attribute = f.get("attribute").and_then(Value::as_str).unwrap_or_default();
+    leaf(attribute, value, f.get("operator").and_then(Value::as_str))
+}
+
+/// The asset attributes the emulator understands: equality on `name`, `typeIdentifier`,
+/// `owningProjectId`, `amazon.datazone.dataSourceId`, and `__DataZoneGlossaryTerms` (a term of
+/// the latest revision) [model: Search's documentation names that attribute]; any other
+/// attribute matches nothing.
+fn asset_matches(a: &Asset, attribute: &str, value: &str) -> bool {
+    match attribute {
+        "name" => a.latest().name == value,
         "typeIdentifier" => a.type_identifier() == value,
         "owningProjectId" => a.project_id == value,
         "amazon.datazone.dataSourceId" | "dataSourceId" => a.data_source_id == value,
+        "__DataZoneGlossaryTerms" => a.latest().glossary_terms.iter().any(|t| t == value),
         _ => false,
     }
+}
+
+/// A glossary or term attribute: EQ (the default) is equality, TEXT_SEARCH a case-insensitive
+/// substring; other operators match nothing [inferred].
+fn text_matches(actual: Option<&str>, value: &str, operator: Option<&str>) -> bool {
+    match (actual, operator) {
+        (Some(a), None | Some("EQ")) => a == value,
+        (Some(a), Some("TEXT_SEARCH")) => a.to_lowercase().contains(&value.to_lowercase()),
+        _ => false,
+    }
+}
+
+/// The project `identifier` (an ID or a name) of the domain, if any.
+fn project_id_of(d: &Domain, identifier: &str) -> Option<String> {
+    d.projects.get(identifier).or_else(|| d.projects.values().find(|p| p.name == identifier)).map(|p| p.id.clone())
 }
 
 pub fn search(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
@@ -57,57 +65,109 @@ pub fn search(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         Some(n) => return Err(AwsError::validation(format!("maxResults {n} must be between 1 and 50"))),
     };
     let d = domain(state, ctx)?;
-    let owning = match ctx.body_str("owningProjectIdentifier") {
-        Some(p) => Some(member_project(d, p, ctx)?.id.clone()),
-        None => None,
-    };
+    let owning_ref = ctx.body_str("owningProjectIdentifier");
     let with_forms =
         ctx.body.get("additionalAttributes").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "FORMS"));
     let needle = text.as_deref().map(|t| t.trim_matches('"').to_lowercase());
+    let named = |name: &str| needle.as_ref().is_none_or(|n| name.to_lowercase().contains(n.as_str()));
     let filters = ctx.body.get("filters").cloned().unwrap_or(Value::Null);
-    let matches: Vec<&Asset> = if scope != "ASSET" {
-        Vec::new()
-    } else {
-        state
-            .assets
-            .values()
-            .filter(|a| a.domain_id == d.id)
-            .filter(|a| owning.as_ref().is_none_or(|p| &a.project_id == p))
-            .filter(|a| d.projects.get(&a.project_id).is_some_and(|p| is_member(d, p, ctx.caller)))
-            .filter(|a| needle.as_ref().is_none_or(|n| a.name.to_lowercase().contains(n.as_str())))
-            .filter(|a| filters.is_null() || filter_matches(&filters, a))
-            .collect()
+    let items: Vec<Value> = match scope.as_str() {
+        "ASSET" => {
+            // Assets are a project's inventory: naming a project needs its membership.
+            let owning = match owning_ref {
+                Some(p) => Some(member_project(d, p, ctx)?.id.clone()),
+                None => None,
+            };
+            let matching: Vec<&Asset> = state
+                .assets
+                .values()
+                .filter(|a| a.domain_id == d.id)
+                .filter(|a| owning.as_ref().is_none_or(|p| &a.project_id == p))
+                .filter(|a| d.projects.get(&a.project_id).is_some_and(|p| is_member(d, p, ctx.caller)))
+                // The source object's name too, so an asset renamed by a revision is still found by
+                // its table's name [inferred: the technical form is searchable].
+                .filter(|a| named(&a.latest().name) || named(&a.name))
+                .filter(|a| filters.is_null() || clause_matches(&filters, &|attr, v, _| asset_matches(a, attr, v)))
+                .collect();
+            // Rendered below, page first: a page of assets is all that is rendered.
+            return answer(
+                ctx,
+                matching,
+                &format!("Search|{owning:?}{needle:?}{filters}"),
+                max_results,
+                |a| json!({"assetItem": asset_item(a, with_forms)}),
+            );
+        }
+        "GLOSSARY" => {
+            let owning = owning_ref.map(|p| project_id_of(d, p));
+            state
+                .glossaries
+                .values()
+                .filter(|g| g.domain_id == d.id)
+                .filter(|g| owning.as_ref().is_none_or(|p| p.as_deref() == Some(g.project_id.as_str())))
+                .filter(|g| named(&g.name))
+                .filter(|g| {
+                    filters.is_null()
+                        || clause_matches(&filters, &|attr, v, op| {
+                            let actual = match attr {
+                                "name" => Some(g.name.as_str()),
+                                "owningProjectId" => Some(g.project_id.as_str()),
+                                "status" => Some(g.status),
+                                _ => None,
+                            };
+                            text_matches(actual, v, op)
+                        })
+                })
+                .map(|g| json!({"glossaryItem": glossary_json(g, Shape::Read)}))
+                .collect()
+        }
+        "GLOSSARY_TERM" => {
+            let owning = owning_ref.map(|p| project_id_of(d, p));
+            state
+                .glossary_terms
+                .values()
+                .filter(|t| t.domain_id == d.id)
+                .filter(|t| {
+                    owning.as_ref().is_none_or(|p| {
+                        state
+                            .glossaries
+                            .get(&t.glossary_id)
+                            .is_some_and(|g| p.as_deref() == Some(g.project_id.as_str()))
+                    })
+                })
+                .filter(|t| named(&t.name))
+                .filter(|t| {
+                    filters.is_null()
+                        || clause_matches(&filters, &|attr, v, op| {
+                            let actual = match attr {
+                                "glossaryId" => Some(t.glossary_id.as_str()),
+                                "name" => Some(t.name.as_str()),
+                                "status" => Some(t.status),
+                                _ => None,
+                            };
+                            text_matches(actual, v, op)
+                        })
+                })
+                .map(|t| json!({"glossaryTermItem": term_json(t, state.glossaries.get(&t.glossary_id), Shape::Read)}))
+                .collect()
+        }
+        _ => Vec::new(),
     };
-    let total = matches.len();
-    let fingerprint = format!("Search|{owning:?}{needle:?}{filters}");
-    let (page_items, token) = page_with(matches, ctx.body_str("nextToken"), max_results, &fingerprint)?;
-    let items: Vec<Value> = page_items.into_iter().map(|a| json!({"assetItem": asset_item(a, with_forms)})).collect();
-    let mut out = json!({"items": items, "totalMatchCount": total});
-    put_opt(&mut out, "nextToken", token);
-    Ok((200, out))
+    answer(ctx, items, &format!("Search|{scope}|{owning_ref:?}{needle:?}{filters}"), max_results, |v| v)
 }
 
-pub fn get_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
-    let d = domain(state, ctx)?;
-    let identifier = ctx.param(1);
-    let asset = match identifier.strip_prefix("externalIdentifer/") {
-        // The model's own spelling (docs/datazone-semantics.md §7).
-        Some(external) => {
-            state.assets_by_external_id.get(&(d.id.clone(), external.to_string())).and_then(|id| state.assets.get(id))
-        }
-        None => state.assets.get(identifier).filter(|a| a.domain_id == d.id),
-    }
-    .ok_or_else(|| AwsError::not_found(format!("Asset {identifier} was not found")))?;
-    member_project(d, &asset.project_id, ctx)?;
-    let mut out = asset_item(asset, false);
-    if let Some(o) = out.as_object_mut() {
-        o.remove("identifier");
-    }
-    out["id"] = json!(asset.id);
-    out["revision"] = json!(asset.revision.to_string());
-    out["formsOutput"] = forms(asset);
-    if let Some((listing_id, status)) = &asset.listing {
-        out["listing"] = json!({"listingId": listing_id, "listingStatus": status});
-    }
+/// One page of `matching`, rendered with `render`, with the total and the next token.
+fn answer<T>(
+    ctx: &Ctx,
+    matching: Vec<T>,
+    fingerprint: &str,
+    max_results: usize,
+    render: impl Fn(T) -> Value,
+) -> AwsResult<(u16, Value)> {
+    let total = matching.len();
+    let (page_items, token) = page_with(matching, ctx.body_str("nextToken"), max_results, fingerprint)?;
+    let items: Vec<Value> = page_items.into_iter().map(render).collect();
+    let mut out = json!({"items": items, "totalMatchCount": total});
+    put_opt(&mut out, "nextToken", token);
     Ok((200, out))
 }

@@ -1,9 +1,10 @@
 //! Every JSON answer of the emulator held against its operation's output shape in botocore's
 //! model (`emulator/tests/model/datazone-outputs.json`, written by `scripts/datazone-model`): no
-//! member the shape lacks, every required member present, JSON types, enums, unions and
-//! timestamp formats (ISO-8601 strings where the shape says `iso8601`, epoch seconds otherwise,
-//! as restJson1 has it). The SDKs parse leniently (an unknown member is dropped, a missing
-//! required one defaulted), so a slip here would pass every SDK test and break a stricter client.
+//! member the shape lacks, every required member present, JSON types, enums, unions, the lengths
+//! of lists and strings (`min`/`max`), and timestamp formats (ISO-8601 strings where the shape
+//! says `iso8601`, epoch seconds otherwise, as restJson1 has it). The SDKs parse leniently (an
+//! unknown member is dropped, a missing required one defaulted), so a slip here would pass every
+//! SDK test and break a stricter client.
 
 use serde_json::Value;
 
@@ -112,6 +113,9 @@ impl Model {
             }
             "list" => {
                 let Some(items) = value.as_array() else { return wrong("not a list") };
+                if let Some(problem) = length_problem(shape, items.len()) {
+                    problems.push(format!("{at}: {problem} items (shape {name})"));
+                }
                 let member = shape["member"]["shape"].as_str().unwrap_or_default();
                 for (i, item) in items.iter().enumerate() {
                     self.shape(member, item, &format!("{at}[{i}]"), problems);
@@ -130,6 +134,8 @@ impl Model {
                     let allowed = shape["enum"].as_array();
                     if allowed.is_some_and(|e| !e.iter().any(|a| a.as_str() == Some(s))) {
                         wrong("not one of the enum's values");
+                    } else if let Some(problem) = length_problem(shape, s.chars().count()) {
+                        wrong(&format!("{problem} characters"));
                     }
                 }
             },
@@ -144,6 +150,15 @@ impl Model {
             },
             _ => {}
         }
+    }
+}
+
+/// Whether `n` (items of a list, characters of a string) is outside the shape's `min`/`max`.
+fn length_problem(shape: &Value, n: usize) -> Option<String> {
+    match (shape["min"].as_u64(), shape["max"].as_u64()) {
+        (Some(min), _) if (n as u64) < min => Some(format!("{n} is fewer than the minimum {min}")),
+        (_, Some(max)) if (n as u64) > max => Some(format!("{n} is more than the maximum {max}")),
+        _ => None,
     }
 }
 
