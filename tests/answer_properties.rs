@@ -14,8 +14,8 @@ use common::rng::Rng;
 use common::shapes::Model;
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
 use datazone_operator::datazone::{
-    Backend, Binding, BlueprintEnablement, ConnectionPatch, ConnectionSpec, DataZone, DzError, Lineage, Producer,
-    ProfileSpec, SchemaFilter, SourceConfig, Storage,
+    AssetRevision, Backend, Binding, BlueprintEnablement, Catalog, ConnectionPatch, ConnectionSpec, DataZone, DzError,
+    Form, Lineage, Producer, ProfileSpec, SchemaFilter, SourceConfig, Storage, TermSpec,
 };
 
 const VARIED: usize = 10_000;
@@ -87,7 +87,17 @@ async fn varied_answers_are_read_or_refused_with_a_classified_error() {
 
 /// One data product's calls, V1 then V2, each going on with what the previous ones read (or
 /// stopping where an answer could not be read).
-async fn scenario(dz: &impl DataZone, producer: &impl Producer, i: usize) {
+/// A form of the example fixture's form type.
+fn ownership() -> Form {
+    Form {
+        name: "ownership".into(),
+        type_identifier: "OwnershipFormType".into(),
+        type_revision: None,
+        content: r#"{"owner":"sales"}"#.into(),
+    }
+}
+
+async fn scenario(dz: &(impl DataZone + Catalog), producer: &impl Producer, i: usize) {
     let storage = Storage::Cluster("prod-dwh".into());
     let config = SourceConfig {
         storage: storage.clone(),
@@ -97,7 +107,7 @@ async fn scenario(dz: &impl DataZone, producer: &impl Producer, i: usize) {
         publish_on_import: true,
         business_name_generation: false,
         schedule: None,
-        asset_forms: Vec::new(),
+        asset_forms: vec![ownership()],
     };
     let Some(Some((domain, _))) = outcome("find_domain", dz.find_domain("corp-mesh").await) else { return };
     outcome("get_domain", dz.get_domain(&domain).await);
@@ -161,7 +171,7 @@ async fn scenario(dz: &impl DataZone, producer: &impl Producer, i: usize) {
 }
 
 async fn data_source(
-    dz: &impl DataZone,
+    dz: &(impl DataZone + Catalog),
     domain: &str,
     project: &str,
     binding: &Binding,
@@ -175,8 +185,41 @@ async fn data_source(
     outcome("get_data_source", dz.get_data_source(domain, &ds.id).await);
     if let Some(run) = outcome("start_run", dz.start_run(domain, &ds.id, name).await) {
         outcome("get_run", dz.get_run(domain, &run.id).await);
-        outcome("list_activities", dz.list_activities(domain, &run.id).await);
+        let activities = outcome("list_activities", dz.list_activities(domain, &run.id).await).unwrap_or_default();
+        if let Some(asset) = activities.iter().find_map(|a| a.asset_id.clone()) {
+            catalog(dz, domain, project, &asset, name).await;
+        }
     }
     outcome("update_data_source", dz.update_data_source(domain, &ds.id, Some(config), None).await);
     outcome("delete_data_source", dz.delete_data_source(domain, &ds.id).await);
+}
+
+/// The business metadata calls on one asset of the run, and a glossary of the scenario's own.
+async fn catalog(dz: &impl Catalog, domain: &str, project: &str, asset: &str, name: &str) {
+    outcome("glossaries", dz.glossaries(domain, Some(project)).await);
+    let mut terms = Vec::new();
+    if let Some(g) = outcome("create_glossary", dz.create_glossary(domain, project, name, Some("test"), name).await) {
+        outcome("update_glossary", dz.update_glossary(domain, &g.id, "changed").await);
+        let term =
+            TermSpec { name: format!("t-{name}"), short_description: Some("a term".into()), long_description: None };
+        if let Some(t) = outcome("create_glossary_term", dz.create_glossary_term(domain, &g.id, &term, name).await) {
+            outcome("update_glossary_term", dz.update_glossary_term(domain, &t.id, &term).await);
+            terms.push(t.id);
+        }
+    }
+    outcome("glossary_terms", dz.glossary_terms(domain, None).await);
+    let Some(current) = outcome("get_asset", dz.get_asset(domain, asset).await) else { return };
+    let revision = AssetRevision {
+        asset_id: asset.to_string(),
+        name: current.name,
+        description: Some(format!("described by {name}")),
+        glossary_terms: terms,
+        forms: vec![ownership()],
+        client_token: format!("rev-{name}"),
+    };
+    if let Some(r) = outcome("create_asset_revision", dz.create_asset_revision(domain, &revision).await) {
+        outcome("publish_asset", dz.publish_asset(domain, asset, &r, &format!("pub-{name}")).await);
+    }
+    let types = ["BUSINESS_DESCRIPTIONS"];
+    outcome("start_metadata_generation", dz.start_metadata_generation(domain, project, asset, &types, name).await);
 }

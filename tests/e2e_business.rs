@@ -17,7 +17,9 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 
-const CATALOG_CALLS: [&str; 4] = ["GetAsset", "CreateAssetRevision", "CreateListingChangeSet", "Search"];
+/// The calls a data product makes for its assets' business metadata (a glossary reads its own
+/// terms at its resyncs: two Searches, not counted here).
+const ASSET_CALLS: [&str; 3] = ["GetAsset", "CreateAssetRevision", "CreateListingChangeSet"];
 
 fn glossary(w: &World, terms: &[&str]) -> DataZoneGlossary {
     let terms: Vec<Value> =
@@ -65,8 +67,8 @@ async fn apply_glossary(w: &World, g: &DataZoneGlossary) -> DataZoneGlossary {
     .await
 }
 
-fn catalog_calls(calls: &Value) -> u64 {
-    CATALOG_CALLS.iter().map(|op| count(calls, &format!("datazone:{op}"))).sum()
+fn asset_calls(calls: &Value) -> u64 {
+    ASSET_CALLS.iter().map(|op| count(calls, &format!("datazone:{op}"))).sum()
 }
 
 #[tokio::test]
@@ -133,7 +135,7 @@ async fn declared_business_metadata_reaches_the_catalog_once() {
     let before = w.calls().await;
     w.resyncs(2).await;
     let resync = delta(&before, &w.calls().await);
-    assert_eq!(catalog_calls(&resync), 0, "a resync makes no asset call: {}", by_operation(&resync));
+    assert_eq!(asset_calls(&resync), 0, "a resync makes no asset call: {}", by_operation(&resync));
 
     // One table's description edited: one revision, one publication, no run.
     let before = w.calls().await;

@@ -234,7 +234,10 @@ impl Catalog for Fake {
         let a = c.assets.get_mut(asset).ok_or_else(|| not_found("CreateListingChangeSet", asset))?;
         a.listed = true;
         let revisions = c.listings.entry(asset.into()).or_default();
-        revisions.push(revision.into());
+        // The revision the listing shows already: no new listing revision, as in DataZone.
+        if revisions.last().map(String::as_str) != Some(revision) {
+            revisions.push(revision.into());
+        }
         let listing_revision = revisions.len().to_string();
         c.tokens.insert(client_token.into(), listing_revision.clone());
         Ok(listing_revision)
