@@ -100,3 +100,97 @@ async fn the_chart_renders_exactly_what_each_identity_needs() {
     assert_eq!(pod.mounts[0]["mountPath"], "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount");
     assert!(!pod.annotations.contains_key("eks.amazonaws.com/role-arn"), "Pod Identity needs no annotation");
 }
+
+/// Installs the chart's ServiceAccount and RBAC (its Deployment has no kubelet to run it here) for
+/// the world's namespace; the namespace it is in, and the ServiceAccount's name.
+fn install_chart(w: &common::world::World, values: &[&str]) -> (String, String) {
+    let release_ns = format!("{}-system", w.ns);
+    let chart = format!("{}/charts/datazone-operator", env!("CARGO_MANIFEST_DIR"));
+    let watch = format!("watchNamespaces={{{}}}", w.ns);
+    let mut args = vec!["install", "dz", &chart, "--namespace", &release_ns, "--create-namespace", "--wait=false"];
+    for v in ["crds.install=false", "clusterName=e2e", watch.as_str()].iter().chain(values) {
+        args.extend(["--set", v]);
+    }
+    run_tool("helm", &args);
+    (release_ns, "dz-datazone-operator".to_string())
+}
+
+/// The files a pod of the ServiceAccount finds under /var/run/secrets/kubernetes.io/serviceaccount:
+/// a token the API server issues, its CA, the namespace. The directory, and the API server's port.
+fn service_account_files(release_ns: &str, sa: &str, name: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("{name}.serviceaccount"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = run_tool("kubectl", &["create", "token", sa, "-n", release_ns, "--duration", "1h"]);
+    std::fs::write(dir.join("token"), token).unwrap();
+    std::fs::write(dir.join("namespace"), release_ns).unwrap();
+    // scripts/local-cluster keeps its CA beside the kubeconfig.
+    let kubeconfig = std::path::PathBuf::from(std::env::var("KUBECONFIG").unwrap());
+    std::fs::copy(kubeconfig.with_file_name("pki").join("ca.crt"), dir.join("ca.crt")).unwrap();
+    let admin: Value = serde_saphyr::from_str(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap();
+    let server = admin["clusters"][0]["cluster"]["server"].as_str().unwrap();
+    let port = server.rsplit(':').next().unwrap().trim_end_matches('/').to_string();
+    (dir, port)
+}
+
+/// Runs `inner` as a pod's container would: in a mount namespace of its own where the
+/// ServiceAccount's files are at the standard path, the root filesystem read-only, as user 65532
+/// (the chart's securityContext), with no kubeconfig and `KUBERNETES_SERVICE_HOST/PORT` set;
+/// `files` are more files to put under /var/run/secrets (`(path under it, source)`).
+fn as_in_a_pod(
+    inner: &std::process::Command,
+    sa_dir: &std::path::Path,
+    api_port: &str,
+    files: &[(&str, &std::path::Path)],
+) -> std::process::Command {
+    const SETUP: &str = r#"set -e
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/secrets/kubernetes.io/serviceaccount /run/operator
+cp "$SA_DIR/token" "$SA_DIR/ca.crt" "$SA_DIR/namespace" /run/secrets/kubernetes.io/serviceaccount/
+for f in $EXTRA_FILES; do
+  mkdir -p "$(dirname "/run/secrets/${f%%=*}")"; cp "${f#*=}" "/run/secrets/${f%%=*}"
+done
+chmod -R a+rX /run/secrets
+cp "$1" /run/operator/datazone-operator; shift
+mount -o remount,ro,bind /
+exec setpriv --reuid 65532 --regid 65532 --clear-groups -- /run/operator/datazone-operator "$@"
+"#;
+    let mut command = std::process::Command::new("unshare");
+    command.args(["--mount", "--propagation", "private", "--", "sh", "-c", SETUP, "sh"]);
+    command.arg(inner.get_program()).args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => command.env(k, v),
+            None => command.env_remove(k),
+        };
+    }
+    let extra: Vec<String> = files.iter().map(|(at, from)| format!("{at}={}", from.display())).collect();
+    command
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", api_port)
+        .env("SA_DIR", sa_dir)
+        .env("EXTRA_FILES", extra.join(" "));
+    command
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn in_cluster_configuration_as_the_charts_service_account_non_root_on_a_read_only_root() {
+    let mut w = common::world::world("incluster", "optional").await;
+    w.operator = None;
+    let (release_ns, sa) = install_chart(&w, &[]);
+    let (sa_dir, api_port) = service_account_files(&release_ns, &sa, &w.ns);
+    let metrics = common::free_port();
+    let inner = w.operator_command(metrics, &[], &[]);
+    let mut pod = as_in_a_pod(&inner, &sa_dir, &api_port, &[]);
+    let _operator =
+        common::KillOnDrop(pod.stdout(std::process::Stdio::null()).stderr(w.log_file("pod")).spawn().unwrap());
+    w.metrics_port = metrics;
+
+    // No kubeconfig reaches the process (KUBECONFIG unset, HOME empty): the in-cluster
+    // configuration is its only way to the API server, with the chart's RBAC.
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let ready = w.all_ready(&names).await;
+    assert_eq!(ready.len(), 3, "reconciled through the in-cluster configuration");
+}

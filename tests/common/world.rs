@@ -115,16 +115,26 @@ impl World {
     /// An operator process for this world with `extra` arguments and environment; its log is
     /// `<ns>.<log>.log`.
     pub fn spawn_operator(&self, metrics_port: u16, extra: &[&str], env: &[(&str, &str)], log: &str) -> KillOnDrop {
-        let log = std::fs::OpenOptions::new()
+        let mut command = self.operator_command(metrics_port, extra, env);
+        KillOnDrop(command.stdout(Stdio::null()).stderr(self.log_file(log)).spawn().unwrap())
+    }
+
+    /// The log file `<ns>.<log>.log`, appended to.
+    pub fn log_file(&self, log: &str) -> std::fs::File {
+        std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(std::env::temp_dir().join(format!("{}.{log}.log", self.ns)))
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The command line and environment of an operator process for this world (not started).
+    pub fn operator_command(&self, metrics_port: u16, extra: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(BIN);
         if let Some(kubeconfig) = &self.kubeconfig {
             command.env("KUBECONFIG", kubeconfig);
         }
-        let child = command
+        command
             .args(["run", "--cluster-name", "e2e", "--namespaces", &self.ns, "--log-format", "json"])
             .args(["--poll-interval", "1s", "--resync-interval", "4s", "--concurrency", "8"])
             .args([
@@ -137,12 +147,8 @@ impl World {
             .envs(self.aws_env())
             .envs(env.iter().copied())
             .env_remove("AWS_PROFILE")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        KillOnDrop(child)
+            .env("RUST_LOG", "info");
+        command
     }
     /// The AWS settings of an operator process against this world's emulator: its endpoint and
     /// the fixture's static producer key.
