@@ -194,3 +194,61 @@ async fn in_cluster_configuration_as_the_charts_service_account_non_root_on_a_re
     let ready = w.all_ready(&names).await;
     assert_eq!(ready.len(), 3, "reconciled through the in-cluster configuration");
 }
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_connection_s_tenancy_rules_refuse_before_any_call() {
+    use datazone_operator::crd::ClusterDataZoneConnection;
+    use kube::api::{Patch, PatchParams};
+    let w = common::world::world("tenancy", "optional").await;
+    let rules = serde_json::json!({"spec": {"allowed": [{
+        "namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": w.ns}},
+        "projects": ["sales"], "clusters": ["prod-dwh"], "databases": ["sales", "marketing"],
+        "credentialsSecretArns": ["arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-*"],
+    }]}});
+    let connections: kube::Api<ClusterDataZoneConnection> = kube::Api::all(w.client.clone());
+    connections.patch(&w.connection, &PatchParams::apply("e2e-tenancy"), &Patch::Merge(&rules)).await.unwrap();
+    let before = w.calls().await;
+    let refused = [
+        ("project", "analytics", "prod-dwh", "sales", common::world::SECRET),
+        ("cluster", "sales", "other-dwh", "sales", common::world::SECRET),
+        ("database", "sales", "prod-dwh", "finance", common::world::SECRET),
+        ("secret", "sales", "prod-dwh", "sales", "arn:aws:secretsmanager:eu-central-1:222222222222:secret:hr-XyZaBc"),
+    ];
+    for (what, project, cluster, database, secret) in refused {
+        let mut p = w.product(&format!("refused-{what}"), project, database, "public", &["orders"]);
+        p.spec.redshift.cluster_name = Some(cluster.into());
+        p.spec.redshift.credentials_secret_arn = secret.into();
+        w.apply(&p).await;
+        let seen = w.condition_is(&format!("refused-{what}"), "ConnectionResolved", "False", "NotAllowed").await;
+        let (_, _, message) = common::world::condition(&seen, "ConnectionResolved").unwrap();
+        assert!(message.contains(&format!("allowed[0]: {what}")) || message.contains(what), "{what}: {message}");
+        assert_eq!(common::world::condition(&seen, "Stalled").map(|c| c.0), Some("True".into()), "{what}");
+    }
+    // (The connection's own check of its changed spec reads: AssumeRole, ListDomains.)
+    let refusals = common::world::delta(&before, &w.calls().await);
+    let mutating: Vec<&String> = refusals
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|op| {
+            ["Create", "Update", "Put", "Start", "Delete"].iter().any(|m| op.starts_with(&format!("datazone:{m}")))
+        })
+        .collect();
+    assert!(mutating.is_empty(), "no mutating call for a refused data product: {refusals}");
+    assert_eq!(common::world::count(&refusals, "datazone:ListDataSources"), 0, "nor a read of its own: {refusals}");
+
+    let allowed = w.product("allowed", "sales", "sales", "public", &["orders"]);
+    w.apply(&allowed).await;
+    w.all_ready(&["allowed".to_string()]).await;
+    // The connection's status counts them at its next resync.
+    common::eventually(std::time::Duration::from_secs(60), || async {
+        let c = connections.get(&w.connection).await.map_err(|e| e.to_string())?;
+        let s = c.status.unwrap_or_default();
+        match (s.data_products, s.refused_data_products) {
+            (Some(5), Some(4)) => Ok(()),
+            other => Err(format!("counts {other:?}")),
+        }
+    })
+    .await;
+}
