@@ -164,3 +164,29 @@ async fn declared_business_metadata_reaches_the_catalog_once() {
     let (_, _, message) = condition(&refused, "MetadataApplied").unwrap();
     assert!(message.contains("Churned") && message.contains("customers"), "{message}");
 }
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn suggestions_are_asked_for_once_per_asset_and_never_accepted() {
+    let w = world("suggest", "optional").await;
+    let mut p = w.product("suggested", "sales", "sales", "public", &["orders", "customers"]);
+    p.spec.publishing =
+        serde_json::from_value(json!({"generateMetadata": ["BUSINESS_DESCRIPTIONS", "BUSINESS_NAMES"]})).unwrap();
+    w.apply(&p).await;
+    w.all_ready(&["suggested".to_string()]).await;
+    let runs = |state: &Value| state["metadataGenerationRuns"].as_array().cloned().unwrap_or_default();
+    let state = w.state().await;
+    assert_eq!(runs(&state).len(), 2, "one run per asset: {:#?}", runs(&state));
+    for r in runs(&state) {
+        assert_eq!(r["types"], json!(["BUSINESS_DESCRIPTIONS", "BUSINESS_NAMES"]), "{r}");
+    }
+    let before = w.calls().await;
+    w.resyncs(2).await;
+    let resync = delta(&before, &w.calls().await);
+    assert_eq!(count(&resync, "datazone:StartMetadataGenerationRun"), 0, "asked once: {}", by_operation(&resync));
+    let assets = w.state().await["assets"].as_array().cloned().unwrap_or_default();
+    assert!(
+        assets.iter().all(|a| a["revision"] == "2" || a["revision"] == "1"),
+        "nothing accepted by the operator: {assets:#?}"
+    );
+}
