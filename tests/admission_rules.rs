@@ -210,6 +210,17 @@ fn a_metadata_form_names_its_type_once() {
 }
 
 #[test]
+fn a_metadata_form_is_not_named_like_a_technical_form() {
+    let schema = schema_of(RedshiftDataProduct::crd());
+    let form = |name: &str| json!([{"formName": name, "typeName": "OwnershipFormType", "content": {}}]);
+    let named = |name: &str| edited(product(), |o| o["spec"]["metadataForms"] = form(name));
+    for technical in ["RedshiftTableForm", "RedshiftViewForm"] {
+        assert_rejected(&schema, &named(technical), None, "the assets' own technical forms");
+    }
+    assert_eq!(violations(&schema, &named("ownership"), None), Vec::<String>::new());
+}
+
+#[test]
 fn every_rule_in_the_crds_is_covered_here() {
     // A new rule must come with its test above: this lists the messages those tests check.
     let covered = [
@@ -223,6 +234,7 @@ fn every_rule_in_the_crds_is_covered_here() {
         "spec.adopt: set exactly one of dataSourceId or dataSourceName",
         "spec.adopt is immutable",
         "a metadata form names its form type",
+        "formName RedshiftTableForm and RedshiftViewForm",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

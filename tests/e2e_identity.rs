@@ -105,14 +105,16 @@ async fn the_chart_renders_exactly_what_each_identity_needs() {
 /// the world's namespace; the namespace it is in, and the ServiceAccount's name.
 fn install_chart(w: &common::world::World, values: &[&str]) -> (String, String) {
     let release_ns = format!("{}-system", w.ns);
+    // Its ClusterRoles are named after the release: one of its own beside the suite's others.
+    let release = format!("id{}", std::process::id());
     let chart = format!("{}/charts/datazone-operator", env!("CARGO_MANIFEST_DIR"));
     let watch = format!("watchNamespaces={{{}}}", w.ns);
-    let mut args = vec!["install", "dz", &chart, "--namespace", &release_ns, "--create-namespace", "--wait=false"];
+    let mut args = vec!["install", &release, &chart, "--namespace", &release_ns, "--create-namespace", "--wait=false"];
     for v in ["crds.install=false", "clusterName=e2e", watch.as_str()].iter().chain(values) {
         args.extend(["--set", v]);
     }
     run_tool("helm", &args);
-    (release_ns, "dz-datazone-operator".to_string())
+    (release_ns, format!("{release}-datazone-operator"))
 }
 
 /// The files a pod of the ServiceAccount finds under /var/run/secrets/kubernetes.io/serviceaccount:

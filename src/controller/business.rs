@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::crd::{AssetDetails, AssetMetadataStatus, RedshiftDataProductSpec, RedshiftDataProductStatus};
+use crate::crd::{
+    AssetDetails, AssetFormsMove, AssetFormsStatus, AssetMetadataStatus, RedshiftDataProductSpec,
+    RedshiftDataProductStatus,
+};
 use crate::datazone::{AssetInfo, AssetRevision, Form, GlossaryInfo, TermInfo};
 use crate::naming::stable_hash;
 
@@ -54,30 +57,19 @@ pub struct Declared {
     pub product_forms: Vec<Form>,
     /// Each `assets` entry, by table or view name.
     pub details: BTreeMap<String, AssetDetails>,
-    /// Whether metadata generation runs are asked for.
-    pub generates: bool,
+    /// `publishing.generateMetadata`.
+    pub generate: Vec<String>,
 }
 
 impl Declared {
     pub fn of(spec: &RedshiftDataProductSpec) -> Self {
         let details = spec.schemas.iter().flat_map(|s| &s.assets).map(|a| (a.name.clone(), a.clone())).collect();
+        let generate = spec.publishing.as_ref().map(|p| &p.generate_metadata).into_iter().flatten();
         Self {
             product_forms: spec.metadata_forms.iter().map(desired::form).collect(),
             details,
-            generates: spec.publishing.as_ref().is_some_and(|p| !p.generate_metadata.is_empty()),
+            generate: generate.map(|g| g.as_str().to_string()).collect(),
         }
-    }
-
-    /// Whether the data product declares anything at all (if not, and status records nothing,
-    /// the stage has nothing to look at).
-    pub fn is_empty(&self) -> bool {
-        self.product_forms.is_empty() && self.details.is_empty() && !self.generates
-    }
-
-    /// Whether every asset of the data product needs an entry in status (not only those named
-    /// in `assets`).
-    pub fn covers_every_asset(&self) -> bool {
-        !self.product_forms.is_empty() || self.generates
     }
 
     /// What the asset of this name is to carry: the data product's forms, with the asset's own
@@ -96,86 +88,154 @@ impl Declared {
         }
     }
 
-    /// What an asset has from its import alone: the data product's forms, which the data source
-    /// attaches to every asset it creates.
+    /// What an asset has from its import alone, and what every asset without metadata of its own
+    /// is to carry: the data product's forms, which the data source attaches to every asset it
+    /// creates.
     pub fn imported(&self) -> Wanted {
         Wanted { forms: self.product_forms.clone(), ..Wanted::default() }
     }
 }
 
-/// What to do for one asset.
+/// What to do for an asset with metadata of its own (`schemas[].assets`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AssetStep {
-    /// It carries what is wanted (or nothing is wanted and status records nothing).
+pub enum DetailStep {
+    /// Status records that it carries what is wanted.
     Nothing,
-    /// It carries what is wanted without a call: status is to record it.
+    /// It carries what is wanted without a call (its import gave it): status is to record it.
     Record(AssetMetadataStatus),
-    /// Status records it, but nothing is wanted of it any more: forget it (what it carries stays).
-    Forget,
-    /// It needs a new revision.
-    Revise,
+    /// It needs a revision; the forms the operator wrote on it before (to take off what is no
+    /// longer declared).
+    Revise { written_before: Vec<String> },
 }
 
-/// The step for an asset: `entry` is what status records, `created_with_forms` says the run that
-/// created it ran with the data product's current forms.
-pub fn step(
+/// Where one asset is, as status and the run taken in know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub schema: String,
+    pub asset_id: String,
+    /// Created by a run of the data source's current configuration (its forms included).
+    pub created_with_forms: bool,
+}
+
+/// The step for an asset with metadata of its own: `entry` is what status records, `carried` the
+/// data product's forms it carries otherwise (those every asset without an entry carries).
+pub fn detail_step(
     declared: &Declared,
-    schema: &str,
     name: &str,
-    asset_id: &str,
+    seen: &Seen,
     entry: Option<&AssetMetadataStatus>,
-    created_with_forms: bool,
-) -> AssetStep {
+    carried: &[String],
+) -> DetailStep {
     let wanted = declared.wanted(name);
     let hash = wanted.hash();
-    if let Some(e) = entry {
-        if e.metadata_hash == hash {
-            return AssetStep::Nothing;
-        }
-        return if wanted.is_empty() && !declared.generates { AssetStep::Forget } else { AssetStep::Revise };
-    }
-    let keep = |metadata_hash: String, forms: Vec<String>| {
-        AssetStep::Record(AssetMetadataStatus {
-            schema: schema.to_string(),
+    match entry.filter(|e| e.asset_id == seen.asset_id) {
+        Some(e) if e.metadata_hash == hash => DetailStep::Nothing,
+        Some(e) => DetailStep::Revise { written_before: e.forms.clone() },
+        None if seen.created_with_forms && declared.imported() == wanted => DetailStep::Record(AssetMetadataStatus {
+            schema: seen.schema.clone(),
             name: name.to_string(),
-            asset_id: asset_id.to_string(),
+            asset_id: seen.asset_id.clone(),
             revision: None,
             listing_revision: None,
-            metadata_hash,
-            forms,
-            generation_run_id: None,
-        })
-    };
-    if wanted.is_empty() {
-        return if declared.generates { keep(hash, Vec::new()) } else { AssetStep::Nothing };
+            metadata_hash: hash,
+            forms: wanted.form_names(),
+        }),
+        None => DetailStep::Revise { written_before: carried.to_vec() },
     }
-    if created_with_forms && declared.imported() == wanted {
-        return keep(hash, Vec::new());
+}
+
+/// The fingerprint of "no forms": what assets carry before any were declared.
+pub fn no_forms() -> AssetFormsStatus {
+    AssetFormsStatus { hash: Wanted::default().hash(), forms: Vec::new(), moving_to: None }
+}
+
+/// The data product's forms on the assets without metadata of their own: what they carry now
+/// (`status`), and where a change of them has got, on the way to `target` (the spec's now).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormsProgress {
+    pub carried: AssetFormsStatus,
+    pub target: Wanted,
+}
+
+impl FormsProgress {
+    pub fn new(status: Option<&AssetFormsStatus>, target: Wanted) -> Self {
+        let mut carried = status.cloned().unwrap_or_else(no_forms);
+        // A move towards other forms than the spec's now starts over.
+        if carried.moving_to.as_ref().is_some_and(|m| m.hash != target.hash()) {
+            carried.moving_to = None;
+        }
+        Self { carried, target }
     }
-    AssetStep::Revise
+
+    /// Whether the assets carry the spec's forms (nothing to write).
+    pub fn settled(&self) -> bool {
+        self.carried.hash == self.target.hash()
+    }
+
+    /// Whether the asset `name` carries the spec's forms already.
+    pub fn carries_target(&self, name: &str, created_with_forms: bool) -> bool {
+        let through = self.carried.moving_to.as_ref().and_then(|m| m.through.as_deref());
+        self.settled() || created_with_forms || through.is_some_and(|t| name <= t)
+    }
+
+    /// The forms the asset `name` carries (to take off what is no longer declared).
+    pub fn written_before(&self, name: &str, created_with_forms: bool) -> Vec<String> {
+        if self.carries_target(name, created_with_forms) {
+            self.target.form_names()
+        } else {
+            self.carried.forms.clone()
+        }
+    }
+
+    /// The assets up to `name` (by name) carry the spec's forms (it only moves forward).
+    pub fn through(&mut self, name: &str) {
+        let target = &self.target;
+        let moving = self.carried.moving_to.get_or_insert_with(|| AssetFormsMove {
+            hash: target.hash(),
+            forms: target.form_names(),
+            through: None,
+        });
+        if moving.through.as_deref().is_none_or(|t| name > t) {
+            moving.through = Some(name.to_string());
+        }
+    }
+
+    /// Every asset carries the spec's forms.
+    pub fn done(&mut self) {
+        self.carried = AssetFormsStatus { hash: self.target.hash(), forms: self.target.form_names(), moving_to: None };
+    }
 }
 
 /// The assets whose declared business metadata a pass would write, from status alone (what
-/// `plan` shows; a pass may find that an asset already carries it). An asset the last run
-/// created with the data product's current forms, and that declares nothing else, is not one.
+/// `plan` shows; a pass may find that an asset already carries it).
 pub fn pending(declared: &Declared, status: &RedshiftDataProductStatus) -> Vec<String> {
     let taken_in =
         status.metadata_run_id.is_some() && status.metadata_run_id == status.last_run.as_ref().map(|r| r.id.clone());
     let entries: BTreeMap<&str, &AssetMetadataStatus> =
         status.asset_metadata.iter().map(|e| (e.name.as_str(), e)).collect();
+    let forms = FormsProgress::new(status.asset_forms.as_ref(), declared.imported());
     let mut names: Vec<String> = status
         .assets
         .iter()
-        .filter(|a| declared.covers_every_asset() || declared.details.contains_key(&a.name))
+        .filter(|a| declared.details.contains_key(&a.name) || entries.contains_key(a.name.as_str()))
         .filter_map(|a| {
-            let id = a.asset_id.as_deref()?;
-            let entry = entries.get(a.name.as_str()).copied().filter(|e| e.asset_id == id);
-            let created = !taken_in && a.status == "SUCCEEDED_CREATED";
-            let revise = step(declared, &a.schema, &a.name, id, entry, created) == AssetStep::Revise;
+            let seen = Seen {
+                schema: a.schema.clone(),
+                asset_id: a.asset_id.clone()?,
+                created_with_forms: !taken_in && a.status == "SUCCEEDED_CREATED",
+            };
+            let carried = forms.written_before(&a.name, seen.created_with_forms);
+            let entry = entries.get(a.name.as_str()).copied();
+            let revise = !declared.details.contains_key(&a.name)
+                || matches!(detail_step(declared, &a.name, &seen, entry, &carried), DetailStep::Revise { .. });
             revise.then(|| format!("{}.{}", a.schema, a.name))
         })
         .collect();
     names.sort();
+    // The first run's assets have the forms from their import.
+    if !forms.settled() && status.last_run.is_some() && (taken_in || status.asset_forms.is_some()) {
+        names.push("every other asset (metadataForms)".into());
+    }
     names
 }
 
@@ -208,7 +268,9 @@ impl std::fmt::Display for Unresolved {
 impl TermIndex {
     /// A term reference: the term's ID, `<glossary>/<term>`, or a name one enabled term has.
     pub fn resolve(&self, reference: &str) -> Result<String, Unresolved> {
-        let enabled = || self.terms.iter().filter(|t| t.enabled);
+        // DataZone takes only enabled terms of enabled glossaries on an asset.
+        let glossary_enabled = |id: &str| self.glossaries.iter().find(|g| g.id == id).is_none_or(|g| g.enabled);
+        let enabled = || self.terms.iter().filter(|t| t.enabled && glossary_enabled(&t.glossary_id));
         if let Some(t) = enabled().find(|t| t.id == reference) {
             return Ok(t.id.clone());
         }
@@ -249,14 +311,15 @@ impl TermIndex {
 /// The revision that gives `current` what is wanted: the declared description, terms and forms;
 /// forms the operator wrote before and the data product no longer declares taken off; everything
 /// else (a description or terms the data product does not declare, forms people added) as it is.
-/// `None` when the asset already carries it all.
+/// `Ok(None)` when the asset already carries it all; an error when the forms people added with
+/// the declared ones would be more than an asset carries.
 pub fn revision(
     current: &AssetInfo,
     wanted: &Wanted,
     term_ids: Option<Vec<String>>,
     written_before: &[String],
     client_token: String,
-) -> Option<AssetRevision> {
+) -> Result<Option<AssetRevision>, String> {
     let editable = |f: &&Form| !TECHNICAL_FORM_TYPES.contains(&f.type_identifier.as_str());
     let mut forms: Vec<Form> = current
         .forms
@@ -279,20 +342,37 @@ pub fn revision(
     let unchanged = description == current.description
         && same_terms
         && crate::datazone::catalog::forms_agree(&current_forms, &forms);
-    (!unchanged).then(|| AssetRevision {
+    if unchanged {
+        return Ok(None);
+    }
+    if forms.len() > crate::crd::patterns::FORMS_MAX as usize {
+        let names: Vec<&str> = forms.iter().map(|f| f.name.as_str()).collect();
+        return Err(format!(
+            "{} forms with those already on the asset ({}): an asset carries 10, its technical form among them",
+            forms.len(),
+            names.join(", ")
+        ));
+    }
+    Ok(Some(AssetRevision {
         asset_id: current.id.clone(),
         name: current.name.clone(),
         description,
         glossary_terms,
         forms,
         client_token,
-    })
+    }))
 }
 
-/// The client token of the revision (and its publication) that brings an asset to `hash`: a
-/// retry after a crash makes the same revision, not a second one.
-pub fn revision_token(uid: &str, asset_id: &str, hash: &str) -> String {
-    format!("dzop-rev-{:016x}", stable_hash(&format!("{uid}|{asset_id}|{hash}")))
+/// The client token of the revision that brings an asset from its revision `from` to `hash`: a
+/// retry after a crash makes the same revision, not a second one; the same declaration written
+/// again later (A → B → A) is a new revision, since the asset has moved on.
+pub fn revision_token(uid: &str, asset_id: &str, from: &str, hash: &str) -> String {
+    format!("dzop-rev-{:016x}", stable_hash(&format!("{uid}|{asset_id}|{from}|{hash}")))
+}
+
+/// The client token of the publication of an asset's revision.
+pub fn publish_token(uid: &str, asset_id: &str, revision: &str) -> String {
+    format!("dzop-pub-{:016x}", stable_hash(&format!("{uid}|{asset_id}|{revision}")))
 }
 
 /// Problems with declared forms that DataZone would refuse anyway, named before any call.
@@ -305,7 +385,10 @@ pub fn form_problems(declared: &Declared) -> Vec<String> {
     for name in declared.details.keys() {
         let wanted = declared.wanted(name);
         if wanted.forms.len() > crate::crd::patterns::FORMS_MAX as usize {
-            problems.push(format!("{name}: {} forms with the data product's (DataZone takes 10)", wanted.forms.len()));
+            problems.push(format!(
+                "{name}: {} forms with the data product's (an asset carries 10, its technical form among them)",
+                wanted.forms.len()
+            ));
         }
         let own = &declared.details[name].metadata_forms;
         for f in own.iter().map(desired::form).filter(|f| too_big(f)) {
@@ -340,11 +423,11 @@ mod tests {
         }
     }
 
-    fn declared(product_forms: &[MetadataForm], assets: Vec<AssetDetails>, generates: bool) -> Declared {
+    fn declared(product_forms: &[MetadataForm], assets: Vec<AssetDetails>) -> Declared {
         Declared {
             product_forms: product_forms.iter().map(desired::form).collect(),
             details: assets.into_iter().map(|a| (a.name.clone(), a)).collect(),
-            generates,
+            generate: Vec::new(),
         }
     }
 
@@ -356,57 +439,86 @@ mod tests {
             revision: Some("2".into()),
             listing_revision: Some("2".into()),
             metadata_hash: hash.into(),
-            forms: Vec::new(),
-            generation_run_id: None,
+            forms: vec!["ownership".into()],
         }
     }
 
+    fn seen(created_with_forms: bool) -> Seen {
+        Seen { schema: "public".into(), asset_id: "asset-customers".into(), created_with_forms }
+    }
+
     #[test]
-    fn what_each_asset_costs() {
+    fn what_an_asset_with_metadata_of_its_own_costs() {
         let owner = form("ownership", r#"{"owner":"sales"}"#);
-        let d = declared(
-            std::slice::from_ref(&owner),
-            vec![details("customers", Some("Who buys"), Some(&["Customer"]))],
-            false,
-        );
-        let forms_only = d.wanted("orders").hash();
-        let described = d.wanted("customers").hash();
-        let nothing = declared(&[], vec![], false);
-        let recorded = |name: &str, hash: &str| match step(&d, "public", name, "a1", None, true) {
-            AssetStep::Record(e) => e.metadata_hash == hash && e.revision.is_none(),
-            _ => false,
+        let described =
+            declared(std::slice::from_ref(&owner), vec![details("customers", Some("Who buys"), Some(&["Customer"]))]);
+        let bare = declared(std::slice::from_ref(&owner), vec![details("customers", None, None)]);
+        let written = described.wanted("customers").hash();
+        let carried = ["ownership".to_string()];
+        let kind = |d: &Declared, e: Option<AssetMetadataStatus>, created| match detail_step(
+            d,
+            "customers",
+            &seen(created),
+            e.as_ref(),
+            &carried,
+        ) {
+            DetailStep::Nothing => "nothing".to_string(),
+            DetailStep::Record(e) => format!("record {}", e.forms.join(",")),
+            DetailStep::Revise { written_before } => format!("revise from {}", written_before.join(",")),
         };
-        // (declaration, asset, status entry, created with the current forms) → step
-        let cases: Vec<(&Declared, &str, Option<AssetMetadataStatus>, bool, &str)> = vec![
-            (&nothing, "orders", None, true, "nothing: nothing declared, nothing recorded"),
-            (&nothing, "orders", Some(entry("orders", &forms_only)), false, "forget: no longer declared"),
-            (&d, "orders", None, true, "record: its import gave it the data product's forms"),
-            (&d, "orders", None, false, "revise: imported before the forms were declared"),
-            (&d, "orders", Some(entry("orders", &forms_only)), false, "nothing: status says it has them"),
-            (&d, "customers", None, true, "revise: a description and terms are never imported"),
-            (&d, "customers", Some(entry("customers", &forms_only)), false, "revise: declared since"),
-            (&d, "customers", Some(entry("customers", &described)), false, "nothing: written before"),
+        // (declaration, status entry, created with the current forms) → step
+        let cases: Vec<(&Declared, Option<AssetMetadataStatus>, bool, &str)> = vec![
+            (&described, None, true, "revise from ownership"),
+            (&described, None, false, "revise from ownership"),
+            (&described, Some(entry("customers", "old")), false, "revise from ownership"),
+            (&described, Some(entry("customers", &written)), false, "nothing"),
+            (&bare, None, true, "record ownership"),
+            (&bare, None, false, "revise from ownership"),
         ];
-        for (declared, name, e, created, want) in cases {
-            let got = step(declared, "public", name, "a1", e.as_ref(), created);
-            let kind = match &got {
-                AssetStep::Nothing => "nothing",
-                AssetStep::Record(_) => "record",
-                AssetStep::Forget => "forget",
-                AssetStep::Revise => "revise",
-            };
-            assert!(want.starts_with(kind), "{want}: got {got:?}");
+        for (d, e, created, want) in cases {
+            assert_eq!(kind(d, e.clone(), created), want, "{e:?} created {created}");
         }
-        assert!(recorded("orders", &forms_only));
-        let generating = declared(&[], vec![], true);
-        assert!(matches!(step(&generating, "public", "orders", "a1", None, false), AssetStep::Record(_)));
+        let mut other_asset = entry("customers", &written);
+        other_asset.asset_id = "asset-recreated".into();
+        assert_eq!(kind(&described, Some(other_asset), false), "revise from ownership", "a recreated asset");
+    }
+
+    #[test]
+    fn a_change_of_the_data_products_forms_moves_through_the_assets_in_name_order() {
+        let owner = form("ownership", r#"{"owner":"sales"}"#);
+        let d = declared(std::slice::from_ref(&owner), vec![]);
+        let mut forms = FormsProgress::new(None, d.imported());
+        assert!(!forms.settled(), "no forms carried yet");
+        assert!(forms.carries_target("b", true), "a created asset has them from its import");
+        assert!(!forms.carries_target("b", false));
+        assert_eq!(forms.written_before("b", false), Vec::<String>::new());
+        forms.through("b");
+        forms.through("a");
+        assert!(
+            forms.carries_target("a", false) && forms.carries_target("b", false) && !forms.carries_target("c", false)
+        );
+        let saved = forms.carried.clone();
+        let resumed = FormsProgress::new(Some(&saved), d.imported());
+        assert!(resumed.carries_target("b", false), "the move goes on from status");
+        let other = declared(&[form("quality", "{}")], vec![]);
+        let restarted = FormsProgress::new(Some(&saved), other.imported());
+        assert!(!restarted.carries_target("a", false), "a move to other forms starts over");
+        forms.done();
+        assert!(forms.settled());
+        assert_eq!(forms.carried.forms, ["ownership"]);
+        let removed = FormsProgress::new(Some(&forms.carried), declared(&[], vec![]).imported());
+        assert_eq!(removed.written_before("z", false), ["ownership"], "taken out of the spec: taken off the assets");
+        assert!(
+            FormsProgress::new(None, declared(&[], vec![]).imported()).settled(),
+            "nothing declared, nothing carried"
+        );
     }
 
     #[test]
     fn an_asset_form_wins_over_the_data_products_of_the_same_name() {
         let mut customers = details("customers", None, None);
         customers.metadata_forms = vec![form("ownership", r#"{"owner":"crm"}"#)];
-        let d = declared(&[form("ownership", r#"{"owner":"sales"}"#), form("quality", "{}")], vec![customers], false);
+        let d = declared(&[form("ownership", r#"{"owner":"sales"}"#), form("quality", "{}")], vec![customers]);
         let w = d.wanted("customers");
         let owner = w.forms.iter().find(|f| f.name == "ownership").unwrap();
         assert_eq!((w.forms.len(), owner.content.as_str()), (2, r#"{"owner":"crm"}"#));
@@ -493,7 +605,9 @@ mod tests {
             terms: Some(vec!["Customer".into()]),
             forms: vec![desired::form(&form("ownership", r#"{"owner":"sales"}"#))],
         };
-        let r = revision(&asset(), &wanted, Some(vec!["t1".into()]), &["stale".to_string()], "tok".into()).unwrap();
+        let r = revision(&asset(), &wanted, Some(vec!["t1".into()]), &["stale".to_string()], "tok".into())
+            .unwrap()
+            .unwrap();
         assert_eq!(r.name, "Customers (business name)", "the business name stays");
         assert_eq!(r.description.as_deref(), Some("written in the portal"), "an undeclared description stays");
         assert_eq!(r.glossary_terms, ["t1"], "declared terms are the terms");
@@ -513,15 +627,19 @@ mod tests {
             terms: Some(vec!["t9".into()]),
             forms: vec![desired::form(&form("stale", r#"{"owner":"old"}"#))],
         };
-        assert_eq!(revision(&current, &wanted, Some(vec!["t9".into()]), &[], "tok".into()), None);
-        let changed = Wanted { description: Some("new".into()), ..wanted };
-        assert!(revision(&current, &changed, Some(vec!["t9".into()]), &[], "tok".into()).is_some());
+        assert_eq!(revision(&current, &wanted, Some(vec!["t9".into()]), &[], "tok".into()), Ok(None));
+        let changed = Wanted { description: Some("new".into()), ..wanted.clone() };
+        assert!(revision(&current, &changed, Some(vec!["t9".into()]), &[], "tok".into()).is_ok_and(|r| r.is_some()));
+        let crowded =
+            Wanted { forms: (0..8).map(|i| desired::form(&form(&format!("f{i}"), "{}"))).collect(), ..wanted };
+        let refused = revision(&current, &crowded, None, &[], "tok".into()).unwrap_err();
+        assert!(refused.starts_with("10 forms with those already on the asset"), "{refused}");
     }
 
     #[test]
     fn plan_names_the_assets_a_pass_would_write() {
         use crate::crd::{AssetStatus, RunSummary};
-        let d = declared(&[form("ownership", "{}")], vec![details("customers", Some("Who buys"), None)], false);
+        let d = declared(&[form("ownership", "{}")], vec![details("customers", Some("Who buys"), None)]);
         let asset = |name: &str, outcome: &str| AssetStatus {
             schema: "public".into(),
             name: name.into(),
@@ -538,23 +656,30 @@ mod tests {
             ],
             ..RedshiftDataProductStatus::default()
         };
-        assert_eq!(pending(&d, &status), ["public.customers", "public.v"], "orders has its forms from the import");
-        status.asset_metadata = vec![entry("customers", &d.wanted("customers").hash())];
+        assert_eq!(pending(&d, &status), ["public.customers"], "the others have the forms from their import");
+        let mut customers = entry("customers", &d.wanted("customers").hash());
+        customers.asset_id = "asset-customers".into();
+        status.asset_metadata = vec![customers];
         status.metadata_run_id = Some("run-1".into());
-        assert_eq!(pending(&d, &status), ["public.orders", "public.v"], "taken in: status is all there is");
-        assert!(pending(&declared(&[], vec![], false), &status).is_empty());
+        let mut settled = FormsProgress::new(None, d.imported());
+        settled.done();
+        status.asset_forms = Some(settled.carried);
+        assert!(pending(&d, &status).is_empty(), "taken in and written: nothing");
+        let changed =
+            declared(&[form("ownership", r#"{"owner":"hr"}"#)], vec![details("customers", Some("Who buys"), None)]);
+        assert_eq!(pending(&changed, &status), ["public.customers", "every other asset (metadataForms)"]);
     }
 
     #[test]
     fn oversized_or_too_many_forms_are_named() {
         let big = form("big", &format!(r#"{{"text":"{}"}}"#, "x".repeat(300_000)));
         let mut many = details("customers", None, None);
-        many.metadata_forms = (0..10).map(|i| form(&format!("f{i}"), "{}")).collect();
-        let d = declared(&[big, form("shared", "{}")], vec![many], false);
+        many.metadata_forms = (0..9).map(|i| form(&format!("f{i}"), "{}")).collect();
+        let d = declared(&[big, form("shared", "{}")], vec![many]);
         let problems = form_problems(&d);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(
-            problems[0].contains("metadataForms big") && problems[1].contains("customers: 12 forms"),
+            problems[0].contains("metadataForms big") && problems[1].contains("customers: 11 forms"),
             "{problems:?}"
         );
     }

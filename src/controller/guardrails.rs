@@ -29,6 +29,11 @@ pub fn check(
     r: &ConnectionRef,
     namespace: &str,
 ) -> Result<(), Blocked> {
+    // Just created with its namespace, perhaps: the watch has not brought the labels yet.
+    if labels.is_none() && rules.iter().any(|r| r.namespace_selector.is_some()) {
+        let message = format!("namespace {namespace} is not known yet");
+        return Err(Blocked::retryable(Phase::ConnectionResolved, "NamespaceUnknown", message));
+    }
     admit(rules, labels, asked).map_err(|why| {
         let message = format!("{} {} does not allow this in namespace {namespace}: {why}", r.kind.as_str(), r.name);
         Blocked::terminal(Phase::ConnectionResolved, "NotAllowed", message)

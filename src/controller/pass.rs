@@ -190,10 +190,17 @@ pub enum Record {
     RunFailures(Option<i64>),
     /// The data source was adopted; its description before (empty when unknown or none).
     Adopted(String),
-    /// What each asset carries of the declared business metadata.
+    /// What each table or view with metadata of its own carries.
     AssetMetadata(Vec<crate::crd::AssetMetadataStatus>),
-    /// The run whose assets the business metadata was brought up to date with.
-    MetadataRun(String),
+    /// The data product's forms on every other asset.
+    AssetForms(Option<crate::crd::AssetFormsStatus>),
+    /// The metadata generation runs asked for.
+    MetadataGeneration(Option<crate::crd::MetadataGenerationStatus>),
+    /// The run and spec generation the business metadata was brought up to date with.
+    MetadataRun {
+        run: String,
+        generation: Option<i64>,
+    },
 }
 
 /// A Kubernetes Event to publish.

@@ -226,8 +226,12 @@ async fn when_published<B: Backend>(
     }
     let mut so_far = status.clone();
     status::apply(&mut so_far, effects, p.metadata.generation, now);
-    let done = describe::describe(ctx, t, p, &so_far).await?;
+    let described = describe::describe(ctx, t, p, &so_far).await;
+    let done = described.done;
     effects.extend(done.effects);
+    if let Some(stopped) = described.error {
+        return Err(stopped);
+    }
     // Work left over comes back sooner than a resync.
     Ok(if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue })
 }

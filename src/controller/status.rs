@@ -43,7 +43,12 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
             Record::RunFailures(n) => status.consecutive_run_failures = *n,
             Record::Adopted(description) => status.adopted_description = Some(description.clone()),
             Record::AssetMetadata(entries) => status.asset_metadata = entries.clone(),
-            Record::MetadataRun(run) => status.metadata_run_id = Some(run.clone()),
+            Record::AssetForms(forms) => status.asset_forms = forms.clone(),
+            Record::MetadataGeneration(g) => status.metadata_generation = g.clone(),
+            Record::MetadataRun { run, generation } => {
+                status.metadata_run_id = Some(run.clone());
+                status.metadata_observed_generation = *generation;
+            }
         }
     }
     for c in &effects.conditions {

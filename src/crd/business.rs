@@ -19,7 +19,10 @@ fn form_content_schema(_: &mut SchemaGenerator) -> Schema {
 
 /// A metadata form attached to assets: an instance of a DataZone form type.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[x_kube(validation = Rule::new("has(self.typeName) != has(self.typeIdentifier)").message("a metadata form names its form type by exactly one of typeName or typeIdentifier"))]
+#[x_kube(
+    validation = Rule::new("has(self.typeName) != has(self.typeIdentifier)").message("a metadata form names its form type by exactly one of typeName or typeIdentifier"),
+    validation = Rule::new("self.formName != 'RedshiftTableForm' && self.formName != 'RedshiftViewForm'").message("formName RedshiftTableForm and RedshiftViewForm are the assets' own technical forms")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct MetadataForm {
     /// The form's name on the asset, unique among its forms (e.g. `ownership`).
@@ -52,8 +55,9 @@ impl MetadataForm {
         self.type_identifier.as_deref().or(self.type_name.as_deref()).unwrap_or_default()
     }
 
-    /// The content as the JSON string DataZone wants (keys sorted: the same content is the same
-    /// string, so what the operator wrote compares stably).
+    /// The content as the JSON string DataZone wants (keys sorted — serde_json's map is ordered
+    /// by key as long as its `preserve_order` feature is off, which Cargo.lock shows — so the same
+    /// content is the same string and fingerprints compare stably).
     pub fn content_json(&self) -> String {
         serde_json::Value::Object(self.content.clone()).to_string()
     }

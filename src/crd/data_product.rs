@@ -368,17 +368,29 @@ pub struct RedshiftDataProductStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_description: Option<String>,
 
-    /// The business metadata each asset has as the operator knows it: what it wrote (or what the
-    /// data source's forms gave the asset at import), so an unchanged asset costs no call.
+    /// The tables and views with business metadata of their own (`schemas[].assets`) as the
+    /// operator last wrote them, so an unchanged one costs no call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub asset_metadata: Vec<AssetMetadataStatus>,
 
-    /// The data source run whose assets `assetMetadata` was last brought up to date with.
+    /// The data product's `metadataForms` every other asset carries, and a change of them on its
+    /// way through the assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_forms: Option<AssetFormsStatus>,
+
+    /// How far the metadata generation runs `publishing.generateMetadata` asks for have got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_generation: Option<MetadataGenerationStatus>,
+
+    /// The data source run, and the metadata.generation, the business metadata was last brought
+    /// up to date with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_observed_generation: Option<i64>,
 }
 
-/// One asset's business metadata as the operator last wrote or saw it.
+/// One asset's business metadata as the operator last wrote it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetMetadataStatus {
@@ -388,8 +400,7 @@ pub struct AssetMetadataStatus {
     pub name: String,
     /// DataZone asset ID.
     pub asset_id: String,
-    /// The asset revision the operator wrote (none: the asset has the data product's forms from
-    /// its import).
+    /// The asset revision the operator wrote (none: what its import gave it was already right).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
     /// The listing revision the operator published that asset revision in.
@@ -400,9 +411,49 @@ pub struct AssetMetadataStatus {
     /// The forms the operator wrote on the asset (to take off when no longer declared).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forms: Vec<String>,
-    /// The metadata generation run started for the asset (`publishing.generateMetadata`).
+}
+
+/// The data product's forms on the assets without metadata of their own.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetFormsStatus {
+    /// Fingerprint of the forms every such asset carries.
+    pub hash: String,
+    /// Their names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<String>,
+    /// Forms the spec asks for now, being written asset by asset (in name order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_run_id: Option<String>,
+    pub moving_to: Option<AssetFormsMove>,
+}
+
+/// A change of the data product's forms on its way through the assets.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetFormsMove {
+    pub hash: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<String>,
+    /// The last asset (by name) that carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+}
+
+/// Metadata generation runs asked for the data product's assets.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataGenerationStatus {
+    /// The types asked for.
+    pub types: Vec<String>,
+    /// The last asset (by name) a run was started for, while the assets there were are swept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+    /// Every asset there was has had its run; from now on, the assets a run creates.
+    #[serde(default)]
+    pub complete: bool,
+    /// Runs started.
+    #[serde(default)]
+    pub started: i64,
 }
 
 /// Outcome of one data source run.

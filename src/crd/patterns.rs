@@ -101,8 +101,9 @@ pub const ASSET_DESCRIPTION_MAX: u32 = 2048;
 pub const GLOSSARY_TERMS_MAX: u32 = 20;
 pub const GLOSSARY_TERM_NAME_MAX: u32 = 256;
 
-/// `FormInputList` (DataZone): at most 10 forms on a data source's assets or an asset revision.
-pub const FORMS_MAX: u32 = 10;
+/// `FormOutputList` (DataZone): an asset carries at most 10 forms, its technical form
+/// (RedshiftTableForm / RedshiftViewForm) among them [inferred], so 9 of the data product's.
+pub const FORMS_MAX: u32 = 9;
 
 /// `GlossaryName` (DataZone), 1..=256; `GlossaryDescription` 0..=4096.
 pub const GLOSSARY_NAME_MAX: u32 = 256;
