@@ -1,9 +1,11 @@
 //! The control API under `/_emulator/` (plain JSON, unsigned): health, state, call counts,
-//! faults, reset, and the Redshift catalog.
+//! faults, reset, the Redshift catalog, and identity registrations (OIDC providers, web identity
+//! trust, Pod Identity associations; see `identity`).
 
 use serde_json::{Value, json};
 
 use crate::fixture::{Fixture, RedshiftFixture};
+use crate::identity::Registration;
 use crate::shared::Shared;
 use crate::state::State;
 
@@ -62,7 +64,47 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> (u16, V
             }
             Err(e) => (400, json!({"message": format!("invalid catalog: {e}")})),
         },
+        ("GET", "/_emulator/oidc-providers") => {
+            (200, json!({"oidcProviders": crate::identity::dump(&shared.lock_state())["oidcProviders"]}))
+        }
+        ("POST", "/_emulator/oidc-providers") => register(shared, body, |b| {
+            let issuer = b.get("issuer").and_then(Value::as_str).ok_or("issuer: a string is required")?;
+            let jwks = b.get("jwks").ok_or("jwks: a JWK Set object is required")?;
+            Registration::oidc_provider(issuer, jwks)
+        }),
+        ("GET", "/_emulator/web-identity-trusts") => {
+            (200, json!({"webIdentityTrusts": crate::identity::dump(&shared.lock_state())["webIdentityTrusts"]}))
+        }
+        ("POST", "/_emulator/web-identity-trusts") => register(shared, body, |b| {
+            let role = b.get("roleArn").and_then(Value::as_str).ok_or("roleArn: a string is required")?;
+            let subject = b.get("subject").and_then(Value::as_str).ok_or("subject: a string is required")?;
+            Registration::web_identity_trust(role, subject)
+        }),
+        ("GET", "/_emulator/pod-identity-associations") => (
+            200,
+            json!({"podIdentityAssociations": crate::identity::dump(&shared.lock_state())["podIdentityAssociations"]}),
+        ),
+        ("POST", "/_emulator/pod-identity-associations") => register(shared, body, |b| {
+            let text = |key: &str| b.get(key).and_then(Value::as_str).ok_or(format!("{key}: a string is required"));
+            Registration::pod_identity(text("namespace")?, text("serviceAccount")?, text("roleArn")?)
+        }),
         _ => (404, json!({"message": format!("no control endpoint {method} {path}")})),
+    }
+}
+
+/// Registers what `make` builds from the JSON body: 201 with the body echoed, or 400 naming the
+/// problem.
+fn register(shared: &Shared, body: &[u8], make: impl FnOnce(&Value) -> Result<Registration, String>) -> (u16, Value) {
+    let parsed: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return (400, json!({"message": "the body must be a JSON object"})),
+    };
+    match make(&parsed) {
+        Ok(registration) => {
+            shared.register(registration);
+            (201, parsed)
+        }
+        Err(problem) => (400, json!({"message": problem})),
     }
 }
 

@@ -34,6 +34,13 @@ pub struct Fixture {
     /// The fake Redshift catalog.
     #[serde(default)]
     pub redshift: Vec<RedshiftFixture>,
+    /// OpenID Connect providers (a Kubernetes API server's service account issuer) whose tokens
+    /// STS `AssumeRoleWithWebIdentity` and the Pod Identity credentials endpoint accept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oidc_providers: Vec<OidcProviderFixture>,
+    /// EKS Pod Identity associations: a service account's role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_identity_associations: Vec<PodIdentityAssociationFixture>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -57,6 +64,59 @@ pub struct RoleFixture {
     /// Longest session in seconds (IAM's MaxSessionDuration; default 3600).
     #[serde(default)]
     pub max_session_duration: Option<u64>,
+    /// The web identities (service accounts) that may assume the role with
+    /// sts:AssumeRoleWithWebIdentity; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_identity: Option<WebIdentityFixture>,
+}
+
+impl RoleFixture {
+    /// A role that only its own account may assume, as a runtime registration creates it.
+    pub fn new(arn: &str) -> Self {
+        Self {
+            arn: arn.to_string(),
+            trusted_accounts: Vec::new(),
+            external_id: None,
+            max_session_duration: None,
+            web_identity: None,
+        }
+    }
+}
+
+/// The trust policy's `sts:AssumeRoleWithWebIdentity` statement, reduced to what IRSA uses: the
+/// federated provider (`issuer`) and the `<issuer>:sub` (StringLike) and `<issuer>:aud` conditions.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebIdentityFixture {
+    /// Subject patterns (`system:serviceaccount:<namespace>:<name>`), `*` and `?` as IAM's StringLike.
+    pub subjects: Vec<String>,
+    /// The audience the token must carry (default `sts.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The issuer URL of the one provider trusted (default: every registered provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// An OpenID Connect provider: its issuer URL and its signing keys, inline (`jwks`) or in a file
+/// (`jwksFile`, relative to the fixture's directory; read when the fixture is loaded).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcProviderFixture {
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+}
+
+/// An EKS Pod Identity association: pods of `serviceAccount` in `namespace` get `roleArn`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentityAssociationFixture {
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -164,12 +224,29 @@ impl Fixture {
         Self::parse(&text, &shown)
     }
 
-    /// Parses and checks fixture text; `path` names it in errors.
+    /// Parses and checks fixture text; `path` names it in errors, and `jwksFile`s are read
+    /// relative to its directory.
     pub fn parse(text: &str, path: &str) -> Result<Self, FixtureError> {
-        let fixture: Fixture = serde_saphyr::from_str(text)
+        let mut fixture: Fixture = serde_saphyr::from_str(text)
             .map_err(|e| FixtureError::Parse { path: path.to_string(), message: e.to_string() })?;
-        fixture.validate().map_err(|(at, problem)| FixtureError::Invalid { path: path.to_string(), at, problem })?;
+        let invalid = |(at, problem)| FixtureError::Invalid { path: path.to_string(), at, problem };
+        fixture.read_jwks_files(Path::new(path).parent().unwrap_or(Path::new(""))).map_err(invalid)?;
+        fixture.validate().map_err(invalid)?;
         Ok(fixture)
+    }
+
+    /// Reads each OIDC provider's `jwksFile` (relative to `dir`) into its `jwks`.
+    pub fn read_jwks_files(&mut self, dir: &Path) -> Result<(), (String, String)> {
+        for (i, p) in self.oidc_providers.iter_mut().enumerate() {
+            let Some(file) = &p.jwks_file else { continue };
+            let at = format!("oidcProviders[{i}].jwksFile");
+            let full = dir.join(file);
+            let text = std::fs::read_to_string(&full)
+                .map_err(|e| (at.clone(), format!("cannot read {}: {e}", full.display())))?;
+            let jwks = serde_json::from_str(&text).map_err(|e| (at, format!("{} is not JSON: {e}", full.display())))?;
+            p.jwks = Some(jwks);
+        }
+        Ok(())
     }
 
     /// Checks what the YAML shape cannot say; the error names the offending path.
@@ -200,6 +277,35 @@ impl Fixture {
                 && !(900..=43200).contains(&d)
             {
                 return Err((format!("{at}.maxSessionDuration"), "must be 900..=43200 seconds".into()));
+            }
+            if let Some(w) = &r.web_identity {
+                check_web_identity(w, &format!("{at}.webIdentity"))?;
+            }
+        }
+        let mut issuers = BTreeSet::new();
+        for (i, p) in self.oidc_providers.iter().enumerate() {
+            let at = format!("oidcProviders[{i}]");
+            check_issuer(&p.issuer, &format!("{at}.issuer"))?;
+            if !issuers.insert(&p.issuer) {
+                return Err((format!("{at}.issuer"), format!("duplicate provider {}", p.issuer)));
+            }
+            match (&p.jwks, &p.jwks_file) {
+                (Some(jwks), _) => {
+                    crate::web_identity::Jwks::parse(jwks).map_err(|problem| (format!("{at}.jwks"), problem))?;
+                }
+                (None, Some(_)) => {
+                    return Err((format!("{at}.jwksFile"), "not read yet (Fixture::load and ::parse read it)".into()));
+                }
+                (None, None) => return Err((at, "set jwks or jwksFile".into())),
+            }
+        }
+        let mut associations = BTreeSet::new();
+        for (i, a) in self.pod_identity_associations.iter().enumerate() {
+            let at = format!("podIdentityAssociations[{i}]");
+            check_association(&a.namespace, &a.service_account, &a.role_arn)
+                .map_err(|(field, problem)| (format!("{at}.{field}"), problem))?;
+            if !associations.insert((&a.namespace, &a.service_account)) {
+                return Err((at, format!("a second association for {}/{}", a.namespace, a.service_account)));
             }
         }
         let mut domain_names = BTreeSet::new();
@@ -361,6 +467,54 @@ fn check_region(r: &str, at: &str) -> Result<(), (String, String)> {
     if is_region(r) { Ok(()) } else { Err((at.to_string(), format!("{r:?} is not an AWS region"))) }
 }
 
+/// An IAM role ARN with an account (`arn:aws:iam::<account>:role/<name>`).
+pub fn is_role_arn(arn: &str) -> bool {
+    arn.starts_with("arn:aws")
+        && arn.split(':').nth(2) == Some("iam")
+        && account_of(arn).is_some()
+        && arn.contains(":role/")
+}
+
+/// An OIDC issuer URL. IAM takes `https://` only [docs: IAM, Create an OpenID Connect (OIDC)
+/// identity provider]; `http://` is allowed too so a local test cluster's issuer can be used.
+pub fn check_issuer(issuer: &str, at: &str) -> Result<(), (String, String)> {
+    let rest = issuer.strip_prefix("https://").or_else(|| issuer.strip_prefix("http://")).unwrap_or("");
+    if rest.is_empty() || issuer.chars().any(char::is_whitespace) {
+        return Err((at.to_string(), format!("{issuer:?} is not an issuer URL (https://…)")));
+    }
+    Ok(())
+}
+
+fn check_web_identity(w: &WebIdentityFixture, at: &str) -> Result<(), (String, String)> {
+    if w.subjects.is_empty() {
+        return Err((format!("{at}.subjects"), "list at least one subject pattern".into()));
+    }
+    if let Some(j) = w.subjects.iter().position(String::is_empty) {
+        return Err((format!("{at}.subjects[{j}]"), "empty".into()));
+    }
+    if w.audience.as_deref() == Some("") {
+        return Err((format!("{at}.audience"), "empty".into()));
+    }
+    if let Some(issuer) = &w.issuer {
+        check_issuer(issuer, &format!("{at}.issuer"))?;
+    }
+    Ok(())
+}
+
+/// A Pod Identity association's fields; the error names the offending one.
+pub fn check_association(namespace: &str, service_account: &str, role_arn: &str) -> Result<(), (String, String)> {
+    // Kubernetes names never hold ':' (DNS labels and subdomains), which the subject splits on.
+    for (field, value) in [("namespace", namespace), ("serviceAccount", service_account)] {
+        if value.is_empty() || value.contains(':') || value.chars().any(char::is_whitespace) {
+            return Err((field.into(), format!("{value:?} is not a Kubernetes name")));
+        }
+    }
+    if !is_role_arn(role_arn) {
+        return Err(("roleArn".into(), format!("{role_arn:?} is not an IAM role ARN")));
+    }
+    Ok(())
+}
+
 fn check_principal_arn(arn: &str, at: &str) -> Result<(), (String, String)> {
     let ok = arn.starts_with("arn:aws")
         && arn.split(':').nth(2) == Some("iam")
@@ -426,6 +580,66 @@ domains:
         let v2 = Fixture::parse(V2, "v2.yaml").unwrap();
         assert_eq!(v2.domains[0].version.as_deref(), Some("V2"));
         assert_eq!(v2.domains[0].projects[0].project_profile_id.as_deref(), Some("pp_analytics"));
+    }
+
+    /// Web identity trust, an OIDC provider (inline keys) and a Pod Identity association.
+    const IDENTITY: &str = r#"
+roles:
+  - arn: "arn:aws:iam::222222222222:role/datazone-operator"
+    webIdentity:
+      subjects: ["system:serviceaccount:team-a:datazone-operator", "system:serviceaccount:*:datazone-operator"]
+      audience: sts.amazonaws.com
+oidcProviders:
+  - issuer: https://kubernetes.default.svc.cluster.local
+    jwks: {keys: [{kty: RSA, kid: k1, n: AQAB, e: AQAB}]}
+podIdentityAssociations:
+  - {namespace: team-a, serviceAccount: datazone-operator, roleArn: "arn:aws:iam::222222222222:role/datazone-operator"}
+"#;
+
+    #[test]
+    fn identity_fields_parse_and_old_fixtures_load_unchanged() {
+        let f = Fixture::parse(IDENTITY, "identity.yaml").unwrap();
+        let trust = f.roles[0].web_identity.as_ref().unwrap();
+        assert_eq!(trust.subjects.len(), 2);
+        assert_eq!(trust.audience.as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(f.oidc_providers[0].issuer, "https://kubernetes.default.svc.cluster.local");
+        assert_eq!(f.pod_identity_associations[0].service_account, "datazone-operator");
+        let old = Fixture::parse(GOOD, "good.yaml").unwrap();
+        assert!(old.roles[0].web_identity.is_none() && old.oidc_providers.is_empty());
+    }
+
+    #[test]
+    fn jwks_files_are_read_relative_to_the_fixture() {
+        let dir = std::env::temp_dir().join(format!("emulator-jwks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("jwks.json"), r#"{"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]}"#)
+            .unwrap();
+        let text = "oidcProviders:\n  - {issuer: \"https://127.0.0.1:6443\", jwksFile: jwks.json}\n";
+        let f = Fixture::parse(text, &dir.join("fixture.yaml").display().to_string()).unwrap();
+        assert_eq!(f.oidc_providers[0].jwks.as_ref().unwrap()["keys"][0]["kid"], "k1");
+        let missing =
+            Fixture::parse(&text.replace("jwks.json", "nope.json"), &dir.join("f.yaml").display().to_string());
+        assert!(matches!(missing, Err(FixtureError::Invalid { at, .. }) if at == "oidcProviders[0].jwksFile"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn identity_problems_name_their_path() {
+        let cases = [
+            (IDENTITY.replace("subjects: [\"system:serviceaccount:team-a:datazone-operator\", \"system:serviceaccount:*:datazone-operator\"]", "subjects: []"), "roles[0].webIdentity.subjects"),
+            (IDENTITY.replace("issuer: https://kubernetes", "issuer: kubernetes"), "oidcProviders[0].issuer"),
+            (IDENTITY.replace("kty: RSA, kid: k1", "kty: RSA"), "oidcProviders[0].jwks"),
+            (IDENTITY.replace("    jwks: {keys: [{kty: RSA, kid: k1, n: AQAB, e: AQAB}]}\n", ""), "oidcProviders[0]"),
+            (IDENTITY.replace("namespace: team-a,", "namespace: \"team:a\","), "podIdentityAssociations[0].namespace"),
+            (IDENTITY.replace("roleArn: \"arn:aws:iam::222222222222:role/datazone-operator\"}", "roleArn: \"arn:aws:iam::222222222222:user/x\"}"), "podIdentityAssociations[0].roleArn"),
+            (format!("{IDENTITY}  - {{namespace: team-a, serviceAccount: datazone-operator, roleArn: \"arn:aws:iam::222222222222:role/x\"}}\n"), "podIdentityAssociations[1]"),
+        ];
+        for (text, path) in cases {
+            match Fixture::parse(&text, "f.yaml") {
+                Err(FixtureError::Invalid { at, .. }) => assert_eq!(at, path),
+                other => panic!("expected an error at {path}, got {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::clock::Instant;
 use crate::datazone::{self, request::Ctx};
 use crate::error::AwsError;
 use crate::fixture::account_of;
+use crate::identity::Registration;
 pub use crate::shared::EmulatorConfig;
 use crate::shared::Shared;
 use crate::sigv4::{self, AuthFailure};
@@ -83,6 +84,38 @@ impl Emulator {
         format!("http://{}", self.addr)
     }
 
+    /// Registers an OpenID Connect provider: tokens whose `iss` is `issuer` verify with the keys
+    /// of `jwks` (a JWK Set, `{"keys": [{"kty": "RSA", "kid", "n", "e"}]}`) for
+    /// AssumeRoleWithWebIdentity and the Pod Identity endpoint. Again for the same issuer: its keys
+    /// are replaced. Kept across `POST /_emulator/reset`.
+    pub fn add_oidc_provider(&self, issuer: &str, jwks: Value) -> Result<(), String> {
+        self.shared.register(Registration::oidc_provider(issuer, &jwks)?);
+        Ok(())
+    }
+
+    /// Lets `role_arn` be assumed with AssumeRoleWithWebIdentity by tokens whose `sub` matches
+    /// `subject_pattern` (`*` and `?` as IAM's StringLike, e.g.
+    /// `system:serviceaccount:*:datazone-operator`). A role the fixture lacks is created
+    /// (its account from the ARN). Kept across `POST /_emulator/reset`.
+    pub fn trust_web_identity(&self, role_arn: &str, subject_pattern: &str) -> Result<(), String> {
+        self.shared.register(Registration::web_identity_trust(role_arn, subject_pattern)?);
+        Ok(())
+    }
+
+    /// Associates the service account `namespace`/`service_account` with `role_arn` for the Pod
+    /// Identity endpoint (`GET /v1/credentials`). A role the fixture lacks is created. Kept across
+    /// `POST /_emulator/reset`.
+    pub fn associate_pod_identity(&self, namespace: &str, service_account: &str, role_arn: &str) -> Result<(), String> {
+        self.shared.register(Registration::pod_identity(namespace, service_account, role_arn)?);
+        Ok(())
+    }
+
+    /// The URL to give an SDK as `AWS_CONTAINER_CREDENTIALS_FULL_URI` (the SDKs accept plain HTTP
+    /// to a loopback address).
+    pub fn pod_identity_uri(&self) -> String {
+        format!("http://{}{}", self.addr, crate::pod_identity::PATH)
+    }
+
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
@@ -132,6 +165,18 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
         return Ok(json_reply(status, &value, None));
     }
     let request_id = shared.ids.request_id();
+    // The Pod Identity Agent's endpoint: no DataZone route starts with /v1. Counted as the EKS
+    // Auth call the agent makes; not subject to faults or the rate limit (no AWS protocol).
+    if parts.method == Method::GET && path == crate::pod_identity::PATH {
+        let counted = "eks-auth:AssumeRoleForPodIdentity".to_string();
+        *shared.calls.lock().unwrap_or_else(PoisonError::into_inner).entry(counted).or_default() += 1;
+        let token = parts.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let answer = crate::pod_identity::credentials(&mut shared.lock_state(), token, Instant::now(), &request_id);
+        let mut reply = Response::new(Full::new(Bytes::from(answer.body)));
+        *reply.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        reply.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(answer.content_type));
+        return Ok(reply);
+    }
     let protocol = protocol_of(&parts.method, &path, &parts.headers);
     let form: HashMap<String, String> = match protocol {
         Protocol::Sts => form_urlencoded::parse(&body).into_owned().collect(),
@@ -170,6 +215,14 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
     let path_and_query = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| path.clone());
     let now = Instant::now();
     let mut state = shared.lock_state();
+    // AssumeRoleWithWebIdentity is unsigned (the token is the credential): no caller, and so no
+    // per-account rate limit [inferred].
+    if protocol == Protocol::Sts && crate::sts::is_unsigned(&operation) {
+        return Ok(match crate::sts::handle_unsigned(&mut state, &form, now, &request_id) {
+            Ok(xml) => xml_reply(200, xml, &request_id),
+            Err(error) => error_reply(protocol, &error, &request_id),
+        });
+    }
     let caller = match authenticate(&state, parts.method.as_str(), &path_and_query, &parts.headers, &body, now) {
         Ok(caller) => caller,
         Err(failure) => return Ok(error_reply(protocol, &auth_error(protocol, &failure), &request_id)),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::clock::IdGenerator;
 use crate::faults::{Faults, RateLimiter};
 use crate::fixture::Fixture;
+use crate::identity::Registration;
 use crate::state::{Lifecycle, State};
 
 /// Everything the emulator starts with.
@@ -29,6 +30,9 @@ pub struct Shared {
     pub throttled: Mutex<BTreeMap<String, u64>>,
     pub faults: Mutex<Faults>,
     pub(crate) limiter: Option<Mutex<RateLimiter>>,
+    /// Identity registered at runtime (OIDC providers, trust, Pod Identity associations), applied
+    /// again over the fixture by [`Shared::reset`].
+    registrations: Mutex<Vec<Registration>>,
     /// A test's check of every successful DataZone answer (operation, JSON body → problems);
     /// an answer with problems goes out as an InternalServerException naming them.
     pub answer_check: std::sync::OnceLock<AnswerCheck>,
@@ -53,6 +57,7 @@ impl Shared {
             throttled: Mutex::default(),
             faults: Mutex::default(),
             limiter,
+            registrations: Mutex::default(),
             answer_check: std::sync::OnceLock::new(),
             answer_rewrite: std::sync::OnceLock::new(),
         }
@@ -62,9 +67,22 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Back to the fixture: state, call counts and faults.
+    /// Applies `registration` now and after every reset.
+    pub fn register(&self, registration: Registration) {
+        let mut registrations = self.registrations.lock().unwrap_or_else(PoisonError::into_inner);
+        registration.apply(&mut self.lock_state());
+        registrations.push(registration);
+    }
+
+    /// Back to the fixture (plus the runtime identity registrations): state, call counts and faults.
     pub fn reset(&self) {
-        *self.lock_state() = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
+        let registrations = self.registrations.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = State::new(self.config.fixture.clone(), self.config.lifecycle.clone(), self.ids.clone());
+        for registration in registrations.iter() {
+            registration.apply(&mut state);
+        }
+        *self.lock_state() = state;
+        drop(registrations);
         self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.throttled.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).rules.clear();

@@ -523,6 +523,10 @@ pub struct State {
     pub principals: HashMap<String, PrincipalFixture>,
     pub sessions: HashMap<String, Session>,
     pub roles: Vec<RoleFixture>,
+    /// OpenID Connect providers' signing keys by issuer URL.
+    pub oidc_providers: BTreeMap<String, crate::web_identity::Jwks>,
+    /// Pod Identity associations: (namespace, service account) → role ARN.
+    pub pod_identity: BTreeMap<(String, String), String>,
     pub secrets: BTreeSet<String>,
     pub catalog: Vec<RedshiftFixture>,
     pub domains: BTreeMap<String, Domain>,
@@ -554,6 +558,8 @@ impl State {
             principals: fixture.principals.iter().map(|p| (p.access_key_id.clone(), p.clone())).collect(),
             sessions: HashMap::new(),
             roles: fixture.roles.clone(),
+            oidc_providers: BTreeMap::new(),
+            pod_identity: BTreeMap::new(),
             secrets: fixture.secrets.iter().cloned().collect(),
             catalog: fixture.redshift.clone(),
             domains: BTreeMap::new(),
@@ -572,6 +578,16 @@ impl State {
             client_tokens: HashMap::new(),
             due: BinaryHeap::new(),
         };
+        // The fixture was validated: every JWKS parses and every association is well formed.
+        for p in &fixture.oidc_providers {
+            if let Some(jwks) = p.jwks.as_ref().and_then(|j| crate::web_identity::Jwks::parse(j).ok()) {
+                state.oidc_providers.insert(p.issuer.clone(), jwks);
+            }
+        }
+        for a in &fixture.pod_identity_associations {
+            state.role_mut(&a.role_arn);
+            state.pod_identity.insert((a.namespace.clone(), a.service_account.clone()), a.role_arn.clone());
+        }
         let now = Instant::now();
         for d in &fixture.domains {
             let id = d.id.clone().unwrap_or_else(|| format!("dzd_{}", state.ids.id()));
@@ -703,6 +719,19 @@ impl State {
             blueprints,
             blueprint_configs: BTreeMap::new(),
         }
+    }
+
+    /// The role `arn`, created (assumable by its own account only) when the fixture lacks it: a
+    /// Pod Identity association or a web identity trust may name a role the fixture does not list.
+    pub fn role_mut(&mut self, arn: &str) -> &mut RoleFixture {
+        let index = match self.roles.iter().position(|r| r.arn == arn) {
+            Some(i) => i,
+            None => {
+                self.roles.push(RoleFixture::new(arn));
+                self.roles.len() - 1
+            }
+        };
+        &mut self.roles[index]
     }
 
     pub fn schedule(&mut self, at: Instant, what: Due) {

@@ -2,11 +2,17 @@
 
 Usage: boto3_smoke.py http://127.0.0.1:PORT
 """
+import base64
+import hashlib
+import json
+import os
 import sys
 import time
+import urllib.request
 
 import boto3
 import botocore.exceptions
+from botocore.credentials import ContainerProvider
 
 ENDPOINT = sys.argv[1]
 REGION = "eu-central-1"
@@ -252,6 +258,86 @@ try:
     check("a deleted connection is gone", False)
 except role.exceptions.ResourceNotFoundException:
     check("a deleted connection is gone (typed ResourceNotFoundException)", True)
+
+# A pod's identity without static keys, through botocore: IRSA (AssumeRoleWithWebIdentity, which
+# botocore sends unsigned) and EKS Pod Identity (botocore's container credential provider). Tokens
+# are signed here with the checked-in test key (PKCS#1 v1.5 by hand: the venv has no crypto library).
+def der(data, at=0):
+    """(value, end) of the DER element at `at`."""
+    length, at = data[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, at = int.from_bytes(data[at:at + count], "big"), at + count
+    return data[at:at + length], at + length
+
+
+def der_children(data):
+    out, at = [], 0
+    while at < len(data):
+        value, at = der(data, at)
+        out.append(value)
+    return out
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "oidc-test-key.pk8"), "rb") as f:
+    # PrivateKeyInfo { version, algorithm, OCTET STRING { RSAPrivateKey { version, n, e, d, … } } }
+    rsa = der_children(der(der_children(der(f.read())[0])[2])[0])
+n, e, d = (int.from_bytes(rsa[i], "big") for i in (1, 2, 3))
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+OPERATOR = "arn:aws:iam::222222222222:role/datazone-operator"
+SA = "system:serviceaccount:team-a:datazone-operator"
+
+
+def sa_token(audience, subject=SA, expires_in=600):
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": subject, "aud": [audience], "exp": now + expires_in, "iat": now, "nbf": now}
+    signing = b64url(json.dumps({"alg": "RS256", "kid": "smoke-key"}).encode()) + "." + b64url(json.dumps(claims).encode())
+    size = (n.bit_length() + 7) // 8
+    digest = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(signing.encode()).digest()
+    encoded = b"\x00\x01" + b"\xff" * (size - 3 - len(digest)) + b"\x00" + digest
+    return signing + "." + b64url(pow(int.from_bytes(encoded, "big"), d, n).to_bytes(size, "big"))
+
+
+def control_post(path, body):
+    request = urllib.request.Request(ENDPOINT + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return response.status
+
+
+jwks = {"keys": [{"kty": "RSA", "kid": "smoke-key", "n": b64url(n.to_bytes((n.bit_length() + 7) // 8, "big")),
+                  "e": b64url(e.to_bytes((e.bit_length() + 7) // 8, "big"))}]}
+check("register the cluster's OIDC provider, trust and association (control API)",
+      control_post("/_emulator/oidc-providers", {"issuer": ISSUER, "jwks": jwks}) == 201
+      and control_post("/_emulator/web-identity-trusts", {"roleArn": OPERATOR, "subject": SA}) == 201
+      and control_post("/_emulator/pod-identity-associations",
+                       {"namespace": "team-a", "serviceAccount": "datazone-operator", "roleArn": OPERATOR}) == 201)
+irsa = sts.assume_role_with_web_identity(RoleArn=OPERATOR, RoleSessionName="boto3-irsa",
+                                         WebIdentityToken=sa_token("sts.amazonaws.com"))
+check("AssumeRoleWithWebIdentity (unsigned)", irsa["AssumedRoleUser"]["Arn"]
+      == "arn:aws:sts::222222222222:assumed-role/datazone-operator/boto3-irsa"
+      and irsa["SubjectFromWebIdentityToken"] == SA and irsa["Provider"] == ISSUER
+      and irsa["Audience"] == "sts.amazonaws.com" and hasattr(irsa["Credentials"]["Expiration"], "year"), irsa)
+c = irsa["Credentials"]
+me = client("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity()
+check("GetCallerIdentity as the web identity session", me["Arn"] == irsa["AssumedRoleUser"]["Arn"], me)
+for what, token, error in [("wrong audience", sa_token("pods.eks.amazonaws.com"), sts.exceptions.InvalidIdentityTokenException),
+                           ("expired", sa_token("sts.amazonaws.com", expires_in=-5), sts.exceptions.ExpiredTokenException)]:
+    try:
+        sts.assume_role_with_web_identity(RoleArn=OPERATOR, RoleSessionName="boto3-irsa", WebIdentityToken=token)
+        check(f"AssumeRoleWithWebIdentity refuses a token: {what}", False)
+    except error:
+        check(f"AssumeRoleWithWebIdentity refuses a token: {what} (typed {error.__name__})", True)
+pod = ContainerProvider(environ={"AWS_CONTAINER_CREDENTIALS_FULL_URI": ENDPOINT + "/v1/credentials",
+                                 "AWS_CONTAINER_AUTHORIZATION_TOKEN": sa_token("pods.eks.amazonaws.com")}).load()
+frozen = pod.get_frozen_credentials()
+me = client("sts", frozen.access_key, frozen.secret_key, frozen.token).get_caller_identity()
+check("Pod Identity through botocore's container provider",
+      me["Arn"].startswith("arn:aws:sts::222222222222:assumed-role/datazone-operator/eks-"), me)
 
 print(f"boto3 smoke: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
