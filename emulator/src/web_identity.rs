@@ -1,5 +1,6 @@
 //! OpenID Connect tokens, checked the way STS (`AssumeRoleWithWebIdentity`) and EKS Auth (Pod
-//! Identity) check a Kubernetes service account token: a JWT signed (RS256/384/512) by a key, named
+//! Identity) check a Kubernetes service account token: a JWT signed (RS256/384/512, or ES256 with a
+//! P-256 key, which a cluster whose service-account key is EC issues) by a key, named
 //! by the header's `kid`, of the JWKS of a registered provider whose issuer URL is the token's
 //! `iss`; then its validity window and its audience. Pure functions: the callers map each
 //! [`TokenError`] to their service's error.
@@ -23,41 +24,55 @@ pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
 /// `audience` "This value is always pods.eks.amazonaws.com"].
 pub const POD_IDENTITY_AUDIENCE: &str = "pods.eks.amazonaws.com";
 
-/// One provider's RSA signing keys by `kid`.
+/// One provider's signing keys by `kid`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Jwks {
-    keys: BTreeMap<String, RsaKey>,
+    keys: BTreeMap<String, Key>,
 }
 
-/// An RSA public key: modulus and exponent, big-endian without leading zeros (as `ring` wants).
+/// A public key as `ring` verifies with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct RsaKey {
-    n: Vec<u8>,
-    e: Vec<u8>,
+enum Key {
+    /// Modulus and exponent, big-endian without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// A P-256 point, uncompressed (`0x04 || x || y`, SEC 1).
+    EcP256 { point: Vec<u8> },
 }
 
 impl Jwks {
-    /// Reads a JWK Set (RFC 7517 §5: `{"keys": [{"kty": "RSA", "kid", "n", "e", …}]}`). Keys of
-    /// other types are skipped (the emulator verifies RSA only); a set without one RSA key with a
-    /// `kid` is an error, so a provider that could never verify a token is refused up front.
+    /// Reads a JWK Set (RFC 7517 §5: `{"keys": [{"kty": "RSA", "kid", "n", "e", …}]}`, or
+    /// `{"kty": "EC", "crv": "P-256", "x", "y"}`, RFC 7518 §6.2). Keys of other types are skipped;
+    /// a set without one usable key with a `kid` is an error, so a provider that could never
+    /// verify a token is refused up front.
     pub fn parse(jwks: &Value) -> Result<Self, String> {
         let list = jwks.get("keys").and_then(Value::as_array).ok_or("a JWKS needs a \"keys\" array")?;
         let mut keys = BTreeMap::new();
         for (i, key) in list.iter().enumerate() {
-            if key.get("kty").and_then(Value::as_str) != Some("RSA") {
-                continue;
-            }
-            let field = |name: &str| {
+            let bytes = |name: &str| {
                 let text = key.get(name).and_then(Value::as_str).ok_or(format!("keys[{i}] has no \"{name}\""))?;
-                let bytes = B64URL.decode(text).map_err(|e| format!("keys[{i}].{name} is not base64url: {e}"))?;
-                let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-                Ok::<_, String>(bytes[start..].to_vec())
+                B64URL.decode(text).map_err(|e| format!("keys[{i}].{name} is not base64url: {e}"))
+            };
+            let unsigned = |name: &str| {
+                let b = bytes(name)?;
+                let start = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+                Ok::<_, String>(b[start..].to_vec())
+            };
+            let parsed = match (key.get("kty").and_then(Value::as_str), key.get("crv").and_then(Value::as_str)) {
+                (Some("RSA"), _) => Key::Rsa { n: unsigned("n")?, e: unsigned("e")? },
+                (Some("EC"), Some("P-256")) => {
+                    let (x, y) = (bytes("x")?, bytes("y")?);
+                    if x.len() != 32 || y.len() != 32 {
+                        return Err(format!("keys[{i}]: a P-256 key has 32-byte coordinates"));
+                    }
+                    Key::EcP256 { point: [&[4u8][..], &x, &y].concat() }
+                }
+                _ => continue,
             };
             let kid = key.get("kid").and_then(Value::as_str).ok_or(format!("keys[{i}] has no \"kid\""))?;
-            keys.insert(kid.to_string(), RsaKey { n: field("n")?, e: field("e")? });
+            keys.insert(kid.to_string(), parsed);
         }
         if keys.is_empty() {
-            return Err("the JWKS has no RSA key".into());
+            return Err("the JWKS has no RSA or P-256 key".into());
         }
         Ok(Self { keys })
     }
@@ -190,12 +205,15 @@ impl Token {
     /// The issuer is registered, the `kid` is one of its keys, and the signature verifies with it.
     pub fn verify_signature(&self, providers: &BTreeMap<String, Jwks>) -> Result<(), TokenError> {
         use ring::signature::{
-            RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512, RsaPublicKeyComponents,
+            ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_2048_8192_SHA384,
+            RSA_PKCS1_2048_8192_SHA512, RsaPublicKeyComponents, UnparsedPublicKey,
         };
-        let algorithm = match self.alg.as_str() {
-            "RS256" => &RSA_PKCS1_2048_8192_SHA256,
-            "RS384" => &RSA_PKCS1_2048_8192_SHA384,
-            "RS512" => &RSA_PKCS1_2048_8192_SHA512,
+        let rsa = match self.alg.as_str() {
+            "RS256" => Some(&RSA_PKCS1_2048_8192_SHA256),
+            "RS384" => Some(&RSA_PKCS1_2048_8192_SHA384),
+            "RS512" => Some(&RSA_PKCS1_2048_8192_SHA512),
+            // A JWS ES256 signature is r || s, 32 bytes each (RFC 7518 §3.4): ring's FIXED form.
+            "ES256" => None,
             other => return Err(TokenError::UnsupportedAlgorithm(other.to_string())),
         };
         let jwks = providers.get(&self.claims.iss).ok_or_else(|| TokenError::UnknownIssuer(self.claims.iss.clone()))?;
@@ -204,9 +222,18 @@ impl Token {
             .as_ref()
             .and_then(|kid| jwks.keys.get(kid))
             .ok_or_else(|| TokenError::UnknownKey(self.kid.clone()))?;
-        RsaPublicKeyComponents { n: &key.n, e: &key.e }
-            .verify(algorithm, self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| TokenError::BadSignature)
+        let message = self.signing_input.as_bytes();
+        let verified = match (key, rsa) {
+            (Key::Rsa { n, e }, Some(algorithm)) => {
+                RsaPublicKeyComponents { n, e }.verify(algorithm, message, &self.signature)
+            }
+            (Key::EcP256 { point }, None) => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).verify(message, &self.signature)
+            }
+            // The algorithm does not go with the key's type.
+            _ => return Err(TokenError::BadSignature),
+        };
+        verified.map_err(|_| TokenError::BadSignature)
     }
 
     /// `exp` after `now`; `nbf` and `iat` not later than `now` plus the skew.
@@ -314,11 +341,35 @@ mod tests {
     #[test]
     fn jwks_needs_an_rsa_key_with_a_kid() {
         assert!(Jwks::parse(&serde_json::json!({"keys": []})).is_err());
-        assert!(Jwks::parse(&serde_json::json!({"keys": [{"kty": "EC", "kid": "e"}]})).is_err());
+        assert!(Jwks::parse(&serde_json::json!({"keys": [{"kty": "EC", "crv": "P-384", "kid": "e"}]})).is_err());
         assert!(Jwks::parse(&serde_json::json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]})).is_err());
         let jwks = Jwks::parse(&serde_json::json!({"keys": [{"kty": "RSA", "kid": "k1", "n": "AAEC", "e": "AQAB"}]}));
         let jwks = jwks.unwrap();
         assert_eq!(jwks.kids(), ["k1"]);
-        assert_eq!(jwks.keys["k1"].n, [1, 2], "leading zeros dropped");
+        assert_eq!(jwks.keys["k1"], Key::Rsa { n: vec![1, 2], e: vec![1, 0, 1] }, "leading zeros dropped");
+    }
+
+    #[test]
+    fn es256_tokens_of_a_p256_key_verify() {
+        use ring::rand::SystemRandom;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let point = pair.public_key().as_ref();
+        let jwks = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "ec1",
+            "x": B64URL.encode(&point[1..33]), "y": B64URL.encode(&point[33..])}]});
+        let providers = BTreeMap::from([("https://i".to_string(), Jwks::parse(&jwks).unwrap())]);
+        let b = |v: Value| B64URL.encode(v.to_string());
+        let input = format!(
+            "{}.{}",
+            b(serde_json::json!({"alg": "ES256", "kid": "ec1"})),
+            b(serde_json::json!({"iss": "https://i", "sub": "s", "aud": "a", "exp": 10}))
+        );
+        let signature = pair.sign(&rng, input.as_bytes()).unwrap();
+        let token = parse(&format!("{input}.{}", B64URL.encode(signature.as_ref()))).unwrap();
+        assert_eq!(token.verify_signature(&providers), Ok(()));
+        let tampered = parse(&format!("{input}.{}", B64URL.encode([0u8; 64]))).unwrap();
+        assert_eq!(tampered.verify_signature(&providers), Err(TokenError::BadSignature));
     }
 }
