@@ -105,8 +105,8 @@ async fn the_chart_renders_exactly_what_each_identity_needs() {
 /// the world's namespace; the namespace it is in, and the ServiceAccount's name.
 fn install_chart(w: &common::world::World, values: &[&str]) -> (String, String) {
     let release_ns = format!("{}-system", w.ns);
-    // Its ClusterRoles are named after the release: one of its own beside the suite's others.
-    let release = format!("id{}", std::process::id());
+    // Its ClusterRoles are named after the release: one of its own per test.
+    let release = w.ns.trim_start_matches("e2e-").to_string();
     let chart = format!("{}/charts/datazone-operator", env!("CARGO_MANIFEST_DIR"));
     let watch = format!("watchNamespaces={{{}}}", w.ns);
     let mut args = vec!["install", &release, &chart, "--namespace", &release_ns, "--create-namespace", "--wait=false"];
@@ -253,4 +253,165 @@ async fn a_connection_s_tenancy_rules_refuse_before_any_call() {
         }
     })
     .await;
+}
+
+/// The producer account's role the operator runs as (the fixture's).
+const OPERATOR_ROLE: &str = "arn:aws:iam::222222222222:role/datazone-operator";
+
+/// Registers the local API server's service-account issuer (its discovery document and keys) as
+/// an OpenID Connect provider with the emulator's STS and Pod Identity endpoint.
+fn trust_the_cluster(w: &common::world::World) {
+    let discovery: Value =
+        serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/.well-known/openid-configuration"])).unwrap();
+    let jwks: Value = serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/openid/v1/jwks"])).unwrap();
+    w.emulator.add_oidc_provider(discovery["issuer"].as_str().unwrap(), jwks).unwrap();
+}
+
+/// The operator as the chart renders it with `values` would run in its pod: no static AWS key,
+/// the identity environment the chart renders, the token `file` at `token_at` (under
+/// /var/run/secrets); its log is `<ns>.<log>.log`.
+fn operator_pod(
+    w: &common::world::World,
+    values: &[&str],
+    release_ns: &str,
+    sa: &str,
+    token_at: &str,
+    token: &str,
+    log: &str,
+) -> (common::KillOnDrop, u16) {
+    let rendered = render(values);
+    let (sa_dir, api_port) = service_account_files(release_ns, sa, &format!("{}-{log}", w.ns));
+    let token_file = sa_dir.join("aws-token");
+    std::fs::write(&token_file, token).unwrap();
+    let env: Vec<(&str, &str)> = identity_env(&rendered).into_iter().collect();
+    let metrics = common::free_port();
+    let mut inner = w.operator_command(metrics, &[], &env);
+    inner.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY").env_remove("AWS_SESSION_TOKEN");
+    let mut pod = as_in_a_pod(&inner, &sa_dir, &api_port, &[(token_at, &token_file)]);
+    let child = pod.stdout(std::process::Stdio::null()).stderr(w.log_file(log)).spawn().unwrap();
+    (common::KillOnDrop(child), metrics)
+}
+
+fn create_token(release_ns: &str, sa: &str, audience: &str) -> String {
+    run_tool("kubectl", &["create", "token", sa, "-n", release_ns, "--audience", audience, "--duration", "1h"])
+}
+
+/// Waits until `name`'s ConnectionResolved is False; its reason and message.
+async fn refused(w: &common::world::World, name: &str) -> (String, String) {
+    common::eventually(std::time::Duration::from_secs(60), || async {
+        let p = w.products().get(name).await.map_err(|e| e.to_string())?;
+        match common::world::condition(&p, "ConnectionResolved") {
+            Some((s, reason, message)) if s == "False" => Ok((reason, message)),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await
+}
+
+/// A token of `issuer` (a key of the test's own, registered with the emulator) for `subject`,
+/// expired a minute ago.
+fn expired_token(w: &common::world::World, issuer: &str, subject: &str) -> String {
+    use base64::Engine;
+    use ring::rand::SystemRandom;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref();
+    let jwks = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "test", "alg": "ES256",
+        "x": b64.encode(&point[1..33]), "y": b64.encode(&point[33..])}]});
+    w.emulator.add_oidc_provider(issuer, jwks).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let claims = serde_json::json!({"iss": issuer, "sub": subject, "aud": ["sts.amazonaws.com"],
+        "iat": now - 3660, "nbf": now - 3660, "exp": now - 60});
+    let input = format!(
+        "{}.{}",
+        b64.encode(serde_json::json!({"alg": "ES256", "kid": "test", "typ": "JWT"}).to_string()),
+        b64.encode(claims.to_string())
+    );
+    let signature = pair.sign(&rng, input.as_bytes()).unwrap();
+    format!("{input}.{}", b64.encode(signature.as_ref()))
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn irsa_as_eks_sets_it_up_reaches_ready_without_a_static_key() {
+    let mut w = common::world::world("irsa", "optional").await;
+    w.operator = None;
+    trust_the_cluster(&w);
+    let role = format!("serviceAccount.roleArn={OPERATOR_ROLE}");
+    let values = [role.as_str(), "aws.identity=webIdentity"];
+    let (release_ns, sa) = install_chart(&w, &values);
+    let subject = format!("system:serviceaccount:{release_ns}:{sa}");
+    w.emulator.trust_web_identity(OPERATOR_ROLE, &subject).unwrap();
+    let token_at = "eks.amazonaws.com/serviceaccount/token";
+    let before = w.calls().await;
+    let (pod, metrics) = operator_pod(
+        &w,
+        &values,
+        &release_ns,
+        &sa,
+        token_at,
+        &create_token(&release_ns, &sa, "sts.amazonaws.com"),
+        "irsa",
+    );
+    w.metrics_port = metrics;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    w.all_ready(&names).await;
+    let calls = common::world::delta(&before, &w.calls().await);
+    assert!(common::world::count(&calls, "sts:AssumeRoleWithWebIdentity") >= 1, "{calls}");
+    drop(pod);
+
+    // A token of another service account: the role does not trust it.
+    run_tool("kubectl", &["create", "serviceaccount", "other", "-n", &release_ns]);
+    let other = create_token(&release_ns, "other", "sts.amazonaws.com");
+    let _pod = operator_pod(&w, &values, &release_ns, &sa, token_at, &other, "irsa-other");
+    let p = w.product("other-identity", "sales", "sales", "public", &["orders"]);
+    w.apply(&p).await;
+    let (reason, message) = refused(&w, "other-identity").await;
+    assert_eq!(reason, "CredentialsUnavailable", "{message}");
+    assert!(message.contains("AssumeRoleWithWebIdentity") && message.contains("Not authorized"), "{message}");
+    drop(_pod);
+
+    // An expired token (of an issuer the role trusts as well).
+    let expired = expired_token(&w, "https://expired.example", &subject);
+    let _pod = operator_pod(&w, &values, &release_ns, &sa, token_at, &expired, "irsa-expired");
+    let p = w.product("expired-identity", "sales", "sales", "public", &["orders"]);
+    w.apply(&p).await;
+    let (reason, message) = refused(&w, "expired-identity").await;
+    assert_eq!(reason, "CredentialsUnavailable", "{message}");
+    assert!(message.contains("ExpiredToken"), "{message}");
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn pod_identity_as_eks_sets_it_up_reaches_ready_without_a_static_key() {
+    let mut w = common::world::world("podid", "optional").await;
+    w.operator = None;
+    trust_the_cluster(&w);
+    let uri = format!("aws.podIdentity.credentialsUri={}", w.emulator.pod_identity_uri());
+    let values = ["aws.identity=podIdentity", uri.as_str()];
+    let (release_ns, sa) = install_chart(&w, &values);
+    w.emulator.associate_pod_identity(&release_ns, &sa, OPERATOR_ROLE).unwrap();
+    let token_at = "pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
+    let before = w.calls().await;
+    let token = create_token(&release_ns, &sa, "pods.eks.amazonaws.com");
+    let (pod, metrics) = operator_pod(&w, &values, &release_ns, &sa, token_at, &token, "podid");
+    w.metrics_port = metrics;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    w.all_ready(&names).await;
+    let calls = common::world::delta(&before, &w.calls().await);
+    assert!(common::world::count(&calls, "eks-auth:AssumeRoleForPodIdentity") >= 1, "{calls}");
+    drop(pod);
+
+    // A service account without an association gets no credentials.
+    run_tool("kubectl", &["create", "serviceaccount", "other", "-n", &release_ns]);
+    let other = create_token(&release_ns, "other", "pods.eks.amazonaws.com");
+    let _pod = operator_pod(&w, &values, &release_ns, &sa, token_at, &other, "podid-other");
+    let p = w.product("unassociated", "sales", "sales", "public", &["orders"]);
+    w.apply(&p).await;
+    let (reason, message) = refused(&w, "unassociated").await;
+    assert_eq!(reason, "CredentialsUnavailable", "{message}");
+    assert!(message.contains("404"), "the agent's answer: {message}");
 }

@@ -120,7 +120,12 @@ pub async fn resolve<B: Backend>(
     let assumed_role_arn = ids
         .get_or_find(role, TRUST, || async { ctx.backend.check_role(key).await.map(Some) })
         .await
-        .map_err(|e| Blocked::dz(PHASE, e).because("RoleNotAssumable"))?
+        .map_err(|e| {
+            // Without credentials of its own the operator cannot ask for the role at all.
+            let own = e.code == "CredentialsUnavailable";
+            let blocked = Blocked::dz(PHASE, e);
+            if own { blocked } else { blocked.because("RoleNotAssumable") }
+        })?
         .ok_or_else(|| Blocked::retryable(PHASE, "RoleNotAssumable", "STS answered no assumed-role ARN"))?;
     let dz = ctx.backend.project(key);
     let not_found = |e| Blocked::dz(PHASE, e).because("DomainNotFound");

@@ -60,6 +60,7 @@ impl DzError {
             "ValidationException" | "ValidationError" => "InvalidRequest".into(),
             "ResourceNotFoundException" => "NotFound".into(),
             "ServiceQuotaExceededException" => "QuotaExceeded".into(),
+            "CredentialsUnavailable" => "CredentialsUnavailable".into(),
             "ThrottlingException" | "Throttling" | "TooManyRequestsException" => "Throttled".into(),
             _ => match self.class {
                 ErrorClass::Terminal => "RequestRefused".into(),

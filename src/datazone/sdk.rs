@@ -33,7 +33,7 @@ use super::{
 pub const PROJECT_ENVIRONMENT: &str = "Tooling";
 
 /// Turns any SDK error into a classified [`DzError`].
-pub(super) fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+pub(super) fn sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     operation: &'static str,
     e: SdkError<E, HttpResponse>,
 ) -> DzError {
@@ -46,8 +46,17 @@ pub(super) fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
             service.message().unwrap_or_default(),
         ),
         None => {
+            // What went wrong, cause by cause (the request never left when the operator's own
+            // credentials could not be had: IRSA refused, no Pod Identity association, …).
+            let causes = causes(&e);
+            if matches!(e, SdkError::DispatchFailure(_))
+                && causes.iter().any(|c| c.to_lowercase().contains("credential"))
+            {
+                let message = format!("the operator's own AWS credentials could not be had: {}", causes.join(": "));
+                return DzError::new(ErrorClass::Terminal, operation, "CredentialsUnavailable", message);
+            }
             let message = match &e {
-                SdkError::DispatchFailure(f) => format!("request not delivered: {f:?}"),
+                SdkError::DispatchFailure(_) => format!("request not delivered: {}", causes.join(": ")),
                 SdkError::TimeoutError(_) => "request timed out".into(),
                 SdkError::ResponseError(_) => "unreadable response".into(),
                 other => format!("{other:?}"),
@@ -61,6 +70,23 @@ pub(super) fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug>(
             DzError::new(class, operation, "RequestFailed", message)
         }
     }
+}
+
+/// The messages of an error's sources, outermost first, each once.
+fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !text.is_empty() && !out.iter().any(|o| o.contains(&text)) {
+            out.push(text);
+        }
+        next = cause.source();
+    }
+    if out.is_empty() {
+        out.push(e.to_string());
+    }
+    out
 }
 
 /// An ID the model marks optional but every real answer carries; without it the answer is unusable.
