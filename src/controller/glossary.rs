@@ -44,7 +44,8 @@ fn spec_of(t: &GlossaryTermSpec) -> TermSpec {
     }
 }
 
-/// Each declared term against the glossary's terms in DataZone. Pure.
+/// Each declared term against the glossary's terms in DataZone (a disabled one is enabled again:
+/// data products cannot use it). Pure.
 pub fn term_steps(declared: &[GlossaryTermSpec], existing: &[TermInfo]) -> Vec<TermStep> {
     let same =
         |a: &Option<String>, b: &Option<String>| a.as_deref().unwrap_or_default() == b.as_deref().unwrap_or_default();
@@ -53,7 +54,8 @@ pub fn term_steps(declared: &[GlossaryTermSpec], existing: &[TermInfo]) -> Vec<T
         .map(|d| match existing.iter().find(|e| e.name == d.name) {
             None => TermStep::Create(spec_of(d)),
             Some(e)
-                if same(&e.short_description, &d.short_description)
+                if e.enabled
+                    && same(&e.short_description, &d.short_description)
                     && same(&e.long_description, &d.long_description) =>
             {
                 TermStep::Keep { id: e.id.clone() }
@@ -265,5 +267,9 @@ mod tests {
         );
         let empty_is_none = term_steps(&[declared("A", Some(""))], &[existing("t", "A", None)]);
         assert_eq!(empty_is_none, [TermStep::Keep { id: "t".into() }]);
+        let mut disabled = existing("t", "A", None);
+        disabled.enabled = false;
+        let enabled_again = term_steps(&[declared("A", None)], &[disabled]);
+        assert_eq!(enabled_again, [TermStep::Update { id: "t".into(), term: spec_of(&declared("A", None)) }]);
     }
 }

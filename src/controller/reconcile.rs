@@ -17,6 +17,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::act::{self, Subject};
+use super::business;
 use super::cleanup;
 use super::context::{Context, spread};
 use super::describe;
@@ -185,6 +186,11 @@ async fn progress<B: Backend>(
     let connected = target::connect(ctx, p, status).await?;
     effects.extend(connected.effects());
     let t = Target::new(ctx, p, connected).await?;
+    // Forms DataZone would refuse are named before they go into the data source.
+    let problems = business::form_problems(&business::Declared::of(&p.spec));
+    if !problems.is_empty() {
+        return Err(Blocked::terminal(Phase::MetadataApplied, "InvalidMetadataForm", problems.join("; ")));
+    }
     // A run of ours in progress: it is all there is to look at until it ends, and when it has
     // ended its outcome is all this pass needs (the data source was checked when the run
     // started, and is read again at the next resync).

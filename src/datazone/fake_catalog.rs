@@ -192,6 +192,7 @@ impl Catalog for Fake {
         t.name = term.name.clone();
         t.short_description = term.short_description.clone().filter(|d| !d.is_empty());
         t.long_description = term.long_description.clone().filter(|d| !d.is_empty());
+        t.enabled = true;
         Ok(())
     }
 

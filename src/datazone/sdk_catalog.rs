@@ -180,6 +180,8 @@ impl Catalog for SdkDataZone {
             // An empty description clears one written before.
             .short_description(term.short_description.clone().unwrap_or_default())
             .long_description(term.long_description.clone().unwrap_or_default())
+            // A declared term is one data products may use.
+            .status(dz::GlossaryTermStatus::Enabled)
             .send()
             .await
             .map(|_| ())

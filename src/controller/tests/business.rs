@@ -332,3 +332,18 @@ async fn a_description_written_back_is_a_new_revision_and_a_form_taken_out_comes
         assert_eq!(forms, ["RedshiftTableForm", "ownership"], "{id}");
     }
 }
+
+#[tokio::test]
+async fn a_form_datazone_would_refuse_is_named_before_the_data_source_is_made() {
+    let h = Harness::new();
+    let big = "x".repeat(300_001);
+    let mut p = h.product("orders", |v| {
+        v["spec"]["metadataForms"] =
+            json!([{"formName": "notes", "typeName": "NotesFormType", "content": {"text": big}}]);
+    });
+    let pass = h.pass(&mut p).await;
+    assert!(!pass.calls.iter().any(|c| c.starts_with("Create")), "{:?}", pass.calls);
+    assert_eq!(condition(&p, METADATA_APPLIED), is(False, "InvalidMetadataForm"));
+    assert!(message(&p, METADATA_APPLIED).contains("over 300,000 characters"));
+    assert_eq!(condition(&p, READY).map(|c| c.1), Some("InvalidMetadataForm".into()));
+}
