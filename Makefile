@@ -55,6 +55,10 @@ testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
 chart: ## Helm chart: lint, render (default and every option set), schema rejects bad values
 	scripts/chart-check
 
+.PHONY: image-local
+image-local: ## The operator image and a pause image built here (buildah, FROM scratch), as OCI archives in target/images
+	scripts/image-local
+
 .PHONY: image-lint
 image-lint: ## Dockerfile best practices (hadolint; no container engine needed)
 	scripts/image-lint

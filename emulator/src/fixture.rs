@@ -377,7 +377,7 @@ impl Fixture {
                 let fat = format!("{at}.formTypes[{j}]");
                 // As CreateFormType checks them (datazone/form_types.rs).
                 let name_ok = f.name.len() <= 128
-                    && crate::datazone::request::matches(crate::datazone::form_types::FORM_TYPE_NAME, &f.name)
+                    && crate::patterns::matches(crate::patterns::FORM_TYPE_NAME, &f.name)
                     && !f.name.starts_with("amazon.datazone.");
                 if !name_ok {
                     return Err((format!("{fat}.name"), format!("{:?} is not a custom form type name", f.name)));

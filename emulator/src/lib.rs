@@ -14,6 +14,7 @@ pub mod faults;
 pub mod filters;
 pub mod fixture;
 pub mod identity;
+pub mod patterns;
 pub mod pod_identity;
 pub mod redshift_data;
 pub mod server;

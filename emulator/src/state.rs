@@ -626,18 +626,15 @@ impl State {
             for f in &d.form_types {
                 let project = domain.projects.values().find(|p| p.name == f.owning_project).map(|p| p.id.clone());
                 if let (Some(project), Ok(model)) = (project, crate::datazone::smithy::parse(&f.smithy)) {
-                    crate::datazone::form_types::put(
-                        &mut state,
-                        &id,
-                        &f.name,
-                        &project,
-                        f.smithy.clone(),
+                    let revision = FormTypeRevision {
+                        smithy: f.smithy.clone(),
                         model,
-                        "ENABLED",
-                        f.description.clone(),
-                        &d.account_id,
-                        now,
-                    );
+                        status: "ENABLED",
+                        description: f.description.clone(),
+                        created_at: now,
+                        created_by: d.account_id.clone(),
+                    };
+                    state.put_form_type(&id, &f.name, &project, revision);
                 }
             }
             state.domains.insert(id, domain);
@@ -732,6 +729,19 @@ impl State {
             }
         };
         &mut self.roles[index]
+    }
+
+    /// A new revision of the form type `name` of the domain (the type made when it is the first);
+    /// answers the revision's number.
+    pub fn put_form_type(&mut self, domain_id: &str, name: &str, project_id: &str, revision: FormTypeRevision) -> u32 {
+        let ft = self.form_types.entry((domain_id.to_string(), name.to_string())).or_insert_with(|| FormType {
+            domain_id: domain_id.to_string(),
+            name: name.to_string(),
+            project_id: project_id.to_string(),
+            revisions: Vec::new(),
+        });
+        ft.revisions.push(revision);
+        ft.revisions.len() as u32
     }
 
     pub fn schedule(&mut self, at: Instant, what: Due) {

@@ -12,12 +12,7 @@ use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::state::{FormType, FormTypeRevision, State};
 
-/// The model's `FormTypeName`, read anchored and without the look-ahead (as the operator's CRD
-/// reads it): an optional `amazon.datazone.` and a letter first, or `_` and a letter or digit.
-pub const FORM_TYPE_NAME: &str =
-    r"^(amazon\.datazone\.)?[A-Za-z][A-Za-z0-9_]*$|^_[A-Za-z0-9_]*[A-Za-z0-9][A-Za-z0-9_]*$";
-/// The model's `FormTypeIdentifier` (`(?!\.)[\w\.]*\w`), read the same way.
-pub const FORM_TYPE_IDENTIFIER: &str = r"^[A-Za-z0-9_]([A-Za-z0-9_.]*[A-Za-z0-9_])?$";
+pub use crate::patterns::{FORM_TYPE_IDENTIFIER, FORM_TYPE_NAME};
 
 /// The built-in types the emulator writes on assets, with the asset types they belong to. Their
 /// models name what the emulator writes; DataZone's full models have more members, so content is
@@ -114,14 +109,7 @@ pub fn put(
 ) -> u32 {
     let revision =
         FormTypeRevision { smithy, model, status, description, created_at: now, created_by: created_by.to_string() };
-    let ft = state.form_types.entry((domain_id.to_string(), name.to_string())).or_insert_with(|| FormType {
-        domain_id: domain_id.to_string(),
-        name: name.to_string(),
-        project_id: project_id.to_string(),
-        revisions: Vec::new(),
-    });
-    ft.revisions.push(revision);
-    ft.revisions.len() as u32
+    state.put_form_type(domain_id, name, project_id, revision)
 }
 
 /// `model`: a union with its only member `smithy` (1..=100,000 characters).

@@ -186,14 +186,7 @@ pub fn check_enum(member: &str, s: &str, allowed: &[&str]) -> AwsResult<()> {
 /// The model's pattern of a Secrets Manager secret ARN (data sources, connections).
 pub const SECRET_ARN: &str = r"^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$";
 
-/// Whether `s` matches a model pattern (searched, as Smithy patterns are, unless anchored).
-pub fn matches(pattern: &'static str, s: &str) -> bool {
-    use std::sync::{LazyLock, Mutex, PoisonError};
-    // Compiled once per pattern: CreateDataSource is on the benchmark's hot path.
-    static COMPILED: LazyLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> = LazyLock::new(Default::default);
-    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-    compiled.entry(pattern).or_insert_with(|| regex::Regex::new(pattern).ok()).as_ref().is_some_and(|re| re.is_match(s))
-}
+pub use crate::patterns::matches;
 
 pub fn check_id(member: &str, s: &str) -> AwsResult<()> {
     check_pattern(member, s, is_resource_id(s), "^[a-zA-Z0-9_-]{1,36}$")
