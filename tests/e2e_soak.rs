@@ -143,12 +143,16 @@ async fn soak(test: &str, products: usize, spaces: usize, kills: usize) {
     println!("soak: {killed} leader kills, {edits} spec edits, {deletions} deletions in {:?}", started.elapsed());
     w.emulator.shared.faults.lock().unwrap().rules.clear();
 
-    // With the faults off, everything converges.
+    // With the faults off, everything converges: every data product Ready with the data source
+    // its status names there (a deleted one's status says Ready until a pass sees it gone).
     eventually(Duration::from_secs(600), || async {
+        let existing: Vec<String> =
+            ours(&w.state().await).iter().filter_map(|d| d["id"].as_str().map(String::from)).collect();
         let mut waiting = Vec::new();
         for ns in &spaces {
             for p in products_in(&w, ns).list(&ListParams::default()).await.map_err(|e| e.to_string())?.items {
-                if !is_ready(&p) {
+                let source = p.status.as_ref().and_then(|s| s.data_source_id.clone());
+                if !is_ready(&p) || !source.is_some_and(|id| existing.contains(&id)) {
                     waiting.push(format!("{ns}/{}", p.name_any()));
                 }
             }
