@@ -18,7 +18,7 @@ use super::keys::Lookup;
 use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
 use super::reconcile::ReconcileError;
 use super::target::STABLE;
-use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
+use crate::crd::conditions;
 use crate::crd::{ClusterDataZoneConnection, ConnectionSettings, ConnectionStatus, DataZoneConnection};
 use crate::datazone::{Backend, Producer};
 
@@ -106,25 +106,13 @@ async fn check<C: ConnectionObject, B: Backend>(conn: Arc<C>, ctx: Arc<Context<B
     let requeue = match &outcome {
         Ok(domain) => {
             let message = format!("role assumed, domain {domain} resolved");
-            conditions::set_condition(
-                &mut status.conditions,
-                Observation::new(READY, ConditionStatus::True, "Resolved", &message),
-                generation,
-                &now,
-            );
-            conditions::set_progress(&mut status.conditions, true, false, "Resolved", &message, generation, &now);
+            conditions::set_ready(&mut status.conditions, true, false, "Resolved", &message, generation, &now);
             ctx.resync
         }
         Err(p) => {
             let terminal = p.is_terminal();
             tracing::warn!(reason = %p.reason, detail = %p.message, terminal, "connection not usable");
-            conditions::set_condition(
-                &mut status.conditions,
-                Observation::new(READY, ConditionStatus::False, &p.reason, &p.message),
-                generation,
-                &now,
-            );
-            conditions::set_progress(&mut status.conditions, false, terminal, &p.reason, &p.message, generation, &now);
+            conditions::set_ready(&mut status.conditions, false, terminal, &p.reason, &p.message, generation, &now);
             if terminal { TERMINAL_RETRY } else { ctx.backoff(&format!("{}/{name}", C::KIND)) }
         }
     };

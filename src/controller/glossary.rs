@@ -19,7 +19,7 @@ use super::keys::Lookup;
 use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
 use super::reconcile::ReconcileError;
 use super::target::STABLE;
-use crate::crd::conditions::{self, ConditionStatus, Observation, READY};
+use crate::crd::conditions;
 use crate::crd::{DataZoneGlossary, DataZoneGlossaryStatus, GlossaryTermSpec, GlossaryTermStatus};
 use crate::datazone::{Backend, Catalog, DataZone, TermInfo, TermSpec};
 use crate::naming::stable_hash;
@@ -93,22 +93,14 @@ async fn apply<B: Backend>(g: Arc<DataZoneGlossary>, ctx: Arc<Context<B>>) -> Re
     let outcome = bring(&g, &ctx, &uid, &mut status).await;
     let requeue = match &outcome {
         Ok(message) => {
-            conditions::set_condition(
-                &mut status.conditions,
-                Observation::new(READY, ConditionStatus::True, "Ready", message),
-                generation,
-                &now,
-            );
-            conditions::set_progress(&mut status.conditions, true, false, "Ready", message, generation, &now);
+            conditions::set_ready(&mut status.conditions, true, false, "Ready", message, generation, &now);
             ctx.reset_backoff(&uid);
             ctx.resync
         }
         Err(b) => {
             let terminal = b.is_terminal();
             tracing::warn!(reason = %b.reason, detail = %b.message, terminal, "glossary not ready");
-            let obs = Observation::new(READY, ConditionStatus::False, &b.reason, &b.message);
-            conditions::set_condition(&mut status.conditions, obs, generation, &now);
-            conditions::set_progress(&mut status.conditions, false, terminal, &b.reason, &b.message, generation, &now);
+            conditions::set_ready(&mut status.conditions, false, terminal, &b.reason, &b.message, generation, &now);
             if terminal { TERMINAL_RETRY } else { ctx.backoff(&uid) }
         }
     };

@@ -117,6 +117,22 @@ pub fn set_condition(
 
 /// Sets the kstatus pair from the pass's outcome: nothing when Ready, `Stalled` when `stalled`,
 /// `Reconciling` otherwise, with Ready's reason and message. The one that no longer applies goes.
+/// Ready for an object whose state is one outcome (a connection, a glossary): Ready with
+/// `reason` and `message`, and Reconciling or Stalled (`stalled`) while not Ready.
+pub fn set_ready(
+    conditions: &mut Vec<Condition>,
+    ready: bool,
+    stalled: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: &str,
+) {
+    let status = if ready { ConditionStatus::True } else { ConditionStatus::False };
+    set_condition(conditions, Observation::new(READY, status, reason, message), generation, now);
+    set_progress(conditions, ready, stalled, reason, message, generation, now);
+}
+
 pub fn set_progress(
     conditions: &mut Vec<Condition>,
     ready: bool,
