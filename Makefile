@@ -37,7 +37,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit emulator-smoke chart image-lint gitops e2e ## Everything CI checks: format, lints, unit, integration and end-to-end tests
+test: fmt-check lint unit emulator-smoke chart image-lint gitops e2e e2e-node ## Everything CI checks: format, lints, unit, integration and end-to-end tests
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -46,6 +46,10 @@ unit: ## cargo test for the whole workspace
 .PHONY: e2e
 e2e: ## End-to-end tests against a real kube-apiserver + etcd (built once from Go modules)
 	scripts/e2e
+
+.PHONY: e2e-node
+e2e-node: ## The chart's pod on a real node (kubelet, containerd, the image built here); needs root
+	scripts/e2e-node
 
 .PHONY: testbin
 testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
