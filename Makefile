@@ -80,7 +80,7 @@ soak: ## The full chaos soak: 100 data products, 2 replicas, 30 % faults, 50 lea
 	scripts/soak
 
 .PHONY: test-matrix
-test-matrix: ## The chart checks and end-to-end suite against every supported Kubernetes x Helm pair (scripts/versions.env)
+test-matrix: ## The chart checks, end-to-end and node suites against every supported Kubernetes x Helm pair (scripts/versions.env)
 	scripts/test-matrix
 
 .PHONY: bench
