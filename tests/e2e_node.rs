@@ -219,13 +219,20 @@ fn passes(metrics: &str) -> f64 {
         .sum()
 }
 
+/// A test's world with no operator process of its own (the chart's pod is the operator), and its
+/// emulator forwarded into the node: the node, the world, the forwarder, the emulator's URL for pods.
+async fn node_world(test: &str) -> (Node, World, KillOnDrop, String) {
+    let node = node();
+    let mut w = world(test, "optional").await;
+    w.operator = None;
+    let (forward, endpoint) = node.forward_emulator(&w);
+    (node, w, forward, endpoint)
+}
+
 #[tokio::test]
 #[ignore = "needs a node: make e2e-node"]
 async fn the_charts_pod_is_ready_reconciles_the_reference_payload_and_serves_metrics_through_its_service() {
-    let node = node();
-    let mut w = world("node", "optional").await;
-    w.operator = None;
-    let (_forward, endpoint) = node.forward_emulator(&w);
+    let (node, w, _forward, endpoint) = node_world("node").await;
     let release = install(&w, &base_values(&node, &w, &endpoint, true));
     let started = Instant::now();
     let pods = ready_pods(&w, &release, 1).await;
@@ -269,10 +276,7 @@ async fn the_charts_pod_is_ready_reconciles_the_reference_payload_and_serves_met
 #[tokio::test]
 #[ignore = "needs a node: make e2e-node"]
 async fn two_replicas_one_reconciles_and_deleting_the_leader_hands_the_lease_over() {
-    let node = node();
-    let mut w = world("pair", "optional").await;
-    w.operator = None;
-    let (_forward, endpoint) = node.forward_emulator(&w);
+    let (node, w, _forward, endpoint) = node_world("pair").await;
     let mut values = base_values(&node, &w, &endpoint, true);
     values["replicaCount"] = json!(2);
     let release = install(&w, &values);
@@ -316,10 +320,7 @@ async fn two_replicas_one_reconciles_and_deleting_the_leader_hands_the_lease_ove
 #[tokio::test]
 #[ignore = "needs a node: make e2e-node"]
 async fn helm_upgrade_rolls_out_with_one_reconciler_at_a_time() {
-    let node = node();
-    let mut w = world("upgrade", "optional").await;
-    w.operator = None;
-    let (_forward, endpoint) = node.forward_emulator(&w);
+    let (node, w, _forward, endpoint) = node_world("upgrade").await;
     let values = base_values(&node, &w, &endpoint, true);
     let release = install(&w, &values);
     let old = ready_pods(&w, &release, 1).await.remove(0);
@@ -373,16 +374,13 @@ async fn helm_upgrade_rolls_out_with_one_reconciler_at_a_time() {
 #[ignore = "needs a node: make e2e-node"]
 async fn irsa_through_the_token_the_kubelet_projects_reaches_ready_without_a_static_key() {
     const ROLE: &str = "arn:aws:iam::222222222222:role/datazone-operator";
-    let node = node();
-    let mut w = world("nodeirsa", "optional").await;
-    w.operator = None;
+    let (node, w, _forward, endpoint) = node_world("nodeirsa").await;
     // The emulator's STS trusts the API server's service-account issuer, as IAM trusts an EKS
     // cluster's OIDC provider.
     let discovery: Value =
         serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/.well-known/openid-configuration"])).unwrap();
     let jwks: Value = serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/openid/v1/jwks"])).unwrap();
     w.emulator.add_oidc_provider(discovery["issuer"].as_str().unwrap(), jwks).unwrap();
-    let (_forward, endpoint) = node.forward_emulator(&w);
     let mut values = base_values(&node, &w, &endpoint, false);
     values["serviceAccount"] = json!({"roleArn": ROLE});
     values["aws"]["identity"] = json!("webIdentity");
