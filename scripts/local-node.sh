@@ -222,7 +222,8 @@ node_down() {
   # The pods' logs stay with the cluster's (the kubelet's links to them go).
   if [ -d "$node/pod-logs" ]; then rm -rf "$logs/pods" && mv "$node/pod-logs" "$logs/pods"; fi
   find /var/log/containers -maxdepth 1 -lname "$node/*" -delete 2>/dev/null || true
-  if [ -f "$dir/node-made-paths" ]; then
+  # Another cluster's node may use them now (ours is stopped): then they stay.
+  if [ -f "$dir/node-made-paths" ] && ! pgrep -x kubelet >/dev/null; then
     while read -r path; do rm -rf "$path"; done <"$dir/node-made-paths"
   fi
   rm -f "$dir/netns" "$dir/node.env" "$dir/node-made-paths"

@@ -455,7 +455,17 @@ async fn api_budget_for_one_and_fifty_data_products() {
         for operation in ["CreateDataSource", "StartDataSourceRun", "ListDataSourceRunActivities"] {
             assert_eq!(first[format!("datazone:{operation}")], n, "{operation} once per data product");
         }
-        assert!(publish as usize <= 3 * n + 40, "first publish: {publish} calls for {n} data products");
+        // A data product's first resync (4 s here) reads its data source once in full; on a slow
+        // machine the first ones come before the last data product is Ready, inside the publish
+        // window. So full reads are counted until the first resync is over, and the rest of the
+        // publish apart from them.
+        let reads = count(&settled, "datazone:GetDataSource") as usize;
+        assert!(reads <= n + 10, "one full read per data source by its first resync (and few while settling): {reads}");
+        let publish_without_reads = publish as usize - count(&first, "datazone:GetDataSource") as usize;
+        assert!(
+            publish_without_reads <= 3 * n + 40,
+            "first publish: {publish_without_reads} calls for {n} data products"
+        );
         assert_eq!(
             steady,
             count(&later, "datazone:ListDataSources") - count(&settled, "datazone:ListDataSources"),
