@@ -118,6 +118,11 @@ node_start() {
 # sockets, container log links, shim sockets): removed by `down` when `up` found them absent.
 NODE_FIXED_PATHS=(/var/lib/kubelet /var/log/containers /run/containerd)
 
+node_ready() {
+  [ "$("$bin/kubectl" --kubeconfig="$dir/kubeconfig" get node "$NODE_NAME" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
 node_up() {
   local api_port=$1 ns tar started path
   started=$(date +%s)
@@ -158,14 +163,11 @@ node_up() {
     --root-dir="$node/kubelet" --cert-dir="$node/kubelet/pki" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_GATEWAY"
   for _ in $(seq 600); do
-    [ "$("$bin/kubectl" --kubeconfig="$dir/kubeconfig" get node "$NODE_NAME" \
-      -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && break
+    node_ready && break
     alive kubelet || { tail -n 20 "$logs/kubelet.log" >&2; die "kubelet exited (log: $logs/kubelet.log)"; }
     sleep 0.2
   done
-  [ "$("$bin/kubectl" --kubeconfig="$dir/kubeconfig" get node "$NODE_NAME" \
-    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ] ||
-    die "node $NODE_NAME not Ready after 120s (logs: $logs/kubelet.log, $logs/containerd.log)"
+  node_ready || die "node $NODE_NAME not Ready after 120s (logs: $logs/kubelet.log, $logs/containerd.log)"
   # Pods of a namespace's default ServiceAccount are admitted once the controller has made it.
   for _ in $(seq 300); do
     "$bin/kubectl" --kubeconfig="$dir/kubeconfig" get serviceaccount default -n default >/dev/null 2>&1 && break

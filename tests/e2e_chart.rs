@@ -219,12 +219,7 @@ async fn a_rolling_upgrade_of_the_default_install_never_runs_two_reconcilers() {
     // One reconciler at a time: the new pod led only after the old one had released the lease,
     // and nothing was done twice.
     let log = |name: &str| std::fs::read_to_string(std::env::temp_dir().join(format!("{}.{name}.log", w.ns))).unwrap();
-    let at = |log: &str, message: &str| {
-        log.lines().find(|l| l.contains(&format!("\"message\":\"{message}\""))).and_then(|l| {
-            let v: Value = serde_json::from_str(l).ok()?;
-            v["timestamp"].as_str().map(str::to_string)
-        })
-    };
+    let at = |log: &str, message: &str| common::logged_at(log.lines(), message);
     let released = at(&log("pod-old"), "released the lease").expect("the old pod released the lease");
     let led = at(&log("pod-new"), "became the leader").expect("the new pod became the leader");
     assert!(released <= led, "released at {released}, taken over at {led}");

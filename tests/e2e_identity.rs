@@ -258,15 +258,6 @@ async fn a_connection_s_tenancy_rules_refuse_before_any_call() {
 /// The producer account's role the operator runs as (the fixture's).
 const OPERATOR_ROLE: &str = "arn:aws:iam::222222222222:role/datazone-operator";
 
-/// Registers the local API server's service-account issuer (its discovery document and keys) as
-/// an OpenID Connect provider with the emulator's STS and Pod Identity endpoint.
-fn trust_the_cluster(w: &common::world::World) {
-    let discovery: Value =
-        serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/.well-known/openid-configuration"])).unwrap();
-    let jwks: Value = serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/openid/v1/jwks"])).unwrap();
-    w.emulator.add_oidc_provider(discovery["issuer"].as_str().unwrap(), jwks).unwrap();
-}
-
 /// The operator as the chart renders it with `values` would run in its pod: no static AWS key,
 /// the identity environment the chart renders, the token `file` at `token_at` (under
 /// /var/run/secrets); its log is `<ns>.<log>.log`.
@@ -339,7 +330,7 @@ fn expired_token(w: &common::world::World, issuer: &str, subject: &str) -> Strin
 async fn irsa_as_eks_sets_it_up_reaches_ready_without_a_static_key() {
     let mut w = common::world::world("irsa", "optional").await;
     w.operator = None;
-    trust_the_cluster(&w);
+    w.trust_the_cluster();
     let role = format!("serviceAccount.roleArn={OPERATOR_ROLE}");
     let values = [role.as_str(), "aws.identity=webIdentity"];
     let (release_ns, sa) = install_chart(&w, &values);
@@ -389,7 +380,7 @@ async fn irsa_as_eks_sets_it_up_reaches_ready_without_a_static_key() {
 async fn pod_identity_as_eks_sets_it_up_reaches_ready_without_a_static_key() {
     let mut w = common::world::world("podid", "optional").await;
     w.operator = None;
-    trust_the_cluster(&w);
+    w.trust_the_cluster();
     let uri = format!("aws.podIdentity.credentialsUri={}", w.emulator.pod_identity_uri());
     let values = ["aws.identity=podIdentity", uri.as_str()];
     let (release_ns, sa) = install_chart(&w, &values);

@@ -195,10 +195,8 @@ impl PodLog {
     /// runtime writes the log a moment after the process, which may already have acted).
     async fn logged_at(&self, message: &str) -> String {
         eventually(Duration::from_secs(10), || async {
-            let line = self.lines().into_iter().find(|l| l.contains(&format!("\"message\":\"{message}\"")));
-            let v: Value =
-                serde_json::from_str(&line.ok_or(format!("no {message:?} yet"))?).map_err(|e| e.to_string())?;
-            v["timestamp"].as_str().map(str::to_string).ok_or("no timestamp".to_string())
+            let lines = self.lines();
+            common::logged_at(lines.iter().map(String::as_str), message).ok_or(format!("no {message:?} yet"))
         })
         .await
     }
@@ -375,12 +373,7 @@ async fn helm_upgrade_rolls_out_with_one_reconciler_at_a_time() {
 async fn irsa_through_the_token_the_kubelet_projects_reaches_ready_without_a_static_key() {
     const ROLE: &str = "arn:aws:iam::222222222222:role/datazone-operator";
     let (node, w, _forward, endpoint) = node_world("nodeirsa").await;
-    // The emulator's STS trusts the API server's service-account issuer, as IAM trusts an EKS
-    // cluster's OIDC provider.
-    let discovery: Value =
-        serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/.well-known/openid-configuration"])).unwrap();
-    let jwks: Value = serde_json::from_str(&run_tool("kubectl", &["get", "--raw", "/openid/v1/jwks"])).unwrap();
-    w.emulator.add_oidc_provider(discovery["issuer"].as_str().unwrap(), jwks).unwrap();
+    w.trust_the_cluster();
     let mut values = base_values(&node, &w, &endpoint, false);
     values["serviceAccount"] = json!({"roleArn": ROLE});
     values["aws"]["identity"] = json!("webIdentity");

@@ -103,3 +103,10 @@ pub fn run_tool(name: &str, args: &[&str]) -> String {
 pub fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
 }
+
+/// The `timestamp` of the first of the operator's JSON log `lines` whose message is `message`.
+pub fn logged_at<'a>(mut lines: impl Iterator<Item = &'a str>, message: &str) -> Option<String> {
+    let line = lines.find(|l| l.contains(&format!("\"message\":\"{message}\"")))?;
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    v["timestamp"].as_str().map(str::to_string)
+}

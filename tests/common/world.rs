@@ -162,6 +162,17 @@ impl World {
         ]
     }
 
+    /// Registers the local API server's service-account issuer (its discovery document and keys)
+    /// as an OpenID Connect provider with the emulator's STS and Pod Identity endpoint, as IAM
+    /// trusts an EKS cluster's OIDC provider.
+    pub fn trust_the_cluster(&self) {
+        let raw = |path: &str| -> Value {
+            serde_json::from_str(&super::run_tool("kubectl", &["get", "--raw", path])).unwrap()
+        };
+        let discovery = raw("/.well-known/openid-configuration");
+        self.emulator.add_oidc_provider(discovery["issuer"].as_str().unwrap(), raw("/openid/v1/jwks")).unwrap();
+    }
+
     /// `datazone-operator plan` for this world's namespace with `args`: its exit status and output.
     /// Waited for off the test's runtime thread, which serves the emulator it calls.
     pub async fn plan(&self, args: &[&str]) -> (i32, String) {
