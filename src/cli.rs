@@ -59,8 +59,8 @@ pub struct RunArgs {
     #[arg(long, env = "DATAZONE_OPERATOR_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
-    /// The first look at something in progress (an environment, a data source, a run); each further
-    /// wait for it is three times as long, up to 45 s.
+    /// How long waits for something in progress are (an environment, a data source, a run): the
+    /// first look comes after half of it, the next after three times it, then every 45 s.
     #[arg(long, env = "DATAZONE_OPERATOR_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub poll_interval: Duration,
 

@@ -165,7 +165,12 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         metrics.clone(),
         settings,
     ));
-    let config = controller::Config::default().concurrency(args.concurrency);
+    // Each scope's controller hands over every data product as it comes due (unbounded
+    // there): `--concurrency` is the shared gate in `reconcile`, first come first served. A
+    // kube-rs controller at its own limit keeps due objects in an unordered set (kube-runtime
+    // 5.0 `Scheduler::pending`, a HashSet) and takes them in hash order: at a thousand data
+    // products some waited a minute past their time while others made three passes.
+    let config = controller::Config::default().concurrency(0);
     for (stream, store) in connection_streams {
         controllers.push(
             Controller::for_stream(stream, store)

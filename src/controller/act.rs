@@ -139,13 +139,13 @@ async fn enable_blueprint<B: Backend>(
     let lock = ctx.shared.creating.get(&Creation::Enablement { domain: domain.clone(), account: account.clone() });
     let _guard = lock.lock().await;
     let enabled = Enabled { domain: domain.clone(), account: account.clone(), region: region.clone() };
-    if ctx.shared.enabled.get(&enabled, ctx.resync).is_some() {
+    if ctx.shared.enabled.get(&enabled, ctx.resync).is_some_and(|seen| seen.contains(region)) {
         // Another data product enabled it while we waited for the lock.
         return Ok(Duration::from_millis(100));
     }
     // The configuration is per account: `regions` keeps the ones it is already enabled in.
     let enable = BlueprintEnablement {
-        regions,
+        regions: regions.clone(),
         provisioning_role_arn: t.producer_roles.provisioning_role_arn.clone(),
         manage_access_role_arn: t.producer_roles.manage_access_role_arn.clone(),
         regional_parameters: t.producer_roles.regional_parameters.clone(),
@@ -154,7 +154,7 @@ async fn enable_blueprint<B: Backend>(
         .enable_blueprint(domain, blueprint, &enable)
         .await
         .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?;
-    ctx.shared.enabled.put(enabled, ());
+    ctx.shared.enabled.put(enabled, regions);
     let message = format!("DefaultDataWarehouse enabled for account {account} in {region}");
     e.ok(Phase::BlueprintEnabled, "Enabled", message.clone()).event(EventType::Normal, "BlueprintEnabled", message);
     Ok(Duration::from_millis(200))

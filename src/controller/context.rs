@@ -24,11 +24,13 @@ pub struct Shared {
     /// IDs and ARNs: role checks, domains, projects, accounts, blueprints, profiles.
     pub ids: Cache<Lookup, String>,
     /// Blueprint configurations known to enable the region.
-    pub enabled: Cache<Enabled, ()>,
-    /// Environments: ACTIVE ones trusted for a resync, settling ones for a poll.
+    /// The regions an account's DefaultDataWarehouse is enabled in, as last seen (see
+    /// `observe::shared_objects`).
+    pub enabled: Cache<Enabled, Vec<String>>,
+    /// Environments: ACTIVE ones trusted for a resync (one settling is looked at again).
     pub environments: Cache<EnvironmentKey, EnvironmentInfo>,
-    /// Each project's environments while some are settling: one listing a poll for every
-    /// data product waiting on any of them.
+    /// Each project's environments while some are settling: one listing (at most a fifth of a
+    /// poll old) for every data product waiting on any of them.
     pub environment_listings: Cache<ProjectKey, Arc<Vec<(String, EnvironmentInfo)>>>,
     /// The tables and views of "all tables" / "all views" schemas.
     pub schemas: Cache<SchemaKey, Vec<(String, ObjectKind)>>,
@@ -184,12 +186,16 @@ impl Waits {
     }
 }
 
-/// The `n`-th wait in a row for something settling: the poll interval, then three times as long
-/// each time, capped at 45 s (or the poll interval if that is longer): 5, 15, 45, 45 … s. A short
-/// run (seconds) is seen after one poll; an environment (minutes, a CloudFormation stack) or a
-/// run of a minute or two is looked at a handful of times, not every few seconds: the reference
-/// payload's environments of 90 s are looked at 4 times, its runs of 60 s 3 times.
+/// The `n`-th wait in a row for something settling: half the poll interval first (a data source
+/// settles at once, a run of seconds is over by then), then three times the poll interval, then
+/// 45 s (or the poll interval if that is longer): 2.5, 15, 45, 45 … s. A short run is seen at the
+/// first look; an environment (minutes, a CloudFormation stack) or a run of a minute or two is
+/// looked at a handful of times, not every few seconds: looks at 2.5, 17.5, 62.5, 107.5 s see the
+/// reference payload's environments of 90 s at the fourth, its runs of 60 s at the third.
 pub fn settle_wait_for(poll: Duration, n: u32) -> Duration {
+    if n <= 1 {
+        return poll / 2;
+    }
     let cap = poll.max(Duration::from_secs(45));
     poll.saturating_mul(3u32.saturating_pow(n.saturating_sub(1).min(16))).min(cap)
 }
@@ -215,7 +221,8 @@ mod tests {
     fn waits_for_something_settling_triple_up_to_three_quarters_of_a_minute() {
         let poll = Duration::from_secs(5);
         let waits: Vec<u64> = (1..=6).map(|n| settle_wait_for(poll, n).as_secs()).collect();
-        assert_eq!(waits, [5, 15, 45, 45, 45, 45]);
+        assert_eq!(waits, [2, 15, 45, 45, 45, 45], "2.5 s first");
+        assert_eq!(settle_wait_for(poll, 1), Duration::from_millis(2500));
         assert_eq!(settle_wait_for(poll, 40), Duration::from_secs(45), "no overflow");
         assert_eq!(
             settle_wait_for(Duration::from_secs(60), 3),

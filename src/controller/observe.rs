@@ -4,6 +4,7 @@
 //! configuration, profile, environment), cached and coalesced, then the data source by name.
 
 use kube::runtime::events::EventType;
+use kube::runtime::reflector::ObjectRef;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +88,7 @@ pub async fn observe<B: Backend>(
         let observed = Observed { upstream, data_source, config_unchanged: false, adopt: false };
         return Ok(Observation { observed, effects });
     }
-    let shared = shared_objects(ctx, t).await?;
+    let shared = shared_objects(ctx, t, caller).await?;
     effects.record(Record::Blueprint(shared.blueprint.clone()));
     if let Some(profile) = &shared.profile {
         effects.record(Record::Profile(profile.clone()));
@@ -280,7 +281,7 @@ fn settled<B: Backend>(t: &Target<B>, status: &RedshiftDataProductStatus) -> boo
 }
 
 /// The blueprint and its configuration, the profile and the environment, as far as they exist.
-async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<SharedObjects, Blocked> {
+async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>, caller: &str) -> Result<SharedObjects, Blocked> {
     let domain = &t.domain;
     let blueprint = ctx
         .shared
@@ -298,22 +299,37 @@ async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<S
             )
         })?;
     // Enabled once, it stays so: looked at again each resync, by one data product at a time.
+    // Not enabled yet, what was seen is taken for a poll: the data product that looked first
+    // enables it (act, under a lock where the others find it enabled), and the regions it is
+    // already enabled in go with it (the configuration is per account).
     let enabled_key = Enabled { domain: domain.clone(), account: t.account.clone(), region: t.region.clone() };
-    let mut enabled_in = Vec::new();
-    let enabled = ctx
-        .shared
-        .enabled
-        .get_or_find(enabled_key, ctx.resync, || async {
-            enabled_in = t.producer.blueprint_regions(domain, &blueprint).await?.unwrap_or_default();
-            Ok(enabled_in.contains(&t.region).then_some(()))
-        })
-        .await
-        .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?;
+    let fresh = |regions: &Vec<String>| if regions.contains(&t.region) { ctx.resync } else { ctx.poll };
+    let enabled_in = match ctx.shared.enabled.get_with(&enabled_key, fresh) {
+        Some(regions) => regions,
+        None => {
+            let lock = ctx.shared.enabled.lock(&enabled_key);
+            let _looking = lock.lock().await;
+            match ctx.shared.enabled.get_with(&enabled_key, fresh) {
+                Some(regions) => regions,
+                None => {
+                    let regions = t
+                        .producer
+                        .blueprint_regions(domain, &blueprint)
+                        .await
+                        .map_err(|e| Blocked::dz(Phase::BlueprintEnabled, e))?
+                        .unwrap_or_default();
+                    ctx.shared.enabled.put(enabled_key, regions.clone());
+                    regions
+                }
+            }
+        }
+    };
     let mut shared = SharedObjects {
         blueprint: blueprint.clone(),
-        enablement: match enabled {
-            Some(()) => Enablement::Enabled,
-            None => Enablement::Missing { region: t.region.clone(), enabled_in },
+        enablement: if enabled_in.contains(&t.region) {
+            Enablement::Enabled
+        } else {
+            Enablement::Missing { region: t.region.clone(), enabled_in }
         },
         profile: None,
         environment: None,
@@ -342,7 +358,7 @@ async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<S
     if shared.profile.is_some() {
         let new_profile = ctx.shared.new_profiles.get(&lookup, ctx.resync).is_some();
         shared.environment =
-            find_environment(ctx, t, new_profile).await.map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
+            find_environment(ctx, t, new_profile, caller).await.map_err(|e| Blocked::dz(Phase::EnvironmentReady, e))?;
     }
     Ok(shared)
 }
@@ -355,15 +371,19 @@ pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
 
 /// The data product's environment. ACTIVE ones are cached for a resync; while environments
 /// are being created, the data products waiting for any of them in the project share one
-/// project-wide listing per poll interval, and only a failed one is read for its reason.
+/// project-wide listing (at most [`settling_listing_age`] old), the first listing that shows
+/// one settled wakes every data product waiting for it (`super::wakeups`), and only a failed one
+/// is read for its reason.
 async fn find_environment<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
     new_profile: bool,
+    caller: &str,
 ) -> Result<Option<EnvironmentInfo>, DzError> {
     let key = environment_key(t);
-    // ACTIVE ones for a resync; one just created (or seen settling) for a poll.
-    let fresh = |env: &EnvironmentInfo| if env.status == EnvironmentStatus::Active { ctx.resync } else { ctx.poll };
+    // ACTIVE ones for a resync; one settling is looked at again.
+    let fresh =
+        |env: &EnvironmentInfo| if env.status == EnvironmentStatus::Active { ctx.resync } else { Duration::ZERO };
     if let Some(env) = ctx.shared.environments.get_with(&key, fresh) {
         return Ok(Some(env));
     }
@@ -376,8 +396,16 @@ async fn find_environment<B: Backend>(
     let listing = ctx
         .shared
         .environment_listings
-        .get_or_find(project, ctx.poll, || async {
-            t.dz.list_environments(&t.domain, &t.project).await.map(|all| Some(Arc::new(all)))
+        .get_or_find(project.clone(), settling_listing_age(ctx.poll), || async {
+            let all = t.dz.list_environments(&t.domain, &t.project).await?;
+            // Every ACTIVE one is known for a resync: the data products it wakes, and those of
+            // the project's other environments, look no further.
+            for (name, env) in all.iter().filter(|(_, env)| env.status == EnvironmentStatus::Active) {
+                let key = EnvironmentKey { domain: t.domain.clone(), project: t.project.clone(), name: name.clone() };
+                ctx.shared.environments.put(key, env.clone());
+            }
+            ctx.wakeups.environments_listed(&project, &all, caller);
+            Ok(Some(Arc::new(all)))
         })
         .await?
         .unwrap_or_default();
@@ -388,13 +416,21 @@ async fn find_environment<B: Backend>(
             found.clone()
         }
         s if s.is_settling() => {
-            ctx.shared.environments.put(key, found.clone());
+            let object = ObjectRef::new(&t.name).within(&t.namespace);
+            ctx.wakeups.await_environment(&project, &key.name, caller, object);
             found.clone()
         }
         // The listing has no failure reason.
         _ => t.dz.get_environment(&t.domain, &found.id).await?,
     };
     Ok(Some(env))
+}
+
+/// How old the project's listing of environments may be for a data product whose environment
+/// is settling: a fifth of the poll interval (1 s by default). Hundreds of data products looking
+/// within it share one call, and one looking later sees a settled environment as soon as it looks.
+fn settling_listing_age(poll: Duration) -> Duration {
+    poll / 5
 }
 
 /// Find by name before create (a crash between a create and its status write, or a data product

@@ -46,8 +46,15 @@ pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
     ctx: Arc<Context<B>>,
 ) -> Result<Action, ReconcileError> {
-    // `--concurrency` passes at once in all (every scope's controller shares these).
+    // `--concurrency` passes at once in all (every scope's controller shares these), in the
+    // order they came due: the semaphore is fair, and the controllers hand passes over as they
+    // come due (`run.rs`).
     let Ok(_pass) = ctx.passes.acquire().await else { return Ok(Action::await_change()) };
+    // Thousands may wait above; each holds this small future, the pass's own is made now.
+    Box::pin(pass(product, ctx.clone())).await
+}
+
+async fn pass<B: Backend>(product: Arc<RedshiftDataProduct>, ctx: Arc<Context<B>>) -> Result<Action, ReconcileError> {
     let started = std::time::Instant::now();
     let namespace = product.namespace().unwrap_or_default();
     // Every log line of the pass (AWS calls included) carries the resource.
@@ -111,6 +118,8 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     if let Some(wait) = ctx.throttle.wait(&connection) {
         return Ok(Action::requeue(wait + Duration::from_millis(crate::naming::stable_hash(&key) % 250)));
     }
+    // Not woken by a listing while this pass is under way: it decides when it comes next.
+    let _passing = ctx.wakeups.passing(&key);
     let before = p.status.clone().unwrap_or_default();
     let now = conditions::now_rfc3339();
     let mut effects = Effects::default();
@@ -146,10 +155,12 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
         }
     };
     // Waiting for something to settle backs off; a resync is spread; anything else starts the
-    // waits over.
+    // waits over, but for a pass that waits for the project's next listing: its wait goes on.
     let effects_awaited = effects.awaited();
     let requeue = if requeue == ctx.poll {
         ctx.settle_wait(&key, effects_awaited)
+    } else if !problem && effects_awaited.is_some() && requeue < ctx.resync {
+        requeue
     } else {
         ctx.reset_waits(&key);
         if requeue == ctx.resync {

@@ -12,22 +12,26 @@
 //! for the data source as it last saw it, and the first listing anyone takes that shows it
 //! moved (READY, the run over) wakes it, instead of its next poll (which backs off to 45 s).
 //!
+//! A data product waiting for its environment (minutes in DataZone) is woken the same way: the
+//! first listing of the project's environments that shows it settled wakes every data product
+//! waiting for it, instead of each one's own next look.
+//!
 //! A data product watches only while a listing is how it follows its data source (registered by
 //! the pass that looked there, forgotten by any other pass and on deletion); a wake is a hint
 //! that brings its pass forward, never a decision: the pass reads for itself, from the listing
 //! that woke it when that is recent enough, so a wake costs no DataZone call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use futures::channel::mpsc;
 use kube::runtime::reflector::ObjectRef;
 
-use super::keys::ListingKey;
+use super::keys::{ListingKey, ProjectKey};
 use super::snapshot::Snapshot;
 use crate::crd::{RedshiftDataProduct, RedshiftDataProductStatus};
-use crate::datazone::{DataSourceStatus, DataSourceSummary, RunStatus};
+use crate::datazone::{DataSourceStatus, DataSourceSummary, EnvironmentInfo, RunStatus};
 
 /// How a data product expects its data source to look in a listing: as its status recorded it
 /// (settled), or as it last saw it there (waiting for it or its run to settle).
@@ -82,6 +86,9 @@ impl Expected {
 
 type Waker = mpsc::UnboundedSender<ObjectRef<RedshiftDataProduct>>;
 
+/// A data product waiting for an environment: the environment's name, and the data product.
+type EnvironmentWaiter = (String, ObjectRef<RedshiftDataProduct>);
+
 struct Watch {
     object: ObjectRef<RedshiftDataProduct>,
     expected: Expected,
@@ -95,6 +102,12 @@ pub struct Wakeups {
     next: Mutex<HashMap<ListingKey, HashMap<String, ObjectRef<RedshiftDataProduct>>>>,
     /// The newest listing already looked through, per key.
     checked: Mutex<HashMap<ListingKey, Instant>>,
+    /// Per project, the data products waiting for one of its environments to settle: by
+    /// caller, the environment's name and the data product.
+    environments: Mutex<HashMap<ProjectKey, HashMap<String, EnvironmentWaiter>>>,
+    /// The data products whose pass is under way: a wake would only bring another pass right
+    /// after it, which finds nothing new (the pass under way decides when it comes next).
+    passing: Mutex<HashSet<String>>,
     /// One channel per controller: its scope (a namespace, or `None` for all).
     routes: Mutex<Vec<(Option<String>, Waker)>>,
 }
@@ -121,6 +134,40 @@ impl Wakeups {
         next.entry(key.clone()).or_default().insert(caller.to_string(), object);
     }
 
+    /// `caller` (a data product, `object`) waits for the environment `name` of `project` to
+    /// settle: wake it when a listing of the project's environments shows it settled.
+    pub fn await_environment(
+        &self,
+        project: &ProjectKey,
+        name: &str,
+        caller: &str,
+        object: ObjectRef<RedshiftDataProduct>,
+    ) {
+        let mut environments = self.environments.lock().unwrap_or_else(PoisonError::into_inner);
+        environments.entry(project.clone()).or_default().insert(caller.to_string(), (name.to_string(), object));
+    }
+
+    /// The environments of `project` were just listed for `reader`: wakes every other data
+    /// product waiting for one that has settled in it (ACTIVE, or failed).
+    pub fn environments_listed(&self, project: &ProjectKey, listing: &[(String, EnvironmentInfo)], reader: &str) {
+        let settled = |name: &str| listing.iter().any(|(n, env)| n == name && !env.status.is_settling());
+        let woken: Vec<ObjectRef<RedshiftDataProduct>> = {
+            let mut environments = self.environments.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(by_caller) = environments.get_mut(project) else { return };
+            let done: Vec<String> =
+                by_caller.iter().filter(|(_, (name, _))| settled(name)).map(|(caller, _)| caller.clone()).collect();
+            // The reader sees it for itself.
+            done.iter()
+                .filter_map(|caller| by_caller.remove(caller).filter(|_| caller != reader && !self.busy(caller)))
+                .map(|(_, object)| object)
+                .collect()
+        };
+        for object in woken {
+            tracing::debug!(namespace = object.namespace, name = object.name, "its environment settled");
+            self.wake(object);
+        }
+    }
+
     /// `caller` is not settled (or is gone): its own passes follow its data source.
     pub fn forget(&self, caller: &str) {
         let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
@@ -134,6 +181,12 @@ impl Wakeups {
             by_caller.remove(caller);
         }
         next.retain(|_, by_caller| !by_caller.is_empty());
+        drop(next);
+        let mut environments = self.environments.lock().unwrap_or_else(PoisonError::into_inner);
+        for by_caller in environments.values_mut() {
+            by_caller.remove(caller);
+        }
+        environments.retain(|_, by_caller| !by_caller.is_empty());
     }
 
     /// `listing` was just read under `key` for `reader`: wakes every other data product whose
@@ -148,7 +201,7 @@ impl Wakeups {
             checked.insert(key.clone(), listing.taken);
         }
         let waiting = self.next.lock().unwrap_or_else(PoisonError::into_inner).remove(key).unwrap_or_default();
-        for (_, object) in waiting.into_iter().filter(|(caller, _)| caller != reader) {
+        for (_, object) in waiting.into_iter().filter(|(caller, _)| caller != reader && !self.busy(caller)) {
             tracing::debug!(namespace = object.namespace, name = object.name, "the project's next listing is taken");
             self.wake(object);
         }
@@ -160,7 +213,12 @@ impl Wakeups {
                 .filter(|(caller, w)| caller.as_str() != reader && w.expected.moved_in(listing))
                 .map(|(caller, _)| caller.clone())
                 .collect();
-            moved.iter().filter_map(|caller| by_caller.remove(caller)).map(|w| w.object).collect()
+            // One whose pass is under way sees for itself; it watches again if it must.
+            moved
+                .iter()
+                .filter_map(|caller| by_caller.remove(caller).filter(|_| !self.busy(caller)))
+                .map(|w| w.object)
+                .collect()
         };
         for object in woken {
             tracing::info!(
@@ -170,6 +228,16 @@ impl Wakeups {
             );
             self.wake(object);
         }
+    }
+
+    /// `caller`'s pass starts; it is not woken until the pass is over (the guard dropped).
+    pub fn passing<'a>(&'a self, caller: &'a str) -> Passing<'a> {
+        self.passing.lock().unwrap_or_else(PoisonError::into_inner).insert(caller.to_string());
+        Passing { wakeups: self, caller }
+    }
+
+    fn busy(&self, caller: &str) -> bool {
+        self.passing.lock().unwrap_or_else(PoisonError::into_inner).contains(caller)
     }
 
     fn wake(&self, object: ObjectRef<RedshiftDataProduct>) {
@@ -187,6 +255,18 @@ impl Wakeups {
     /// How many data products watch listings now (for tests and metrics).
     pub fn watching(&self) -> usize {
         self.watching.lock().unwrap_or_else(PoisonError::into_inner).values().map(HashMap::len).sum()
+    }
+}
+
+/// A pass under way ([`Wakeups::passing`]).
+pub struct Passing<'a> {
+    wakeups: &'a Wakeups,
+    caller: &'a str,
+}
+
+impl Drop for Passing<'_> {
+    fn drop(&mut self) {
+        self.wakeups.passing.lock().unwrap_or_else(PoisonError::into_inner).remove(self.caller);
     }
 }
 
@@ -314,11 +394,61 @@ mod tests {
     }
 
     #[test]
+    fn a_listing_that_shows_an_environment_settled_wakes_those_waiting_for_it() {
+        use crate::datazone::EnvironmentStatus;
+        let w = Wakeups::default();
+        let mut all = w.subscribe(None);
+        let project = ProjectKey { domain: "dzd".into(), project: "sales".into() };
+        let env = |status| EnvironmentInfo { id: "env".into(), status, failure: None };
+        w.await_environment(&project, "dwh-sales", "uid-1", object("ns", "one"));
+        w.await_environment(&project, "dwh-sales", "uid-2", object("ns", "two"));
+        w.await_environment(&project, "dwh-hr", "uid-3", object("ns", "three"));
+        w.await_environment(&project, "dwh-sales", "uid-4", object("ns", "four"));
+        w.forget("uid-4");
+
+        w.environments_listed(&project, &[("dwh-sales".into(), env(EnvironmentStatus::Creating))], "uid-9");
+        assert!(all.try_recv().is_err(), "still creating: nobody is woken");
+
+        let listing = [
+            ("dwh-sales".to_string(), env(EnvironmentStatus::Active)),
+            ("dwh-hr".to_string(), env(EnvironmentStatus::Creating)),
+        ];
+        w.environments_listed(&project, &listing, "uid-1");
+        assert_eq!(all.try_recv().ok().map(|o| o.name), Some("two".to_string()));
+        assert!(all.try_recv().is_err(), "not the reader, the one still creating, nor a forgotten one");
+        w.environments_listed(&project, &listing, "uid-9");
+        assert!(all.try_recv().is_err(), "woken once; the reader saw it for itself and waits no more");
+
+        let other = ProjectKey { domain: "dzd".into(), project: "hr".into() };
+        w.environments_listed(&other, &[("dwh-hr".into(), env(EnvironmentStatus::Active))], "uid-9");
+        assert!(all.try_recv().is_err(), "another project's listing");
+        w.environments_listed(&project, &[("dwh-hr".into(), env(EnvironmentStatus::CreateFailed))], "uid-9");
+        assert_eq!(all.try_recv().ok().map(|o| o.name), Some("three".to_string()), "a failed one has settled too");
+    }
+
+    #[test]
     fn the_reader_itself_is_not_woken() {
         let w = Wakeups::default();
         let mut all = w.subscribe(None);
         w.watch(&key("sales"), "uid-1", object("ns", "one"), expected("ds1", "t1"));
         w.look_through(&key("sales"), &listing(vec![summary("ds1", "t2")]), "uid-1");
         assert!(all.try_recv().is_err(), "its own pass is already looking at it");
+    }
+
+    #[test]
+    fn a_data_product_whose_pass_is_under_way_is_not_woken_until_it_is_over() {
+        let w = Wakeups::default();
+        let mut all = w.subscribe(None);
+        w.watch(&key("sales"), "uid-1", object("ns", "one"), expected("ds1", "t1"));
+        w.at_next_listing(&key("sales"), "uid-2", object("ns", "two"));
+        let passing = w.passing("uid-1");
+        let passing_too = w.passing("uid-2");
+        w.look_through(&key("sales"), &listing(vec![summary("ds1", "t2")]), "uid-9");
+        assert!(all.try_recv().is_err(), "a wake would only repeat the pass under way");
+        assert_eq!(w.watching(), 0, "its pass watches again if it must");
+        drop((passing, passing_too));
+        w.watch(&key("sales"), "uid-1", object("ns", "one"), expected("ds1", "t1"));
+        w.look_through(&key("sales"), &listing(vec![summary("ds1", "t3")]), "uid-9");
+        assert_eq!(all.try_recv().ok().map(|o| o.name), Some("one".to_string()), "the pass is over");
     }
 }
