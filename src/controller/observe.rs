@@ -20,8 +20,8 @@ use super::target::{Demand, STABLE, Target};
 use super::wakeups::Expected;
 use crate::crd::{Adoption, RedshiftDataProductStatus};
 use crate::datazone::{
-    Backend, Binding, DataSourceInfo, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Generation, Producer,
-    RunStatus,
+    Backend, Binding, DataSourceInfo, DataSourceStatus, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
+    Generation, Producer, RunStatus,
 };
 
 /// What observing found, and the IDs and Events it leaves.
@@ -210,7 +210,7 @@ pub fn awaiting_listing<B: Backend>(
 fn wrote_wanted<B: Backend>(ctx: &Context<B>, t: &Target<B>, ds_id: &str, caller: &str) -> Option<std::time::Instant> {
     let flight = ctx.flights.get(caller);
     let wanted = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
-    flight.since.filter(|_| wanted)
+    flight.not_before().filter(|_| wanted)
 }
 
 /// The data source status names, and whether its configuration is known without reading it:
@@ -231,7 +231,16 @@ async fn known_data_source<B: Backend>(
         Some(since) => {
             let listing = t.listing(ctx, caller, since, Demand::Settling).await.map_err(blocked)?;
             // A failed one is read in full for its error message; a missing one to be sure.
-            let found = listing.and_then(|l| l.by_id(ds_id).filter(|d| !d.status.is_failed()).cloned());
+            let found = listing.as_ref().and_then(|l| l.by_id(ds_id).filter(|d| !d.status.is_failed()).cloned());
+            // Still on its way: only a later listing can tell more.
+            if let (Some(l), Some(d)) = (&listing, &found)
+                && matches!(
+                    d.status,
+                    DataSourceStatus::Creating | DataSourceStatus::Updating | DataSourceStatus::Running
+                )
+            {
+                ctx.flights.saw_settling(caller, l.taken);
+            }
             let seen = found.as_ref().map(Expected::seen);
             (found, seen)
         }

@@ -73,7 +73,7 @@ pub async fn follow<B: Backend>(
     let (Some(last), Some(ds_id)) = (runs.active().cloned(), status.data_source_id.as_deref()) else {
         return Ok(None);
     };
-    let not_before = ctx.flights.get(caller).since.unwrap_or(ctx.started);
+    let not_before = ctx.flights.get(caller).not_before().unwrap_or(ctx.started);
     // In a big project, listings come at their own pace: until the next, the run goes on as far
     // as anyone knows.
     let listing = if let Some(due) = t.awaits_next_listing(ctx, caller, not_before) {
@@ -95,7 +95,10 @@ pub async fn follow<B: Backend>(
             let seen = run_seen(summary);
             match summary.filter(|_| seen == RunSeen::Running) {
                 // The first listing that shows it moved wakes this data product.
-                Some(d) => t.watch_listing(ctx, caller, Expected::seen(d)),
+                Some(d) => {
+                    ctx.flights.saw_settling(caller, listing.taken);
+                    t.watch_listing(ctx, caller, Expected::seen(d));
+                }
                 None => ctx.wakeups.forget(caller),
             }
             seen

@@ -170,6 +170,18 @@ pub struct InFlight {
     pub since: Option<Instant>,
     /// `(data source ID, configuration fingerprint)` written by CreateDataSource / UpdateDataSource.
     pub written: Option<(String, String)>,
+    /// When the latest listing that showed the write still settling was taken.
+    pub seen_settling: Option<Instant>,
+}
+
+impl InFlight {
+    /// The listings that can tell this data product something new about its last write: those
+    /// taken after it, and after the one that last showed it still settling. How old such a
+    /// listing is does not matter: it shows what happened after the write.
+    pub fn not_before(&self) -> Option<Instant> {
+        let after_seen = self.seen_settling.map(|taken| taken + Duration::from_nanos(1));
+        self.since.max(after_seen)
+    }
 }
 
 #[derive(Default)]
@@ -187,8 +199,18 @@ impl Flights {
         let mut all = self.by_object.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = all.entry(key.to_string()).or_default();
         entry.since = Some(Instant::now());
+        entry.seen_settling = None;
         if written.is_some() {
             entry.written = written;
+        }
+    }
+
+    /// The listing taken at `taken` showed `key`'s write still settling: only a later one can
+    /// tell it more.
+    pub fn saw_settling(&self, key: &str, taken: Instant) {
+        let mut all = self.by_object.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = all.get_mut(key) {
+            entry.seen_settling = entry.seen_settling.max(Some(taken));
         }
     }
 
@@ -360,6 +382,16 @@ mod tests {
         let f = flights.get("uid");
         assert!(f.since.is_some());
         assert_eq!(f.written, Some(("ds1".into(), "h1".into())), "a run start keeps the written configuration");
+        assert_eq!(f.not_before(), f.since, "any listing taken after the write");
+        let listed = Instant::now();
+        flights.saw_settling("uid", listed);
+        assert!(
+            flights.get("uid").not_before().is_some_and(|t| t > listed),
+            "then only one after the listing that showed it settling"
+        );
+        flights.wrote("uid", None);
+        assert!(flights.get("uid").not_before().is_some_and(|t| t > listed), "a new write starts over");
+        assert_eq!(flights.get("uid").seen_settling, None);
         flights.landed("uid");
         assert_eq!(flights.get("uid"), InFlight::default());
     }

@@ -253,10 +253,10 @@ impl<B: Backend> Target<B> {
     }
 
     /// The project's data sources, listed after `not_before`, for a data product that is
-    /// settling (a listing at most a poll interval old, worth it when as many settle within two
-    /// polls as it has pages) or resyncing (at most half a resync interval old, worth it when as
-    /// many resync within an interval); `None` when it does not pay (then `caller` reads its
-    /// own).
+    /// settling (any listing taken after its write, worth it when as many settle within
+    /// [`Self::settling_window`] as it has pages) or resyncing (at most half a resync interval
+    /// old, worth it when as many resync within an interval); `None` when it does not pay (then
+    /// `caller` reads its own).
     pub async fn listing(
         &self,
         ctx: &Context<B>,
@@ -265,9 +265,10 @@ impl<B: Backend> Target<B> {
         demand: Demand,
     ) -> Result<Option<Arc<Snapshot>>, DzError> {
         let (window, max_age) = match demand {
-            Demand::Settling => {
-                (ctx.poll * 2, settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key)))
-            }
+            // Any listing taken after `not_before` shows what happened since the write, however
+            // old it is: a new one is taken only when none is (at most every
+            // `settling_max_age`, see `awaits_next_listing`).
+            Demand::Settling => (self.settling_window(ctx), Duration::MAX),
             Demand::Resync => (ctx.resync, ctx.resync / 2),
         };
         if !ctx.snapshots.want(&self.listing_key, caller, window) {
@@ -285,13 +286,20 @@ impl<B: Backend> Target<B> {
     /// is woken when someone takes that listing, and comes back to take it itself when it is due.
     pub fn awaits_next_listing(&self, ctx: &Context<B>, caller: &str, not_before: Instant) -> Option<Duration> {
         let max_age = settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key));
-        if !ctx.snapshots.want(&self.listing_key, caller, ctx.poll * 2) {
+        if !ctx.snapshots.want(&self.listing_key, caller, self.settling_window(ctx)) {
             return None;
         }
         let left = ctx.snapshots.wait_for_next(&self.listing_key, not_before, max_age)?;
         let object = ObjectRef::new(&self.name).within(&self.namespace);
         ctx.wakeups.at_next_listing(&self.listing_key, caller, object);
         Some(left)
+    }
+
+    /// How far back demand for the listing from data products settling counts: two polls, or as
+    /// long as the project's listings are apart when it is big (a listing of 200 pages every
+    /// 50 s pays when 200 data products wait for it within those 50 s, not within 10 s).
+    fn settling_window(&self, ctx: &Context<B>) -> Duration {
+        (ctx.poll * 2).max(settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key)))
     }
 
     /// The project's listing if one taken after `not_before` is at most a poll interval old
