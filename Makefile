@@ -26,7 +26,7 @@ help: ## List the targets
 
 .PHONY: build
 build: ## Build the operator and the emulator (debug)
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --locked --workspace --bins
 
 .PHONY: demo
 demo: build ## Import the reference payload, start a local API server, apply, run the operator
@@ -41,7 +41,7 @@ test: fmt-check lint unit emulator-smoke chart image-lint gitops e2e e2e-node ##
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
-	$(CARGO) test --workspace
+	$(CARGO) test --locked --workspace
 
 .PHONY: e2e
 e2e: ## End-to-end tests against a real kube-apiserver + etcd (built once from Go modules)
@@ -89,7 +89,7 @@ bench: ## The operator at 200, 1,000 and 10,000 data products: time, AWS calls, 
 
 .PHONY: bench-emulator
 bench-emulator: ## Emulator throughput (8 SDK clients) and memory at 10,000 data sources (release build)
-	$(CARGO) bench -p datazone-emulator --bench throughput
+	$(CARGO) bench --locked -p datazone-emulator --bench throughput
 
 .PHONY: fmt
 fmt: ## Format the code
@@ -101,8 +101,12 @@ fmt-check:
 
 .PHONY: lint
 lint: ## Clippy with warnings as errors
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: crds
 crds: ## Regenerate crds/ from the Rust API types
-	$(CARGO) run --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds
+	$(CARGO) run --locked --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds
+
+.PHONY: ci-cold
+ci-cold: ## CI's .ci/run on a fresh clone of HEAD with every cache under an empty HOME (40-60 min; prints the time)
+	scripts/ci-cold
