@@ -2,7 +2,7 @@
 //! namespaces are read once from the cluster (as `run`'s watches hold them), the data products
 //! from a file (each planned against its live object's status, when it has one) or from the
 //! cluster, and each goes through the same reads as a reconcile pass
-//! ([`crate::controller::preview`]). No mutating DataZone call is made and nothing is written to
+//! ([`crate::controller::data_product::preview`]). No mutating DataZone call is made and nothing is written to
 //! Kubernetes. Exit status as `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 an
 //! error.
 
@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 
 use crate::cli::{PlanArgs, PlanOutput};
 use crate::controller::context::{Context, Settings};
-use crate::controller::plan::Step;
-use crate::controller::preview::{Preview, preview};
-use crate::controller::watched::Watched;
+use crate::controller::data_product::preview::{Preview, preview};
+use crate::controller::decide::plan::Step;
+use crate::controller::fleet::watched::Watched;
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
 use crate::datazone::Binding;
 use crate::datazone::sdk::{Clients, base_config};
@@ -69,7 +69,7 @@ pub async fn plan(args: PlanArgs) -> Result<Planned, String> {
         poll: std::time::Duration::from_secs(5),
         concurrency: 1,
     };
-    let reporter = Reporter { controller: crate::controller::pass::MANAGER.into(), instance: None };
+    let reporter = Reporter { controller: crate::controller::decide::pass::MANAGER.into(), instance: None };
     let backend = Clients::new(base_config().await, metrics.clone(), args.datazone_pace);
     let ctx = Context::new(client.clone(), watched, backend, Events::new(client, reporter), metrics, settings);
     let mut planned = Vec::new();
@@ -183,7 +183,7 @@ fn describe(step: &Step) -> String {
 }
 
 fn report(
-    planned: &[(&RedshiftDataProduct, Result<Preview, crate::controller::pass::Blocked>)],
+    planned: &[(&RedshiftDataProduct, Result<Preview, crate::controller::decide::pass::Blocked>)],
     output: PlanOutput,
 ) -> Planned {
     let changing = planned.iter().filter(|(_, r)| r.as_ref().is_ok_and(Preview::changes_anything)).count();

@@ -16,12 +16,10 @@ use kube::{Api, ResourceExt};
 use thiserror::Error;
 
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
-use crate::controller::connection_status;
 use crate::controller::context::{Context, Settings};
-use crate::controller::glossary;
-use crate::controller::pass::{FINALIZER, MANAGER};
-use crate::controller::reconcile;
-use crate::controller::watched::Watched;
+use crate::controller::decide::pass::{FINALIZER, MANAGER};
+use crate::controller::fleet::watched::Watched;
+use crate::controller::{connection, data_product, glossary};
 use crate::crd::{
     ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, DataZoneGlossary, RECONCILE_REQUESTED_AT,
     RedshiftDataProduct,
@@ -176,8 +174,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             Controller::for_stream(stream, store)
                 .graceful_shutdown_on(shutdown_signal())
                 .run(
-                    connection_status::reconcile::<DataZoneConnection, Clients>,
-                    connection_status::error_policy::<DataZoneConnection, Clients>,
+                    connection::reconcile::reconcile::<DataZoneConnection, Clients>,
+                    connection::reconcile::error_policy::<DataZoneConnection, Clients>,
                     ctx.clone(),
                 )
                 .for_each(|_| future::ready(()))
@@ -188,8 +186,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         Controller::for_stream(cluster_stream, cluster_connections)
             .graceful_shutdown_on(shutdown_signal())
             .run(
-                connection_status::reconcile::<ClusterDataZoneConnection, Clients>,
-                connection_status::error_policy::<ClusterDataZoneConnection, Clients>,
+                connection::reconcile::reconcile::<ClusterDataZoneConnection, Clients>,
+                connection::reconcile::error_policy::<ClusterDataZoneConnection, Clients>,
                 ctx.clone(),
             )
             .for_each(|_| future::ready(()))
@@ -247,7 +245,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 _ = filled => {}
                 _ = shutdown_signal() => return,
             }
-            c.run(reconcile::reconcile, reconcile::error_policy, products_ctx)
+            c.run(data_product::reconcile::reconcile, data_product::reconcile::error_policy, products_ctx)
                 .for_each(move |result| {
                     if let Err(error) = result {
                         tracing::debug!(%error, "reconcile error");
@@ -277,7 +275,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 _ = filled => {}
                 _ = shutdown_signal() => return,
             }
-            c.run(glossary::reconcile, glossary::error_policy, ctx).for_each(|_| future::ready(())).await
+            c.run(glossary::reconcile::reconcile, glossary::reconcile::error_policy, ctx)
+                .for_each(|_| future::ready(()))
+                .await
         };
         controllers.push(run.boxed());
     }

@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::cache::{Cache, KeyedLocks};
-use super::claims::ConnectionClaims;
-use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey};
-use super::pass::Phase;
-use super::snapshot::{Flights, Snapshots};
-use super::tenancy::Sessions;
-use super::throttle::Throttle;
-use super::wakeups::Wakeups;
-use super::watched::Watched;
+use crate::controller::decide::pass::Phase;
+use crate::controller::fleet::cache::{Cache, KeyedLocks};
+use crate::controller::fleet::claims::ConnectionClaims;
+use crate::controller::fleet::keys::{
+    Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey,
+};
+use crate::controller::fleet::snapshot::{Flights, Snapshots};
+use crate::controller::fleet::tenancy::Sessions;
+use crate::controller::fleet::throttle::Throttle;
+use crate::controller::fleet::wakeups::Wakeups;
+use crate::controller::fleet::watched::Watched;
 use crate::datazone::{Backend, ConnectionInfo, EnvironmentInfo, ObjectKind};
 use crate::events::Events;
 use crate::metrics::Metrics;
@@ -44,9 +46,9 @@ pub struct Shared {
     /// What each data product asks of its V2 connection (secret, lineage).
     pub claims: ConnectionClaims,
     /// Which data products use which connection, and which its rules refuse.
-    pub users: super::tenancy::ConnectionUsers,
+    pub users: crate::controller::fleet::tenancy::ConnectionUsers,
     /// Each domain's glossary terms, for the data products' term references.
-    pub glossary_terms: Cache<String, std::sync::Arc<super::business::TermIndex>>,
+    pub glossary_terms: Cache<String, std::sync::Arc<crate::controller::decide::business::TermIndex>>,
 }
 
 pub struct Context<B: Backend> {
@@ -65,7 +67,7 @@ pub struct Context<B: Backend> {
     /// Which data products use which assumed-role session.
     pub sessions: Sessions,
     /// When this process started: a listing taken after it reflects everything done before.
-    pub started: std::time::Instant,
+    pub started: tokio::time::Instant,
     pub events: Events,
     pub metrics: Metrics,
     /// Names this Kubernetes cluster inside DataZone data source names.
@@ -105,7 +107,7 @@ impl<B: Backend> Context<B> {
             flights: Flights::default(),
             wakeups: Wakeups::default(),
             sessions: Sessions::default(),
-            started: std::time::Instant::now(),
+            started: tokio::time::Instant::now(),
             events,
             metrics,
             cluster_name: settings.cluster_name,

@@ -6,7 +6,7 @@ use kube::KubeSchema;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use super::data_product::AssetKind;
+use super::asset::AssetKind;
 use super::patterns as p;
 
 fn form_content_schema(_: &mut SchemaGenerator) -> Schema {

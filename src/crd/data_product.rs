@@ -4,6 +4,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::asset::AssetKind;
 use super::business::{AssetDetails, MetadataForm, MetadataGeneration};
 use super::conditions::Condition;
 use super::patterns as p;
@@ -501,15 +502,6 @@ pub struct AssetCounts {
     pub skipped: i64,
     #[serde(default)]
     pub failed: i64,
-}
-
-/// Whether an asset came from a table or a view.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
-pub enum AssetKind {
-    #[serde(rename = "TABLE")]
-    Table,
-    #[serde(rename = "VIEW")]
-    View,
 }
 
 /// One imported table or view.

@@ -1,5 +1,6 @@
 //! The `dataproducts.dev/v1alpha1` API.
 
+mod asset;
 mod business;
 pub mod conditions;
 // kube's derive takes one `printcolumn(...)` per column; clippy reads the repeated
@@ -13,6 +14,7 @@ mod glossary;
 pub mod patterns;
 mod schedule;
 
+pub use asset::AssetKind;
 pub use business::*;
 pub use connection::*;
 pub use data_product::*;

@@ -1,94 +1,12 @@
-//! The fake's catalog: assets with revisions, listings, glossaries and terms, metadata
-//! generation runs, keeping the DataZone rules the controller relies on (a client token answers
-//! the same revision or term; a term must exist and be enabled; a new revision has exactly what
-//! it is given) (docs/datazone-semantics.md §13).
+//! The fake's catalog calls over its catalog state ([`super::fake::CatalogState`]: assets with
+//! revisions, listings, glossaries and terms, metadata generation runs), keeping the DataZone
+//! rules the controller relies on (a client token answers the same revision or term; a term must
+//! exist and be enabled; a new revision has exactly what it is given)
+//! (docs/datazone-semantics.md §13).
 
-use std::collections::BTreeMap;
-
-use super::catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
-use super::fake::{Fake, not_found};
+use super::catalog::{AssetInfo, AssetRevision, Catalog, GlossaryInfo, TermInfo, TermSpec};
+use super::fake::{Fake, TECHNICAL_FORM, not_found};
 use super::{DzError, ErrorClass};
-
-#[derive(Debug, Default)]
-pub struct CatalogState {
-    pub assets: BTreeMap<String, AssetInfo>,
-    /// Asset → its listing's revisions: the asset revision each publishes.
-    pub listings: BTreeMap<String, Vec<String>>,
-    pub glossaries: Vec<GlossaryInfo>,
-    pub terms: Vec<TermInfo>,
-    /// Metadata generation runs: (asset, types).
-    pub generation_runs: BTreeMap<String, (String, Vec<String>)>,
-    /// Client token → what it made.
-    tokens: BTreeMap<String, String>,
-    next: u32,
-}
-
-/// Every asset type's own form, kept on every revision.
-pub const TECHNICAL_FORM: &str = "RedshiftTableForm";
-
-impl CatalogState {
-    fn id(&mut self, prefix: &str) -> String {
-        self.next += 1;
-        format!("{prefix}-{}", self.next)
-    }
-
-    /// A run's asset: a created one starts at revision 1 with the data source's forms; one seen
-    /// again keeps what it has.
-    pub fn import(&mut self, id: &str, name: &str, created: bool, forms: &[Form], listed: bool) {
-        if self.assets.contains_key(id) && !created {
-            return;
-        }
-        let technical = Form {
-            name: TECHNICAL_FORM.into(),
-            type_identifier: "amazon.datazone.RedshiftTableFormType".into(),
-            type_revision: Some("1".into()),
-            content: format!(r#"{{"tableName":"{name}"}}"#),
-        };
-        let forms = std::iter::once(technical).chain(forms.iter().cloned()).collect();
-        let asset = AssetInfo {
-            id: id.into(),
-            name: name.into(),
-            revision: "1".into(),
-            description: None,
-            glossary_terms: Vec::new(),
-            forms,
-            listed,
-        };
-        if listed {
-            self.listings.insert(id.into(), vec!["1".into()]);
-        }
-        self.assets.insert(id.into(), asset);
-    }
-
-    /// A glossary with its terms, made as another tool would.
-    pub fn add_glossary(&mut self, name: &str, terms: &[&str]) -> String {
-        let id = self.id("glossary");
-        self.glossaries.push(GlossaryInfo {
-            id: id.clone(),
-            name: name.into(),
-            project_id: super::fake::PROJECT.into(),
-            description: None,
-            enabled: true,
-        });
-        for t in terms {
-            let term = self.id("term");
-            self.terms.push(TermInfo {
-                id: term,
-                name: t.to_string(),
-                glossary_id: id.clone(),
-                short_description: None,
-                long_description: None,
-                enabled: true,
-            });
-        }
-        id
-    }
-
-    /// The ID of the term of this name.
-    pub fn term_id(&self, name: &str) -> String {
-        self.terms.iter().find(|t| t.name == name).map(|t| t.id.clone()).unwrap_or_default()
-    }
-}
 
 fn invalid(operation: &'static str, message: String) -> DzError {
     DzError::new(ErrorClass::Terminal, operation, "ValidationException", message)

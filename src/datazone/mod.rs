@@ -13,6 +13,7 @@ pub mod fake_catalog;
 pub mod pace;
 pub mod sdk;
 mod sdk_catalog;
+mod sdk_convert;
 pub mod session;
 pub mod status;
 pub mod telemetry;

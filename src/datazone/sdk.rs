@@ -6,8 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_datazone::config::http::HttpResponse;
-use aws_sdk_datazone::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_datazone::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_datazone::types as dz;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
@@ -18,7 +16,7 @@ use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 use crate::metrics::Metrics;
 
 use super::pace::{PacedHttpClient, Pacers};
-use super::sdk_catalog::{form_of, forms_input};
+use super::sdk_convert::{form_of, forms_input, sdk_error};
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
@@ -31,63 +29,6 @@ use super::{
 /// The environment configuration V2 projects make connections in [inferred: the project
 /// profiles' tooling environment] (docs/datazone-semantics.md §12).
 pub const PROJECT_ENVIRONMENT: &str = "Tooling";
-
-/// Turns any SDK error into a classified [`DzError`].
-pub(super) fn sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-    operation: &'static str,
-    e: SdkError<E, HttpResponse>,
-) -> DzError {
-    let status = e.raw_response().map(|r| r.status().as_u16());
-    match e.as_service_error() {
-        Some(service) => DzError::from_code(
-            operation,
-            service.code().unwrap_or("Unknown"),
-            status,
-            service.message().unwrap_or_default(),
-        ),
-        None => {
-            // What went wrong, cause by cause (the request never left when the operator's own
-            // credentials could not be had: IRSA refused, no Pod Identity association, …).
-            let causes = causes(&e);
-            if matches!(e, SdkError::DispatchFailure(_))
-                && causes.iter().any(|c| c.to_lowercase().contains("credential"))
-            {
-                let message = format!("the operator's own AWS credentials could not be had: {}", causes.join(": "));
-                return DzError::new(ErrorClass::Terminal, operation, "CredentialsUnavailable", message);
-            }
-            let message = match &e {
-                SdkError::DispatchFailure(_) => format!("request not delivered: {}", causes.join(": ")),
-                SdkError::TimeoutError(_) => "request timed out".into(),
-                SdkError::ResponseError(_) => "unreadable response".into(),
-                other => format!("{other:?}"),
-            };
-            // A credentials failure (e.g. the role cannot be assumed) is not retried soon.
-            let class = if message.contains("AccessDenied") || message.contains("credentials") {
-                ErrorClass::Terminal
-            } else {
-                ErrorClass::Retryable
-            };
-            DzError::new(class, operation, "RequestFailed", message)
-        }
-    }
-}
-
-/// The messages of an error's sources, outermost first, each once.
-fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !text.is_empty() && !out.iter().any(|o| o.contains(&text)) {
-            out.push(text);
-        }
-        next = cause.source();
-    }
-    if out.is_empty() {
-        out.push(e.to_string());
-    }
-    out
-}
 
 /// An ID the model marks optional but every real answer carries; without it the answer is unusable.
 fn required_id(operation: &'static str, id: Option<&str>) -> Result<String, DzError> {

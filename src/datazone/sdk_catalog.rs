@@ -1,37 +1,14 @@
-//! [`Catalog`] over the AWS SDK, and the form conversions the data source calls share.
+//! [`Catalog`] over the AWS SDK.
 
 use aws_sdk_datazone::types as dz;
 
-use super::catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
-use super::sdk::{SdkDataZone, sdk_error};
+use super::catalog::{AssetInfo, AssetRevision, Catalog, GlossaryInfo, TermInfo, TermSpec};
+use super::sdk::SdkDataZone;
+use super::sdk_convert::{form_of, forms_input, sdk_error};
 use super::{DzError, ErrorClass};
 
 /// Search's page size limit [model: Search `maxResults` 1–50].
 const SEARCH_PAGE: i32 = 50;
-
-/// A form as `FormInput` (content is the JSON string DataZone wants).
-pub(super) fn form_input(f: &Form) -> Option<dz::FormInput> {
-    dz::FormInput::builder()
-        .form_name(&f.name)
-        .type_identifier(&f.type_identifier)
-        .set_type_revision(f.type_revision.clone())
-        .content(&f.content)
-        .build()
-        .ok()
-}
-
-pub(super) fn form_of(f: &dz::FormOutput) -> Form {
-    Form {
-        name: f.form_name().to_string(),
-        type_identifier: f.type_name().unwrap_or_default().to_string(),
-        type_revision: f.type_revision().map(str::to_string),
-        content: f.content().unwrap_or_default().to_string(),
-    }
-}
-
-pub(super) fn forms_input(forms: &[Form]) -> Vec<dz::FormInput> {
-    forms.iter().filter_map(form_input).collect()
-}
 
 fn term_of(t: &dz::GlossaryTermItem) -> TermInfo {
     TermInfo {

@@ -13,7 +13,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
 
-use super::sdk::sdk_error;
+use super::sdk_convert::sdk_error;
 use super::{DzError, ErrorClass, SessionKey};
 
 /// Credentials are assumed again this long before they expire.

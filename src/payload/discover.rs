@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::controller::desired;
+use crate::controller::decide::desired;
 use crate::crd::patterns as p;
 use crate::crd::{Adoption, RedshiftDataProduct};
 use crate::datazone::sdk::{Clients, base_config};

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Value, json};
 
 use super::{Harness, condition, is, strings};
-use crate::controller::desired;
+use crate::controller::decide::desired;
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY, READY, STALLED};
 use crate::datazone::fake::{PROJECT, Source, made_elsewhere};

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::steps::published;
 use super::{Harness, condition, is, message, strings};
-use crate::controller::pass::{QUOTA_RETRY, TERMINAL_RETRY};
+use crate::controller::decide::pass::{QUOTA_RETRY, TERMINAL_RETRY};
 use crate::crd::RECONCILE_REQUESTED_AT;
 use crate::crd::conditions::{
     CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY, PUBLISHED, READY,

@@ -37,7 +37,7 @@ fn glossary(h: &Harness, edit: impl FnOnce(&mut serde_json::Value)) -> DataZoneG
 
 /// One pass; the glossary with the status it wrote, and the DataZone calls.
 async fn pass(h: &Harness, g: &mut DataZoneGlossary) -> Vec<String> {
-    glossary::reconcile(Arc::new(g.clone()), h.ctx.clone()).await.expect("the pass succeeded");
+    glossary::reconcile::reconcile(Arc::new(g.clone()), h.ctx.clone()).await.expect("the pass succeeded");
     for r in h.api.take() {
         if r.method == "PATCH" && r.path.ends_with("/status") {
             g.status = serde_json::from_value(r.body["status"].clone()).expect("a status the CRD accepts");

@@ -1,4 +1,4 @@
-//! Reconcile passes without a cluster: the whole [`super::reconcile::reconcile`] (finalizer,
+//! Reconcile passes without a cluster: the whole [`crate::controller::data_product::reconcile::reconcile`] (finalizer,
 //! phases, status patch, Events) against the in-process DataZone backend
 //! ([`crate::datazone::fake`]) and an in-process Kubernetes API ([`api`]). Each test asserts
 //! what a user would see (status, Events, when the next pass comes) and the exact DataZone calls
@@ -25,10 +25,11 @@ use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher;
 use serde_json::{Value, json};
 
-use super::context::{Context, Settings};
-use super::pass::FINALIZER;
-use super::reconcile::{ReconcileError, reconcile};
-use super::watched::Watched;
+use crate::controller::context::{Context, Settings};
+use crate::controller::data_product::reconcile::reconcile;
+use crate::controller::decide::pass::FINALIZER;
+use crate::controller::decide::pass::ReconcileError;
+use crate::controller::fleet::watched::Watched;
 use crate::crd::conditions::{self, ConditionStatus};
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::fake::Fake;
@@ -65,6 +66,9 @@ pub struct Harness {
     pub ctx: Arc<Context<Fake>>,
     /// What the operator's watches would have brought.
     watches: Mutex<Watches>,
+    /// On tokio's paused clock ([`Harness::paused`]): each pass moves it on by a moment, as a
+    /// real pass takes one (a listing taken in a pass is then later than a write before it).
+    paused: bool,
 }
 
 struct Watches {
@@ -127,7 +131,14 @@ impl Harness {
         let metrics = Metrics::new().expect("metrics");
         let events = Events::new(client.clone(), reporter);
         let ctx = Arc::new(Context::new(client, watched, dz.clone(), events, metrics, settings));
-        Self { dz, api, ctx, watches }
+        Self { dz, api, ctx, watches, paused: false }
+    }
+
+    /// A harness whose resync interval is `resync`, for a test on tokio's paused clock
+    /// (`#[tokio::test(start_paused = true)]`): listings and cached lookups expire only when the
+    /// test sleeps past them, however busy the machine.
+    pub fn paused(resync: Duration) -> Self {
+        Self { paused: true, ..Self::with_resync(resync) }
     }
 
     /// Also offers the cluster-scoped connection "corp-mesh", admitting namespaces labelled
@@ -202,6 +213,9 @@ impl Harness {
 
     /// Runs one pass over `p` and, as the watch would, gives `p` the status it wrote.
     pub async fn pass(&self, p: &mut RedshiftDataProduct) -> Pass {
+        if self.paused {
+            tokio::time::advance(Duration::from_millis(1)).await;
+        }
         let result = reconcile(Arc::new(p.clone()), self.ctx.clone()).await.map_err(|e: ReconcileError| {
             let mut text = e.to_string();
             let mut source = std::error::Error::source(&e);

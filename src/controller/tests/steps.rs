@@ -6,7 +6,7 @@ use std::time::Duration;
 use kube::runtime::controller::Action;
 
 use super::{Harness, condition, is, message, strings};
-use crate::controller::pass::TERMINAL_RETRY;
+use crate::controller::decide::pass::TERMINAL_RETRY;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY,
     ENVIRONMENT_READY, PUBLISHED, READY, RECONCILING, STALLED,
@@ -158,11 +158,11 @@ async fn a_first_publish_takes_every_step_and_the_steady_state_reads_only_the_li
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
     // A short resync, so the listing is out of date by the next pass.
     let resync = Duration::from_millis(20);
-    let h = Harness::with_resync(resync);
+    let h = Harness::paused(resync);
     let (mut p, ds) = published(&h).await;
     h.pass(&mut p).await;
     let next = || tokio::time::sleep(resync);
@@ -229,10 +229,10 @@ async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
     panic!("{} never settled: {:?}", p.metadata.name.as_deref().unwrap_or_default(), p.status);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn drift_in_a_listing_another_data_product_took_wakes_its_owner_at_once() {
     let resync = Duration::from_millis(20);
-    let h = Harness::with_resync(resync);
+    let h = Harness::paused(resync);
     let mut woken = h.ctx.wakeups.subscribe(None);
     let (mut orders, ds) = published(&h).await;
     let mut customers = h.product("customers", |p| {

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Harness, NS, condition, is, message, strings};
-use crate::controller::pass::uid;
+use crate::controller::decide::pass::uid;
 use crate::crd::conditions::{CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, STALLED};
 
 #[tokio::test]
@@ -86,6 +86,6 @@ async fn a_connection_s_rules_refuse_what_they_do_not_allow_before_any_call() {
     let mut allowed = h.product("allowed", |_| {});
     let pass = h.pass(&mut allowed).await;
     assert!(!pass.calls.is_empty(), "an allowed data product goes on");
-    let key = crate::controller::guardrails::connection_key("DataZoneConnection", Some(NS), "central");
+    let key = crate::controller::connection::guardrails::connection_key("DataZoneConnection", Some(NS), "central");
     assert_eq!(h.ctx.shared.users.counts(&key), (5, 4), "the connection's status counts them");
 }

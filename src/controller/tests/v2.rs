@@ -7,7 +7,7 @@ use kube::runtime::controller::Action;
 use serde_json::json;
 
 use super::{Harness, condition, is, message, strings};
-use crate::controller::desired::connection_name;
+use crate::controller::decide::desired::connection_name;
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True,
@@ -118,7 +118,7 @@ async fn a_v2_data_product_publishes_through_one_shared_connection() {
 
     // An UPDATING connection stays usable: a settled data product is not held back.
     h.dz.world().connections[0].info.status = Some("UPDATING".into());
-    h.ctx.shared.connections.forget(&crate::controller::keys::RedshiftConnectionKey {
+    h.ctx.shared.connections.forget(&crate::controller::fleet::keys::RedshiftConnectionKey {
         domain: "dzd_fake".into(),
         project: "prj_sales".into(),
         name: name(),

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::keys::RedshiftConnectionKey;
 use crate::datazone::Lineage;

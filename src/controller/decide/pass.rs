@@ -1,5 +1,5 @@
 //! The vocabulary of one reconcile pass, shared by its phases and the orchestrator
-//! ([`super::reconcile`]): the phases, why a pass stopped short ([`Blocked`], the one error
+//! ([`crate::controller::data_product::reconcile`]): the phases, why a pass stopped short ([`Blocked`], the one error
 //! type), and what a phase saw and did ([`Effects`]: status records, conditions, Events). The
 //! phases return these; only the orchestrator turns them into status and Events, and only it
 //! decides backoff.
@@ -23,6 +23,18 @@ pub const MANAGER: &str = "datazone-operator";
 pub const TERMINAL_RETRY: Duration = Duration::from_secs(600);
 /// When the run quota is used up, try again in an hour.
 pub const QUOTA_RETRY: Duration = Duration::from_secs(3600);
+
+/// Why a reconcile of any resource returned an error to its controller (which then asks its
+/// error policy for the backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("cleanup did not finish: {0}")]
+    Cleanup(#[source] Blocked),
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<ReconcileError>>),
+}
 
 /// The phases of a data product, in order; each is a condition of its own. A V1 domain goes
 /// through the blueprint and an environment, a V2 domain through a connection

@@ -6,21 +6,21 @@ use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::context::Context;
-use super::desired::{self, config_hash};
-use super::keys::{Creation, Enabled, Lookup};
 use super::observe::{binding_record, bound_in, environment_key};
-use super::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
-use super::plan::Step;
 use super::redshift_connection;
 use super::runs::{self, RunStart, Runs};
 use super::target::Target;
+use crate::controller::context::Context;
+use crate::controller::decide::desired::{self, config_hash};
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
+use crate::controller::decide::plan::Step;
+use crate::controller::fleet::keys::{Creation, Enabled, Lookup};
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProductStatus};
 use crate::datazone::{Backend, Binding, BlueprintEnablement, DataZone, Producer, ProfileSpec};
 
 /// What acting needs to know of the data product beyond its target.
 pub struct Subject<'a> {
-    /// The object's UID ([`super::pass::uid`]): client tokens, the ownership description and the
+    /// The object's UID ([`crate::controller::decide::pass::uid`]): client tokens, the ownership description and the
     /// in-memory state (flights, backoff) derive from it.
     pub uid: &'a str,
     pub generation: Option<i64>,
@@ -173,7 +173,7 @@ async fn create_profile<B: Backend>(
     let creation =
         Creation::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
     let lock = ctx.shared.creating.get(&creation);
-    let waited = std::time::Instant::now();
+    let waited = tokio::time::Instant::now();
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let lookup = Lookup::Profile { domain: t.domain.clone(), project: t.project.clone(), name: profile_name.clone() };
@@ -217,7 +217,7 @@ async fn create_environment<B: Backend>(
 ) -> Result<Duration, Blocked> {
     let key = environment_key(t);
     let lock = ctx.shared.creating.get(&Creation::Environment(key.clone()));
-    let waited = std::time::Instant::now();
+    let waited = tokio::time::Instant::now();
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
     let env_name = &key.name;

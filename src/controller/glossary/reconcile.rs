@@ -12,13 +12,13 @@ use kube::{Api, ResourceExt};
 use serde_json::json;
 use tracing::Instrument;
 
-use super::connection::{ref_session, resolve, settings_of};
-use super::context::Context;
-use super::guardrails;
-use super::keys::Lookup;
-use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
-use super::reconcile::ReconcileError;
-use super::target::STABLE;
+use crate::controller::connection::guardrails;
+use crate::controller::connection::resolve::{ref_session, resolve, settings_of};
+use crate::controller::context::Context;
+use crate::controller::decide::pass::ReconcileError;
+use crate::controller::decide::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
+use crate::controller::fleet::cache::STABLE;
+use crate::controller::fleet::keys::Lookup;
 use crate::crd::conditions;
 use crate::crd::{DataZoneGlossary, DataZoneGlossaryStatus, GlossaryTermSpec, GlossaryTermStatus};
 use crate::datazone::{Backend, Catalog, DataZone, TermInfo, TermSpec};
@@ -76,7 +76,7 @@ pub async fn reconcile<B: Backend>(g: Arc<DataZoneGlossary>, ctx: Arc<Context<B>
         namespace = g.namespace().unwrap_or_default(),
         resource = g.name_any()
     );
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let result = apply(g, ctx.clone()).instrument(span).await;
     ctx.metrics.observe_reconcile(KIND, if result.is_ok() { "ok" } else { "error" }, started.elapsed());
     result

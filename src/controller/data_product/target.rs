@@ -5,25 +5,24 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
-use super::connection;
-use super::context::Context;
-use super::desired::{self, config_hash};
-use super::guardrails;
-use super::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
-use super::pass::{Blocked, Effects, Phase, Record};
-use super::snapshot::{Snapshot, settling_max_age};
-use super::wakeups::Expected;
+use crate::controller::connection::guardrails;
+use crate::controller::connection::resolve;
+use crate::controller::context::Context;
+use crate::controller::decide::desired::{self, config_hash};
+use crate::controller::decide::pass::{Blocked, Effects, Phase, Record};
+use crate::controller::fleet::cache::STABLE;
+use crate::controller::fleet::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
+use crate::controller::fleet::snapshot::{Snapshot, settling_max_age};
+use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{Adoption, AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, DataZone, DzError, Generation, Lineage, ObjectKind, Producer, SourceConfig, Storage};
-
-/// Lookups that practically never change (a project's ID, the caller's account, a domain's
-/// blueprint).
-pub const STABLE: Duration = Duration::from_secs(3600);
 
 /// The connection resolved for one data product.
 pub struct Connected<B: Backend> {
@@ -66,7 +65,7 @@ pub async fn connect<B: Backend>(
     status: &RedshiftDataProductStatus,
 ) -> Result<Connected<B>, Blocked> {
     const PHASE: Phase = Phase::ConnectionResolved;
-    let settings = connection::settings_for(&ctx.watched, p)?;
+    let settings = resolve::settings_for(&ctx.watched, p)?;
     // The connection's tenancy rules, before any call.
     let namespace = p.namespace().unwrap_or_default();
     let storage = desired::storage(&p.spec);
@@ -79,12 +78,12 @@ pub async fn connect<B: Backend>(
     let labels = ctx.watched.namespace_labels(&namespace);
     let r = &p.spec.connection_ref;
     let allowed = guardrails::check(&settings.allowed, labels.as_ref(), &asked, r, &namespace);
-    let uid = super::pass::uid(p);
+    let uid = crate::controller::decide::pass::uid(p);
     ctx.shared.users.seen(&guardrails::referenced_key(r, &namespace), &uid, allowed.is_err());
     allowed?;
-    let session = connection::product_session(&settings, p);
+    let session = resolve::product_session(&settings, p);
     ctx.sessions.used(&session, &uid);
-    let resolved = connection::resolve(ctx, settings, &session).await?;
+    let resolved = resolve::resolve(ctx, settings, &session).await?;
     let region = resolved.settings.region.clone();
     let domain = resolved.domain_id.clone();
     if resolved.generation == Generation::V1 && p.spec.lineage.is_some() {
@@ -282,7 +281,7 @@ impl<B: Backend> Target<B> {
     }
 
     /// How long `caller` (settling since its write at `not_before`) should wait for the project's
-    /// next listing rather than take one now ([`super::snapshot::Snapshots::wait_for_next`]): it
+    /// next listing rather than take one now ([`crate::controller::fleet::snapshot::Snapshots::wait_for_next`]): it
     /// is woken when someone takes that listing, and comes back to take it itself when it is due.
     pub fn awaits_next_listing(&self, ctx: &Context<B>, caller: &str, not_before: Instant) -> Option<Duration> {
         let max_age = settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key));
@@ -309,7 +308,7 @@ impl<B: Backend> Target<B> {
     }
 
     /// `caller` found its data source as `expected` in the listing: wake it when a later listing
-    /// shows it moved ([`super::wakeups`]).
+    /// shows it moved ([`crate::controller::fleet::wakeups`]).
     pub fn watch_listing(&self, ctx: &Context<B>, caller: &str, expected: Expected) {
         let object = ObjectRef::new(&self.name).within(&self.namespace);
         ctx.wakeups.watch(&self.listing_key, caller, object, expected);

@@ -2,7 +2,7 @@
 //! business metadata differs from what status records it has gets one revision
 //! (`CreateAssetRevision`) and, when it is in the catalog, one publication of it
 //! (`CreateListingChangeSet`); an asset that is unchanged costs no call. What to write is
-//! decided in [`super::business`]. (docs/datazone-semantics.md §13)
+//! decided in [`crate::controller::decide::business`]. (docs/datazone-semantics.md §13)
 //!
 //! Status stays small whatever the number of assets: an entry per table or view with metadata of
 //! its own (bounded by the spec), one record of the data product's forms every other asset
@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::business::{
+use super::target::Target;
+use crate::controller::context::Context;
+use crate::controller::decide::business::{
     Declared, DetailStep, FormsProgress, Seen, TermIndex, Unresolved, Wanted, detail_step, form_problems,
     publish_token, revision, revision_token,
 };
-use super::context::Context;
-use super::pass::{Blocked, Done, Effects, Phase, Record, uid};
-use super::target::Target;
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, uid};
 use crate::crd::{AssetMetadataStatus, MetadataGenerationStatus, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, Catalog, DataZone, DzError, ErrorClass};
 

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use super::connection;
-use super::context::Context;
-use super::desired;
-use super::pass::{Blocked, Note, Phase};
+use crate::controller::connection::resolve;
+use crate::controller::context::Context;
+use crate::controller::decide::desired;
+use crate::controller::decide::pass::{Blocked, Note, Phase};
 use crate::crd::{DeletionPolicy, RedshiftDataProduct};
 use crate::datazone::{Backend, DataZone};
 
@@ -78,9 +78,9 @@ async fn project_client<B: Backend>(
     ctx: &Context<B>,
     p: &RedshiftDataProduct,
 ) -> Result<(B::DataZone, String), Blocked> {
-    let settings = connection::settings_for(&ctx.watched, p)?;
-    let session = connection::product_session(&settings, p);
-    let resolved = connection::resolve(ctx, settings, &session).await?;
+    let settings = resolve::settings_for(&ctx.watched, p)?;
+    let session = resolve::product_session(&settings, p);
+    let resolved = resolve::resolve(ctx, settings, &session).await?;
     Ok((ctx.backend.project(&session), resolved.domain_id))
 }
 
@@ -94,7 +94,7 @@ async fn release<B: Backend>(
     let Some(id) = p.status.as_ref().and_then(|s| s.data_source_id.clone()) else { return Ok(None) };
     let (dz, domain) = project_client(ctx, p).await?;
     let blocked = |e| Blocked::dz(PHASE, e);
-    let uid = super::pass::uid(p);
+    let uid = crate::controller::decide::pass::uid(p);
     match dz.get_data_source(&domain, &id).await.map_err(blocked)? {
         Some(ds)
             if ds

@@ -5,14 +5,14 @@
 
 use kube::ResourceExt;
 
-use super::business;
-use super::context::Context;
-use super::desired::{self, FieldChange};
 use super::observe;
-use super::pass::{Blocked, Phase, uid};
-use super::plan::{self, Step};
 use super::runs;
 use super::target::{self, Target};
+use crate::controller::context::Context;
+use crate::controller::decide::business;
+use crate::controller::decide::desired::{self, FieldChange};
+use crate::controller::decide::pass::{Blocked, Phase, uid};
+use crate::controller::decide::plan::{self, Step};
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct};
 use crate::datazone::{Backend, DataZone};
 

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::connection::selector_matches;
-use super::pass::{Blocked, Phase};
+use super::resolve::selector_matches;
+use crate::controller::decide::pass::{Blocked, Phase};
 use crate::crd::{ConnectionKind, ConnectionRef, TenancyRule};
 use crate::datazone::Storage;
 

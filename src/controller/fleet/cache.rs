@@ -6,7 +6,13 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Lookups that practically never change (a project's ID, the caller's account, a domain's
+/// blueprint) are trusted this long.
+pub const STABLE: Duration = Duration::from_secs(3600);
 
 /// One async lock per key, made on first use.
 pub struct KeyedLocks<K>(Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>);

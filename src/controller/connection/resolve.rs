@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::context::Context;
-use super::keys::Lookup;
-use super::pass::{Blocked, Phase};
-use super::watched::Watched;
+use crate::controller::context::Context;
+use crate::controller::decide::pass::{Blocked, Phase};
+use crate::controller::fleet::keys::Lookup;
+use crate::controller::fleet::watched::Watched;
 use crate::crd::{
     ConnectionKind, ConnectionRef, ConnectionSettings, LabelSelector, RedshiftDataProduct, SelectorOperator,
 };

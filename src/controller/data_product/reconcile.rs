@@ -2,7 +2,7 @@
 //! ([`super::target`]), follow a run in progress ([`super::runs`]), observe DataZone (one cheap
 //! read in the steady state, [`super::observe`]), decide with [`plan`], make at most one mutating
 //! call ([`super::act`]). The phases return what they saw and did; this file alone turns that
-//! into status and Events ([`super::status`]) and decides backoff. Deletion is
+//! into status and Events ([`crate::controller::decide::status`]) and decides backoff. Deletion is
 //! [`super::cleanup`].
 
 use std::sync::Arc;
@@ -17,30 +17,22 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::act::{self, Subject};
-use super::business;
 use super::cleanup;
-use super::context::{Context, spread};
 use super::describe;
-use super::keys::ConnectionId;
 use super::observe;
-use super::pass::{Blocked, Effects, FINALIZER, MANAGER, Note, Phase, TERMINAL_RETRY, uid};
-use super::plan::{Step, Upstream, plan};
 use super::runs;
-use super::status;
 use super::target::{self, Target};
+use crate::controller::context::{Context, spread};
+use crate::controller::decide::business;
+use crate::controller::decide::pass::{
+    Blocked, Effects, FINALIZER, MANAGER, Note, Phase, ReconcileError, TERMINAL_RETRY, uid,
+};
+use crate::controller::decide::plan::{Step, Upstream, plan};
+use crate::controller::decide::status;
+use crate::controller::fleet::keys::ConnectionId;
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, Binding, ErrorClass, Generation};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReconcileError {
-    #[error("Kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("cleanup did not finish: {0}")]
-    Cleanup(#[source] Blocked),
-    #[error("finalizer: {0}")]
-    Finalizer(#[source] Box<finalizer::Error<ReconcileError>>),
-}
 
 pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
@@ -55,7 +47,7 @@ pub async fn reconcile<B: Backend>(
 }
 
 async fn pass<B: Backend>(product: Arc<RedshiftDataProduct>, ctx: Arc<Context<B>>) -> Result<Action, ReconcileError> {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let namespace = product.namespace().unwrap_or_default();
     // Every log line of the pass (AWS calls included) carries the resource.
     let span = tracing::info_span!(
@@ -262,7 +254,7 @@ struct Where<'a> {
 }
 
 /// The phases of the domain's generation before the one the step works on are True. Pure.
-fn phases_behind(t: &Where<'_>, observed: &super::plan::Observed, step: &Step) -> Effects {
+fn phases_behind(t: &Where<'_>, observed: &crate::controller::decide::plan::Observed, step: &Step) -> Effects {
     let mut e = Effects::default();
     let (environment, connection) = match &observed.upstream {
         Upstream::KnownFromStatus { binding: Binding::Environment(env) } => (Some(env.as_str()), None),
@@ -378,8 +370,8 @@ async fn publish<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>, action: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::claims::{Ask, Disagreement};
-    use crate::controller::plan::{ConnectionObjects, Enablement, Observed, SharedObjects};
+    use crate::controller::decide::plan::{ConnectionObjects, Enablement, Observed, SharedObjects};
+    use crate::controller::fleet::claims::{Ask, Disagreement};
     use crate::datazone::{ConnectionInfo, EnvironmentInfo, EnvironmentStatus};
 
     fn here(generation: Generation) -> Where<'static> {

@@ -3,13 +3,15 @@
 //! "has my run ended?". One `ListDataSources` answers that for up to 50 data products at a time,
 //! where a `GetDataSource` or `GetDataSourceRun` each would cost one call per data product per
 //! poll. The steady state reads it too: the listing has no configuration, but every change moves
-//! a data source's `updatedAt` there, so only what moved is read by ID (`super::observe`), and
+//! a data source's `updatedAt` there, so only what moved is read by ID (`crate::controller::data_product::observe`), and
 //! what moved wakes its data product (`super::wakeups`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::cache::KeyedLocks;
 use super::keys::ListingKey;
@@ -149,15 +151,16 @@ impl<K: Hash + Eq + Clone> Snapshots<K> {
     /// after `max_age` takes the next (listings of a big project are costly: [`settling_max_age`]).
     pub fn wait_for_next(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Duration> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        let s = latest.get(key).filter(|s| s.taken < not_before)?;
+        let s = latest.get(key).filter(|s| s.taken <= not_before)?;
         max_age.checked_sub(s.taken.elapsed()).filter(|left| !left.is_zero())
     }
 
     /// The listing under `key` if one taken after `not_before` and at most `max_age` old is at
-    /// hand, without listing.
+    /// hand, without listing. Strictly after: a listing begun at the very instant of a write (one
+    /// tick of a coarse or paused clock) may not show it.
     pub fn usable(&self, key: &K, not_before: Instant, max_age: Duration) -> Option<Arc<Snapshot>> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        latest.get(key).filter(|s| s.taken >= not_before && s.taken.elapsed() < max_age).cloned()
+        latest.get(key).filter(|s| s.taken > not_before && s.taken.elapsed() < max_age).cloned()
     }
 }
 

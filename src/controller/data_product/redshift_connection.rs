@@ -1,20 +1,21 @@
 //! V2 domains: the shared Redshift connection in DataZone a data source is made through (not
 //! the operator's `DataZoneConnection`). Looked up once a resync for all the data products of its
 //! key, made once under the key's lock in the project's Tooling environment, and brought to the
-//! secret and lineage its data products agree on ([`super::claims`];
+//! secret and lineage its data products agree on ([`crate::controller::fleet::claims`];
 //! docs/datazone-semantics.md §12).
 
 use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::claims::Ask;
-use super::context::Context;
-use super::desired;
-use super::keys::{Creation, Lookup, RedshiftConnectionKey};
-use super::pass::{Blocked, Effects, Phase, Record};
-use super::plan::ConnectionObjects;
-use super::target::{STABLE, Target};
+use super::target::Target;
+use crate::controller::context::Context;
+use crate::controller::decide::desired;
+use crate::controller::decide::pass::{Blocked, Effects, Phase, Record};
+use crate::controller::decide::plan::ConnectionObjects;
+use crate::controller::fleet::cache::STABLE;
+use crate::controller::fleet::claims::Ask;
+use crate::controller::fleet::keys::{Creation, Lookup, RedshiftConnectionKey};
 use crate::datazone::{Backend, ConnectionInfo, ConnectionPatch, ConnectionSpec, DataZone, DzError};
 
 const PHASE: Phase = Phase::ConnectionReady;
@@ -94,7 +95,7 @@ pub async fn create<B: Backend>(
 ) -> Result<Duration, Blocked> {
     let key = key(t);
     let lock = ctx.shared.creating.get(&Creation::RedshiftConnection(key.clone()));
-    let waited = std::time::Instant::now();
+    let waited = tokio::time::Instant::now();
     let _guard = lock.lock().await;
     let blocked = |e| Blocked::dz(PHASE, e);
     let connection = match ctx.shared.connections.get(&key, waited.elapsed()) {

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::context::Context;
-use super::pass::{Blocked, Done, Effects, Phase, QUOTA_RETRY, Record};
-use super::plan::{RunReason, RunState};
-use super::snapshot::{RunSeen, run_seen};
 use super::target::{Demand, Target};
-use super::wakeups::Expected;
+use crate::controller::context::Context;
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, QUOTA_RETRY, Record};
+use crate::controller::decide::plan::{RunReason, RunState};
+use crate::controller::fleet::snapshot::{RunSeen, run_seen};
+use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
 use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataZone, DzError, RunInfo, RunStatus};
 
@@ -53,7 +53,7 @@ impl Runs {
 enum Look {
     /// The project's next listing, due in this long (nothing to see before it).
     NextListing(Duration),
-    Listed(std::sync::Arc<crate::controller::snapshot::Snapshot>),
+    Listed(std::sync::Arc<crate::controller::fleet::snapshot::Snapshot>),
     /// The run itself: a listing of the project would not pay.
     OwnRead,
 }
@@ -132,7 +132,7 @@ pub fn retry_wait(consecutive_failures: i64) -> Duration {
     Duration::from_secs(60) * 2u32.pow(consecutive_failures.clamp(0, 6) as u32)
 }
 
-/// What status says about runs, for [`super::plan::plan`].
+/// What status says about runs, for [`crate::controller::decide::plan::plan`].
 pub fn run_state<'a>(status: &'a RedshiftDataProductStatus, requested_at: Option<&'a str>) -> RunState<'a> {
     let failures = status.consecutive_run_failures.unwrap_or(0);
     let last = status.last_run.as_ref();

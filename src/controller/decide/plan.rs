@@ -6,7 +6,7 @@ use crate::datazone::{
     RunStatus, SourceConfig,
 };
 
-use super::claims::{Ask, Disagreement};
+use crate::controller::fleet::claims::{Ask, Disagreement};
 
 use super::desired::{config_matches, is_ours, lineage_matches};
 use super::pass::Phase;

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use futures::channel::mpsc;
 use kube::runtime::reflector::ObjectRef;
@@ -273,7 +273,7 @@ impl Drop for Passing<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::keys::ConnectionId;
+    use crate::controller::fleet::keys::ConnectionId;
     use crate::crd::ConnectionKind;
 
     fn key(project: &str) -> ListingKey {

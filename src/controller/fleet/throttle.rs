@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 const FIRST: Duration = Duration::from_millis(250);
 const MOST: Duration = Duration::from_secs(30);

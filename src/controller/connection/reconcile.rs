@@ -11,13 +11,13 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::Instrument;
 
-use super::connection::{resolve, session_key};
-use super::context::Context;
 use super::guardrails::connection_key;
-use super::keys::Lookup;
-use super::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
-use super::reconcile::ReconcileError;
-use super::target::STABLE;
+use super::resolve::{resolve, session_key};
+use crate::controller::context::Context;
+use crate::controller::decide::pass::ReconcileError;
+use crate::controller::decide::pass::{Blocked, MANAGER, Phase, TERMINAL_RETRY};
+use crate::controller::fleet::cache::STABLE;
+use crate::controller::fleet::keys::Lookup;
 use crate::crd::conditions;
 use crate::crd::{ClusterDataZoneConnection, ConnectionSettings, ConnectionStatus, DataZoneConnection};
 use crate::datazone::{Backend, Producer};
@@ -68,7 +68,7 @@ pub async fn reconcile<C: ConnectionObject, B: Backend>(
         namespace = conn.namespace().unwrap_or_default(),
         resource = conn.name_any()
     );
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let result = check(conn, ctx.clone()).instrument(span).await;
     ctx.metrics.observe_reconcile(C::KIND, if result.is_ok() { "ok" } else { "error" }, started.elapsed());
     result

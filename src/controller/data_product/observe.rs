@@ -9,15 +9,16 @@ use kube::runtime::reflector::ObjectRef;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::adoption;
-use super::context::Context;
-use super::desired::{self, config_hash};
-use super::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
-use super::pass::{Blocked, Done, Effects, Phase, Record};
-use super::plan::{Enablement, Observed, SharedObjects, Upstream};
 use super::redshift_connection;
-use super::target::{Demand, STABLE, Target};
-use super::wakeups::Expected;
+use super::target::{Demand, Target};
+use crate::controller::context::Context;
+use crate::controller::decide::adoption;
+use crate::controller::decide::desired::{self, config_hash};
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record};
+use crate::controller::decide::plan::{Enablement, Observed, SharedObjects, Upstream};
+use crate::controller::fleet::cache::STABLE;
+use crate::controller::fleet::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
+use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{Adoption, RedshiftDataProductStatus};
 use crate::datazone::{
     Backend, Binding, DataSourceInfo, DataSourceStatus, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
@@ -207,7 +208,12 @@ pub fn awaiting_listing<B: Backend>(
 
 /// When this process last wrote the configuration wanted now to the data source `ds_id` (its
 /// next passes follow it in the project's listing); `None` if it did not.
-fn wrote_wanted<B: Backend>(ctx: &Context<B>, t: &Target<B>, ds_id: &str, caller: &str) -> Option<std::time::Instant> {
+fn wrote_wanted<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    ds_id: &str,
+    caller: &str,
+) -> Option<tokio::time::Instant> {
     let flight = ctx.flights.get(caller);
     let wanted = flight.written.as_ref() == Some(&(ds_id.to_string(), config_hash(&t.config)));
     flight.not_before().filter(|_| wanted)
@@ -381,7 +387,7 @@ pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
 /// The data product's environment. ACTIVE ones are cached for a resync; while environments
 /// are being created, the data products waiting for any of them in the project share one
 /// project-wide listing (at most [`settling_listing_age`] old), the first listing that shows
-/// one settled wakes every data product waiting for it (`super::wakeups`), and only a failed one
+/// one settled wakes every data product waiting for it (`crate::controller::fleet::wakeups`), and only a failed one
 /// is read for its reason.
 async fn find_environment<B: Backend>(
     ctx: &Context<B>,

@@ -1,7 +1,7 @@
 //! Business metadata, decided: what each asset of a data product is to carry (description,
 //! glossary terms, forms), whether what status records it has is that, how a glossary term
 //! reference resolves, and the revision that brings an asset there while keeping what people
-//! added in the portal. Pure and table-tested; [`super::describe`] makes the calls.
+//! added in the portal. Pure and table-tested; [`crate::controller::data_product::describe`] makes the calls.
 //! (docs/datazone-semantics.md §13)
 
 use std::collections::BTreeMap;

@@ -1,0 +1,21 @@
+//! A `RedshiftDataProduct`'s pass. In layers (each may use those before it):
+//!
+//! | module | job |
+//! |---|---|
+//! | [`target`] | what a pass works towards: project, account, desired configuration |
+//! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
+//! | [`observe`], [`runs`], [`act`], [`describe`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, delete |
+//! | [`reconcile`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
+
+pub mod target;
+
+pub mod redshift_connection;
+
+pub mod act;
+pub mod cleanup;
+pub mod describe;
+pub mod observe;
+pub mod runs;
+
+pub mod preview;
+pub mod reconcile;

@@ -1,0 +1,16 @@
+//! The pure decision: no I/O, table-tested. In layers (each may use those before it):
+//!
+//! | module | job |
+//! |---|---|
+//! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`], [`pass::ReconcileError`] |
+//! | [`desired`], [`adoption`], [`plan`], [`business`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata |
+//! | [`status`] | effects → status and Events |
+
+pub mod pass;
+
+pub mod adoption;
+pub mod business;
+pub mod desired;
+pub mod plan;
+
+pub mod status;

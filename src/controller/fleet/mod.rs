@@ -1,0 +1,19 @@
+//! What the whole fleet of data products shares, below any one pass. In layers (each may use
+//! those before it):
+//!
+//! | module | job |
+//! |---|---|
+//! | [`keys`] | what shared caches, locks and listings are keyed by |
+//! | [`cache`], [`throttle`], [`tenancy`], [`watched`], [`claims`] | shared lookups, the throttling brake, who uses which session, the watch caches of connections and namespaces, what each data product asks of a shared V2 connection |
+//! | [`snapshot`] | a project's shared listing of data sources |
+//! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
+
+pub mod keys;
+
+pub mod cache;
+pub mod claims;
+pub mod snapshot;
+pub mod tenancy;
+pub mod throttle;
+pub mod wakeups;
+pub mod watched;

@@ -1,0 +1,3 @@
+//! A `DataZoneGlossary`: the glossary and its terms, resolved through its connection.
+
+pub mod reconcile;
