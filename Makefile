@@ -104,8 +104,8 @@ lint: ## Clippy with warnings as errors
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: crds
-crds: ## Regenerate crds/ from the Rust API types
-	$(CARGO) run --locked --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds
+crds: ## Regenerate crds/, the chart's CRD templates and docs/reference/api.md from the Rust API types
+	$(CARGO) run --locked --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds --api-reference docs/reference/api.md
 
 .PHONY: ci-cold
 ci-cold: ## CI's .ci/run on a fresh clone of HEAD with every cache under an empty HOME (40-60 min; prints the time)
