@@ -300,7 +300,7 @@ fn broken(file: &Path, dest: &str) -> Option<String> {
     if !target.exists() {
         return Some(format!("{} does not exist", relative(&target)));
     }
-    let Some(fragment) = fragment.filter(|f| !f.is_empty()) else { return None };
+    let fragment = fragment.filter(|f| !f.is_empty())?;
     if target.extension().is_none_or(|e| e != "md") {
         // Line anchors (`#L10`) and the like of other files are the code host's.
         return None;
