@@ -37,7 +37,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit emulator-smoke chart image-lint gitops e2e e2e-node ## Everything CI checks: format, lints, unit, integration and end-to-end tests
+test: fmt-check lint unit emulator-smoke chart image-lint gitops docs e2e e2e-node ## Everything CI checks: format, lints, unit, integration and end-to-end tests, the docs build
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -104,8 +104,12 @@ lint: ## Clippy with warnings as errors
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: crds
-crds: ## Regenerate crds/ from the Rust API types
-	$(CARGO) run --locked --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds
+crds: ## Regenerate crds/, the chart's CRD templates and docs/reference/api.md from the Rust API types
+	$(CARGO) run --locked --quiet --bin datazone-operator -- crdgen --out-dir crds --chart-dir charts/datazone-operator/templates/crds --api-reference docs/reference/api.md
+
+.PHONY: docs
+docs: ## Build docs/ as a book with mdBook into target/book (mdBook built once from crates.io, then offline)
+	mdbook=$$(tools/mdbook-bin | tail -n 1); "$$mdbook" build docs --dest-dir "$(CURDIR)/target/book"
 
 .PHONY: ci-cold
 ci-cold: ## CI's .ci/run on a fresh clone of HEAD with every cache under an empty HOME (40-60 min; prints the time)

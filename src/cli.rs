@@ -154,6 +154,10 @@ pub struct CrdgenArgs {
     /// Also write the Helm chart's CRD templates into this directory.
     #[arg(long, value_name = "DIR")]
     pub chart_dir: Option<PathBuf>,
+
+    /// Also write the API reference (Markdown, one table per kind) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub api_reference: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,4 +1,7 @@
-//! Rendering the CRDs as YAML: on stdout for `crdgen`, and one file per CRD under `crds/`.
+//! Rendering the CRDs as YAML: on stdout for `crdgen`, and one file per CRD under `crds/`; and as
+//! Markdown, the API reference under `docs/` ([`reference`]).
+
+pub mod reference;
 
 use std::path::{Path, PathBuf};
 
@@ -86,4 +89,19 @@ pub fn write_chart_templates(dir: &Path) -> Result<Vec<PathBuf>, CrdgenError> {
             Ok(path)
         })
         .collect()
+}
+
+/// The API reference page (`docs/reference/api.md`) for every CRD.
+pub fn api_reference() -> String {
+    reference::page(&all_crds())
+}
+
+/// Writes the API reference page to `path`.
+pub fn write_api_reference(path: &Path) -> Result<PathBuf, CrdgenError> {
+    let write_error = |source| CrdgenError::Write { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_error)?;
+    }
+    std::fs::write(path, api_reference()).map_err(write_error)?;
+    Ok(path.to_path_buf())
 }

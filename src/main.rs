@@ -11,7 +11,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crdgen(args) => crdgen_command(args.out_dir.as_deref(), args.chart_dir.as_deref()),
+        Command::Crdgen(args) => {
+            crdgen_command(args.out_dir.as_deref(), args.chart_dir.as_deref(), args.api_reference.as_deref())
+        }
         Command::ImportPayload(args) => import_payload_command(&args),
         Command::Plan(args) => {
             telemetry::init(datazone_operator::cli::LogFormat::Text);
@@ -44,18 +46,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn crdgen_command(out_dir: Option<&std::path::Path>, chart_dir: Option<&std::path::Path>) -> ExitCode {
+fn crdgen_command(
+    out_dir: Option<&std::path::Path>,
+    chart_dir: Option<&std::path::Path>,
+    api_reference: Option<&std::path::Path>,
+) -> ExitCode {
     let report = |paths: Vec<std::path::PathBuf>| {
         for path in paths {
             eprintln!("wrote {}", path.display());
         }
     };
-    let result = match (out_dir, chart_dir) {
-        (None, None) => crdgen::render_all().map(|yaml| print(&yaml)),
-        (dir, chart) => dir
+    let result = match (out_dir, chart_dir, api_reference) {
+        (None, None, None) => crdgen::render_all().map(|yaml| print(&yaml)),
+        (dir, chart, reference) => dir
             .map(|d| crdgen::write_files(d).map(report))
             .transpose()
             .and_then(|_| chart.map(|c| crdgen::write_chart_templates(c).map(report)).transpose())
+            .and_then(|_| reference.map(|r| crdgen::write_api_reference(r).map(|p| report(vec![p]))).transpose())
             .map(|_| ()),
     };
     match result {

@@ -1,5 +1,5 @@
-//! `crds/` is what users apply and what the chart ships: it must be exactly what the code
-//! generates.
+//! `crds/` is what users apply and what the chart ships, and `docs/reference/api.md` is what they
+//! read about it: each must be exactly what the code generates.
 
 use std::path::Path;
 
@@ -40,4 +40,15 @@ fn chart_crd_templates_match_crdgen() {
             "charts/datazone-operator/templates/crds/{name} is stale. Regenerate it with `make crds` and commit the result."
         );
     }
+}
+
+#[test]
+fn api_reference_matches_crdgen() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(datazone_operator::crdgen::reference::PATH);
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == datazone_operator::crdgen::api_reference(),
+        "{} is stale. Regenerate it with `make crds` and commit the result.",
+        datazone_operator::crdgen::reference::PATH
+    );
 }
