@@ -214,7 +214,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());
         // A settled data product whose data source moved in a shared listing is woken at once
-        // (controller::wakeups).
+        // (controller::fleet::wakeups).
         let c = Controller::for_stream(triggers, store.clone())
             .with_config(config.clone())
             .reconcile_on(ctx.wakeups.subscribe(scope.clone()));

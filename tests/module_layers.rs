@@ -30,7 +30,8 @@ fn modules(root: &Path) -> BTreeMap<String, String> {
                 }
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") {
+            // A `tests.rs` beside its module is test code too.
+            if path.extension().is_none_or(|e| e != "rs") || path.file_name().is_some_and(|n| n == "tests.rs") {
                 continue;
             }
             let relative = path.strip_prefix(root).expect("under root").with_extension("");

@@ -6,6 +6,7 @@
 //! botocore's model and `docs/datazone-semantics.md`; where the real service's behaviour is
 //! unknown the emulator's choice is marked [inferred].
 
+pub mod catalog_state;
 pub mod clock;
 pub mod control;
 pub mod datazone;

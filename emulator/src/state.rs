@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use crate::catalog_state::{
+    Asset, AssetRevision, Form, FormType, FormTypeRevision, Glossary, GlossaryTerm, Listing, ListingRevision,
+    MetadataGenerationRun,
+};
 use crate::clock::{IdGenerator, Instant};
 use crate::fixture::{Fixture, PrincipalFixture, RedshiftFixture, RoleFixture};
 
@@ -346,166 +350,6 @@ pub struct Run {
     pub configuration_snapshot: String,
     /// A connection-bound data source's run reads through the connection as it was at the start.
     pub through: Option<Connection>,
-}
-
-/// A metadata form on an asset revision or a data source: an instance of a form type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Form {
-    pub name: String,
-    pub type_name: String,
-    pub type_revision: String,
-    /// A JSON object, as a string (FormInput's and FormOutput's `content`).
-    pub content: String,
-}
-
-/// One revision of an asset: what CreateAssetRevision (or a run) wrote.
-#[derive(Clone, Debug)]
-pub struct AssetRevision {
-    /// 1, 2, …; answered as a string.
-    pub number: u32,
-    pub name: String,
-    pub description: Option<String>,
-    /// Glossary term IDs.
-    pub glossary_terms: Vec<String>,
-    /// The technical form first, then the others in the order given.
-    pub forms: Vec<Form>,
-    pub created_at: Instant,
-    pub created_by: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct Asset {
-    pub id: String,
-    pub domain_id: String,
-    pub project_id: String,
-    pub data_source_id: String,
-    /// The source object's name (the first revision's name).
-    pub name: String,
-    pub database: String,
-    pub schema: String,
-    pub is_view: bool,
-    pub external_identifier: String,
-    /// Never empty: the first is made with the asset.
-    pub revisions: Vec<AssetRevision>,
-    pub created_by: String,
-    pub created_at: Instant,
-    /// The asset's listing once published (in [`State::listings`]).
-    pub listing: Option<String>,
-}
-
-impl Asset {
-    pub fn type_identifier(&self) -> &'static str {
-        if self.is_view { "amazon.datazone.RedshiftViewAssetType" } else { "amazon.datazone.RedshiftTableAssetType" }
-    }
-
-    /// The form the data source writes: the object's database, schema and name.
-    pub fn technical_form_name(&self) -> &'static str {
-        if self.is_view { "RedshiftViewForm" } else { "RedshiftTableForm" }
-    }
-
-    pub fn latest(&self) -> &AssetRevision {
-        // `revisions` is never empty; an empty one would be a bug in the emulator.
-        self.revisions.last().expect("an asset has at least one revision")
-    }
-
-    pub fn revision(&self, number: &str) -> Option<&AssetRevision> {
-        self.revisions.iter().find(|r| r.number.to_string() == number)
-    }
-}
-
-/// A revision of a form type: its Smithy model as given and as parsed.
-#[derive(Clone, Debug)]
-pub struct FormTypeRevision {
-    pub smithy: String,
-    pub model: crate::datazone::smithy::FormModel,
-    pub status: &'static str,
-    pub description: Option<String>,
-    pub created_at: Instant,
-    pub created_by: String,
-}
-
-/// A custom form type of a domain (the built-in `amazon.datazone.` ones are not stored).
-#[derive(Clone, Debug)]
-pub struct FormType {
-    pub domain_id: String,
-    pub name: String,
-    pub project_id: String,
-    /// Revision n is `revisions[n - 1]`.
-    pub revisions: Vec<FormTypeRevision>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Glossary {
-    pub id: String,
-    pub domain_id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub status: &'static str,
-    pub usage_restrictions: Vec<String>,
-    pub created_at: Instant,
-    pub created_by: String,
-    pub updated_at: Instant,
-    pub updated_by: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct GlossaryTerm {
-    pub id: String,
-    pub domain_id: String,
-    pub glossary_id: String,
-    pub name: String,
-    pub short_description: Option<String>,
-    pub long_description: Option<String>,
-    pub status: &'static str,
-    /// `termRelations`: (isA, classifies) term IDs.
-    pub is_a: Vec<String>,
-    pub classifies: Vec<String>,
-    pub created_at: Instant,
-    pub created_by: String,
-    pub updated_at: Instant,
-    pub updated_by: String,
-}
-
-/// One listing revision: the asset revision published in it.
-#[derive(Clone, Debug)]
-pub struct ListingRevision {
-    pub number: u32,
-    pub asset_revision: u32,
-    pub created_at: Instant,
-    pub created_by: String,
-}
-
-/// An asset's listing in the catalog.
-#[derive(Clone, Debug)]
-pub struct Listing {
-    pub id: String,
-    pub domain_id: String,
-    pub asset_id: String,
-    /// ACTIVE or INACTIVE.
-    pub status: &'static str,
-    /// Never empty.
-    pub revisions: Vec<ListingRevision>,
-    pub created_at: Instant,
-    pub created_by: String,
-    pub updated_at: Instant,
-    pub updated_by: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct MetadataGenerationRun {
-    pub id: String,
-    pub domain_id: String,
-    pub project_id: String,
-    pub asset_id: String,
-    /// The target's revision as given.
-    pub asset_revision: Option<String>,
-    /// The types as asked, and whether they were asked as `types` (else `type`).
-    pub types: Vec<String>,
-    pub as_list: bool,
-    pub status: &'static str,
-    pub created_at: Instant,
-    pub created_by: String,
 }
 
 /// Something that happens at a time.

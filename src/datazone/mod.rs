@@ -14,6 +14,7 @@ pub mod pace;
 pub mod sdk;
 mod sdk_catalog;
 mod sdk_convert;
+mod sdk_producer;
 pub mod session;
 pub mod status;
 pub mod telemetry;

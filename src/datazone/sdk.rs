@@ -2,11 +2,10 @@
 //! the standard configuration chain (`AWS_ENDPOINT_URL`, IRSA, Pod Identity…); project-scoped
 //! clients assume the connection's role with session tags naming the data product.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_datazone::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_datazone::types as dz;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -16,35 +15,22 @@ use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 use crate::metrics::Metrics;
 
 use super::pace::{PacedHttpClient, Pacers};
-use super::sdk_convert::{form_of, forms_input, sdk_error};
+use super::sdk_convert::{
+    connection_info, error_detail, forms_input, lineage_input, recommendation, redshift_input, required_id, run_error,
+    run_info, schedule, sdk_error, source_config, status_or_none, time,
+};
+use super::sdk_producer::SdkProducer;
 use super::session::Session;
 use super::telemetry::CallMetrics;
 use super::{
-    ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
-    DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
-    ErrorClass, Generation, Lineage, ObjectKind, Producer, ProfileSpec, RunInfo, RunStatus, SchemaFilter, SessionKey,
-    SourceConfig, Storage,
+    ActivityInfo, AssetOutcome, Backend, Binding, ConnectionInfo, ConnectionPatch, ConnectionSpec, DataSourceInfo,
+    DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus, Generation,
+    ProfileSpec, RunInfo, RunStatus, SessionKey, SourceConfig, Storage,
 };
 
 /// The environment configuration V2 projects make connections in [inferred: the project
 /// profiles' tooling environment] (docs/datazone-semantics.md §12).
 pub const PROJECT_ENVIRONMENT: &str = "Tooling";
-
-/// An ID the model marks optional but every real answer carries; without it the answer is unusable.
-fn required_id(operation: &'static str, id: Option<&str>) -> Result<String, DzError> {
-    id.filter(|id| !id.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| DzError::new(ErrorClass::Retryable, operation, "MissingId", "the answer names no ID"))
-}
-
-/// A status the model marks optional; an answer without one is shown as such, not guessed.
-fn status_or_none<T>(word: Option<&str>, parse: fn(&str) -> T) -> T {
-    parse(word.unwrap_or("(no status)"))
-}
-
-fn time(t: Option<&DateTime>) -> Option<String> {
-    t.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
-}
 
 /// The AWS configuration the operator starts from, with one shared HTTPS client (rustls on ring).
 /// Standard retries (`AWS_RETRY_MODE=adaptive` is honoured; docs/datazone-semantics.md §8 says
@@ -171,161 +157,6 @@ impl SdkDataZone {
             .try_collect()
             .await
             .map_err(|e| sdk_error("ListEnvironments", e))
-    }
-}
-
-fn redshift_input(config: &SourceConfig) -> dz::DataSourceConfigurationInput {
-    let filters = config
-        .filters
-        .iter()
-        .map(|f| {
-            let expressions = f
-                .includes
-                .iter()
-                .filter_map(|e| {
-                    dz::FilterExpression::builder().r#type(dz::FilterExpressionType::Include).expression(e).build().ok()
-                })
-                .collect();
-            dz::RelationalFilterConfiguration::builder()
-                .database_name(&config.database)
-                .schema_name(&f.schema)
-                .set_filter_expressions(Some(expressions))
-                .build()
-        })
-        .filter_map(Result::ok)
-        .collect();
-    let storage = match &config.storage {
-        Storage::Cluster(n) => dz::RedshiftStorage::RedshiftClusterSource(
-            dz::RedshiftClusterStorage::builder().cluster_name(n).build().expect("cluster name set"),
-        ),
-        Storage::Workgroup(n) => dz::RedshiftStorage::RedshiftServerlessSource(
-            dz::RedshiftServerlessStorage::builder().workgroup_name(n).build().expect("workgroup name set"),
-        ),
-    };
-    let mut run = dz::RedshiftRunConfigurationInput::builder()
-        .set_relational_filter_configurations(Some(filters))
-        .redshift_storage(storage);
-    if let Ok(credentials) =
-        dz::RedshiftCredentialConfiguration::builder().secret_manager_arn(&config.secret_arn).build()
-    {
-        run = run.redshift_credential_configuration(credentials);
-    }
-    dz::DataSourceConfigurationInput::RedshiftRunConfiguration(run.build().expect("relational filters set"))
-}
-
-fn schedule(config: &SourceConfig) -> Option<dz::ScheduleConfiguration> {
-    config.schedule.as_ref().map(|(cron, tz)| {
-        dz::ScheduleConfiguration::builder().schedule(cron).set_timezone(tz.as_deref().map(dz::Timezone::from)).build()
-    })
-}
-
-fn recommendation(config: &SourceConfig) -> dz::RecommendationConfiguration {
-    dz::RecommendationConfiguration::builder().enable_business_name_generation(config.business_name_generation).build()
-}
-
-/// Reads a data source's Redshift configuration back into the operator's terms.
-fn source_config(out: &aws_sdk_datazone::operation::get_data_source::GetDataSourceOutput) -> Option<SourceConfig> {
-    let dz::DataSourceConfigurationOutput::RedshiftRunConfiguration(run) = out.configuration()? else { return None };
-    let storage = match run.redshift_storage()? {
-        dz::RedshiftStorage::RedshiftClusterSource(c) => Storage::Cluster(c.cluster_name().to_string()),
-        dz::RedshiftStorage::RedshiftServerlessSource(w) => Storage::Workgroup(w.workgroup_name().to_string()),
-        _ => return None,
-    };
-    let relational = run.relational_filter_configurations();
-    let database = relational.first().map(|f| f.database_name().to_string()).unwrap_or_default();
-    let filters = relational
-        .iter()
-        .map(|f| SchemaFilter {
-            schema: f.schema_name().unwrap_or_default().to_string(),
-            includes: f
-                .filter_expressions()
-                .iter()
-                .filter(|e| e.r#type() == &dz::FilterExpressionType::Include)
-                .map(|e| e.expression().to_string())
-                .collect::<BTreeSet<_>>(),
-        })
-        .collect();
-    Some(SourceConfig {
-        storage,
-        database,
-        secret_arn: run
-            .redshift_credential_configuration()
-            .map(|c| c.secret_manager_arn().to_string())
-            .unwrap_or_default(),
-        filters,
-        publish_on_import: out.publish_on_import().unwrap_or(false),
-        business_name_generation: out
-            .recommendation()
-            .and_then(|r| r.enable_business_name_generation())
-            .unwrap_or(false),
-        schedule: out
-            .schedule()
-            .and_then(|s| s.schedule().map(|c| (c.to_string(), s.timezone().map(|t| t.as_str().to_string())))),
-        asset_forms: out.asset_forms_output().iter().map(form_of).collect(),
-    })
-}
-
-fn run_info(
-    id: &str,
-    status: &dz::DataSourceRunStatus,
-    started: Option<&DateTime>,
-    stopped: Option<&DateTime>,
-    stats: Option<&dz::RunStatisticsForAssets>,
-    error: Option<&dz::DataSourceErrorMessage>,
-) -> RunInfo {
-    let n = |v: Option<i32>| i64::from(v.unwrap_or(0));
-    RunInfo {
-        id: id.to_string(),
-        status: RunStatus::parse(status.as_str()),
-        started_at: time(started),
-        stopped_at: time(stopped),
-        added: n(stats.and_then(|s| s.added())),
-        updated: n(stats.and_then(|s| s.updated())),
-        unchanged: n(stats.and_then(|s| s.unchanged())),
-        skipped: n(stats.and_then(|s| s.skipped())),
-        failed: n(stats.and_then(|s| s.failed())),
-        error: error.map(run_error),
-    }
-}
-
-/// A run's error as status shows it, the same whether read from the run or from its data source.
-fn run_error(e: &aws_sdk_datazone::types::DataSourceErrorMessage) -> String {
-    format!("{}: {}", e.error_type().as_str(), error_detail(e))
-}
-
-fn error_detail(e: &aws_sdk_datazone::types::DataSourceErrorMessage) -> String {
-    e.error_detail().unwrap_or_default().to_string()
-}
-
-fn lineage_input(lineage: &Lineage) -> dz::RedshiftLineageSyncConfigurationInput {
-    let schedule = lineage.schedule.as_ref().map(|s| dz::LineageSyncSchedule::builder().schedule(s).build());
-    dz::RedshiftLineageSyncConfigurationInput::builder().enabled(lineage.enabled).set_schedule(schedule).build()
-}
-
-/// A Redshift connection's answer in the operator's terms.
-fn connection_info(
-    id: &str,
-    name: &str,
-    description: Option<&str>,
-    props: Option<&dz::ConnectionPropertiesOutput>,
-) -> ConnectionInfo {
-    let redshift = match props {
-        Some(dz::ConnectionPropertiesOutput::RedshiftProperties(r)) => Some(r),
-        _ => None,
-    };
-    ConnectionInfo {
-        id: id.to_string(),
-        name: name.to_string(),
-        description: description.map(str::to_string),
-        status: redshift.and_then(|r| r.status()).map(|s| s.as_str().to_string()),
-        secret_arn: match redshift.and_then(|r| r.credentials()) {
-            Some(dz::RedshiftCredentials::SecretArn(arn)) => Some(arn.clone()),
-            _ => None,
-        },
-        lineage: redshift.and_then(|r| r.lineage_sync()).map(|l| Lineage {
-            enabled: l.enabled().unwrap_or(false),
-            schedule: l.schedule().and_then(|s| s.schedule()).map(str::to_string),
-        }),
     }
 }
 
@@ -789,121 +620,5 @@ impl DataZone for SdkDataZone {
                 error: a.error_message().map(error_detail),
             })
             .collect())
-    }
-}
-
-#[derive(Clone)]
-pub struct SdkProducer {
-    datazone: aws_sdk_datazone::Client,
-    sts: aws_sdk_sts::Client,
-    redshift: aws_sdk_redshiftdata::Client,
-}
-
-impl Producer for SdkProducer {
-    async fn account(&self) -> Result<String, DzError> {
-        let me = self.sts.get_caller_identity().send().await.map_err(|e| sdk_error("GetCallerIdentity", e))?;
-        me.account().map(str::to_string).ok_or_else(|| {
-            DzError::new(ErrorClass::Retryable, "GetCallerIdentity", "NoAccount", "no account in the answer")
-        })
-    }
-
-    async fn find_blueprint(&self, domain: &str, name: &str) -> Result<Option<String>, DzError> {
-        // Match the name on the client, as CloudFormation and Terraform do (docs/datazone-semantics.md §2).
-        let mut token = None;
-        loop {
-            let page = self
-                .datazone
-                .list_environment_blueprints()
-                .domain_identifier(domain)
-                .managed(true)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListEnvironmentBlueprints", e))?;
-            if let Some(b) = page.items().iter().find(|b| b.name() == name) {
-                return Ok(Some(b.id().to_string()));
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(None);
-            }
-        }
-    }
-
-    async fn blueprint_regions(&self, domain: &str, blueprint: &str) -> Result<Option<Vec<String>>, DzError> {
-        match self
-            .datazone
-            .get_environment_blueprint_configuration()
-            .domain_identifier(domain)
-            .environment_blueprint_identifier(blueprint)
-            .send()
-            .await
-        {
-            Ok(c) => Ok(Some(c.enabled_regions().to_vec())),
-            Err(e) => {
-                let e = sdk_error("GetEnvironmentBlueprintConfiguration", e);
-                if e.is_not_found() { Ok(None) } else { Err(e) }
-            }
-        }
-    }
-
-    async fn enable_blueprint(
-        &self,
-        domain: &str,
-        blueprint: &str,
-        enable: &BlueprintEnablement,
-    ) -> Result<(), DzError> {
-        let regional = (!enable.regional_parameters.is_empty()).then(|| {
-            enable.regional_parameters.iter().map(|(r, p)| (r.clone(), p.clone().into_iter().collect())).collect()
-        });
-        self.datazone
-            .put_environment_blueprint_configuration()
-            .domain_identifier(domain)
-            .environment_blueprint_identifier(blueprint)
-            .set_enabled_regions(Some(enable.regions.clone()))
-            .provisioning_role_arn(&enable.provisioning_role_arn)
-            .manage_access_role_arn(&enable.manage_access_role_arn)
-            .set_regional_parameters(regional)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("PutEnvironmentBlueprintConfiguration", e))
-    }
-
-    async fn list_objects(
-        &self,
-        storage: &Storage,
-        database: &str,
-        schema: &str,
-        secret_arn: &str,
-    ) -> Result<Vec<(String, ObjectKind)>, DzError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut request = self
-                .redshift
-                .list_tables()
-                .database(database)
-                .secret_arn(secret_arn)
-                .schema_pattern(schema)
-                .max_results(1000)
-                .set_next_token(token);
-            request = match storage {
-                Storage::Cluster(c) => request.cluster_identifier(c),
-                Storage::Workgroup(w) => request.workgroup_name(w),
-            };
-            let page = request.send().await.map_err(|e| sdk_error("ListTables", e))?;
-            // LIKE's `_` matches any character: keep the exact schema only.
-            out.extend(
-                page.tables()
-                    .iter()
-                    .filter(|t| t.schema() == Some(schema))
-                    .filter_map(|t| Some((t.name()?.to_string(), ObjectKind::parse(t.r#type()?)?))),
-            );
-            token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
-use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, DeletionPolicy, RedshiftDataProduct};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
@@ -476,4 +476,18 @@ pub fn by_operation(c: &Value) -> String {
         .map(|(k, v)| format!("{}={v}", k.trim_start_matches("datazone:")))
         .collect();
     ops.join(" ")
+}
+
+/// `n` data products on prod-dwh/sales (one shared environment), each naming one table.
+pub async fn many(w: &World, which: std::ops::Range<usize>) -> Vec<String> {
+    let tables = ["orders", "customers", "order_items"];
+    let mut names = Vec::new();
+    for i in which {
+        let name = format!("orders-{i:02}");
+        let mut product = w.product(&name, "sales", "sales", "public", &[tables[i % tables.len()]]);
+        product.spec.deletion_policy = DeletionPolicy::Delete;
+        w.apply(&product).await;
+        names.push(name);
+    }
+    names
 }
