@@ -49,12 +49,27 @@ fn modules(root: &Path) -> BTreeMap<String, String> {
                 Some(at) => &text[..at.start()],
                 None => &text[..],
             };
-            let code: String =
-                code.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n");
+            let code: String = code.lines().map(without_comment).collect::<Vec<_>>().join("\n");
             out.insert(parts.join("::"), code);
         }
     }
     out
+}
+
+/// `line` up to a `//` comment (one inside a string literal, as in `"https://…"`, is not one).
+fn without_comment(line: &str) -> &str {
+    let (mut in_string, mut escaped) = (false, false);
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// `parent::Item` → the child module that defines `Item`, for every `pub use child::…` of a parent.
@@ -92,11 +107,15 @@ fn references(
 ) -> BTreeSet<String> {
     let module: Vec<String> = if me.is_empty() { Vec::new() } else { me.split("::").map(str::to_string).collect() };
     // Every path with a `::` in it, with the `{...}` group that may end it.
-    let path = Regex::new(r"(?:^|[^:\w])(\w+(?:::\w+)*)(?:::\{([^{}]*)\})?").expect("regex");
+    // A glob (`use super::*;`) is a group of nothing named: the module itself.
+    let path = Regex::new(r"(?:^|[^:\w])(\w+(?:::\w+)*)(?:::\{([^{}]*)\}|::(\*))?").expect("regex");
     let found: Vec<(Vec<String>, Option<String>)> = path
         .captures_iter(code)
-        .filter(|c| c[1].contains("::") || c.get(2).is_some())
-        .map(|c| (c[1].split("::").map(str::to_string).collect(), c.get(2).map(|g| g.as_str().to_string())))
+        .filter(|c| c[1].contains("::") || c.get(2).is_some() || c.get(3).is_some())
+        .map(|c| {
+            let group = c.get(2).map(|g| g.as_str().to_string()).or_else(|| c.get(3).map(|_| "self".to_string()));
+            (c[1].split("::").map(str::to_string).collect(), group)
+        })
         .collect();
     let is_module = |p: &[String]| known.contains(&p.join("::"));
     // Where a path starts: `crate`, `super`, `self`, a module imported by its name, or a child.
@@ -266,6 +285,12 @@ fn a_circle_is_found_and_named() {
     assert_eq!(
         references("c::reconcile", code, &known, &BTreeMap::new()),
         ["c::act", "c::plan", "c::runs", "d"].map(str::to_string).into()
+    );
+    assert_eq!(references("c::act", "use super::*;", &known, &BTreeMap::new()), ["c".to_string()].into(), "a glob");
+    assert_eq!(
+        without_comment(r#"let url = "https://x\"y"; crate::d::x(); // crate::c::plan"#),
+        r#"let url = "https://x\"y"; crate::d::x(); "#,
+        "a `//` in a string is not a comment; one after it is"
     );
     let reexported: BTreeMap<String, String> = [("d::Item".to_string(), "c::pass".to_string())].into();
     assert_eq!(references("c::act", "use crate::d::Item;", &known, &reexported), ["c::pass".to_string()].into());

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use kube::runtime::events::EventType;
 
-use super::observe::{binding_record, bound_in, environment_key};
 use super::redshift_connection;
 use super::runs::{self, RunStart, Runs};
 use super::target::Target;
 use crate::controller::context::Context;
-use crate::controller::decide::desired::{self, config_hash};
-use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY};
+use crate::controller::decide::desired::{self, bound_in, config_hash};
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY, binding_record};
 use crate::controller::decide::plan::Step;
 use crate::controller::fleet::keys::{Creation, Enabled, Lookup};
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProductStatus};
@@ -215,7 +214,7 @@ async fn create_environment<B: Backend>(
     profile: &str,
     e: &mut Effects,
 ) -> Result<Duration, Blocked> {
-    let key = environment_key(t);
+    let key = t.environment_key();
     let lock = ctx.shared.creating.get(&Creation::Environment(key.clone()));
     let waited = tokio::time::Instant::now();
     let _guard = lock.lock().await;

@@ -13,8 +13,8 @@ use super::redshift_connection;
 use super::target::{Demand, Target};
 use crate::controller::context::Context;
 use crate::controller::decide::adoption;
-use crate::controller::decide::desired::{self, config_hash};
-use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record};
+use crate::controller::decide::desired::{self, bound_in, config_hash};
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, binding_record};
 use crate::controller::decide::plan::{Enablement, Observed, SharedObjects, Upstream};
 use crate::controller::fleet::cache::STABLE;
 use crate::controller::fleet::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
@@ -160,28 +160,11 @@ async fn adoptee<B: Backend>(
     Ok(Observation { observed, effects })
 }
 
-/// What a data source is bound to in a domain of `generation`, as DataZone says: its
-/// environment (V1) or its connection (V2).
-pub fn bound_in(ds: &DataSourceInfo, generation: Generation) -> Option<Binding> {
-    match generation {
-        Generation::V1 => ds.environment_id.clone().map(Binding::Environment),
-        Generation::V2 => ds.connection_id.clone().map(Binding::Connection),
-    }
-}
-
 /// Where status says the data source was made: the environment (V1) or the connection (V2).
 fn status_binding(status: &RedshiftDataProductStatus, generation: Generation) -> Option<Binding> {
     match generation {
         Generation::V1 => status.environment_id.clone().map(Binding::Environment),
         Generation::V2 => status.connection_id.clone().map(Binding::Connection),
-    }
-}
-
-/// The status record of a binding.
-pub fn binding_record(binding: &Binding) -> Record {
-    match binding {
-        Binding::Environment(id) => Record::Environment(id.clone()),
-        Binding::Connection(id) => Record::Connection(id.clone()),
     }
 }
 
@@ -378,12 +361,6 @@ async fn shared_objects<B: Backend>(ctx: &Context<B>, t: &Target<B>, caller: &st
     Ok(shared)
 }
 
-/// The key of the data product's shared environment.
-pub fn environment_key<B: Backend>(t: &Target<B>) -> EnvironmentKey {
-    let name = desired::environment_name(&t.account, &t.region, &t.storage, &t.config.database);
-    EnvironmentKey { domain: t.domain.clone(), project: t.project.clone(), name }
-}
-
 /// The data product's environment. ACTIVE ones are cached for a resync; while environments
 /// are being created, the data products waiting for any of them in the project share one
 /// project-wide listing (at most [`settling_listing_age`] old), the first listing that shows
@@ -395,7 +372,7 @@ async fn find_environment<B: Backend>(
     new_profile: bool,
     caller: &str,
 ) -> Result<Option<EnvironmentInfo>, DzError> {
-    let key = environment_key(t);
+    let key = t.environment_key();
     // ACTIVE ones for a resync; one settling is looked at again.
     let fresh =
         |env: &EnvironmentInfo| if env.status == EnvironmentStatus::Active { ctx.resync } else { Duration::ZERO };

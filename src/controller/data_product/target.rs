@@ -18,7 +18,7 @@ use crate::controller::context::Context;
 use crate::controller::decide::desired::{self, config_hash};
 use crate::controller::decide::pass::{Blocked, Effects, Phase, Record};
 use crate::controller::fleet::cache::STABLE;
-use crate::controller::fleet::keys::{ConnectionId, ListingKey, Lookup, SchemaKey};
+use crate::controller::fleet::keys::{ConnectionId, EnvironmentKey, ListingKey, Lookup, SchemaKey};
 use crate::controller::fleet::snapshot::{Snapshot, settling_max_age};
 use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{Adoption, AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
@@ -305,6 +305,12 @@ impl<B: Backend> Target<B> {
     /// (someone else's, free to look at); `None` rather than a call.
     pub fn listing_at_hand(&self, ctx: &Context<B>, not_before: Instant) -> Option<Arc<Snapshot>> {
         ctx.snapshots.usable(&self.listing_key, not_before, ctx.poll)
+    }
+
+    /// The key of the data product's shared environment.
+    pub fn environment_key(&self) -> EnvironmentKey {
+        let name = desired::environment_name(&self.account, &self.region, &self.storage, &self.config.database);
+        EnvironmentKey { domain: self.domain.clone(), project: self.project.clone(), name }
     }
 
     /// `caller` found its data source as `expected` in the listing: wake it when a later listing

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crd::{MetadataForm, RedshiftDataProductSpec, SchemaSelection};
 use crate::datazone::catalog::forms_agree;
-use crate::datazone::{Form, Lineage, ObjectKind, SchemaFilter, SourceConfig, Storage};
+use crate::datazone::{
+    Binding, DataSourceInfo, Form, Generation, Lineage, ObjectKind, SchemaFilter, SourceConfig, Storage,
+};
 use crate::naming::{short_hash, stable_hash};
 
 /// Marks data sources this operator created; it changes and deletes no other.
@@ -239,6 +241,15 @@ pub fn config_hash(c: &SourceConfig) -> String {
         text.push_str(&format!("|{forms:?}"));
     }
     format!("{:016x}", stable_hash(&text))
+}
+
+/// What a data source is bound to in a domain of `generation`, as DataZone says: its
+/// environment (V1) or its connection (V2).
+pub fn bound_in(ds: &DataSourceInfo, generation: Generation) -> Option<Binding> {
+    match generation {
+        Generation::V1 => ds.environment_id.clone().map(Binding::Environment),
+        Generation::V2 => ds.connection_id.clone().map(Binding::Connection),
+    }
 }
 
 #[cfg(test)]

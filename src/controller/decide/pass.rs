@@ -15,7 +15,7 @@ use crate::crd::conditions::{
     PUBLISHED,
 };
 use crate::crd::{AssetStatus, RedshiftDataProduct, RunSummary};
-use crate::datazone::{DzError, ErrorClass, Generation};
+use crate::datazone::{Binding, DzError, ErrorClass, Generation};
 
 pub const FINALIZER: &str = "dataproducts.dev/cleanup";
 pub const MANAGER: &str = "datazone-operator";
@@ -300,4 +300,12 @@ impl Done {
 /// for an object not yet stored.
 pub fn uid(p: &RedshiftDataProduct) -> String {
     p.metadata.uid.clone().unwrap_or_else(|| format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any()))
+}
+
+/// The status record of a binding.
+pub fn binding_record(binding: &Binding) -> Record {
+    match binding {
+        Binding::Environment(id) => Record::Environment(id.clone()),
+        Binding::Connection(id) => Record::Connection(id.clone()),
+    }
 }
