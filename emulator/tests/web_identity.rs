@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
@@ -23,75 +23,21 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::oidc::{ServiceAccountIssuer, claims};
 use common::*;
 use datazone_emulator::fixture::{OidcProviderFixture, RoleFixture, WebIdentityFixture};
 use datazone_emulator::{Emulator, EmulatorConfig};
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
 use serde_json::{Value, json};
 
 /// A 2048-bit RSA key made for these tests with `openssl genrsa` and `openssl pkcs8 -topk8
 /// -nocrypt -outform der`; it signs nothing but test tokens.
-const TEST_KEY: &[u8] = include_bytes!("fixtures/oidc-test-key.pk8");
 /// A local cluster's service account issuer (what `--service-account-issuer` says).
 const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
-const KID: &str = "emulator-test-key";
 const OPERATOR_ROLE: &str = "arn:aws:iam::222222222222:role/datazone-operator";
 const OPERATOR_SA: &str = "system:serviceaccount:team-a:datazone-operator";
 const PINNED_ROLE: &str = "arn:aws:iam::222222222222:role/pinned";
 const IRSA_AUDIENCE: &str = "sts.amazonaws.com";
 const POD_IDENTITY_AUDIENCE: &str = "pods.eks.amazonaws.com";
-
-/// The Kubernetes API server's part: a key, its JWKS, and service account tokens signed with it.
-struct ServiceAccountIssuer {
-    key: RsaKeyPair,
-    iss: String,
-}
-
-impl ServiceAccountIssuer {
-    fn new(iss: &str) -> Self {
-        Self { key: RsaKeyPair::from_pkcs8(TEST_KEY).expect("the test key"), iss: iss.to_string() }
-    }
-
-    fn jwks(&self) -> Value {
-        let public = RsaPublicKeyComponents::<Vec<u8>>::from(self.key.public());
-        json!({"keys": [{"use": "sig", "kty": "RSA", "kid": KID, "alg": "RS256",
-                         "n": URL_SAFE_NO_PAD.encode(&public.n), "e": URL_SAFE_NO_PAD.encode(&public.e)}]})
-    }
-
-    /// `header.claims` signed with RS256.
-    fn sign(&self, header: &Value, claims: &Value) -> String {
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let mut signature = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), input.as_bytes(), &mut signature)
-            .expect("signing");
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
-    }
-
-    /// A projected service account token as the API server writes it, for `sub` and `aud`,
-    /// expiring `expires_in` seconds from now.
-    fn token(&self, sub: &str, aud: &str, expires_in: i64) -> String {
-        self.sign(&json!({"alg": "RS256", "kid": KID}), &claims(&self.iss, sub, aud, expires_in))
-    }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// The claims of a pod-bound projected token (`kubernetes.io` as Kubernetes writes it).
-fn claims(iss: &str, sub: &str, aud: &str, expires_in: i64) -> Value {
-    let parts: Vec<&str> = sub.split(':').collect();
-    let (namespace, name) = (parts.get(2).copied().unwrap_or(""), parts.get(3).copied().unwrap_or(""));
-    let issued = now().min(now() + expires_in - 60);
-    json!({
-        "aud": [aud], "exp": now() + expires_in, "iat": issued, "nbf": issued, "iss": iss, "sub": sub,
-        "kubernetes.io": {"namespace": namespace,
-                          "pod": {"name": format!("{name}-7d9f"), "uid": "0b7a3c1e-2f4d-4e5a-9b6c-7d8e9f0a1b2c"},
-                          "serviceaccount": {"name": name, "uid": "5f0e1d2c-3b4a-4958-8776-655443322110"}},
-    })
-}
 
 /// The example fixture plus the operator's producer-account role trusting its service account
 /// (any namespace) and the test issuer as an OIDC provider.

@@ -2,6 +2,7 @@
 //! example fixture, and real AWS SDK clients pointed at it.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod rng;
 pub mod shapes;
 
