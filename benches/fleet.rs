@@ -3,8 +3,10 @@
 //! For each size N it starts a DataZone emulator (in this process, rate-limited per account
 //! and region like DataZone), K namespaces admitted by one ClusterDataZoneConnection, the
 //! operator's release binary watching them, and N data products spread over the namespaces
-//! (explicit tables, one project). It waits until all are Ready, then through four resyncs, and
-//! prints one row per size: time to all Ready against the rate-limit bound, the AWS calls,
+//! (explicit tables, one project), with the short resync from the start as a user runs it. It
+//! waits until all are Ready, measures the next two resyncs (the first of the last ones
+//! published), restarts the operator and measures what the restart costs, then two more resyncs,
+//! and prints one row per size: time to all Ready against the rate-limit bound, the AWS calls,
 //! the steady state per data product per resync, the operator's peak RSS and CPU, and its
 //! requests to the API server. A small-payload row replays the reference payload with realistic
 //! waits. `scripts/bench` starts the API server this needs (KUBECONFIG) and runs it.
@@ -129,8 +131,10 @@ struct Row {
     api_per_product: f64,
     /// DataZone and STS calls by operation until all were Ready.
     by_operation: BTreeMap<String, u64>,
-    /// After a restart: seconds and DataZone calls per product until each had read its data
-    /// source once.
+    /// DataZone calls per product in each of the first two resyncs after all were Ready.
+    first_resyncs: Vec<f64>,
+    /// After a restart: seconds until a whole resync brought no full read of a data source, and
+    /// DataZone calls per product from the restart to the end of that resync.
     restart: (f64, f64),
     /// Calls the emulator's rate limit turned away until all were Ready (counted in the calls).
     throttled: u64,
@@ -181,9 +185,6 @@ async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
         .expect("connection");
     names
 }
-
-/// The resync while a fleet is first published: longer than any first publish takes.
-const FIRST_PUBLISH_RESYNC: Duration = Duration::from_secs(3600);
 
 fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, resync: Duration) -> Operator {
     let mut command = Command::new(BIN);
@@ -339,10 +340,10 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     };
     let emulator = start_emulator(lifecycle, s.rate_limit).await;
     let namespaces = tenancy(client, &tag, s.namespaces).await;
-    // First publish with resyncs out of the way (a data product Ready early would otherwise make
-    // its first resync's full read while the last ones are still being published).
+    // Published with the short resync from the start: the first resyncs of the data products
+    // Ready early fall inside the publish and count in its calls.
     let port = free_port();
-    let operator = spawn(&emulator, &namespaces, port, s, FIRST_PUBLISH_RESYNC);
+    let operator = spawn(&emulator, &namespaces, port, s, s.resync);
     let tables = ["orders", "customers", "order_items"];
     let products = (0..n)
         .map(|i| product(&format!("p{i:05}"), &namespaces[i % namespaces.len()], &tag, "sales", &[tables[i % 3]]))
@@ -369,17 +370,23 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     let api_ready = total(&at_ready_metrics, "datazone_operator_kubernetes_requests_total");
     // One account calls DataZone here: its pace, as the operator learnt it.
     let pace = total(&at_ready_metrics, "datazone_operator_aws_pace");
+    // The first resyncs after all were Ready: the last ones' first, the early ones' later.
+    let mut first_resyncs = Vec::new();
+    for _ in 0..2 {
+        let before = calls(&emulator);
+        tokio::time::sleep(s.resync).await;
+        first_resyncs.push(sum(&minus(&calls(&emulator), &before), "datazone:") as f64 / n as f64);
+    }
     let first_rss = operator.peak_rss();
     drop(operator);
 
-    // The steady state: an operator with the short resync, started over them (a restart). Its
-    // first pass per data product reads its data source in full (nothing recorded its
-    // updatedAt yet); after that, two resyncs for the listings to take over, then two measured.
+    // A restart: a new operator over the same fleet, whose first pass per data product takes the
+    // project's listing at its word where status records what it last saw (nothing read in full
+    // that did not move). Measured until a whole resync brings no full read, then two resyncs.
+    let stopped = calls(&emulator);
     let port = free_port();
     let operator = spawn(&emulator, &namespaces, port, s, s.resync);
     let restarted = Instant::now();
-    // Each data product's first pass after the restart reads its data source in full: wait
-    // until a whole resync interval brings no more of those, then measure two.
     let reads = || calls(&emulator).get("datazone:GetDataSource").copied().unwrap_or(0);
     let (mut seen, mut quiet_since) = (reads(), Instant::now());
     while quiet_since.elapsed() < s.resync {
@@ -389,7 +396,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         }
         assert!(restarted.elapsed() < Duration::from_secs(3600), "the restarted operator never settled");
     }
-    let restart = minus(&calls(&emulator), &at_ready);
+    let restart = minus(&calls(&emulator), &stopped);
     let restart_secs = (quiet_since - restarted).as_secs_f64();
     let (settled, cpu_settled) = (calls(&emulator), operator.cpu());
     let window = Instant::now();
@@ -415,6 +422,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         steady_cpu_per_product_resync_ms: steady_cpu / n as f64 / resyncs * 1000.0,
         api_per_product: api_ready / n as f64,
         by_operation: at_ready,
+        first_resyncs,
         restart: (restart_secs, sum(&restart, "datazone:") as f64 / n as f64),
         throttled,
         pace,
@@ -512,8 +520,14 @@ fn print_row(r: &Row) {
         "  {} data products: peak RSS {:.1} MiB publishing, {:.1} MiB restarted for the steady state",
         r.n, r.peak_rss_apart.0, r.peak_rss_apart.1
     );
+    let first: Vec<String> = r.first_resyncs.iter().map(|c| format!("{c:.3}")).collect();
     eprintln!(
-        "  {} data products, after a restart: {:.2} DataZone calls per product, {:.1} s, until each had read its data source once",
+        "  {} data products, the first two resyncs after all were Ready: {} DataZone calls per product",
+        r.n,
+        first.join(", ")
+    );
+    eprintln!(
+        "  {} data products, a restart: {:.3} DataZone calls per product from the restart until a whole resync brought no full read ({:.1} s + one resync)",
         r.n, r.restart.1, r.restart.0
     );
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::controller::decide::pass::Phase;
 use crate::controller::fleet::cache::{Cache, KeyedLocks};
 use crate::controller::fleet::claims::ConnectionClaims;
+use crate::controller::fleet::full_reads::{FULL_READ_EVERY, FullReads};
 use crate::controller::fleet::keys::{
     Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey,
 };
@@ -68,6 +69,8 @@ pub struct Context<B: Backend> {
     pub sessions: Sessions,
     /// When this process started: a listing taken after it reflects everything done before.
     pub started: tokio::time::Instant,
+    /// When each settled data product next reads its data source in full, whatever the listing shows.
+    pub full_reads: FullReads,
     pub events: Events,
     pub metrics: Metrics,
     /// Names this Kubernetes cluster inside DataZone data source names.
@@ -98,6 +101,7 @@ impl<B: Backend> Context<B> {
         metrics: Metrics,
         settings: Settings,
     ) -> Self {
+        let started = tokio::time::Instant::now();
         Self {
             client,
             watched,
@@ -107,7 +111,8 @@ impl<B: Backend> Context<B> {
             flights: Flights::default(),
             wakeups: Wakeups::default(),
             sessions: Sessions::default(),
-            started: tokio::time::Instant::now(),
+            started,
+            full_reads: FullReads::new(started, FULL_READ_EVERY),
             events,
             metrics,
             cluster_name: settings.cluster_name,

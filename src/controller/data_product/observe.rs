@@ -233,7 +233,8 @@ async fn known_data_source<B: Backend>(
             let seen = found.as_ref().map(Expected::seen);
             (found, seen)
         }
-        None if settled(t, status) => {
+        // Once a day it reads in full anyway: the listing carries no configuration (fleet::full_reads).
+        None if settled(t, status) && !ctx.full_reads.due(caller) => {
             let expected = Expected::from_status(ds_id, status);
             let listing = t.listing(ctx, caller, ctx.started, Demand::Resync).await.map_err(blocked)?;
             let found = listing.and_then(|l| l.by_id(ds_id).filter(|d| expected.matches(d)).cloned());
@@ -263,6 +264,7 @@ async fn known_data_source<B: Backend>(
         return Ok(Some((summary, true)));
     }
     let read = t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)?;
+    ctx.full_reads.read(caller);
     if let Some(ds) = &read {
         effects.record(Record::DataSourceSeen(ds.updated_at.clone()));
     }

@@ -322,6 +322,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     ctx.flights.landed(&key);
     ctx.wakeups.forget(&key);
     ctx.shared.claims.forget(&key);
+    ctx.full_reads.forget(&key);
     ctx.shared.users.left(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);

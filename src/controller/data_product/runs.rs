@@ -12,7 +12,7 @@ use crate::controller::decide::plan::{RunReason, RunState};
 use crate::controller::fleet::snapshot::{RunSeen, run_seen};
 use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
-use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataZone, DzError, RunInfo, RunStatus};
+use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataSourceStatus, DataZone, DzError, RunInfo, RunStatus};
 
 /// Assets listed in status, failed ones first.
 const MAX_ASSETS_IN_STATUS: usize = 100;
@@ -88,11 +88,19 @@ pub async fn follow<B: Backend>(
         Look::NextListing(due) => Some(due),
         _ => None,
     };
+    // The data source as the listing that shows the run over has it: the run moved its
+    // `updatedAt`, so status records this one and the next resync takes the listing's word
+    // instead of reading it in full (docs/datazone-semantics.md §4).
+    let mut settled_at = None;
     let seen = match listing {
         Look::NextListing(_) => RunSeen::Running,
         Look::Listed(listing) => {
             let summary = listing.by_id(ds_id);
             let seen = run_seen(summary);
+            // After a failed run it is read in full: a hand edit may be what broke it.
+            if matches!(&seen, RunSeen::Ended { status, .. } if *status != RunStatus::Failed) {
+                settled_at = summary.filter(|d| d.status == DataSourceStatus::Ready).map(|d| d.updated_at.clone());
+            }
             match summary.filter(|_| seen == RunSeen::Running) {
                 // The first listing that shows it moved wakes this data product.
                 Some(d) => {
@@ -115,6 +123,9 @@ pub async fn follow<B: Backend>(
     let mut effects = Effects::default();
     if let Some(run) = run {
         record_run(t, &mut runs, &run, now, &mut effects).await.map_err(blocked)?;
+    }
+    if let Some(updated_at) = settled_at {
+        effects.record(Record::DataSourceSeen(updated_at));
     }
     let requeue = match runs.active() {
         Some(r) => {

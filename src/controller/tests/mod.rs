@@ -111,6 +111,16 @@ impl Harness {
 
     /// A harness whose resync and poll intervals are `resync` and `poll`.
     pub fn with_timing(resync: Duration, poll: Duration) -> Self {
+        Self::over(Fake::default(), resync, poll)
+    }
+
+    /// The operator restarted: a new process (no cached lookup, listing or memory of its own
+    /// writes) over the same DataZone, with the same resync and poll.
+    pub fn restarted(&self) -> Self {
+        Self { paused: self.paused, ..Self::over(self.dz.clone(), self.ctx.resync, self.ctx.poll) }
+    }
+
+    fn over(dz: Fake, resync: Duration, poll: Duration) -> Self {
         let api = FakeApi::default();
         let (connections, mut connection_writer) = reflector::store();
         let (cluster_connections, cluster_writer) = reflector::store();
@@ -126,7 +136,6 @@ impl Harness {
         });
         let client = api.client();
         let reporter = Reporter { controller: "datazone-operator".into(), instance: None };
-        let dz = Fake::default();
         let settings = Settings { cluster_name: "prod-eks".into(), resync, poll, concurrency: 1 };
         let metrics = Metrics::new().expect("metrics");
         let events = Events::new(client.clone(), reporter);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 
-use super::{Harness, condition, is, message, strings};
+use super::{Harness, RESYNC, condition, is, message, strings};
 use crate::controller::decide::pass::TERMINAL_RETRY;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY,
@@ -23,6 +23,16 @@ fn poll() -> Action {
 }
 
 /// Walks `orders` from nothing to Published and returns it with its data source ID.
+/// A resync shorter than the sessions and cached lookups last, so that waiting for the next
+/// listing renews nothing else.
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// On the paused clock: the project's listing a settled data product takes at its word (half a
+/// resync old at most) has aged out, so its next pass lists again.
+pub async fn next_listing(h: &Harness) {
+    tokio::time::sleep(h.ctx.resync / 2).await;
+}
+
 pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
     let mut p = h.product("orders", |_| {});
     let pass = h.pass(&mut p).await;
@@ -144,11 +154,10 @@ pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
 async fn a_first_publish_takes_every_step_and_the_steady_state_reads_only_the_listing() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
-    let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "Done: the first resync reads it in full");
-    assert!(pass.wrote_status && pass.events.is_empty(), "and records its updatedAt: {:?}", pass.events);
-    assert!(p.status.as_ref().is_some_and(|s| s.data_source_updated_at.is_some()));
-    super::assert_resync(&h, &pass);
+    let recorded = p.status.as_ref().and_then(|s| s.data_source_updated_at.clone());
+    let now = h.dz.world().data_source(&ds).and_then(|d| d.info.updated_at.clone());
+    assert!(recorded.is_some(), "the run's end recorded the data source as the listing showed it");
+    assert_eq!(recorded, now, "the updatedAt the run moved it to, not the one read before the run");
     for _ in 0..3 {
         let pass = h.pass(&mut p).await;
         assert!(pass.calls.is_empty(), "unchanged in the project's listing (still fresh): {:?}", pass.calls);
@@ -164,11 +173,28 @@ async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
     let resync = Duration::from_millis(20);
     let h = Harness::paused(resync);
     let (mut p, ds) = published(&h).await;
-    h.pass(&mut p).await;
     let next = || tokio::time::sleep(resync);
     next().await;
     let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        strings(&["ListDataSources"]),
+        "the first resync: the run moved updatedAt, and status has it from the listing that showed the run over"
+    );
+    assert_eq!(condition(&p, READY), is(True, "Published"));
+    next().await;
+    let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, strings(&["ListDataSources"]), "the steady state: the project's listing");
+
+    // Restarted: the first pass takes the new process's first listing at its word too.
+    let restarted = h.restarted();
+    let pass = restarted.pass(&mut p).await;
+    assert!(
+        !pass.calls.iter().any(|c| c.starts_with("GetDataSource ")),
+        "no full read after a restart: {:?}",
+        pass.calls
+    );
+    assert!(pass.calls.contains(&"ListDataSources".to_string()), "{:?}", pass.calls);
     assert_eq!(condition(&p, READY), is(True, "Published"));
 
     // Edited behind the operator's back: updatedAt moved, so it is read and put back.
@@ -352,13 +378,37 @@ async fn a_data_product_that_wrote_after_the_latest_listing_waits_for_the_next_o
     assert!(!pass.calls.contains(&"ListDataSources".to_string()), "{:?}", pass.calls);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
+async fn a_settled_data_product_reads_its_data_source_in_full_once_a_day_in_its_own_slot() {
+    let h = Harness::paused(RESYNC);
+    let (mut p, ds) = published(&h).await;
+    // An edit the listing cannot show: made before the listing that recorded the run's end.
+    let day = crate::controller::fleet::full_reads::FULL_READ_EVERY;
+    let (mut full, mut listed) = (0, 0);
+    let resyncs = 2 * day.as_secs() / RESYNC.as_secs() + 1;
+    for _ in 0..resyncs {
+        next_listing(&h).await;
+        let pass = h.pass(&mut p).await;
+        full += pass.calls.iter().filter(|c| **c == format!("GetDataSource {ds}")).count();
+        listed += pass.calls.iter().filter(|c| *c == "ListDataSources").count();
+        assert_eq!(condition(&p, READY), is(True, "Published"));
+    }
+    assert_eq!(full, 1, "one full read in a day of {resyncs} resyncs, in this data product's slot");
+    assert_eq!(listed, resyncs as usize - full, "every other resync the project's listing");
+}
+
+#[tokio::test(start_paused = true)]
 async fn drift_is_put_back_with_one_update_and_no_run() {
-    let h = Harness::new();
+    let h = Harness::paused(MINUTE);
     let (mut p, ds) = published(&h).await;
     h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
+    next_listing(&h).await;
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")], "UpdateDataSource");
+    assert_eq!(
+        pass.calls,
+        ["ListDataSources".to_string(), format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")],
+        "the edit moved updatedAt in the next listing: read in full, then UpdateDataSource"
+    );
     assert_eq!(pass.events, strings(&["DataSourceUpdated", "ReadyFalse", "DataSourceReadyFalse"]));
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Updating"));
     assert!(h.dz.world().data_source(&ds).and_then(|d| d.info.config.as_ref()).is_some_and(|c| c.publish_on_import));
@@ -386,15 +436,16 @@ async fn a_spec_change_updates_the_data_source_and_runs_it_again() {
     assert_eq!((run.reason.as_deref(), run.generation), (Some("ConfigChanged"), Some(2)));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_data_source_deleted_outside_is_recreated() {
-    let h = Harness::new();
+    let h = Harness::paused(MINUTE);
     let (mut p, ds) = published(&h).await;
     h.dz.world().data_sources.clear();
+    next_listing(&h).await;
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        [format!("GetDataSource {ds}"), format!("CreateDataSource {DATA_SOURCE}")],
+        ["ListDataSources".to_string(), format!("GetDataSource {ds}"), format!("CreateDataSource {DATA_SOURCE}")],
         "shared objects come from the caches; created again at once (a taken name would be found then)"
     );
     assert_eq!(
@@ -412,7 +463,7 @@ async fn the_reconcile_request_annotation_starts_one_run_and_is_echoed() {
     let (mut p, ds) = published(&h).await;
     p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "2026-12-01T12:00:00Z".to_string())].into());
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}"), format!("StartDataSourceRun {ds}")]);
+    assert_eq!(pass.calls, [format!("StartDataSourceRun {ds}")], "unchanged in the listing: no read first");
     let status = p.status.clone().unwrap_or_default();
     assert_eq!(status.last_handled_reconcile_at.as_deref(), Some("2026-12-01T12:00:00Z"));
     assert_eq!(status.last_run.as_ref().and_then(|r| r.reason.as_deref()), Some("Requested"));
@@ -420,7 +471,7 @@ async fn the_reconcile_request_annotation_starts_one_run_and_is_echoed() {
     h.dz.world().finish_run(&run, RunStatus::Success, &[("orders", "UNCHANGED")]);
     h.pass(&mut p).await;
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "handled once, not again");
+    assert!(pass.calls.is_empty(), "handled once, not again: {:?}", pass.calls);
 }
 
 #[tokio::test]
@@ -443,7 +494,7 @@ async fn a_partly_failed_run_names_its_objects_retries_then_gives_up() {
 
     // The retry is not due yet: nothing is started.
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}")]);
+    assert!(pass.calls.is_empty(), "{:?}", pass.calls);
 
     // Its backoff has passed: a retry run.
     if let Some(r) = p.status.as_mut().and_then(|s| s.last_run.as_mut()) {
@@ -471,13 +522,14 @@ async fn a_partly_failed_run_names_its_objects_retries_then_gives_up() {
     super::assert_resync(&h, &pass);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_data_source_of_our_name_made_by_someone_else_is_left_alone() {
-    let h = Harness::new();
+    let h = Harness::paused(MINUTE);
     let (mut p, ds) = published(&h).await;
     h.dz.world().edit(&ds, |d| d.description = Some("made by hand".into()));
+    next_listing(&h).await;
     let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("GetDataSource {ds}")], "NotOurs: no mutating call");
+    assert_eq!(pass.calls, ["ListDataSources".to_string(), format!("GetDataSource {ds}")], "NotOurs: no mutating call");
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "NameTaken"));
     assert_eq!(condition(&p, STALLED), is(True, "NameTaken"));
     assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY));
