@@ -186,6 +186,9 @@ async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
     names
 }
 
+/// The small payload's resync: longer than its publish takes, so its row counts a first publish.
+const FIRST_PUBLISH_RESYNC: Duration = Duration::from_secs(3600);
+
 fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, resync: Duration) -> Operator {
     let mut command = Command::new(BIN);
     command
