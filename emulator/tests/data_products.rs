@@ -563,3 +563,55 @@ async fn an_asset_published_through_a_product_and_on_its_own() {
     assert_eq!(asset_listing(&role, &orders).await.map(|l| l.1), Some(ListingStatus::Inactive));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_publishing_run_lists_on_their_own_the_assets_a_product_reaches() {
+    let emulator = start(fast()).await;
+    let role = as_role(&emulator).await;
+    let (project, [orders, ..]) = imported(&emulator, &role).await;
+    let product = role
+        .create_data_product()
+        .domain_identifier(DOMAIN)
+        .name("Orders")
+        .owning_project_identifier(&project)
+        .items(item(&orders))
+        .send()
+        .await
+        .unwrap();
+    change(&role, EntityType::DataProduct, product.id(), ChangeAction::Publish).await.unwrap();
+    let (through, _) = asset_listing(&role, &orders).await.unwrap();
+    assert!(catalog_assets(&role).await.is_empty());
+    // publishOnImport now: the run publishes every asset on its own, orders in the listing it has.
+    let sources = role.list_data_sources().domain_identifier(DOMAIN).project_identifier(&project).send().await.unwrap();
+    // Ours, not the environment's default data source.
+    let ds = sources.items().iter().find(|d| d.name() == "sales-public").unwrap().data_source_id().to_string();
+    role.update_data_source().domain_identifier(DOMAIN).identifier(&ds).publish_on_import(true).send().await.unwrap();
+    let run = run_to_end(&role, &ds).await;
+    assert_eq!(run.run_statistics_for_assets().and_then(|s| s.updated()), Some(3), "{run:?}");
+    assert_eq!(asset_listing(&role, &orders).await, Some((through, ListingStatus::Active)));
+    assert_eq!(catalog_assets(&role).await.len(), 3);
+
+    // SearchListings a page at a time: three assets and the data product.
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page =
+            role.search_listings().domain_identifier(DOMAIN).max_results(1).set_next_token(token).send().await.unwrap();
+        assert_eq!((page.items().len(), page.total_match_count()), (1, Some(4)));
+        seen.push(page.items()[0].is_data_product_listing());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!((seen.len(), seen.iter().filter(|p| **p).count()), (4, 1));
+    let only_products = role
+        .search_listings()
+        .domain_identifier(DOMAIN)
+        .filters(FilterClause::Filter(Filter::builder().attribute("entityType").value("DATA_PRODUCT").build().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(only_products.items().len(), 1);
+    emulator.shutdown().await;
+}
