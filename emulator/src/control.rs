@@ -199,12 +199,46 @@ pub fn dump(state: &State) -> Value {
         .values()
         .map(|t| crate::datazone::glossaries::term_json(t, None, crate::datazone::glossaries::Shape::Read))
         .collect();
+    // An asset listing keys its asset as `assetId` and each revision's as `assetRevision`; a data
+    // product listing `dataProductId`, `dataProductRevision` and the asset listings it reaches.
     let listings: Vec<Value> = state
         .listings
         .values()
-        .map(|l| json!({"id": l.id, "domainId": l.domain_id, "assetId": l.asset_id, "status": l.status,
-                        "revisions": l.revisions.iter().map(|r| json!({"listingRevision": r.number.to_string(),
-                                                                       "assetRevision": r.asset_revision.to_string()})).collect::<Vec<_>>()}))
+        .map(|l| {
+            let (entity_key, revision_key) =
+                if l.asset_id().is_some() { ("assetId", "assetRevision") } else { ("dataProductId", "dataProductRevision") };
+            let revisions: Vec<Value> = l
+                .revisions
+                .iter()
+                .map(|r| {
+                    let mut v = json!({"listingRevision": r.number.to_string(), revision_key: r.entity_revision.to_string()});
+                    if l.data_product_id().is_some() {
+                        v["items"] = r.items.iter().map(|i| json!({"listingId": i.listing_id,
+                                                                   "listingRevision": i.listing_revision.to_string()})).collect();
+                    }
+                    v
+                })
+                .collect();
+            let entity = l.asset_id().or(l.data_product_id());
+            let mut v = json!({"id": l.id, "domainId": l.domain_id, entity_key: entity, "status": l.status, "revisions": revisions});
+            if l.asset_id().is_some() {
+                v["publishedOnItsOwn"] = json!(l.own == crate::state::OwnPublication::Published);
+                v["throughDataProducts"] = json!(l.through);
+            }
+            v
+        })
+        .collect();
+    let data_products: Vec<Value> = state
+        .data_products
+        .values()
+        .map(|p| {
+            let latest = p.latest();
+            let listing = p.listing.as_ref().and_then(|id| state.listings.get(id));
+            json!({"id": p.id, "domainId": p.domain_id, "projectId": p.project_id, "name": latest.name,
+                   "revision": latest.number.to_string(), "listingId": p.listing,
+                   "published": listing.is_some_and(|l| l.status == "ACTIVE"),
+                   "items": latest.items.iter().map(|i| i.asset_id.as_str()).collect::<Vec<_>>()})
+        })
         .collect();
     let generation_runs: Vec<Value> = state
         .metadata_runs
@@ -214,7 +248,8 @@ pub fn dump(state: &State) -> Value {
     json!({
         "domains": domains, "projects": projects, "environmentProfiles": profiles, "environments": environments,
         "connections": connections, "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
-        "formTypes": form_types, "glossaries": glossaries, "glossaryTerms": terms, "listings": listings,
+        "formTypes": form_types, "glossaries": glossaries, "glossaryTerms": terms, "dataProducts": data_products,
+        "listings": listings,
         "metadataGenerationRuns": generation_runs,
     })
 }

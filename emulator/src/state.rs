@@ -10,8 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use crate::catalog_state::{
-    Asset, AssetRevision, Form, FormType, FormTypeRevision, Glossary, GlossaryTerm, Listing, ListingRevision,
-    MetadataGenerationRun,
+    Asset, AssetRevision, DataProduct, DataProductItem, DataProductRevision, Form, FormType, FormTypeRevision,
+    Glossary, GlossaryTerm, Listing, ListingEntity, ListingRevision, ListingSummary, MetadataGenerationRun,
+    OwnPublication,
 };
 use crate::clock::{IdGenerator, Instant};
 use crate::fixture::{Fixture, PrincipalFixture, RedshiftFixture, RoleFixture};
@@ -386,6 +387,7 @@ pub struct State {
     pub form_types: BTreeMap<(String, String), FormType>,
     pub glossaries: BTreeMap<String, Glossary>,
     pub glossary_terms: BTreeMap<String, GlossaryTerm>,
+    pub data_products: BTreeMap<String, DataProduct>,
     pub listings: BTreeMap<String, Listing>,
     pub metadata_runs: BTreeMap<String, MetadataGenerationRun>,
     /// Idempotency: (operation, caller, client token) → resource ID.
@@ -417,6 +419,7 @@ impl State {
             form_types: BTreeMap::new(),
             glossaries: BTreeMap::new(),
             glossary_terms: BTreeMap::new(),
+            data_products: BTreeMap::new(),
             listings: BTreeMap::new(),
             metadata_runs: BTreeMap::new(),
             client_tokens: HashMap::new(),

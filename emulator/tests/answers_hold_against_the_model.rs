@@ -89,3 +89,56 @@ fn business_metadata_answers_are_held_too() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].starts_with("GetListing.name: 65 is more than the maximum 64 characters"), "{problems:#?}");
 }
+
+/// The data product operations (and DeleteAsset, SearchListings) are in the model file, and what
+/// their answers can get wrong is found: an empty `items` (DataProductItems has at least one),
+/// an unknown status, a ListingItem union with two members, a Search item without its project.
+#[test]
+fn data_product_answers_are_held_too() {
+    let model = Model::load();
+    for operation in [
+        "CreateDataProduct",
+        "CreateDataProductRevision",
+        "GetDataProduct",
+        "DeleteDataProduct",
+        "ListDataProductRevisions",
+        "DeleteAsset",
+        "SearchListings",
+    ] {
+        let problems = model.check(operation, &json!({}));
+        assert!(!problems.iter().any(|p| p.contains("not an operation")), "{problems:?}");
+    }
+    let item = json!({"itemType": "ASSET", "identifier": "a1", "glossaryTerms": ["t1"]});
+    let mut product = json!({"domainId": "dzd_1", "id": "dp1", "revision": "1", "owningProjectId": "p1",
+                             "name": "Orders", "status": "CREATED", "items": [item], "formsOutput": [],
+                             "createdAt": 1.7e9, "firstRevisionCreatedAt": 1.7e9});
+    assert!(model.check("CreateDataProduct", &product).is_empty(), "{:?}", model.check("CreateDataProduct", &product));
+    product["items"] = json!([]);
+    product["status"] = json!("PUBLISHED");
+    let problems = model.check("GetDataProduct", &product);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems[0].starts_with("GetDataProduct.items: 0 is fewer than the minimum 1 items"), "{problems:#?}");
+    assert!(problems[1].starts_with("GetDataProduct.status: not one of the enum's values"), "{problems:#?}");
+
+    let listing = json!({"domainId": "dzd_1", "id": "l1", "listingRevision": "2", "status": "ACTIVE",
+                         "item": {"dataProductListing": {"dataProductId": "dp1", "dataProductRevision": "2",
+                                  "forms": "{}", "items": [{"listingId": "l2", "listingRevision": "1",
+                                                            "glossaryTerms": [{"name": "Order"}]}]}}});
+    assert!(model.check("GetListing", &listing).is_empty(), "{:?}", model.check("GetListing", &listing));
+    let mut both = listing.clone();
+    both["item"]["assetListing"] = json!({"assetId": "a1"});
+    let problems = model.check("GetListing", &both);
+    assert!(problems.len() == 1 && problems[0].starts_with("GetListing.item: a union"), "{problems:#?}");
+
+    let search = json!({"items": [{"dataProductItem": {"domainId": "dzd_1", "id": "dp1", "name": "Orders"}}]});
+    let problems = model.check("Search", &search);
+    assert!(problems.len() == 1 && problems[0].contains("owningProjectId: required"), "{problems:#?}");
+    let listings = json!({"items": [{"dataProductListing": {"listingId": "l1", "entityId": "dp1", "items": []}},
+                                    {"assetListing": {"listingId": "l2", "entityType": "amazon.datazone.RedshiftTableAssetType"}}],
+                          "totalMatchCount": 2});
+    assert!(model.check("SearchListings", &listings).is_empty(), "{:?}", model.check("SearchListings", &listings));
+    let revisions =
+        json!({"items": [{"domainId": "dzd_1", "id": "dp1", "revision": "1", "createdAt": "2026-01-01T00:00:00Z"}]});
+    let problems = model.check("ListDataProductRevisions", &revisions);
+    assert!(problems.len() == 1 && problems[0].contains("createdAt: not epoch seconds"), "{problems:#?}");
+}

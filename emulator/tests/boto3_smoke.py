@@ -180,6 +180,64 @@ updated = role.update_data_source(domainIdentifier=DOMAIN, identifier=source["id
     {"formName": "ownership", "typeIdentifier": "Ownership", "content": '{"owner": "finance"}'}])
 check("UpdateDataSource assetFormsInput", [f["typeName"] for f in updated["assetFormsOutput"]] == ["Ownership"], updated)
 
+# Data products: the two ledger assets as one product, revised, published; its listing names the
+# listings of its assets; found by Search and SearchListings; it keeps its assets from DeleteAsset.
+other = next(i["assetItem"]["identifier"] for i in found if i["assetItem"]["identifier"] != asset_id)
+product_input = dict(domainIdentifier=DOMAIN, name="Ledger", owningProjectIdentifier=project,
+                     description="The ledger and its monthly close", glossaryTerms=[term["id"]],
+                     formsInput=[{"formName": "ownership", "typeIdentifier": "Ownership", "content": '{"owner": "finance"}'}],
+                     items=[{"itemType": "ASSET", "identifier": asset_id},
+                            {"itemType": "ASSET", "identifier": other, "glossaryTerms": [term["id"]]}])
+product = role.create_data_product(clientToken="boto3-product", **product_input)
+again = role.create_data_product(clientToken="boto3-product", **product_input)
+check("CreateDataProduct (201, idempotent by clientToken)", product["ResponseMetadata"]["HTTPStatusCode"] == 201
+      and product["status"] == "CREATED" and product["revision"] == "1" and again["id"] == product["id"]
+      and [i["identifier"] for i in product["items"]] == [asset_id, other]
+      and product["formsOutput"][0]["typeName"] == "Ownership" and hasattr(product["createdAt"], "year"), product)
+try:
+    role.create_data_product(domainIdentifier=DOMAIN, name="Ledger", owningProjectIdentifier=project)
+    check("a duplicate data product name conflicts", False)
+except role.exceptions.ConflictException:
+    check("a duplicate data product name conflicts (typed ConflictException)", True)
+revised = role.create_data_product_revision(domainIdentifier=DOMAIN, identifier=product["id"], name="Ledger",
+                                            description="The ledger and its monthly close, revised",
+                                            formsInput=product_input["formsInput"], items=product_input["items"])
+revisions = [r["revision"] for page in role.get_paginator("list_data_product_revisions").paginate(
+    domainIdentifier=DOMAIN, identifier=product["id"], PaginationConfig={"PageSize": 1}) for r in page["items"]]
+got = role.get_data_product(domainIdentifier=DOMAIN, identifier=product["id"], revision="1")
+check("CreateDataProductRevision, ListDataProductRevisions (paged), GetDataProduct by revision",
+      revised["revision"] == "2" and revisions == ["2", "1"] and got["revision"] == "1"
+      and got["description"] == "The ledger and its monthly close", (revised, revisions, got))
+published = role.create_listing_change_set(domainIdentifier=DOMAIN, entityIdentifier=product["id"],
+                                           entityType="DATA_PRODUCT", action="PUBLISH")
+listing = role.get_listing(domainIdentifier=DOMAIN, identifier=published["listingId"])
+dp = listing["item"]["dataProductListing"]
+check("CreateListingChangeSet DATA_PRODUCT and GetListing dataProductListing", published["status"] == "ACTIVE"
+      and dp["dataProductId"] == product["id"] and dp["dataProductRevision"] == "2"
+      and [i["listingId"] for i in dp["items"]] == [role.get_asset(domainIdentifier=DOMAIN, identifier=a)["listing"]["listingId"]
+                                                    for a in (asset_id, other)]
+      and dp["items"][1]["glossaryTerms"][0]["name"] == "Journal entry" and '"owner"' in dp["forms"]
+      and hasattr(dp["createdAt"], "year"), listing)
+listed = role.search_listings(domainIdentifier=DOMAIN, searchText="monthly close")["items"]
+check("SearchListings finds the data product", [i["dataProductListing"]["entityId"] for i in listed
+                                                  if "dataProductListing" in i] == [product["id"]], listed)
+inventory = role.search(domainIdentifier=DOMAIN, searchScope="DATA_PRODUCT", owningProjectIdentifier=project)["items"]
+check("Search DATA_PRODUCT", [i["dataProductItem"]["id"] for i in inventory] == [product["id"]], inventory)
+try:
+    role.delete_asset(domainIdentifier=DOMAIN, identifier=other)
+    check("an asset a data product holds is not deleted", False)
+except role.exceptions.ConflictException:
+    check("an asset a data product holds is not deleted (typed ConflictException)", True)
+deleted = role.delete_data_product(domainIdentifier=DOMAIN, identifier=product["id"])
+gone = role.delete_asset(domainIdentifier=DOMAIN, identifier=other)
+check("DeleteDataProduct and DeleteAsset (204)", deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+      and gone["ResponseMetadata"]["HTTPStatusCode"] == 204, (deleted, gone))
+try:
+    role.get_data_product(domainIdentifier=DOMAIN, identifier=product["id"])
+    check("a deleted data product is gone", False)
+except role.exceptions.ResourceNotFoundException:
+    check("a deleted data product is gone (typed ResourceNotFoundException)", True)
+
 data = client("redshift-data")
 tables = data.list_tables(ClusterIdentifier="prod-dwh", Database="finance", SecretArn=SECRET, SchemaPattern="ledger")["Tables"]
 check("Redshift Data ListTables", sorted((t["name"], t["type"]) for t in tables) == [

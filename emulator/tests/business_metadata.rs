@@ -526,7 +526,7 @@ async fn listings_publish_asset_revisions() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&data_product), "ValidationException");
+    assert_eq!(code(&data_product), "ResourceNotFoundException", "an asset is not a data product");
     let gone = role
         .create_listing_change_set()
         .domain_identifier(DOMAIN)

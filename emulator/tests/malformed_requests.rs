@@ -68,6 +68,13 @@ impl Gen for Rng {
                     "action",
                     "target",
                     "types",
+                    "items",
+                    "itemType",
+                    "identifier",
+                    "revision",
+                    "entityType",
+                    "searchText",
+                    "filters",
                 ];
                 let mut m = Map::new();
                 for _ in 0..self.below(5) {
@@ -208,6 +215,13 @@ fn fuzz(addr: &str, rng: &mut Rng, seed: u64) -> [usize; 4] {
         ("POST", "/v2/domains/dzd_0123456789abcd/assets/a1/revisions"),
         ("POST", "/v2/domains/dzd_0123456789abcd/listings/change-set"),
         ("GET", "/v2/domains/dzd_0123456789abcd/listings/l1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/listings/search"),
+        ("DELETE", "/v2/domains/dzd_0123456789abcd/assets/a1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/data-products"),
+        ("GET", "/v2/domains/dzd_0123456789abcd/data-products/dp1"),
+        ("DELETE", "/v2/domains/dzd_0123456789abcd/data-products/dp1"),
+        ("POST", "/v2/domains/dzd_0123456789abcd/data-products/dp1/revisions"),
+        ("GET", "/v2/domains/dzd_0123456789abcd/data-products/dp1/revisions"),
         ("POST", "/v2/domains/dzd_0123456789abcd/metadata-generation-runs"),
         ("GET", "/v2/domains/%zz/projects"),
     ];

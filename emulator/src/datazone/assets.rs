@@ -1,7 +1,7 @@
-//! Assets and their revisions: GetAsset (the latest revision, or `?revision=`) and
-//! CreateAssetRevision, and the revisions runs make. Every revision holds the asset's technical
-//! form (what the data source read: database, schema, object) beside its business metadata: a
-//! description, glossary terms and metadata forms.
+//! Assets and their revisions: GetAsset (the latest revision, or `?revision=`),
+//! CreateAssetRevision and DeleteAsset, and the revisions runs make. Every revision holds the
+//! asset's technical form (what the data source read: database, schema, object) beside its
+//! business metadata: a description, glossary terms and metadata forms.
 
 use serde_json::{Value, json};
 
@@ -185,4 +185,28 @@ pub fn create_revision(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> 
     }
     let asset = &state.assets[&asset_id];
     Ok((200, asset_json(state, asset, asset.latest())))
+}
+
+/// DeleteAsset (204), by a member of the asset's project. Refused while a data product holds the
+/// asset, as an item of its latest revision or of the revision its listing publishes
+/// (ConflictException [inferred: the model lists it beside ValidationException]): take it out
+/// with a data product revision first [model: DeleteAsset]. The asset's listing goes with it
+/// [inferred]; a later run of its data source imports the object again as a new asset [inferred].
+pub fn delete_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
+    let identifier = ctx.param(1).to_string();
+    check_id("identifier", &identifier)?;
+    let asset = member_asset(state, ctx, &identifier)?;
+    if let Some(product) = super::data_products::holding(state, &asset.id) {
+        return Err(AwsError::conflict(format!(
+            "Asset {identifier} is an item of data product {product}: take it out with a data product revision first"
+        )));
+    }
+    let key = (asset.domain_id.clone(), asset.external_identifier.clone());
+    if state.assets_by_external_id.get(&key) == Some(&asset.id) {
+        state.assets_by_external_id.remove(&key);
+    }
+    if let Some(listing) = state.assets.remove(&identifier).and_then(|a| a.listing) {
+        state.listings.remove(&listing);
+    }
+    Ok((204, Value::Null))
 }

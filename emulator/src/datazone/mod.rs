@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod blueprints;
 pub mod connections;
+pub mod data_products;
 pub mod data_sources;
 pub mod domains;
 pub mod environments;
@@ -123,6 +124,18 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
         ("POST", ["v2", "domains", _, "assets", _, "revisions"]) => {
             ("CreateAssetRevision", assets::create_revision, vec![p(2), p(4)])
         }
+        ("DELETE", ["v2", "domains", _, "assets", _]) => ("DeleteAsset", assets::delete_asset, vec![p(2), p(4)]),
+        ("POST", ["v2", "domains", _, "data-products"]) => ("CreateDataProduct", data_products::create, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "data-products", _]) => ("GetDataProduct", data_products::get, vec![p(2), p(4)]),
+        ("DELETE", ["v2", "domains", _, "data-products", _]) => {
+            ("DeleteDataProduct", data_products::delete, vec![p(2), p(4)])
+        }
+        ("POST", ["v2", "domains", _, "data-products", _, "revisions"]) => {
+            ("CreateDataProductRevision", data_products::create_revision, vec![p(2), p(4)])
+        }
+        ("GET", ["v2", "domains", _, "data-products", _, "revisions"]) => {
+            ("ListDataProductRevisions", data_products::list_revisions, vec![p(2), p(4)])
+        }
         ("POST", ["v2", "domains", _, "form-types"]) => ("CreateFormType", form_types::create, vec![p(2)]),
         ("GET", ["v2", "domains", _, "form-types", _]) => ("GetFormType", form_types::get, vec![p(2), p(4)]),
         ("POST", ["v2", "domains", _, "glossaries"]) => ("CreateGlossary", glossaries::create_glossary, vec![p(2)]),
@@ -141,6 +154,7 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
             ("CreateListingChangeSet", listings::change_set, vec![p(2)])
         }
         ("GET", ["v2", "domains", _, "listings", _]) => ("GetListing", listings::get, vec![p(2), p(4)]),
+        ("POST", ["v2", "domains", _, "listings", "search"]) => ("SearchListings", search::search_listings, vec![p(2)]),
         ("POST", ["v2", "domains", _, "metadata-generation-runs"]) => {
             ("StartMetadataGenerationRun", metadata_generation::start, vec![p(2)])
         }
@@ -187,6 +201,13 @@ mod tests {
             ("POST", "/v2/domains/dzd_1/assets/a1/revisions", "CreateAssetRevision"),
             ("POST", "/v2/domains/dzd_1/listings/change-set", "CreateListingChangeSet"),
             ("GET", "/v2/domains/dzd_1/listings/l1", "GetListing"),
+            ("POST", "/v2/domains/dzd_1/listings/search", "SearchListings"),
+            ("DELETE", "/v2/domains/dzd_1/assets/a1", "DeleteAsset"),
+            ("POST", "/v2/domains/dzd_1/data-products", "CreateDataProduct"),
+            ("GET", "/v2/domains/dzd_1/data-products/dp1", "GetDataProduct"),
+            ("DELETE", "/v2/domains/dzd_1/data-products/dp1", "DeleteDataProduct"),
+            ("POST", "/v2/domains/dzd_1/data-products/dp1/revisions", "CreateDataProductRevision"),
+            ("GET", "/v2/domains/dzd_1/data-products/dp1/revisions", "ListDataProductRevisions"),
             ("POST", "/v2/domains/dzd_1/metadata-generation-runs", "StartMetadataGenerationRun"),
             ("GET", "/v2/domains/dzd_1/metadata-generation-runs/m1", "GetMetadataGenerationRun"),
         ];

@@ -8,12 +8,14 @@ use serde_json::{Value, json};
 
 use super::assets::{carry_over, technical_form};
 use super::data_sources::member_data_source;
-use super::listings::publish;
+use super::listings::{Reach, publish};
 use super::request::{Ctx, check_enum, domain, items_page, member_project, page, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::filters::{exact_includes, selected};
-use crate::state::{Activity, Asset, AssetRevision, Connection, DataSource, Due, Run, RunStatistics, State, Storage};
+use crate::state::{
+    Activity, Asset, AssetRevision, Connection, DataSource, Due, OwnPublication, Run, RunStatistics, State, Storage,
+};
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -294,7 +296,9 @@ fn import_object(
         Some(asset) if asset.data_source_id != ds.id => activity("SKIPPED_ALREADY_IMPORTED", Some(asset.id.clone())),
         Some(asset) => {
             let asset_id = asset.id.clone();
-            let newly_published = ds.publish_on_import && asset.listing.is_none();
+            // Never published on its own: no listing, or one only through data products.
+            let own = asset.listing.as_ref().and_then(|id| state.listings.get(id)).map(|l| l.own);
+            let newly_published = ds.publish_on_import && own.is_none_or(|o| o == OwnPublication::Never);
             if newly_published {
                 // An update is a new revision with the latest's business metadata; the run does not
                 // stamp the data source's forms again [inferred].
@@ -303,7 +307,7 @@ fn import_object(
                 if let Some(a) = state.assets.get_mut(&asset_id) {
                     a.revisions.push(revision);
                 }
-                publish(state, &asset_id, number, &by, at);
+                publish(state, &asset_id, number, Reach::Own, &by, at);
             }
             activity(if newly_published { "SUCCEEDED_UPDATED" } else { "UNCHANGED" }, Some(asset_id))
         }
@@ -343,7 +347,7 @@ fn import_object(
             );
             state.assets_by_external_id.insert(key, id.clone());
             if ds.publish_on_import {
-                publish(state, &id, 1, &created_by, at);
+                publish(state, &id, 1, Reach::Own, &created_by, at);
             }
             activity("SUCCEEDED_CREATED", Some(id))
         }
