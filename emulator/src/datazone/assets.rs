@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::forms::{self, MAX_FORMS, forms_json};
+use super::glossaries::check_terms;
 use super::request::{Ctx, check_id, check_length, domain, member_project, put_opt};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
@@ -99,25 +100,6 @@ pub fn get_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         }
     };
     Ok((200, asset_json(state, asset, r)))
-}
-
-/// Glossary terms an asset may carry: existing, ENABLED terms of ENABLED glossaries of the
-/// domain, each once [inferred]; the problem names the term.
-pub fn check_terms(state: &State, domain_id: &str, terms: &[String]) -> AwsResult<()> {
-    for (i, t) in terms.iter().enumerate() {
-        if terms[..i].contains(t) {
-            return Err(AwsError::validation(format!("glossaryTerms: glossary term {t} is given more than once")));
-        }
-        let usable = state.glossary_terms.get(t).filter(|term| term.domain_id == domain_id).is_some_and(|term| {
-            term.status == "ENABLED" && state.glossaries.get(&term.glossary_id).is_some_and(|g| g.status == "ENABLED")
-        });
-        if !usable {
-            return Err(AwsError::validation(format!(
-                "Glossary term {t} does not exist in this domain or is not ENABLED"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Makes the asset's next revision: `name`, `description` and `glossaryTerms` exactly as given

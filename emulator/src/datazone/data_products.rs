@@ -9,8 +9,8 @@
 
 use serde_json::{Value, json};
 
-use super::assets::check_terms;
 use super::forms::{self, FormInput, forms_json};
+use super::glossaries::check_terms;
 use super::listings::withdraw_product;
 use super::request::{
     Ctx, check_enum, check_id, check_length, check_list, domain, ids_at, items_page, member_project, not_null, page,

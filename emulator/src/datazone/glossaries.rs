@@ -311,3 +311,22 @@ pub fn update_term(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     t.updated_by = ctx.caller.principal_arn.clone();
     Ok((200, term_json(t, Some(&glossary), Shape::Written)))
 }
+
+/// Glossary terms an asset or a data product may carry: existing, ENABLED terms of ENABLED glossaries of the
+/// domain, each once [inferred]; the problem names the term.
+pub fn check_terms(state: &State, domain_id: &str, terms: &[String]) -> AwsResult<()> {
+    for (i, t) in terms.iter().enumerate() {
+        if terms[..i].contains(t) {
+            return Err(AwsError::validation(format!("glossaryTerms: glossary term {t} is given more than once")));
+        }
+        let usable = state.glossary_terms.get(t).filter(|term| term.domain_id == domain_id).is_some_and(|term| {
+            term.status == "ENABLED" && state.glossaries.get(&term.glossary_id).is_some_and(|g| g.status == "ENABLED")
+        });
+        if !usable {
+            return Err(AwsError::validation(format!(
+                "Glossary term {t} does not exist in this domain or is not ENABLED"
+            )));
+        }
+    }
+    Ok(())
+}
