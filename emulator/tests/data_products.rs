@@ -8,6 +8,7 @@
 mod common;
 
 use aws_sdk_datazone::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_datazone::operation::create_data_product::CreateDataProductOutput;
 use aws_sdk_datazone::operation::create_listing_change_set::CreateListingChangeSetOutput;
 use aws_sdk_datazone::operation::get_listing::GetListingOutput;
 use aws_sdk_datazone::types::{
@@ -60,6 +61,12 @@ async fn imported(emulator: &datazone_emulator::Emulator, role: &Client) -> (Str
 }
 
 /// A glossary of the project with one term; the term's ID.
+/// The data product "Orders" of `project`, holding `assets`.
+async fn orders_product(role: &Client, project: &str, assets: &[&str]) -> CreateDataProductOutput {
+    let create = role.create_data_product().domain_identifier(DOMAIN).name("Orders").owning_project_identifier(project);
+    assets.iter().fold(create, |c, a| c.items(item(a))).send().await.unwrap()
+}
+
 async fn term(role: &Client, project: &str, name: &str) -> String {
     let glossary = role
         .create_glossary()
@@ -474,16 +481,7 @@ async fn assets_a_data_product_holds_are_not_deleted() {
     let role = as_role(&emulator).await;
     let (project, [orders, customers, v_orders]) = imported(&emulator, &role).await;
     let delete_asset = |asset: &str| role.delete_asset().domain_identifier(DOMAIN).identifier(asset).send();
-    let product = role
-        .create_data_product()
-        .domain_identifier(DOMAIN)
-        .name("Orders")
-        .owning_project_identifier(&project)
-        .items(item(&orders))
-        .items(item(&customers))
-        .send()
-        .await
-        .unwrap();
+    let product = orders_product(&role, &project, &[&orders, &customers]).await;
     let id = product.id().to_string();
 
     // In a draft: refused.
@@ -538,15 +536,7 @@ async fn an_asset_published_through_a_product_and_on_its_own() {
     let emulator = start(fast()).await;
     let role = as_role(&emulator).await;
     let (project, [orders, ..]) = imported(&emulator, &role).await;
-    let product = role
-        .create_data_product()
-        .domain_identifier(DOMAIN)
-        .name("Orders")
-        .owning_project_identifier(&project)
-        .items(item(&orders))
-        .send()
-        .await
-        .unwrap();
+    let product = orders_product(&role, &project, &[&orders]).await;
     let published = change(&role, EntityType::DataProduct, product.id(), ChangeAction::Publish).await.unwrap();
     assert!(catalog_assets(&role).await.is_empty(), "only through the data product");
     // Published on its own: the same listing, now in the catalog by itself.
@@ -569,15 +559,7 @@ async fn a_publishing_run_lists_on_their_own_the_assets_a_product_reaches() {
     let emulator = start(fast()).await;
     let role = as_role(&emulator).await;
     let (project, [orders, ..]) = imported(&emulator, &role).await;
-    let product = role
-        .create_data_product()
-        .domain_identifier(DOMAIN)
-        .name("Orders")
-        .owning_project_identifier(&project)
-        .items(item(&orders))
-        .send()
-        .await
-        .unwrap();
+    let product = orders_product(&role, &project, &[&orders]).await;
     change(&role, EntityType::DataProduct, product.id(), ChangeAction::Publish).await.unwrap();
     let (through, _) = asset_listing(&role, &orders).await.unwrap();
     assert!(catalog_assets(&role).await.is_empty());
