@@ -133,9 +133,9 @@ struct Row {
     by_operation: BTreeMap<String, u64>,
     /// DataZone calls per product in each of the first two resyncs after all were Ready.
     first_resyncs: Vec<f64>,
-    /// After a restart: seconds until a whole resync brought no full read of a data source, and
-    /// DataZone calls per product from the restart to the end of that resync.
-    restart: (f64, f64),
+    /// After a restart: the window's seconds (two resyncs: the first passes, then a resync), the
+    /// DataZone calls per product in it, and the data sources read in full in it.
+    restart: (f64, f64, u64),
     /// Calls the emulator's rate limit turned away until all were Ready (counted in the calls).
     throttled: u64,
     /// The operator's pace for DataZone calls when all were Ready (calls a second).
@@ -385,22 +385,17 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
 
     // A restart: a new operator over the same fleet, whose first pass per data product takes the
     // project's listing at its word where status records what it last saw (nothing read in full
-    // that did not move). Measured until a whole resync brings no full read, then two resyncs.
+    // that did not move). Measured over two resyncs, then two more for the steady state.
     let stopped = calls(&emulator);
     let port = free_port();
     let operator = spawn(&emulator, &namespaces, port, s, s.resync);
     let restarted = Instant::now();
-    let reads = || calls(&emulator).get("datazone:GetDataSource").copied().unwrap_or(0);
-    let (mut seen, mut quiet_since) = (reads(), Instant::now());
-    while quiet_since.elapsed() < s.resync {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        if reads() != seen {
-            (seen, quiet_since) = (reads(), Instant::now());
-        }
-        assert!(restarted.elapsed() < Duration::from_secs(3600), "the restarted operator never settled");
-    }
+    // Its first passes come at once (the watch lists every data product); the window is those
+    // and the first resync after them. A fixed window, not "until no full read": the once-a-day
+    // full reads (one data product in 8,640 a resync of 30 s) never stop at 10,000.
+    tokio::time::sleep(s.resync * 2).await;
     let restart = minus(&calls(&emulator), &stopped);
-    let restart_secs = (quiet_since - restarted).as_secs_f64();
+    let restart_secs = restarted.elapsed().as_secs_f64();
     let (settled, cpu_settled) = (calls(&emulator), operator.cpu());
     let window = Instant::now();
     tokio::time::sleep(s.resync * 2).await;
@@ -426,7 +421,11 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         api_per_product: api_ready / n as f64,
         by_operation: at_ready,
         first_resyncs,
-        restart: (restart_secs, sum(&restart, "datazone:") as f64 / n as f64),
+        restart: (
+            restart_secs,
+            sum(&restart, "datazone:") as f64 / n as f64,
+            restart.get("datazone:GetDataSource").copied().unwrap_or(0),
+        ),
         throttled,
         pace,
         progress,
@@ -530,8 +529,8 @@ fn print_row(r: &Row) {
         first.join(", ")
     );
     eprintln!(
-        "  {} data products, a restart: {:.3} DataZone calls per product from the restart until a whole resync brought no full read ({:.1} s + one resync)",
-        r.n, r.restart.1, r.restart.0
+        "  {} data products, a restart: {:.3} DataZone calls per product in its first {:.0} s (the first passes and a resync), {} data sources read in full",
+        r.n, r.restart.1, r.restart.0, r.restart.2
     );
 }
 
