@@ -221,6 +221,25 @@ fn a_metadata_form_is_not_named_like_a_technical_form() {
 }
 
 #[test]
+fn data_product_groups_exclude_per_schema_and_a_name_and_name_schemas_of_the_resource() {
+    let schema = schema_of(RedshiftDataProduct::crd());
+    let group = json!({"name": "orders-core", "items": [{"schema": "public", "name": "orders"}]});
+    let with = |data_product: Value| edited(product(), |o| o["spec"]["dataProduct"] = data_product);
+    for fine in [json!({}), json!({"per": "Schema"}), json!({"name": "sales"}), json!({"groups": [group.clone()]})] {
+        assert_eq!(violations(&schema, &with(fine.clone()), None), Vec::<String>::new(), "{fine}");
+    }
+    assert_rejected(
+        &schema,
+        &with(json!({"per": "Schema", "groups": [group.clone()]})),
+        None,
+        "groups and per: Schema",
+    );
+    assert_rejected(&schema, &with(json!({"name": "sales", "groups": [group]})), None, "each group names its own");
+    let elsewhere = json!({"groups": [{"name": "g", "items": [{"schema": "finance", "name": "ledger"}]}]});
+    assert_rejected(&schema, &with(elsewhere), None, "every item's schema must be one of spec.schemas");
+}
+
+#[test]
 fn every_rule_in_the_crds_is_covered_here() {
     // A new rule must come with its test above: this lists the messages those tests check.
     let covered = [
@@ -235,6 +254,9 @@ fn every_rule_in_the_crds_is_covered_here() {
         "spec.adopt is immutable",
         "a metadata form names its form type",
         "formName RedshiftTableForm and RedshiftViewForm",
+        "spec.dataProduct: groups and per: Schema exclude each other",
+        "spec.dataProduct.name: with groups, each group names its own data product",
+        "spec.dataProduct.groups: every item's schema must be one of spec.schemas",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

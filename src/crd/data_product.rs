@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::asset::AssetKind;
 use super::business::{AssetDetails, MetadataForm, MetadataGeneration};
+use super::catalog_product::{CatalogProduct, CatalogProductStatus};
 use super::conditions::Condition;
 use super::patterns as p;
 use super::schedule::Schedule;
@@ -34,13 +35,15 @@ use super::schedule::Schedule;
     printcolumn(name = "Connection", type_ = "string", json_path = ".status.connectionId", priority = 1),
     printcolumn(name = "Last Run", type_ = "string", json_path = ".status.lastRun.status"),
     printcolumn(name = "Assets", type_ = "integer", json_path = ".status.publishedAssetCount"),
+    printcolumn(name = "Product", type_ = "string", json_path = ".status.dataProducts[*].name"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[x_kube(
     validation = Rule::new("size(self.schemas) > 0").message("spec.schemas: at least one schema is required"),
     validation = Rule::new("self.project == oldSelf.project").message("spec.project is immutable: the data source belongs to its project; create a new RedshiftDataProduct to publish into another project"),
     validation = Rule::new("self.connectionRef == oldSelf.connectionRef").message("spec.connectionRef is immutable: it decides the DataZone domain; create a new RedshiftDataProduct to publish through another connection"),
-    validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("spec.adopt is immutable: a data product adopts a data source when it is created; create a new RedshiftDataProduct to adopt another one")
+    validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("spec.adopt is immutable: a data product adopts a data source when it is created; create a new RedshiftDataProduct to adopt another one"),
+    validation = Rule::new("!has(self.dataProduct) || !has(self.dataProduct.groups) || self.dataProduct.groups.all(g, g.items.all(i, self.schemas.exists(s, s.name == i.schema)))").message("spec.dataProduct.groups: every item's schema must be one of spec.schemas")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct RedshiftDataProductSpec {
@@ -102,6 +105,14 @@ pub struct RedshiftDataProductSpec {
     /// as it is. Refused in a V1 domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lineage: Option<LineageSpec>,
+
+    /// The assets as DataZone data products: what a consumer finds, reads about and subscribes
+    /// to as one. `dataProduct: {}` makes one data product of every asset, named after this
+    /// resource; `per: Schema` one per schema; `groups` declared ones. Whether the assets are also
+    /// listed on their own is `publishing.publishOnImport` (false: only through the data product).
+    /// Left out, the assets are published on their own only, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_product: Option<CatalogProduct>,
 }
 
 /// `lineageSync` of a V2 Redshift connection.
@@ -389,6 +400,11 @@ pub struct RedshiftDataProductStatus {
     pub metadata_run_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_observed_generation: Option<i64>,
+
+    /// The DataZone data products made of the assets (`spec.dataProduct`), as last revised and
+    /// published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_products: Vec<CatalogProductStatus>,
 }
 
 /// One asset's business metadata as the operator last wrote it.

@@ -2,6 +2,7 @@
 
 mod asset;
 mod business;
+mod catalog_product;
 pub mod conditions;
 // kube's derive takes one `printcolumn(...)` per column; clippy reads the repeated
 // `name = ...`, `type_ = ...` items as duplicated attributes.
@@ -16,6 +17,7 @@ mod schedule;
 
 pub use asset::AssetKind;
 pub use business::*;
+pub use catalog_product::*;
 pub use connection::*;
 pub use data_product::*;
 pub use glossary::*;

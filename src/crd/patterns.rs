@@ -105,6 +105,19 @@ pub const GLOSSARY_TERM_NAME_MAX: u32 = 256;
 /// (RedshiftTableForm / RedshiftViewForm) among them [inferred], so 9 of the data product's.
 pub const FORMS_MAX: u32 = 9;
 
+/// `DataProductName` 1..=64 and `DataProductDescription` 1..=4096; `formsInput` 0..=10 (a data
+/// product has no technical form of its own); an item's `glossaryTerms` 1..=2 (DataZone
+/// CreateDataProduct, docs/datazone-semantics.md §17).
+pub const DATA_PRODUCT_NAME_MAX: u32 = 64;
+pub const DATA_PRODUCT_DESCRIPTION_MAX: u32 = 4096;
+pub const DATA_PRODUCT_FORMS_MAX: u32 = 10;
+pub const DATA_PRODUCT_ITEM_TERMS_MAX: u32 = 2;
+/// The operator's own bounds (DataZone states no limit on items per data product): declared
+/// groups per resource and items per group, small enough for the admission rule that checks each
+/// item's schema against `spec.schemas` to stay inside the API server's CEL cost budget.
+pub const DATA_PRODUCT_GROUPS_MAX: u32 = 20;
+pub const DATA_PRODUCT_ITEMS_MAX: u32 = 100;
+
 /// `GlossaryName` (DataZone), 1..=256; `GlossaryDescription` 0..=4096.
 pub const GLOSSARY_NAME_MAX: u32 = 256;
 pub const GLOSSARY_DESCRIPTION_MAX: u32 = 4096;

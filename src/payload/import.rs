@@ -75,6 +75,8 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
         schedule: None,
         deletion_policy: options.deletion_policy,
         adopt: None,
+        // As the Lambda did: the assets on their own (`import-payload` has no flag for it yet).
+        data_product: None,
     };
     let mut product = RedshiftDataProduct::new(&name, spec);
     product.metadata.namespace = options.namespace.clone();
