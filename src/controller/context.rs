@@ -50,6 +50,8 @@ pub struct Shared {
     pub users: crate::controller::fleet::tenancy::ConnectionUsers,
     /// Each domain's glossary terms, for the data products' term references.
     pub glossary_terms: Cache<String, std::sync::Arc<crate::controller::decide::business::TermIndex>>,
+    /// Each project's data product listings, one sweep a resync for all its data products.
+    pub product_listings: Cache<ProjectKey, std::sync::Arc<crate::controller::data_product::products::ProductSweep>>,
 }
 
 pub struct Context<B: Backend> {

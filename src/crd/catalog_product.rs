@@ -140,6 +140,9 @@ pub struct CatalogProductStatus {
     /// The listing's status: CREATING, ACTIVE or INACTIVE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_status: Option<String>,
+    /// When the operator last published it: a view of the catalog taken before says nothing of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_at: Option<String>,
     /// How many assets the revision holds.
     #[serde(default)]
     pub items: i64,
@@ -147,4 +150,10 @@ pub struct CatalogProductStatus {
     /// makes the next revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+    /// The data source run whose assets the revision holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The spec generation the revision was written for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }

@@ -25,6 +25,11 @@ pub const PUBLISHED: &str = "Published";
 /// terms, forms); True with reason NothingDeclared when it declares none.
 pub const METADATA_APPLIED: &str = "MetadataApplied";
 
+/// The DataZone data products `spec.dataProduct` asks for are made, hold the assets and are
+/// listed in the catalog at the operator's revision; True with reason NotDeclared when the spec
+/// asks for none.
+pub const PRODUCT_LISTED: &str = "ProductListed";
+
 /// kstatus (Flux, `kubectl wait`-style tooling) reads these two: True while the operator is still
 /// working towards Ready, and True when it cannot get there without a person (a terminal error,
 /// a failed run, an exhausted quota). Neither is present once Ready.

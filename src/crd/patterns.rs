@@ -105,11 +105,12 @@ pub const GLOSSARY_TERM_NAME_MAX: u32 = 256;
 /// (RedshiftTableForm / RedshiftViewForm) among them [inferred], so 9 of the data product's.
 pub const FORMS_MAX: u32 = 9;
 
-/// `DataProductName` 1..=64 and `DataProductDescription` 1..=4096; `formsInput` 0..=10 (a data
-/// product has no technical form of its own); an item's `glossaryTerms` 1..=2 (DataZone
-/// CreateDataProduct, docs/datazone-semantics.md §17).
+/// `DataProductName` 1..=64; `DataProductDescription` 1..=4096, of which the spec's description
+/// may take 3,800: the operator adds a line saying whose data product it is; `formsInput` 0..=10
+/// (a data product has no technical form of its own); an item's `glossaryTerms` 1..=2 (DataZone
+/// CreateDataProduct, docs/datazone-semantics.md §14).
 pub const DATA_PRODUCT_NAME_MAX: u32 = 64;
-pub const DATA_PRODUCT_DESCRIPTION_MAX: u32 = 4096;
+pub const DATA_PRODUCT_DESCRIPTION_MAX: u32 = 3800;
 pub const DATA_PRODUCT_FORMS_MAX: u32 = 10;
 pub const DATA_PRODUCT_ITEM_TERMS_MAX: u32 = 2;
 /// The operator's own bounds (DataZone states no limit on items per data product): declared

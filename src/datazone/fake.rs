@@ -559,6 +559,8 @@ pub struct CatalogState {
     pub terms: Vec<TermInfo>,
     /// Metadata generation runs: (asset, types).
     pub generation_runs: BTreeMap<String, (String, Vec<String>)>,
+    /// Data products by ID ([`super::fake_products`]).
+    pub data_products: BTreeMap<String, super::fake_products::FakeProduct>,
     /// Client token → what it made.
     pub(super) tokens: BTreeMap<String, String>,
     next: u32,

@@ -10,17 +10,22 @@ pub mod error;
 pub mod fake;
 #[cfg(test)]
 pub mod fake_catalog;
+#[cfg(test)]
+pub mod fake_products;
 pub mod pace;
+pub mod products;
 pub mod sdk;
 mod sdk_catalog;
 mod sdk_convert;
 mod sdk_producer;
+mod sdk_products;
 pub mod session;
 pub mod status;
 pub mod telemetry;
 
 pub use catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
 pub use error::{DzError, ErrorClass};
+pub use products::{ListingChange, ProductInfo, ProductItem, ProductListing, ProductRevision, Products};
 pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};
 
 use std::collections::BTreeSet;
@@ -408,7 +413,7 @@ pub struct SessionKey {
 /// Where the controller's AWS calls go: sessions as a connection's role, and the producer
 /// account's own clients. The context holds one; production uses [`sdk::Clients`].
 pub trait Backend: Send + Sync + 'static {
-    type DataZone: DataZone + Catalog + Clone + 'static;
+    type DataZone: DataZone + Catalog + Products + Clone + 'static;
     type Producer: Producer + Clone + 'static;
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
     /// the assumed-role ARN.

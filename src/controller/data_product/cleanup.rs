@@ -1,4 +1,5 @@
-//! Deletion: with `Delete`, the data source goes (if it is ours); with `Retain`, DataZone is left
+//! Deletion: with `Delete`, the DataZone data products go, then the data source (if it is ours);
+//! with `Retain`, DataZone is left
 //! as it is, but for an adopted data source, which gets its description back (without the
 //! operator's mark). Idempotent (already gone is success). The orchestrator publishes the Events and
 //! takes the finalizer off in the end: after 10 minutes of failing to delete, the data source is
@@ -6,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::products;
 use crate::controller::connection::resolve;
 use crate::controller::context::Context;
 use crate::controller::decide::desired;
@@ -29,9 +31,10 @@ fn note(warning: bool, reason: &str, message: impl Into<String>) -> Note {
 
 pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Cleaned {
     let adopted = p.status.as_ref().and_then(|s| s.adopted_description.clone());
+    let mut notes = Vec::new();
     let outcome = match (p.spec.deletion_policy, adopted) {
         (DeletionPolicy::Retain, None) => {
-            let message = "deletionPolicy Retain: the DataZone data source and its assets stay";
+            let message = "deletionPolicy Retain: the DataZone data source, its assets and its data products stay";
             return Cleaned { notes: vec![note(false, "Retained", message)], result: Ok(()) };
         }
         // Adopted: it goes back as it was found, but for the spec it was brought to.
@@ -43,7 +46,14 @@ pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> C
             ),
             None => note(false, "DataSourceGone", "no data source of ours to release"),
         }),
-        (DeletionPolicy::Delete, _) => delete_data_source(ctx, p).await.map(|deleted| match deleted {
+        (DeletionPolicy::Delete, _) => match delete_products(ctx, p).await {
+            Ok(deleted) => {
+                notes.extend(deleted);
+                delete_data_source(ctx, p).await
+            }
+            Err(e) => Err(e),
+        }
+        .map(|deleted| match deleted {
             Some(id) => note(
                 false,
                 "DataSourceDeleted",
@@ -62,13 +72,36 @@ pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> C
                 .map(|t| jiff::Timestamp::now().duration_since(t.0).as_secs())
                 .unwrap_or(0);
             if age < CLEANUP_PATIENCE.as_secs() as i64 {
-                return Cleaned { notes: vec![note(true, "DeleteFailed", why.message.clone())], result: Err(why) };
+                notes.push(note(true, "DeleteFailed", why.message.clone()));
+                return Cleaned { notes, result: Err(why) };
             }
             let message = format!("gave up after {age}s: {}; see to the data source by hand", why.message);
             note(true, "DataSourceLeftBehind", message)
         }
     };
-    Cleaned { notes: vec![outcome], result: Ok(()) }
+    notes.push(outcome);
+    Cleaned { notes, result: Ok(()) }
+}
+
+/// Unpublishes and deletes the DataZone data products status records, before the data source:
+/// an asset inside a data product cannot be deleted (docs/datazone-semantics.md §14). Each
+/// already gone is success, so a retry goes through them again harmlessly.
+async fn delete_products<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Result<Vec<Note>, Blocked> {
+    let products = p.status.as_ref().map(|s| s.data_products.clone()).unwrap_or_default();
+    let made: Vec<_> = products.iter().filter_map(|e| Some((e, e.id.as_deref()?))).collect();
+    if made.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (dz, domain) = project_client(ctx, p).await?;
+    let uid = crate::controller::decide::pass::uid(p);
+    let mut notes = Vec::new();
+    for (entry, id) in made {
+        let (reason, message) = products::retire(&dz, &domain, &uid, entry, id, DeletionPolicy::Delete)
+            .await
+            .map_err(|e| Blocked::dz(Phase::ProductListed, e))?;
+        notes.push(note(false, reason, message));
+    }
+    Ok(notes)
 }
 
 const PHASE: Phase = Phase::DataSourceReady;

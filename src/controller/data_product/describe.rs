@@ -423,7 +423,11 @@ async fn generate<B: Backend>(
 
 /// The domain's glossary terms, shared by every data product of the domain; looked up again
 /// when `refs` name one the cached terms do not have and they are older than [`terms_retry`].
-async fn term_index<B: Backend>(ctx: &Context<B>, t: &Target<B>, refs: &[String]) -> Result<Arc<TermIndex>, DzError> {
+pub(super) async fn term_index<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    refs: &[String],
+) -> Result<Arc<TermIndex>, DzError> {
     let key = t.domain.clone();
     let retry = terms_retry(ctx.poll);
     if let Some(index) = ctx.shared.glossary_terms.get(&key, TERMS_TTL) {

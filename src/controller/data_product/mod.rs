@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
-//! | [`observe`], [`runs`], [`act`], [`describe`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, delete |
+//! | [`observe`], [`runs`], [`act`], [`describe`], [`products`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, keep the DataZone data products, delete |
 //! | [`reconcile`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
 
 pub mod target;
@@ -15,6 +15,7 @@ pub mod act;
 pub mod cleanup;
 pub mod describe;
 pub mod observe;
+pub mod products;
 pub mod runs;
 
 pub mod preview;

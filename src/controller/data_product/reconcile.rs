@@ -20,6 +20,7 @@ use super::act::{self, Subject};
 use super::cleanup;
 use super::describe;
 use super::observe;
+use super::products;
 use super::runs;
 use super::target::{self, Target};
 use crate::controller::context::{Context, spread};
@@ -219,7 +220,8 @@ async fn progress<B: Backend>(
 }
 
 /// A pass that found the data product Published goes on to its business metadata
-/// ([`describe`]), with status as the pass has it so far (a run may just have ended).
+/// ([`describe`]) and its DataZone data products ([`products`]), with status as the pass has it
+/// so far (a run may just have ended).
 async fn when_published<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
@@ -242,6 +244,13 @@ async fn when_published<B: Backend>(
         return Err(stopped);
     }
     // Work left over comes back sooner than a resync.
+    let requeue = if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue };
+    let listed = products::list(ctx, t, p, &so_far, now).await;
+    let done = listed.done;
+    effects.extend(done.effects);
+    if let Some(stopped) = listed.error {
+        return Err(stopped);
+    }
     Ok(if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue })
 }
 
@@ -301,7 +310,7 @@ fn phases_behind(t: &Where<'_>, observed: &crate::controller::decide::plan::Obse
                     e.ok(Phase::DataSourceReady, "Ready", message);
                 }
             }
-            Phase::ConnectionResolved | Phase::Published | Phase::MetadataApplied => {}
+            Phase::ConnectionResolved | Phase::Published | Phase::MetadataApplied | Phase::ProductListed => {}
         }
     }
     e

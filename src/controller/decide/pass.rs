@@ -12,7 +12,7 @@ use kube::runtime::events::EventType;
 
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, METADATA_APPLIED,
-    PUBLISHED,
+    PRODUCT_LISTED, PUBLISHED,
 };
 use crate::crd::{AssetStatus, RedshiftDataProduct, RunSummary};
 use crate::datazone::{Binding, DzError, ErrorClass, Generation};
@@ -48,10 +48,11 @@ pub enum Phase {
     DataSourceReady,
     Published,
     MetadataApplied,
+    ProductListed,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 7] = [
+    pub const ALL: [Phase; 8] = [
         Phase::ConnectionResolved,
         Phase::BlueprintEnabled,
         Phase::EnvironmentReady,
@@ -59,24 +60,27 @@ impl Phase {
         Phase::DataSourceReady,
         Phase::Published,
         Phase::MetadataApplied,
+        Phase::ProductListed,
     ];
 
     /// The phases a data product in a domain of this generation shows as conditions.
     pub fn of(generation: Generation) -> &'static [Phase] {
-        const V1: [Phase; 6] = [
+        const V1: [Phase; 7] = [
             Phase::ConnectionResolved,
             Phase::BlueprintEnabled,
             Phase::EnvironmentReady,
             Phase::DataSourceReady,
             Phase::Published,
             Phase::MetadataApplied,
+            Phase::ProductListed,
         ];
-        const V2: [Phase; 5] = [
+        const V2: [Phase; 6] = [
             Phase::ConnectionResolved,
             Phase::ConnectionReady,
             Phase::DataSourceReady,
             Phase::Published,
             Phase::MetadataApplied,
+            Phase::ProductListed,
         ];
         match generation {
             Generation::V1 => &V1,
@@ -94,6 +98,7 @@ impl Phase {
             Phase::DataSourceReady => DATA_SOURCE_READY,
             Phase::Published => PUBLISHED,
             Phase::MetadataApplied => METADATA_APPLIED,
+            Phase::ProductListed => PRODUCT_LISTED,
         }
     }
 }
@@ -208,6 +213,8 @@ pub enum Record {
     AssetForms(Option<crate::crd::AssetFormsStatus>),
     /// The metadata generation runs asked for.
     MetadataGeneration(Option<crate::crd::MetadataGenerationStatus>),
+    /// The DataZone data products made of the assets, as last written.
+    DataProducts(Vec<crate::crd::CatalogProductStatus>),
     /// The run and spec generation the business metadata was brought up to date with.
     MetadataRun {
         run: String,

@@ -45,6 +45,7 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
             Record::AssetMetadata(entries) => status.asset_metadata = entries.clone(),
             Record::AssetForms(forms) => status.asset_forms = forms.clone(),
             Record::MetadataGeneration(g) => status.metadata_generation = g.clone(),
+            Record::DataProducts(products) => status.data_products = products.clone(),
             Record::MetadataRun { run, generation } => {
                 status.metadata_run_id = Some(run.clone());
                 status.metadata_observed_generation = *generation;

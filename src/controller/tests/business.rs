@@ -255,7 +255,7 @@ async fn forms_reach_every_asset_of_a_data_product_beyond_what_status_lists() {
 
 /// Passes until `p`'s first run is started, settling what DataZone would settle; then ends the
 /// run with every one of `objects` created.
-async fn first_run_of(h: &Harness, p: &mut RedshiftDataProduct, objects: &[String]) -> String {
+pub(super) async fn first_run_of(h: &Harness, p: &mut RedshiftDataProduct, objects: &[String]) -> String {
     for _ in 0..10 {
         h.pass(p).await;
         {

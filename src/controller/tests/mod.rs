@@ -10,6 +10,7 @@ mod business;
 mod deletion;
 mod failures;
 mod glossary;
+mod products;
 mod steps;
 mod tenancy;
 mod v2;

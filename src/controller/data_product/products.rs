@@ -1,0 +1,451 @@
+//! The ProductListed stage, once a data product is Published: each DataZone data product
+//! `spec.dataProduct` asks for is made (`CreateDataProduct`), given one revision with the whole
+//! item list when the spec or the run's assets change (`CreateDataProductRevision`), and
+//! published at that revision (`CreateListingChangeSet`). In the steady state it makes no call of
+//! its own: status records each product's fingerprint, the run and the spec generation it was
+//! written for, and one view of the project's data product listings (`SearchListings`, shared by
+//! the project's data products for a resync) shows what a person unpublished or republished
+//! behind the operator's back. What to write is decided in
+//! [`crate::controller::decide::products`] (docs/datazone-semantics.md §14).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kube::runtime::events::EventType;
+
+use super::describe::term_index;
+use super::target::Target;
+use crate::controller::context::Context;
+use crate::controller::decide::business::Seen;
+use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, uid};
+use crate::controller::decide::products::{
+    self, Catalog, Owner, ProductStep, Publication, Revision, Wanted, create_token, fingerprint, publish_token,
+    revision_token,
+};
+use crate::controller::fleet::keys::ProjectKey;
+use crate::crd::{CatalogProductStatus, DeletionPolicy, RedshiftDataProduct, RedshiftDataProductStatus, RunSummary};
+use crate::datazone::{Backend, DataZone, DzError, ProductListing, Products};
+
+const PHASE: Phase = Phase::ProductListed;
+
+/// The project's data product listings as one `SearchListings` sweep found them.
+pub struct ProductSweep {
+    pub listings: Vec<ProductListing>,
+    /// When it was taken (RFC 3339, to the second).
+    pub taken: String,
+}
+
+/// The stage's outcome: what it found and did, and an error that stopped it (what it did before
+/// is in the effects all the same).
+pub struct Listed {
+    pub done: Done,
+    pub error: Option<Blocked>,
+}
+
+/// The stage, on a pass that found the data product Published (`status` as the pass leaves it).
+pub async fn list<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+    now: &str,
+) -> Listed {
+    let mut effects = Effects::default();
+    let key = uid(p);
+    let owner = Owner { namespace: &t.namespace, name: &t.name, uid: &key };
+    let entries: BTreeMap<String, CatalogProductStatus> =
+        status.data_products.iter().map(|e| (e.name.clone(), e.clone())).collect();
+    if p.spec.data_product.is_none() && entries.is_empty() {
+        let message = "spec.dataProduct is not set: the assets are listed on their own only";
+        effects.ok(PHASE, "NotDeclared", message);
+        return Listed { done: Done::new(effects, ctx.resync), error: None };
+    }
+    let Some(run) = status.last_run.as_ref() else {
+        effects.not_yet(PHASE, "Waiting", "no data source run has imported the assets yet");
+        return Listed { done: Done::new(effects, ctx.poll), error: None };
+    };
+    let generation = p.metadata.generation;
+    let mut w = Writer { ctx, t, key: &key, now, effects: &mut effects, error: None };
+
+    // The steady state: written for this run and spec, and the catalog agrees. No call.
+    let sweep = match sweep(ctx, t).await {
+        Ok(s) => s,
+        Err(e) => return w.stopped(e),
+    };
+    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &sweep.taken };
+    let current = |e: &CatalogProductStatus| e.run.as_deref() == Some(run.id.as_str()) && e.generation == generation;
+    let settled = |e: &CatalogProductStatus| {
+        current(e)
+            && products::step(e.hash.as_deref().unwrap_or_default(), e.items as usize, Some(e), catalog)
+                == ProductStep::Done
+    };
+    if p.spec.data_product.is_some() && !entries.is_empty() && entries.values().all(settled) {
+        let listed: Vec<&CatalogProductStatus> = entries.values().collect();
+        w.effects.ok(PHASE, "Listed", listed_message(&listed));
+        return Listed { done: Done::new(effects, ctx.resync), error: None };
+    }
+
+    let index = match index(t, status, run).await {
+        Ok(index) => index,
+        Err(e) => return w.stopped(e),
+    };
+    let wanted = products::wanted(&p.spec, &owner, &index);
+    let mut kept: Vec<CatalogProductStatus> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    let mut stalled = false;
+    let mut terms = None;
+    for want in &wanted {
+        let entry = entries.get(&want.name);
+        let ids = match resolve(ctx, t, want, &mut terms).await {
+            Ok(Ok(ids)) => ids,
+            Ok(Err(unresolved)) => {
+                problems.push(format!("{}: glossary terms not found: {unresolved}", want.name));
+                kept.extend(entry.cloned());
+                continue;
+            }
+            Err(e) => {
+                w.error = Some(Blocked::dz(PHASE, e));
+                kept.extend(entry.cloned());
+                continue;
+            }
+        };
+        if !want.missing.is_empty() {
+            problems.push(format!("{}: not among the run's assets: {}", want.name, want.missing.join(", ")));
+        }
+        if w.error.is_some() {
+            kept.extend(entry.cloned());
+            continue;
+        }
+        match w.bring(want, &ids, entry, catalog, (run, generation)).await {
+            Brought::Entry(e) => {
+                if e.id.is_none() {
+                    problems.push(format!("{}: no asset of the run to hold", want.name));
+                }
+                kept.push(*e);
+            }
+            Brought::Taken(message) => {
+                stalled = true;
+                problems.push(message);
+                kept.extend(entry.cloned());
+            }
+            Brought::Failed => kept.extend(entry.cloned()),
+        }
+    }
+    // Data products the spec no longer asks for.
+    let names: Vec<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+    for gone in entries.values().filter(|e| !names.contains(&e.name.as_str())) {
+        if w.error.is_some() || !w.retire(gone, p.spec.deletion_policy).await {
+            kept.push(gone.clone());
+        }
+    }
+    let error = w.error.take();
+    kept.sort_by(|a, b| a.name.cmp(&b.name));
+    effects.record(Record::DataProducts(kept.clone()));
+    let requeue = if error.is_some() {
+        ctx.poll
+    } else if !problems.is_empty() {
+        if stalled {
+            effects.stall();
+        }
+        let reason = if stalled { "NameTaken" } else { "Incomplete" };
+        effects.not_yet(PHASE, reason, problems.join("; "));
+        ctx.resync
+    } else if p.spec.data_product.is_none() {
+        let message = "spec.dataProduct is not set: the assets are listed on their own only";
+        effects.ok(PHASE, "NotDeclared", message);
+        ctx.resync
+    } else {
+        effects.ok(PHASE, "Listed", listed_message(&kept.iter().collect::<Vec<_>>()));
+        ctx.resync
+    };
+    Listed { done: Done::new(effects, requeue), error }
+}
+
+/// "orders (3 assets, revision 2) is listed".
+fn listed_message(listed: &[&CatalogProductStatus]) -> String {
+    let each: Vec<String> = listed
+        .iter()
+        .map(|e| format!("{} ({} assets, revision {})", e.name, e.items, e.revision.as_deref().unwrap_or("?")))
+        .collect();
+    let verb = if each.len() == 1 { "is" } else { "are" };
+    format!("data product {} {verb} listed in the catalog", each.join(", "))
+}
+
+/// The project's data product listings, one sweep shared by its data products for a resync.
+async fn sweep<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Arc<ProductSweep>, DzError> {
+    let key = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
+    let found = ctx
+        .shared
+        .product_listings
+        .get_or_find(key, ctx.resync, || async {
+            let taken = crate::crd::conditions::now_rfc3339();
+            let listings = t.dz.data_product_listings(&t.domain, &t.project).await?;
+            Ok::<_, DzError>(Some(Arc::new(ProductSweep { listings, taken })))
+        })
+        .await?;
+    Ok(found.unwrap_or_else(|| Arc::new(ProductSweep { listings: Vec::new(), taken: String::new() })))
+}
+
+/// The run's assets by name: from status when it lists all of them, else from the run's
+/// activities (once per run or spec change: the steady state never gets here).
+async fn index<B: Backend>(
+    t: &Target<B>,
+    status: &RedshiftDataProductStatus,
+    run: &RunSummary,
+) -> Result<BTreeMap<String, Seen>, DzError> {
+    let counts = &run.assets;
+    let in_run = counts.added + counts.updated + counts.unchanged + counts.skipped + counts.failed;
+    let seen = |schema: String, asset_id: String| Seen { schema, asset_id, created_with_forms: false };
+    if status.assets.len() as i64 == in_run {
+        let from_status =
+            |a: &crate::crd::AssetStatus| Some((a.name.clone(), seen(a.schema.clone(), a.asset_id.clone()?)));
+        return Ok(status.assets.iter().filter_map(from_status).collect());
+    }
+    let activities = t.dz.list_activities(&t.domain, &run.id).await?;
+    Ok(activities
+        .into_iter()
+        .filter_map(|a| {
+            let schema = t.objects.get(&a.name).map(|(s, _)| s.clone()).unwrap_or_default();
+            Some((a.name.clone(), seen(schema, a.asset_id?)))
+        })
+        .collect())
+}
+
+/// The IDs of every term reference of `want` (the domain's terms, shared and cached), or the
+/// references that did not resolve.
+async fn resolve<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    want: &Wanted,
+    terms: &mut Option<Arc<crate::controller::decide::business::TermIndex>>,
+) -> Result<Result<BTreeMap<String, String>, String>, DzError> {
+    let refs = want.references();
+    if refs.is_empty() {
+        return Ok(Ok(BTreeMap::new()));
+    }
+    let index = match terms {
+        Some(index) => index.clone(),
+        None => {
+            let index = term_index(ctx, t, &refs).await?;
+            *terms = Some(index.clone());
+            index
+        }
+    };
+    match index.resolve_all(&refs) {
+        Ok(ids) => Ok(Ok(refs.into_iter().zip(ids).collect())),
+        Err(bad) => Ok(Err(bad.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))),
+    }
+}
+
+/// What bringing one data product to the spec came to.
+enum Brought {
+    /// What status is to record of it.
+    Entry(Box<CatalogProductStatus>),
+    /// Its name is another's: the message naming it.
+    Taken(String),
+    /// A call failed (in the writer's error).
+    Failed,
+}
+
+/// Takes the steps of one pass, recording Events as it goes.
+struct Writer<'a, B: Backend> {
+    ctx: &'a Context<B>,
+    t: &'a Target<B>,
+    key: &'a str,
+    now: &'a str,
+    effects: &'a mut Effects,
+    error: Option<Blocked>,
+}
+
+impl<B: Backend> Writer<'_, B> {
+    fn stopped(self, e: DzError) -> Listed {
+        let effects = std::mem::take(self.effects);
+        Listed { done: Done::new(effects, self.ctx.poll), error: Some(Blocked::dz(PHASE, e)) }
+    }
+
+    fn failed(&mut self, e: DzError) -> Brought {
+        self.error = Some(Blocked::dz(PHASE, e));
+        Brought::Failed
+    }
+
+    /// Brings `want` to what the spec says: create, revise, publish, as many as it needs (at most
+    /// three calls).
+    async fn bring(
+        &mut self,
+        want: &Wanted,
+        ids: &BTreeMap<String, String>,
+        entry: Option<&CatalogProductStatus>,
+        catalog: Catalog<'_>,
+        (run, generation): (&RunSummary, Option<i64>),
+    ) -> Brought {
+        let revision = want.revision(ids, String::new());
+        let hash = fingerprint(&revision);
+        let mut e =
+            entry.cloned().unwrap_or_else(|| CatalogProductStatus { name: want.name.clone(), ..Default::default() });
+        e.run = Some(run.id.clone());
+        e.generation = generation;
+        let (domain, project) = (self.t.domain.as_str(), self.t.project.as_str());
+        let mut catalog = catalog;
+        // Each step moves it on: create or revise, then publish, then done.
+        for _ in 0..3 {
+            match products::step(&hash, want.items.len(), Some(&e), catalog) {
+                ProductStep::Empty | ProductStep::Done => return Brought::Entry(Box::new(e)),
+                ProductStep::Create => {
+                    let r = products::Wanted::revision(want, ids, create_token(self.key, &want.name));
+                    match self.t.dz.create_data_product(domain, project, &r).await {
+                        Ok(made) => {
+                            self.effects.event(
+                                EventType::Normal,
+                                "DataProductCreated",
+                                format!("data product {} ({}) made with {} assets", want.name, made.id, r.items.len()),
+                            );
+                            e.id = Some(made.id);
+                            e.revision = Some(made.revision);
+                            e.hash = Some(hash.clone());
+                            e.items = r.items.len() as i64;
+                            e.listing_status = None;
+                        }
+                        Err(err) if err.is_conflict() => match self.found(want).await {
+                            Ok(Some(id)) => {
+                                e.id = Some(id);
+                                e.revision = None;
+                                e.hash = None;
+                            }
+                            Ok(None) => {
+                                return Brought::Taken(format!(
+                                    "{}: DataZone has a data product of that name this resource did not make; it is left as it is (give spec.dataProduct another name)",
+                                    want.name
+                                ));
+                            }
+                            Err(err) => return self.failed(err),
+                        },
+                        Err(err) => return self.failed(err),
+                    }
+                }
+                ProductStep::Revise { id, why } => {
+                    let after = match &why {
+                        Revision::EditedElsewhere { shown } => format!("shown {shown}"),
+                        _ => e.revision.clone().unwrap_or_default(),
+                    };
+                    let r = want.revision(ids, revision_token(self.key, &id, &hash, &after));
+                    match self.t.dz.revise_data_product(domain, &id, &r).await {
+                        Ok(made) => {
+                            let (reason, message) = match &why {
+                                Revision::EditedElsewhere { shown } => (
+                                    "DataProductRepaired",
+                                    format!(
+                                        "data product {} ({id}): the catalog showed revision {shown}, not the operator's {}; revision {} restates the spec",
+                                        want.name,
+                                        e.revision.as_deref().unwrap_or("?"),
+                                        made.revision
+                                    ),
+                                ),
+                                _ => (
+                                    "DataProductRevised",
+                                    format!(
+                                        "data product {} ({id}) revision {}: {} assets (was {})",
+                                        want.name,
+                                        made.revision,
+                                        r.items.len(),
+                                        e.items
+                                    ),
+                                ),
+                            };
+                            self.effects.event(EventType::Normal, reason, message);
+                            e.revision = Some(made.revision);
+                            e.hash = Some(hash.clone());
+                            e.items = r.items.len() as i64;
+                            e.listing_status = None;
+                            // What the catalog showed is being repaired.
+                            catalog = Catalog::Unseen;
+                        }
+                        Err(err) => return self.failed(err),
+                    }
+                }
+                ProductStep::Publish { id, revision, why } => {
+                    let seen = match (&why, catalog) {
+                        (Publication::Unpublished, Catalog::Seen { taken, .. }) => Some(taken),
+                        _ => None,
+                    };
+                    let token = publish_token(self.key, &id, &revision, seen);
+                    match self.t.dz.change_data_product_listing(domain, &id, Some(&revision), true, &token).await {
+                        Ok(listing) => {
+                            if why == Publication::Unpublished {
+                                let message = format!(
+                                    "data product {} ({id}) was no longer in the catalog: published again at revision {revision}",
+                                    want.name
+                                );
+                                self.effects.event(EventType::Normal, "DataProductRepaired", message);
+                            } else {
+                                let message =
+                                    format!("data product {} ({id}) revision {revision} published", want.name);
+                                self.effects.event(EventType::Normal, "DataProductPublished", message);
+                            }
+                            e.listing_id = Some(listing.listing_id);
+                            e.listing_revision = Some(listing.listing_revision);
+                            e.listing_status = Some(listing.status);
+                            e.listed_at = Some(self.now.to_string());
+                            catalog = Catalog::Unseen;
+                        }
+                        Err(err) => return self.failed(err),
+                    }
+                }
+            }
+        }
+        Brought::Entry(Box::new(e))
+    }
+
+    /// The ID of the data product named as `want` that this resource made (its description says
+    /// so): one whose creation's answer was lost. `None`: the name is another's.
+    async fn found(&mut self, want: &Wanted) -> Result<Option<String>, DzError> {
+        let named = self.t.dz.find_data_products(&self.t.domain, &self.t.project, &want.name).await?;
+        Ok(named.into_iter().find(|p| products::is_ours(p.description.as_deref(), self.key)).map(|p| p.id))
+    }
+
+    /// A data product the spec no longer asks for: with deletionPolicy Delete unpublished and
+    /// deleted, with Retain left as it is. Whether it is gone from status.
+    async fn retire(&mut self, gone: &CatalogProductStatus, policy: DeletionPolicy) -> bool {
+        let Some(id) = gone.id.as_deref() else { return true };
+        match retire(&self.t.dz, &self.t.domain, self.key, gone, id, policy).await {
+            Ok(note) => {
+                self.effects.event(EventType::Normal, note.0, note.1);
+                true
+            }
+            Err(e) => {
+                self.error = Some(Blocked::dz(PHASE, e));
+                false
+            }
+        }
+    }
+}
+
+/// Takes a data product of the resource out of DataZone as `policy` says (deletion of the
+/// resource, or the spec no longer asking for it): Delete unpublishes it and deletes it, Retain
+/// leaves it as it is. The Event to publish.
+pub async fn retire<D: Products>(
+    dz: &D,
+    domain: &str,
+    key: &str,
+    gone: &CatalogProductStatus,
+    id: &str,
+    policy: DeletionPolicy,
+) -> Result<(&'static str, String), DzError> {
+    if policy == DeletionPolicy::Retain {
+        let message = format!("data product {} ({id}) is left in DataZone as it is (deletionPolicy Retain)", gone.name);
+        return Ok(("DataProductRetained", message));
+    }
+    if gone.listing_status.as_deref().is_some_and(|s| s != "INACTIVE") {
+        let token = publish_token(key, id, "unpublish", None);
+        match dz.change_data_product_listing(domain, id, None, false, &token).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match dz.delete_data_product(domain, id).await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e),
+    }
+    Ok(("DataProductDeleted", format!("data product {} ({id}) unpublished and deleted", gone.name)))
+}
