@@ -13,7 +13,8 @@
 //!
 //! Settings (environment): BENCH_SIZES (default `200,1000,10000`), BENCH_NAMESPACES (20),
 //! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC_SECONDS (30),
-//! BENCH_CONCURRENCY (16), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
+//! BENCH_CONCURRENCY (16), BENCH_DATA_PRODUCTS (`none`, `both` or `only`: each resource also a
+//! DataZone data product, or only that), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
 //! for the operator's log) and BENCH_OPERATOR_LOG_LEVEL (its RUST_LOG, `warn`).
 
 use std::collections::BTreeMap;
@@ -231,7 +232,7 @@ fn with_schemas(
     database: &str,
     schemas: serde_json::Value,
 ) -> RedshiftDataProduct {
-    serde_json::from_value(json!({
+    let mut p = json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
@@ -240,8 +241,23 @@ fn with_schemas(
             "redshift": {"clusterName": "prod-dwh", "database": database, "credentialsSecretArn": SECRET},
             "schemas": schemas
         }
-    }))
-    .unwrap()
+    });
+    // Names are unique in the domain: the namespace is part of each data product's.
+    match data_products().as_str() {
+        "both" => p["spec"]["dataProduct"] = json!({"name": format!("{namespace}-{name}")}),
+        "only" => {
+            p["spec"]["dataProduct"] = json!({"name": format!("{namespace}-{name}")});
+            p["spec"]["publishing"] = json!({"publishOnImport": false});
+        }
+        _ => {}
+    }
+    serde_json::from_value(p).unwrap()
+}
+
+/// BENCH_DATA_PRODUCTS: `none` (the default: the assets listed on their own), `both` (each
+/// resource also a DataZone data product) or `only` (the data product the only way to its assets).
+fn data_products() -> String {
+    std::env::var("BENCH_DATA_PRODUCTS").unwrap_or_else(|_| "none".into())
 }
 
 async fn apply_all(client: &Client, products: Vec<RedshiftDataProduct>) {
@@ -557,8 +573,11 @@ async fn main() {
         .map(|c| c.lines().filter(|l| l.starts_with("processor")).count())
         .unwrap_or(0);
     println!(
-        "datazone-operator fleet bench (release, {machine} CPUs, emulator rate limit {} TPS per account, resync {:?}, concurrency {})",
-        settings.rate_limit, settings.resync, settings.concurrency
+        "datazone-operator fleet bench (release, {machine} CPUs, emulator rate limit {} TPS per account, resync {:?}, concurrency {}, data products: {})",
+        settings.rate_limit,
+        settings.resync,
+        settings.concurrency,
+        data_products()
     );
     println!(
         "| N | K | s to all Ready | AWS calls | bound s (DZ calls through ÷ TPS) | time ÷ bound | DZ calls / product (throttled) | STS calls | DZ calls / product / resync | peak RSS MiB | CPU ms / product | steady CPU ms / product / resync | API requests / product |"

@@ -225,6 +225,11 @@ pub struct ImportPayloadArgs {
     #[arg(long, value_enum, default_value_t = DeletionPolicyArg::Retain)]
     pub deletion_policy: DeletionPolicyArg,
 
+    /// Also make each dataset one DataZone data product (`spec.dataProduct: {}`), named after it:
+    /// what a consumer finds and subscribes to as one.
+    #[arg(long)]
+    pub data_product: bool,
+
     /// Look in the project for the data sources these datasets already have (made by the
     /// reference Lambda or by hand) and write `spec.adopt` for each dataset exactly one REDSHIFT
     /// data source reads the cluster and database of; candidates in a comment when several do.

@@ -87,6 +87,7 @@ fn import_payload_command(args: &ImportPayloadArgs) -> ExitCode {
         credentials_secret_arn: args.credentials_secret_arn.clone(),
         namespace: args.namespace.clone(),
         deletion_policy: args.deletion_policy.into(),
+        data_product: args.data_product,
     };
     let mut products = payload::import(&parsed, &options);
     let comments = if args.discover {

@@ -12,6 +12,7 @@ fn options() -> ImportOptions {
         credentials_secret_arn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf".into(),
         namespace: Some("team-sales".into()),
         deletion_policy: DeletionPolicy::Retain,
+        data_product: false,
     }
 }
 

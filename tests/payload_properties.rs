@@ -154,6 +154,7 @@ fn any_payload_imports_into_admissible_manifests_or_is_refused_by_path() {
         credentials_secret_arn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf".into(),
         namespace: Some("team-sales".into()),
         deletion_policy: DeletionPolicy::Retain,
+        data_product: false,
     };
     let (mut imported, mut refused) = (0, 0);
     // A manifest already found admissible is not checked again (mutations often import the same).

@@ -51,7 +51,7 @@ pub struct Shared {
     /// Each domain's glossary terms, for the data products' term references.
     pub glossary_terms: Cache<String, std::sync::Arc<crate::controller::decide::business::TermIndex>>,
     /// Each project's data product listings, one sweep a resync for all its data products.
-    pub product_listings: Cache<ProjectKey, std::sync::Arc<crate::controller::data_product::products::ProductSweep>>,
+    pub product_listings: Cache<ProjectKey, std::sync::Arc<crate::controller::decide::products::ProductSweep>>,
 }
 
 pub struct Context<B: Backend> {

@@ -30,7 +30,7 @@ pub struct CatalogProduct {
     pub name: Option<String>,
 
     /// Resource (the default): one data product of every asset; Schema: one per schema.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ProductPer::is_resource")]
     pub per: ProductPer,
 
     /// The data product's description in the catalog.
@@ -67,6 +67,12 @@ pub enum ProductPer {
     Resource,
     /// One data product per schema, of that schema's assets.
     Schema,
+}
+
+impl ProductPer {
+    fn is_resource(&self) -> bool {
+        *self == ProductPer::Resource
+    }
 }
 
 /// One declared DataZone data product of some of the resource's assets.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::catalog::{AssetInfo, Form, GlossaryInfo, TermInfo};
+use super::products::{ProductInfo, ProductRevision};
 use super::{
     ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
     DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
@@ -560,10 +561,45 @@ pub struct CatalogState {
     /// Metadata generation runs: (asset, types).
     pub generation_runs: BTreeMap<String, (String, Vec<String>)>,
     /// Data products by ID ([`super::fake_products`]).
-    pub data_products: BTreeMap<String, super::fake_products::FakeProduct>,
+    pub data_products: BTreeMap<String, FakeProduct>,
     /// Client token → what it made.
     pub(super) tokens: BTreeMap<String, String>,
     next: u32,
+}
+
+/// A data product the fake holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeProduct {
+    pub id: String,
+    pub project_id: String,
+    /// Revision 1 first; each as it was stated (its client token aside).
+    pub revisions: Vec<ProductRevision>,
+    pub listing: Option<FakeListing>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeListing {
+    pub id: String,
+    /// The product revision each listing revision shows.
+    pub shows: Vec<String>,
+    pub active: bool,
+}
+
+impl FakeProduct {
+    pub fn latest(&self) -> &ProductRevision {
+        self.revisions.last().expect("a data product has a revision")
+    }
+
+    pub(super) fn info(&self, number: usize) -> ProductInfo {
+        let r = &self.revisions[number - 1];
+        ProductInfo {
+            id: self.id.clone(),
+            revision: number.to_string(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            project_id: self.project_id.clone(),
+        }
+    }
 }
 
 /// Every asset type's own form, kept on every revision.

@@ -3,44 +3,9 @@
 //! client token answers what it made, a revision restates the whole product, a listing shows one
 //! revision and is ACTIVE or INACTIVE (docs/datazone-semantics.md §14).
 
-use super::fake::{Fake, not_found};
+use super::fake::{Fake, FakeListing, FakeProduct, not_found};
 use super::products::{ListingChange, ProductInfo, ProductListing, ProductRevision, Products};
 use super::{DzError, ErrorClass};
-
-/// A data product the fake holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FakeProduct {
-    pub id: String,
-    pub project_id: String,
-    /// Revision 1 first; each as it was stated (its client token aside).
-    pub revisions: Vec<ProductRevision>,
-    pub listing: Option<FakeListing>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FakeListing {
-    pub id: String,
-    /// The product revision each listing revision shows.
-    pub shows: Vec<String>,
-    pub active: bool,
-}
-
-impl FakeProduct {
-    pub fn latest(&self) -> &ProductRevision {
-        self.revisions.last().expect("a data product has a revision")
-    }
-
-    fn info(&self, number: usize) -> ProductInfo {
-        let r = &self.revisions[number - 1];
-        ProductInfo {
-            id: self.id.clone(),
-            revision: number.to_string(),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            project_id: self.project_id.clone(),
-        }
-    }
-}
 
 fn conflict(operation: &'static str, message: String) -> DzError {
     DzError::new(ErrorClass::Terminal, operation, "ConflictException", message)

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Dataset, Payload, PayloadSchema};
 use crate::crd::{
-    ConnectionKind, ConnectionRef, DeletionPolicy, RedshiftDataProduct, RedshiftDataProductSpec, RedshiftSource,
-    SchemaSelection,
+    CatalogProduct, ConnectionKind, ConnectionRef, DeletionPolicy, RedshiftDataProduct, RedshiftDataProductSpec,
+    RedshiftSource, SchemaSelection,
 };
 use crate::naming::{dns1123_label, with_suffix};
 
@@ -27,6 +27,8 @@ pub struct ImportOptions {
     pub credentials_secret_arn: String,
     pub namespace: Option<String>,
     pub deletion_policy: DeletionPolicy,
+    /// Each dataset also a DataZone data product of all its assets.
+    pub data_product: bool,
 }
 
 /// One `RedshiftDataProduct` per dataset, in payload order, named `<cluster>-<database>`
@@ -75,8 +77,8 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
         schedule: None,
         deletion_policy: options.deletion_policy,
         adopt: None,
-        // As the Lambda did: the assets on their own (`import-payload` has no flag for it yet).
-        data_product: None,
+        // The Lambda published the assets on their own; `--data-product` also groups them.
+        data_product: options.data_product.then(CatalogProduct::default),
     };
     let mut product = RedshiftDataProduct::new(&name, spec);
     product.metadata.namespace = options.namespace.clone();
@@ -140,6 +142,7 @@ mod tests {
             credentials_secret_arn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf".into(),
             namespace: Some("team-sales".into()),
             deletion_policy: DeletionPolicy::Delete,
+            data_product: false,
         }
     }
 
@@ -162,6 +165,17 @@ mod tests {
             {"clusterName": "prod-dwh", "dbName": "sales", "schemas": [{"schemaName": "b", "addAllTables": true}]},
             {"clusterName": "prod-dwh", "dbName": "SALES", "schemas": [{"schemaName": "c", "addAllTables": true}]}]}"#;
         assert_eq!(names(json), ["prod-dwh-sales", "prod-dwh-sales-2", "prod-dwh-sales-3"]);
+    }
+
+    #[test]
+    fn data_product_makes_each_dataset_one_datazone_data_product_and_is_off_by_default() {
+        let json = r#"{"datasets": [
+            {"clusterName": "prod-dwh", "dbName": "sales", "schemas": [{"schemaName": "public", "tables": ["orders"]}]}]}"#;
+        let parsed = parse_payload(json).unwrap();
+        assert_eq!(import(&parsed, &options())[0].spec.data_product, None, "as the Lambda did");
+        let grouped = import(&parsed, &ImportOptions { data_product: true, ..options() });
+        let spec = serde_json::to_value(&grouped[0].spec).unwrap();
+        assert_eq!(spec["dataProduct"], serde_json::json!({}), "the one line: `dataProduct: {{}}`");
     }
 
     #[test]

@@ -19,21 +19,14 @@ use crate::controller::context::Context;
 use crate::controller::decide::business::Seen;
 use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, uid};
 use crate::controller::decide::products::{
-    self, Catalog, Owner, ProductStep, Publication, Revision, Wanted, create_token, fingerprint, publish_token,
-    revision_token,
+    self, Catalog, Owner, ProductStep, ProductSweep, Publication, Revision, Wanted, create_token, fingerprint,
+    publish_token, revision_token,
 };
 use crate::controller::fleet::keys::ProjectKey;
 use crate::crd::{CatalogProductStatus, DeletionPolicy, RedshiftDataProduct, RedshiftDataProductStatus, RunSummary};
-use crate::datazone::{Backend, DataZone, DzError, ProductListing, Products};
+use crate::datazone::{Backend, DataZone, DzError, Products};
 
 const PHASE: Phase = Phase::ProductListed;
-
-/// The project's data product listings as one `SearchListings` sweep found them.
-pub struct ProductSweep {
-    pub listings: Vec<ProductListing>,
-    /// When it was taken (RFC 3339, to the second).
-    pub taken: String,
-}
 
 /// The stage's outcome: what it found and did, and an error that stopped it (what it did before
 /// is in the effects all the same).

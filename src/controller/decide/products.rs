@@ -176,6 +176,14 @@ fn group(g: &ProductGroup, owner: &Owner<'_>, index: &BTreeMap<String, Seen>) ->
     }
 }
 
+/// The project's data product listings as one `SearchListings` sweep found them, shared by the
+/// project's data products for a resync.
+pub struct ProductSweep {
+    pub listings: Vec<ProductListing>,
+    /// When it was taken (RFC 3339, to the second).
+    pub taken: String,
+}
+
 /// What the catalog shows of the project's data products, when a sweep was looked at.
 #[derive(Clone, Copy, Debug)]
 pub enum Catalog<'a> {

@@ -9,7 +9,7 @@ use super::business::{first_run, first_run_of};
 use super::{Harness, condition, is, message, strings};
 use crate::crd::conditions::{ConditionStatus::False, ConditionStatus::True, PRODUCT_LISTED, READY};
 use crate::crd::{CatalogProductStatus, RECONCILE_REQUESTED_AT, RedshiftDataProduct};
-use crate::datazone::fake_products::FakeProduct;
+use crate::datazone::fake::FakeProduct;
 use crate::datazone::{ProductRevision, RunStatus};
 
 fn as_product(v: &mut serde_json::Value) {
