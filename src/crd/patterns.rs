@@ -117,7 +117,7 @@ pub const DATA_PRODUCT_ITEM_TERMS_MAX: u32 = 2;
 /// groups per resource and items per group, small enough for the admission rule that checks each
 /// item's schema against `spec.schemas` to stay inside the API server's CEL cost budget.
 pub const DATA_PRODUCT_GROUPS_MAX: u32 = 20;
-pub const DATA_PRODUCT_ITEMS_MAX: u32 = 100;
+pub const DATA_PRODUCT_ITEMS_MAX: u32 = 50;
 
 /// `GlossaryName` (DataZone), 1..=256; `GlossaryDescription` 0..=4096.
 pub const GLOSSARY_NAME_MAX: u32 = 256;
