@@ -22,6 +22,7 @@ use crate::cli::{PlanArgs, PlanOutput};
 use crate::controller::context::{Context, Settings};
 use crate::controller::data_product::preview::{Preview, preview};
 use crate::controller::decide::plan::Step;
+use crate::controller::decide::products::ProductChange;
 use crate::controller::fleet::watched::Watched;
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
 use crate::datazone::Binding;
@@ -182,6 +183,38 @@ fn describe(step: &Step) -> String {
     }
 }
 
+/// A data product's change, as `plan` prints it.
+fn describe_product(change: &ProductChange) -> String {
+    let names = |items: &[String]| items.join(", ");
+    match change {
+        ProductChange::Create { name, items } => {
+            format!("create data product {name} of {} assets ({}) and publish it", items.len(), names(items))
+        }
+        ProductChange::Revise { name, added, removed } if added.is_empty() && removed.is_empty() => {
+            format!("revise data product {name} (its description, terms or forms) and publish it")
+        }
+        ProductChange::Revise { name, added, removed } => {
+            let mut diff = Vec::new();
+            if !added.is_empty() {
+                diff.push(format!("adds {}", names(added)));
+            }
+            if !removed.is_empty() {
+                diff.push(format!("removes {}", names(removed)));
+            }
+            format!("revise data product {name} ({}) and publish it", diff.join("; "))
+        }
+        ProductChange::Publish { name } => format!("publish data product {name}"),
+        ProductChange::Empty { name } => format!("data product {name}: no asset to hold yet"),
+        ProductChange::Retire { name, delete: true } => format!("unpublish and delete data product {name}"),
+        ProductChange::Retire { name, delete: false } => format!("leave data product {name} as it is (Retain)"),
+        ProductChange::Unchanged { name } => format!("data product {name}: no changes"),
+    }
+}
+
+fn product_json(change: &ProductChange) -> Value {
+    json!({"change": describe_product(change), "mutates": change.mutates()})
+}
+
 fn report(
     planned: &[(&RedshiftDataProduct, Result<Preview, crate::controller::decide::pass::Blocked>)],
     output: PlanOutput,
@@ -205,6 +238,7 @@ fn report(
                         "namespace": p.namespace(), "name": p.name_any(), "changes": v.changes_anything(),
                         "steps": v.steps.iter().map(describe).collect::<Vec<_>>(),
                         "fieldChanges": v.changes, "imports": v.objects, "businessMetadata": v.metadata,
+                        "dataProducts": v.products.iter().map(product_json).collect::<Vec<_>>(),
                     }),
                     Err(b) => json!({"namespace": p.namespace(), "name": p.name_any(), "error": {"reason": b.reason, "message": b.message}}),
                 })
@@ -236,6 +270,9 @@ fn report(
                         }
                         if !v.metadata.is_empty() {
                             out.push_str(&format!("  + write business metadata on {}\n", v.metadata.join(", ")));
+                        }
+                        for change in v.products.iter().filter(|c| c.mutates()) {
+                            out.push_str(&format!("  + {}\n", describe_product(change)));
                         }
                     }
                     Err(b) => out.push_str(&format!("{}: error: {} ({})\n", id(p), b.message, b.reason)),

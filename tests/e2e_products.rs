@@ -124,6 +124,19 @@ async fn the_reference_payload_as_three_data_products_kept_true_to_git() {
     let resync = delta(&before, &w.calls().await);
     assert_eq!(product_calls(&resync), 0, "{}", by_operation(&resync));
 
+    // `plan`: nothing to change, then a table added to the spec revises the data product.
+    let sales = names.iter().find(|n| n.ends_with("sales")).unwrap().clone();
+    let (code, out) = w.plan(&["--all"]).await;
+    assert_eq!(code, 0, "nothing would change: {out}");
+    let mut edited = w.products().get(&sales).await.unwrap();
+    edited.spec.schemas[0].tables.push("refunds".into());
+    edited.metadata.managed_fields = None;
+    let file = std::env::temp_dir().join(format!("{}.plan.yaml", w.ns));
+    std::fs::write(&file, serde_json::to_string(&edited).unwrap()).unwrap();
+    let (code, out) = w.plan(&["-f", file.to_str().unwrap()]).await;
+    assert_eq!(code, 2, "a change: {out}");
+    assert!(out.contains(&format!("+ revise data product {sales} (adds refunds) and publish it")), "{out}");
+
     // A table added to the Redshift catalog of an addAllTables schema: after the next run, one
     // revision with four items, published.
     let finance = names.iter().find(|n| n.ends_with("finance")).unwrap().clone();
@@ -146,7 +159,6 @@ async fn the_reference_payload_as_three_data_products_kept_true_to_git() {
     assert!(row.3.contains("budgets"), "{row:?}");
 
     // A description edited in Git: one revision.
-    let sales = names.iter().find(|n| n.ends_with("sales")).unwrap().clone();
     let before = w.calls().await;
     declare(&w, &sales, json!({"description": "Every order of the EU shops"})).await;
     listed(&w, &sales, "2").await;

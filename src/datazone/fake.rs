@@ -598,6 +598,7 @@ impl FakeProduct {
             name: r.name.clone(),
             description: r.description.clone(),
             project_id: self.project_id.clone(),
+            items: r.items.iter().map(|i| i.asset_id.clone()).collect(),
         }
     }
 }

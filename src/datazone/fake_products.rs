@@ -72,7 +72,15 @@ impl Products for Fake {
         let w = self.call("Search", "DATA_PRODUCT")?;
         let products = w.catalog_state.data_products.values();
         let named = products.filter(|p| p.project_id == project && p.latest().name == name);
-        Ok(named.map(|p| ProductInfo { revision: String::new(), ..p.info(p.revisions.len()) }).collect())
+        Ok(named
+            .map(|p| ProductInfo { revision: String::new(), items: Vec::new(), ..p.info(p.revisions.len()) })
+            .collect())
+    }
+
+    async fn get_data_product(&self, _: &str, id: &str) -> Result<ProductInfo, DzError> {
+        let w = self.call("GetDataProduct", id)?;
+        let p = w.catalog_state.data_products.get(id).ok_or_else(|| not_found("GetDataProduct", id))?;
+        Ok(p.info(p.revisions.len()))
     }
 
     async fn change_data_product_listing(

@@ -33,6 +33,8 @@ pub struct ProductInfo {
     pub name: String,
     pub description: Option<String>,
     pub project_id: String,
+    /// The asset IDs of its items (none in a search answer).
+    pub items: Vec<String>,
 }
 
 /// What a listing change set answers.
@@ -83,6 +85,8 @@ pub trait Products: Send + Sync {
         project: &str,
         name: &str,
     ) -> impl Future<Output = Result<Vec<ProductInfo>, DzError>> + Send;
+    /// Its latest revision (`GetDataProduct`).
+    fn get_data_product(&self, domain: &str, id: &str) -> impl Future<Output = Result<ProductInfo, DzError>> + Send;
     /// PUBLISH (`publish`) that revision of the data product, or UNPUBLISH it.
     fn change_data_product_listing(
         &self,

@@ -67,6 +67,7 @@ impl Products for SdkDataZone {
             name: out.name().to_string(),
             description: out.description().map(str::to_string),
             project_id: out.owning_project_id().to_string(),
+            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
         })
     }
 
@@ -96,6 +97,7 @@ impl Products for SdkDataZone {
             name: out.name().to_string(),
             description: out.description().map(str::to_string),
             project_id: out.owning_project_id().to_string(),
+            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
         })
     }
 
@@ -125,10 +127,30 @@ impl Products for SdkDataZone {
                     name: p.name().to_string(),
                     description: p.description().map(str::to_string),
                     project_id: p.owning_project_id().to_string(),
+                    items: Vec::new(),
                 }),
                 _ => None,
             })
             .collect())
+    }
+
+    async fn get_data_product(&self, domain: &str, id: &str) -> Result<ProductInfo, DzError> {
+        let out = self
+            .client()
+            .get_data_product()
+            .domain_identifier(domain)
+            .identifier(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetDataProduct", e))?;
+        Ok(ProductInfo {
+            id: out.id().to_string(),
+            revision: out.revision().to_string(),
+            name: out.name().to_string(),
+            description: out.description().map(str::to_string),
+            project_id: out.owning_project_id().to_string(),
+            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
+        })
     }
 
     async fn change_data_product_listing(

@@ -5,16 +5,23 @@
 
 use kube::ResourceExt;
 
+use std::collections::BTreeMap;
+
 use super::observe;
+use super::products;
 use super::runs;
 use super::target::{self, Target};
 use crate::controller::context::Context;
 use crate::controller::decide::business;
+use crate::controller::decide::business::Seen;
 use crate::controller::decide::desired::{self, FieldChange};
 use crate::controller::decide::pass::{Blocked, Phase, uid};
-use crate::controller::decide::plan::{self, Step};
-use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct};
-use crate::datazone::{Backend, DataZone};
+use crate::controller::decide::plan::{self, NEW, Step};
+use crate::controller::decide::products::{self as decided, Catalog, Owner, ProductChange, ProductStep, fingerprint};
+use crate::crd::{
+    CatalogProductStatus, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus,
+};
+use crate::datazone::{Backend, DataZone, DzError, Products};
 
 /// One data product's preview.
 #[derive(Debug)]
@@ -26,11 +33,15 @@ pub struct Preview {
     pub objects: Vec<String>,
     /// `schema.name` of each asset whose declared business metadata would be written.
     pub metadata: Vec<String>,
+    /// What would happen to each DataZone data product of `spec.dataProduct`.
+    pub products: Vec<ProductChange>,
 }
 
 impl Preview {
     pub fn changes_anything(&self) -> bool {
-        self.steps.iter().any(Step::mutates) || !self.metadata.is_empty()
+        self.steps.iter().any(Step::mutates)
+            || !self.metadata.is_empty()
+            || self.products.iter().any(ProductChange::mutates)
     }
 }
 
@@ -72,5 +83,66 @@ pub async fn preview<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> R
         vec![]
     };
     let metadata = business::pending(&business::Declared::of(&p.spec), &status);
-    Ok(Preview { steps, changes, objects, metadata })
+    let products =
+        product_changes(ctx, &t, p, &status, runs).await.map_err(|e| Blocked::dz(Phase::ProductListed, e))?;
+    Ok(Preview { steps, changes, objects, metadata, products })
+}
+
+/// What the data products would come to: after a run that is to start (or has not run yet), of the
+/// objects it would import (assets already imported keep their IDs); otherwise of the run's
+/// assets. Reads only: the project's listings, the domain's terms, and each data product to be
+/// revised (`GetDataProduct`, for the item diff).
+async fn product_changes<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+    runs: bool,
+) -> Result<Vec<ProductChange>, DzError> {
+    if p.spec.data_product.is_none() && status.data_products.is_empty() {
+        return Ok(vec![]);
+    }
+    let key = uid(p);
+    let owner = Owner { namespace: &t.namespace, name: &t.name, uid: &key };
+    let known: BTreeMap<&str, &str> =
+        status.assets.iter().filter_map(|a| Some((a.name.as_str(), a.asset_id.as_deref()?))).collect();
+    let index: BTreeMap<String, Seen> = match status.last_run.as_ref().filter(|_| !runs) {
+        Some(run) => products::index(t, status, run).await?,
+        None => t
+            .objects
+            .iter()
+            .map(|(name, (schema, _))| {
+                let asset_id = known.get(name.as_str()).map_or_else(|| format!("{NEW} {name}"), |id| id.to_string());
+                (name.clone(), Seen { schema: schema.clone(), asset_id, created_with_forms: false })
+            })
+            .collect(),
+    };
+    let by_id: BTreeMap<&str, &str> = known.iter().map(|(name, id)| (*id, *name)).collect();
+    let sweep = products::sweep(ctx, t).await?;
+    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &sweep.taken };
+    let entries: BTreeMap<&str, &CatalogProductStatus> =
+        status.data_products.iter().map(|e| (e.name.as_str(), e)).collect();
+    let wanted = decided::wanted(&p.spec, &owner, &index);
+    let mut terms = None;
+    let mut out = Vec::new();
+    for want in &wanted {
+        // A reference that does not resolve is the pass's condition to name; here it only makes the
+        // revision look changed.
+        let ids = products::resolve(ctx, t, want, &mut terms).await?.unwrap_or_default();
+        let hash = fingerprint(&want.revision(&ids, String::new()));
+        let step = decided::step(&hash, want.items.len(), entries.get(want.name.as_str()).copied(), catalog);
+        let before = match &step {
+            ProductStep::Revise { id, .. } => {
+                let held = t.dz.get_data_product(&t.domain, id).await?.items;
+                held.iter().map(|id| by_id.get(id.as_str()).map_or_else(|| id.clone(), |n| n.to_string())).collect()
+            }
+            _ => vec![],
+        };
+        out.push(decided::change(&step, want, &before));
+    }
+    let delete = p.spec.deletion_policy == DeletionPolicy::Delete;
+    for gone in status.data_products.iter().filter(|e| !wanted.iter().any(|w| w.name == e.name)) {
+        out.push(ProductChange::Retire { name: gone.name.clone(), delete });
+    }
+    Ok(out)
 }

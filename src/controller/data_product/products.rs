@@ -165,7 +165,7 @@ fn listed_message(listed: &[&CatalogProductStatus]) -> String {
 }
 
 /// The project's data product listings, one sweep shared by its data products for a resync.
-async fn sweep<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Arc<ProductSweep>, DzError> {
+pub(super) async fn sweep<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Arc<ProductSweep>, DzError> {
     let key = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
     let found = ctx
         .shared
@@ -181,7 +181,7 @@ async fn sweep<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Arc<Produc
 
 /// The run's assets by name: from status when it lists all of them, else from the run's
 /// activities (once per run or spec change: the steady state never gets here).
-async fn index<B: Backend>(
+pub(super) async fn index<B: Backend>(
     t: &Target<B>,
     status: &RedshiftDataProductStatus,
     run: &RunSummary,
@@ -206,7 +206,7 @@ async fn index<B: Backend>(
 
 /// The IDs of every term reference of `want` (the domain's terms, shared and cached), or the
 /// references that did not resolve.
-async fn resolve<B: Backend>(
+pub(super) async fn resolve<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,
     want: &Wanted,

@@ -263,6 +263,68 @@ pub fn step(hash: &str, items: usize, entry: Option<&CatalogProductStatus>, cata
     ProductStep::Done
 }
 
+/// What `plan` says of one data product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProductChange {
+    /// Made with these items (table and view names), then published.
+    Create {
+        name: String,
+        items: Vec<String>,
+    },
+    /// A new revision, then published: the items added and removed (neither: its description,
+    /// terms or forms changed, or the catalog shows a revision a person published).
+    Revise {
+        name: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// Published (again).
+    Publish {
+        name: String,
+    },
+    /// Nothing to make yet: no asset of the run to hold.
+    Empty {
+        name: String,
+    },
+    /// No longer asked for: unpublished and deleted (`delete`), or left as it is.
+    Retire {
+        name: String,
+        delete: bool,
+    },
+    Unchanged {
+        name: String,
+    },
+}
+
+impl ProductChange {
+    /// Whether it changes DataZone.
+    pub fn mutates(&self) -> bool {
+        match self {
+            ProductChange::Create { .. } | ProductChange::Revise { .. } | ProductChange::Publish { .. } => true,
+            ProductChange::Retire { delete, .. } => *delete,
+            ProductChange::Empty { .. } | ProductChange::Unchanged { .. } => false,
+        }
+    }
+}
+
+/// What taking `step` for `want` changes; `before` names the items the data product holds now
+/// (a revision's diff).
+pub fn change(step: &ProductStep, want: &Wanted, before: &[String]) -> ProductChange {
+    let name = want.name.clone();
+    let now: Vec<String> = want.items.iter().map(|i| i.name.clone()).collect();
+    match step {
+        ProductStep::Empty => ProductChange::Empty { name },
+        ProductStep::Create => ProductChange::Create { name, items: now },
+        ProductStep::Revise { .. } => {
+            let added = now.iter().filter(|n| !before.contains(n)).cloned().collect();
+            let removed = before.iter().filter(|n| !now.contains(n)).cloned().collect();
+            ProductChange::Revise { name, added, removed }
+        }
+        ProductStep::Publish { .. } => ProductChange::Publish { name },
+        ProductStep::Done => ProductChange::Unchanged { name },
+    }
+}
+
 /// The client token of a data product's creation: one per resource and name, so a retry after a
 /// lost answer gets the same data product.
 pub fn create_token(uid: &str, name: &str) -> String {

@@ -27,10 +27,10 @@ fn poll() -> Action {
 /// listing renews nothing else.
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// On the paused clock: the project's listing a settled data product takes at its word (half a
-/// resync old at most) has aged out, so its next pass lists again.
+/// On the paused clock: the project's listing a settled data product takes at its word (a resync
+/// old at most) has aged out, so its next pass lists again.
 pub async fn next_listing(h: &Harness) {
-    tokio::time::sleep(h.ctx.resync / 2).await;
+    tokio::time::sleep(h.ctx.resync).await;
 }
 
 pub async fn published(h: &Harness) -> (RedshiftDataProduct, String) {
@@ -385,7 +385,7 @@ async fn a_settled_data_product_reads_its_data_source_in_full_once_a_day_in_its_
     // An edit the listing cannot show: made before the listing that recorded the run's end.
     let day = crate::controller::fleet::full_reads::FULL_READ_EVERY;
     let (mut full, mut listed) = (0, 0);
-    let resyncs = 2 * day.as_secs() / RESYNC.as_secs() + 1;
+    let resyncs = day.as_secs() / RESYNC.as_secs() + 1;
     for _ in 0..resyncs {
         next_listing(&h).await;
         let pass = h.pass(&mut p).await;
@@ -394,7 +394,7 @@ async fn a_settled_data_product_reads_its_data_source_in_full_once_a_day_in_its_
         assert_eq!(condition(&p, READY), is(True, "Published"));
     }
     assert_eq!(full, 1, "one full read in a day of {resyncs} resyncs, in this data product's slot");
-    assert_eq!(listed, resyncs as usize - full, "every other resync the project's listing");
+    assert_eq!(listed, resyncs as usize - full, "every other resync takes the project's listing");
 }
 
 #[tokio::test(start_paused = true)]
@@ -445,8 +445,15 @@ async fn a_data_source_deleted_outside_is_recreated() {
     let pass = h.pass(&mut p).await;
     assert_eq!(
         pass.calls,
-        ["ListDataSources".to_string(), format!("GetDataSource {ds}"), format!("CreateDataSource {DATA_SOURCE}")],
-        "shared objects come from the caches; created again at once (a taken name would be found then)"
+        [
+            "ListDataSources".to_string(),
+            format!("GetDataSource {ds}"),
+            "GetEnvironmentBlueprintConfiguration bp_dwh".into(),
+            "ListEnvironmentProfiles dwh-222222222222-eu-central-1-prod-dwh".into(),
+            "ListEnvironments".into(),
+            format!("CreateDataSource {DATA_SOURCE}")
+        ],
+        "a resync on, the shared objects (trusted for a resync) are looked up again; created again at once (a taken name would be found then)"
     );
     assert_eq!(
         pass.events,

@@ -231,3 +231,44 @@ fn tokens_repeat_for_a_retry_and_differ_for_new_work() {
         assert!(t.len() <= 128, "DataZone's clientToken is 1–128: {t}");
     }
 }
+
+#[test]
+fn plan_names_what_each_step_changes_with_the_item_diff() {
+    let w = &wanted(&spec(json!({})), &owner(), &index())[0];
+    let revise = ProductStep::Revise { id: "dp1".into(), why: Revision::Changed };
+    let publish = ProductStep::Publish { id: "dp1".into(), revision: "2".into(), why: Publication::Unpublished };
+    let cases = [
+        (
+            ProductStep::Create,
+            vec![],
+            ProductChange::Create {
+                name: "orders".into(),
+                items: strings(&["customers", "events", "orders", "v_orders"]),
+            },
+        ),
+        (
+            revise.clone(),
+            strings(&["customers", "orders", "returns"]),
+            ProductChange::Revise {
+                name: "orders".into(),
+                added: strings(&["events", "v_orders"]),
+                removed: strings(&["returns"]),
+            },
+        ),
+        (
+            revise,
+            strings(&["customers", "events", "orders", "v_orders"]),
+            ProductChange::Revise { name: "orders".into(), added: vec![], removed: vec![] },
+        ),
+        (publish, vec![], ProductChange::Publish { name: "orders".into() }),
+        (ProductStep::Done, vec![], ProductChange::Unchanged { name: "orders".into() }),
+        (ProductStep::Empty, vec![], ProductChange::Empty { name: "orders".into() }),
+    ];
+    for (step, before, want) in cases {
+        let got = change(&step, w, &before);
+        assert_eq!(got.mutates(), !matches!(step, ProductStep::Done | ProductStep::Empty), "{step:?}");
+        assert_eq!(got, want, "{step:?}");
+    }
+    assert!(ProductChange::Retire { name: "x".into(), delete: true }.mutates());
+    assert!(!ProductChange::Retire { name: "x".into(), delete: false }.mutates(), "Retain changes nothing");
+}
