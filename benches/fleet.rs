@@ -380,6 +380,27 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     progress.applied_secs = applying.await.unwrap_or_default();
     let ready_secs = progress.all_ready_secs;
     let at_ready = calls(&emulator);
+    {
+        // Nothing made twice: one data source each, and one DataZone data product each when asked.
+        let state = emulator.shared.lock_state();
+        // The environment's own default data source is DataZone's, not the operator's.
+        let ours = |d: &&datazone_emulator::state::DataSource| {
+            d.description.as_deref().is_some_and(|t| t.contains("managed-by=datazone-operator"))
+        };
+        let sources = state.data_sources.values().filter(ours).count();
+        let products = if data_products() == "none" { 0 } else { n };
+        eprintln!(
+            "  {n} data products: {} data sources and {} DataZone data products in the emulator ({} expected: {})",
+            sources,
+            state.data_products.len(),
+            format_args!("{n} and {products}"),
+            if state.data_sources.len() == n && state.data_products.len() == products {
+                "nothing duplicated"
+            } else {
+                "DUPLICATES OR GAPS"
+            }
+        );
+    }
     let (throttled, throttled_dz) = {
         let by_op = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         (by_op.values().sum::<u64>(), sum(&by_op, "datazone:"))

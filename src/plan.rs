@@ -207,6 +207,7 @@ fn describe_product(change: &ProductChange) -> String {
         ProductChange::Empty { name } => format!("data product {name}: no asset to hold yet"),
         ProductChange::Retire { name, delete: true } => format!("unpublish and delete data product {name}"),
         ProductChange::Retire { name, delete: false } => format!("leave data product {name} as it is (Retain)"),
+        ProductChange::Blocked { name, why } => format!("data product {name}: not written: {why}"),
         ProductChange::Unchanged { name } => format!("data product {name}: no changes"),
     }
 }

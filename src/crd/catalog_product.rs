@@ -162,4 +162,8 @@ pub struct CatalogProductStatus {
     /// The spec generation the revision was written for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
+    /// Why it is not as the spec says (a name another data product has, items the run has no
+    /// asset of, terms that do not resolve): looked at again at every resync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }

@@ -7,13 +7,16 @@
 
 use std::time::Duration;
 
+use kube::ResourceExt;
+
 use super::products;
 use crate::controller::connection::resolve;
 use crate::controller::context::Context;
 use crate::controller::decide::desired;
 use crate::controller::decide::pass::{Blocked, Note, Phase};
-use crate::crd::{DeletionPolicy, RedshiftDataProduct};
-use crate::datazone::{Backend, DataZone};
+use crate::controller::decide::products::{self as decided, Owner};
+use crate::crd::{CatalogProductStatus, DeletionPolicy, RedshiftDataProduct};
+use crate::datazone::{Backend, DataZone, Products};
 
 /// How long a Delete-policy cleanup keeps trying before it lets the object go.
 pub const CLEANUP_PATIENCE: Duration = Duration::from_secs(600);
@@ -87,18 +90,37 @@ pub async fn cleanup<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> C
 /// an asset inside a data product cannot be deleted (docs/datazone-semantics.md §14). Each
 /// already gone is success, so a retry goes through them again harmlessly.
 async fn delete_products<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> Result<Vec<Note>, Blocked> {
-    let products = p.status.as_ref().map(|s| s.data_products.clone()).unwrap_or_default();
-    let made: Vec<_> = products.iter().filter_map(|e| Some((e, e.id.as_deref()?))).collect();
-    if made.is_empty() {
+    let status = p.status.clone().unwrap_or_default();
+    let uid = crate::controller::decide::pass::uid(p);
+    let namespace = p.namespace().unwrap_or_default();
+    let owner = Owner { namespace: &namespace, name: &p.name_any(), uid: &uid };
+    // Asked for and not known by ID (made, its answer lost in a crash): found by name and mark.
+    let unknown: Vec<String> = decided::names(&p.spec, &owner)
+        .into_iter()
+        .filter(|n| !status.data_products.iter().any(|e| &e.name == n && e.id.is_some()))
+        .collect();
+    if unknown.is_empty() && status.data_products.iter().all(|e| e.id.is_none()) {
         return Ok(Vec::new());
     }
     let (dz, domain) = project_client(ctx, p).await?;
-    let uid = crate::controller::decide::pass::uid(p);
+    let blocked = |e| Blocked::dz(Phase::ProductListed, e);
+    let mut made: Vec<CatalogProductStatus> = status.data_products.iter().filter(|e| e.id.is_some()).cloned().collect();
+    if let Some(project) = status.project_id.as_deref() {
+        for name in unknown {
+            let found = dz.find_data_products(&domain, project, &name).await.map_err(blocked)?;
+            let ours = found.into_iter().filter(|f| decided::is_ours(f.description.as_deref(), &uid));
+            made.extend(ours.map(|f| CatalogProductStatus {
+                name: name.clone(),
+                id: Some(f.id),
+                ..Default::default()
+            }));
+        }
+    }
     let mut notes = Vec::new();
-    for (entry, id) in made {
-        let (reason, message) = products::retire(&dz, &domain, &uid, entry, id, DeletionPolicy::Delete)
-            .await
-            .map_err(|e| Blocked::dz(Phase::ProductListed, e))?;
+    for entry in &made {
+        let id = entry.id.as_deref().unwrap_or_default();
+        let (reason, message) =
+            products::retire(&dz, &domain, &uid, entry, id, DeletionPolicy::Delete).await.map_err(blocked)?;
         notes.push(note(false, reason, message));
     }
     Ok(notes)

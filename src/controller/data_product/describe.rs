@@ -355,8 +355,10 @@ async fn write<B: Backend>(
     work.revised += 1;
     written.revision = Some(revision.clone());
     // In the catalog (an asset a person took out of it stays out): the new revision is not
-    // listed until it is published.
-    if current.listed {
+    // listed until it is published. Not on its own when a data product is the only way to it
+    // (`publishOnImport: false`): that would list it on its own.
+    let only_through_products = t.declares_products && !t.config.publish_on_import;
+    if current.listed && !only_through_products {
         match t.dz.publish_asset(&t.domain, id, &revision, &publish_token(key, id, &revision)).await {
             Ok(listing) => written.listing_revision = Some(listing),
             Err(e) => {

@@ -119,7 +119,8 @@ async fn product_changes<B: Backend>(
     };
     let by_id: BTreeMap<&str, &str> = known.iter().map(|(name, id)| (*id, *name)).collect();
     let sweep = products::sweep(ctx, t).await?;
-    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &sweep.taken };
+    let trusted = decided::trusted_before(&sweep.taken, decided::search_settles(ctx.resync));
+    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &trusted };
     let entries: BTreeMap<&str, &CatalogProductStatus> =
         status.data_products.iter().map(|e| (e.name.as_str(), e)).collect();
     let wanted = decided::wanted(&p.spec, &owner, &index);
@@ -128,7 +129,14 @@ async fn product_changes<B: Backend>(
     for want in &wanted {
         // A reference that does not resolve is the pass's condition to name; here it only makes the
         // revision look changed.
-        let ids = products::resolve(ctx, t, want, &mut terms).await?.unwrap_or_default();
+        let ids = match products::resolve(ctx, t, want, &mut terms).await? {
+            Ok(ids) => ids,
+            Err(unresolved) => {
+                let why = format!("glossary terms not found: {unresolved}");
+                out.push(ProductChange::Blocked { name: want.name.clone(), why });
+                continue;
+            }
+        };
         let hash = fingerprint(&want.revision(&ids, String::new()));
         let step = decided::step(&hash, want.items.len(), entries.get(want.name.as_str()).copied(), catalog);
         let before = match &step {
@@ -141,7 +149,8 @@ async fn product_changes<B: Backend>(
         out.push(decided::change(&step, want, &before));
     }
     let delete = p.spec.deletion_policy == DeletionPolicy::Delete;
-    for gone in status.data_products.iter().filter(|e| !wanted.iter().any(|w| w.name == e.name)) {
+    let made = status.data_products.iter().filter(|e| e.id.is_some());
+    for gone in made.filter(|e| !wanted.iter().any(|w| w.name == e.name)) {
         out.push(ProductChange::Retire { name: gone.name.clone(), delete });
     }
     Ok(out)

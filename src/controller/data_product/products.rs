@@ -41,7 +41,6 @@ pub async fn list<B: Backend>(
     t: &Target<B>,
     p: &RedshiftDataProduct,
     status: &RedshiftDataProductStatus,
-    now: &str,
 ) -> Listed {
     let mut effects = Effects::default();
     let key = uid(p);
@@ -58,21 +57,28 @@ pub async fn list<B: Backend>(
         return Listed { done: Done::new(effects, ctx.poll), error: None };
     };
     let generation = p.metadata.generation;
-    let mut w = Writer { ctx, t, key: &key, now, effects: &mut effects, error: None };
+    let mut w = Writer { ctx, t, key: &key, effects: &mut effects, error: None };
 
-    // The steady state: written for this run and spec, and the catalog agrees. No call.
+    // The steady state: every data product the spec names written for this run and spec, without
+    // a problem, and the catalog agrees. No call.
     let sweep = match sweep(ctx, t).await {
         Ok(s) => s,
         Err(e) => return w.stopped(e),
     };
-    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &sweep.taken };
-    let current = |e: &CatalogProductStatus| e.run.as_deref() == Some(run.id.as_str()) && e.generation == generation;
+    let trusted = products::trusted_before(&sweep.taken, products::search_settles(ctx.resync));
+    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &trusted };
+    let names = products::names(&p.spec, &owner);
     let settled = |e: &CatalogProductStatus| {
-        current(e)
-            && products::step(e.hash.as_deref().unwrap_or_default(), e.items as usize, Some(e), catalog)
+        let current = e.run.as_deref() == Some(run.id.as_str()) && e.generation == generation;
+        let empty = e.id.is_none() && e.items == 0;
+        let done = || {
+            products::step(e.hash.as_deref().unwrap_or_default(), e.items as usize, Some(e), catalog)
                 == ProductStep::Done
+        };
+        current && e.problem.is_none() && (empty || done())
     };
-    if p.spec.data_product.is_some() && !entries.is_empty() && entries.values().all(settled) {
+    let named: Vec<&String> = entries.keys().collect();
+    if !names.is_empty() && named == names.iter().collect::<Vec<_>>() && entries.values().all(settled) {
         let listed: Vec<&CatalogProductStatus> = entries.values().collect();
         w.effects.ok(PHASE, "Listed", listed_message(&listed));
         return Listed { done: Done::new(effects, ctx.resync), error: None };
@@ -83,50 +89,59 @@ pub async fn list<B: Backend>(
         Err(e) => return w.stopped(e),
     };
     let wanted = products::wanted(&p.spec, &owner, &index);
+    let empty_is_fine = products::empty_is_fine(&p.spec);
     let mut kept: Vec<CatalogProductStatus> = Vec::new();
-    let mut problems: Vec<String> = Vec::new();
     let mut stalled = false;
     let mut terms = None;
     for want in &wanted {
-        let entry = entries.get(&want.name);
+        let mut e = entries
+            .get(&want.name)
+            .cloned()
+            .unwrap_or_else(|| CatalogProductStatus { name: want.name.clone(), ..Default::default() });
+        if w.error.is_some() {
+            kept.push(e);
+            continue;
+        }
+        e.run = Some(run.id.clone());
+        e.generation = generation;
+        e.problem = None;
         let ids = match resolve(ctx, t, want, &mut terms).await {
             Ok(Ok(ids)) => ids,
             Ok(Err(unresolved)) => {
-                problems.push(format!("{}: glossary terms not found: {unresolved}", want.name));
-                kept.extend(entry.cloned());
+                e.problem = Some(format!("glossary terms not found: {unresolved}"));
+                kept.push(e);
                 continue;
             }
-            Err(e) => {
-                w.error = Some(Blocked::dz(PHASE, e));
-                kept.extend(entry.cloned());
+            Err(err) => {
+                w.error = Some(Blocked::dz(PHASE, err));
+                kept.push(e);
                 continue;
             }
         };
+        let mut problems = Vec::new();
         if !want.missing.is_empty() {
-            problems.push(format!("{}: not among the run's assets: {}", want.name, want.missing.join(", ")));
+            problems.push(format!("not among the run's assets: {}", want.missing.join(", ")));
         }
-        if w.error.is_some() {
-            kept.extend(entry.cloned());
-            continue;
+        if want.items.is_empty() && (e.id.is_some() || !empty_is_fine) {
+            problems.push("no asset of the run to hold".to_string());
         }
-        match w.bring(want, &ids, entry, catalog, (run, generation)).await {
-            Brought::Entry(e) => {
-                if e.id.is_none() {
-                    problems.push(format!("{}: no asset of the run to hold", want.name));
-                }
-                kept.push(*e);
-            }
-            Brought::Taken(message) => {
+        match w.bring(want, &ids, &mut e, catalog, generation).await {
+            Brought::Done => {}
+            Brought::Taken => {
                 stalled = true;
-                problems.push(message);
-                kept.extend(entry.cloned());
+                problems.push(
+                    "DataZone has a data product of that name this resource did not make; it is left as it is (give spec.dataProduct another name)"
+                        .into(),
+                );
             }
-            Brought::Failed => kept.extend(entry.cloned()),
+            Brought::Failed => {}
         }
+        e.problem = (!problems.is_empty()).then(|| problems.join("; "));
+        kept.push(e);
     }
     // Data products the spec no longer asks for.
-    let names: Vec<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
-    for gone in entries.values().filter(|e| !names.contains(&e.name.as_str())) {
+    let wanted_names: Vec<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+    for gone in entries.values().filter(|e| !wanted_names.contains(&e.name.as_str())) {
         if w.error.is_some() || !w.retire(gone, p.spec.deletion_policy).await {
             kept.push(gone.clone());
         }
@@ -134,6 +149,8 @@ pub async fn list<B: Backend>(
     let error = w.error.take();
     kept.sort_by(|a, b| a.name.cmp(&b.name));
     effects.record(Record::DataProducts(kept.clone()));
+    let problems: Vec<String> =
+        kept.iter().filter_map(|e| Some(format!("{}: {}", e.name, e.problem.as_deref()?))).collect();
     let requeue = if error.is_some() {
         ctx.poll
     } else if !problems.is_empty() {
@@ -158,7 +175,10 @@ pub async fn list<B: Backend>(
 fn listed_message(listed: &[&CatalogProductStatus]) -> String {
     let each: Vec<String> = listed
         .iter()
-        .map(|e| format!("{} ({} assets, revision {})", e.name, e.items, e.revision.as_deref().unwrap_or("?")))
+        .map(|e| match &e.id {
+            Some(_) => format!("{} ({} assets, revision {})", e.name, e.items, e.revision.as_deref().unwrap_or("?")),
+            None => format!("{} (no asset yet: not made)", e.name),
+        })
         .collect();
     let verb = if each.len() == 1 { "is" } else { "are" };
     format!("data product {} {verb} listed in the catalog", each.join(", "))
@@ -230,12 +250,12 @@ pub(super) async fn resolve<B: Backend>(
     }
 }
 
-/// What bringing one data product to the spec came to.
+/// What bringing one data product to the spec came to (its entry is updated as it goes, also
+/// when a later call fails: what was made is recorded).
 enum Brought {
-    /// What status is to record of it.
-    Entry(Box<CatalogProductStatus>),
-    /// Its name is another's: the message naming it.
-    Taken(String),
+    Done,
+    /// Its name is another's.
+    Taken,
     /// A call failed (in the writer's error).
     Failed,
 }
@@ -245,7 +265,6 @@ struct Writer<'a, B: Backend> {
     ctx: &'a Context<B>,
     t: &'a Target<B>,
     key: &'a str,
-    now: &'a str,
     effects: &'a mut Effects,
     error: Option<Blocked>,
 }
@@ -261,37 +280,31 @@ impl<B: Backend> Writer<'_, B> {
         Brought::Failed
     }
 
-    /// Brings `want` to what the spec says: create, revise, publish, as many as it needs (at most
-    /// three calls).
+    /// Brings `want` to what the spec says in `e`: create or revise, then publish (at most three
+    /// calls).
     async fn bring(
         &mut self,
         want: &Wanted,
         ids: &BTreeMap<String, String>,
-        entry: Option<&CatalogProductStatus>,
+        e: &mut CatalogProductStatus,
         catalog: Catalog<'_>,
-        (run, generation): (&RunSummary, Option<i64>),
+        generation: Option<i64>,
     ) -> Brought {
-        let revision = want.revision(ids, String::new());
-        let hash = fingerprint(&revision);
-        let mut e =
-            entry.cloned().unwrap_or_else(|| CatalogProductStatus { name: want.name.clone(), ..Default::default() });
-        e.run = Some(run.id.clone());
-        e.generation = generation;
+        let hash = fingerprint(&want.revision(ids, String::new()));
         let (domain, project) = (self.t.domain.as_str(), self.t.project.as_str());
         let mut catalog = catalog;
-        // Each step moves it on: create or revise, then publish, then done.
+        // A repair is new work, not a retry: its tokens carry the view that showed it.
+        let mut repair: Option<String> = None;
         for _ in 0..3 {
-            match products::step(&hash, want.items.len(), Some(&e), catalog) {
-                ProductStep::Empty | ProductStep::Done => return Brought::Entry(Box::new(e)),
+            match products::step(&hash, want.items.len(), Some(e), catalog) {
+                ProductStep::Empty | ProductStep::Done => return Brought::Done,
                 ProductStep::Create => {
-                    let r = products::Wanted::revision(want, ids, create_token(self.key, &want.name));
+                    let r = want.revision(ids, create_token(self.key, &want.name, generation));
                     match self.t.dz.create_data_product(domain, project, &r).await {
                         Ok(made) => {
-                            self.effects.event(
-                                EventType::Normal,
-                                "DataProductCreated",
-                                format!("data product {} ({}) made with {} assets", want.name, made.id, r.items.len()),
-                            );
+                            let message =
+                                format!("data product {} ({}) made with {} assets", want.name, made.id, r.items.len());
+                            self.effects.event(EventType::Normal, "DataProductCreated", message);
                             e.id = Some(made.id);
                             e.revision = Some(made.revision);
                             e.hash = Some(hash.clone());
@@ -304,20 +317,18 @@ impl<B: Backend> Writer<'_, B> {
                                 e.revision = None;
                                 e.hash = None;
                             }
-                            Ok(None) => {
-                                return Brought::Taken(format!(
-                                    "{}: DataZone has a data product of that name this resource did not make; it is left as it is (give spec.dataProduct another name)",
-                                    want.name
-                                ));
-                            }
+                            Ok(None) => return Brought::Taken,
                             Err(err) => return self.failed(err),
                         },
                         Err(err) => return self.failed(err),
                     }
                 }
                 ProductStep::Revise { id, why } => {
-                    let after = match &why {
-                        Revision::EditedElsewhere { shown } => format!("shown {shown}"),
+                    let after = match (&why, catalog) {
+                        (Revision::EditedElsewhere { shown }, Catalog::Seen { taken, .. }) => {
+                            repair = Some(taken.to_string());
+                            format!("shown {shown} in the view of {taken}")
+                        }
                         _ => e.revision.clone().unwrap_or_default(),
                     };
                     let r = want.revision(ids, revision_token(self.key, &id, &hash, &after));
@@ -349,18 +360,16 @@ impl<B: Backend> Writer<'_, B> {
                             e.hash = Some(hash.clone());
                             e.items = r.items.len() as i64;
                             e.listing_status = None;
-                            // What the catalog showed is being repaired.
                             catalog = Catalog::Unseen;
                         }
                         Err(err) => return self.failed(err),
                     }
                 }
                 ProductStep::Publish { id, revision, why } => {
-                    let seen = match (&why, catalog) {
-                        (Publication::Unpublished, Catalog::Seen { taken, .. }) => Some(taken),
-                        _ => None,
-                    };
-                    let token = publish_token(self.key, &id, &revision, seen);
+                    if let (Publication::Unpublished, Catalog::Seen { taken, .. }) = (&why, catalog) {
+                        repair = Some(taken.to_string());
+                    }
+                    let token = publish_token(self.key, &id, &revision, repair.as_deref());
                     match self.t.dz.change_data_product_listing(domain, &id, Some(&revision), true, &token).await {
                         Ok(listing) => {
                             if why == Publication::Unpublished {
@@ -377,7 +386,8 @@ impl<B: Backend> Writer<'_, B> {
                             e.listing_id = Some(listing.listing_id);
                             e.listing_revision = Some(listing.listing_revision);
                             e.listing_status = Some(listing.status);
-                            e.listed_at = Some(self.now.to_string());
+                            // After the answer: a view of the catalog taken before it says nothing of it.
+                            e.listed_at = Some(crate::crd::conditions::now_rfc3339());
                             catalog = Catalog::Unseen;
                         }
                         Err(err) => return self.failed(err),
@@ -385,7 +395,7 @@ impl<B: Backend> Writer<'_, B> {
                 }
             }
         }
-        Brought::Entry(Box::new(e))
+        Brought::Done
     }
 
     /// The ID of the data product named as `want` that this resource made (its description says
@@ -427,7 +437,9 @@ pub async fn retire<D: Products>(
         let message = format!("data product {} ({id}) is left in DataZone as it is (deletionPolicy Retain)", gone.name);
         return Ok(("DataProductRetained", message));
     }
-    if gone.listing_status.as_deref().is_some_and(|s| s != "INACTIVE") {
+    // Unpublished first unless known to be (one found by name has no listing status): never
+    // published is NotFound, which is fine.
+    if gone.listing_status.as_deref() != Some("INACTIVE") {
         let token = publish_token(key, id, "unpublish", None);
         match dz.change_data_product_listing(domain, id, None, false, &token).await {
             Ok(_) => {}

@@ -245,7 +245,7 @@ async fn when_published<B: Backend>(
     }
     // Work left over comes back sooner than a resync.
     let requeue = if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue };
-    let listed = products::list(ctx, t, p, &so_far, now).await;
+    let listed = products::list(ctx, t, p, &so_far).await;
     let done = listed.done;
     effects.extend(done.effects);
     if let Some(stopped) = listed.error {

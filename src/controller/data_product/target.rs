@@ -176,6 +176,8 @@ pub struct Target<B: Backend> {
     pub objects: BTreeMap<String, (String, AssetKind)>,
     /// An existing data source the spec asks to take over.
     pub adopt: Option<Adoption>,
+    /// `spec.dataProduct` asks for DataZone data products.
+    pub declares_products: bool,
     /// The project's shared data source listing (per connection, as its role sees it).
     listing_key: ListingKey,
 }
@@ -248,6 +250,7 @@ impl<B: Backend> Target<B> {
             run_hash,
             objects,
             adopt: spec.adopt.clone(),
+            declares_products: spec.data_product.is_some(),
         })
     }
 

@@ -152,6 +152,25 @@ pub fn wanted(spec: &RedshiftDataProductSpec, owner: &Owner<'_>, index: &BTreeMa
     }
 }
 
+/// The names of the data products the spec asks for, as [`wanted`] names them (no run needed).
+pub fn names(spec: &RedshiftDataProductSpec, owner: &Owner<'_>) -> Vec<String> {
+    let Some(dp) = &spec.data_product else { return Vec::new() };
+    if !dp.groups.is_empty() {
+        return dp.groups.iter().map(|g| product_name(&g.name)).collect();
+    }
+    let base = dp.name.clone().unwrap_or_else(|| owner.name.to_string());
+    match dp.per {
+        ProductPer::Resource => vec![product_name(&base)],
+        ProductPer::Schema => spec.schemas.iter().map(|s| product_name(&format!("{base}-{}", s.name))).collect(),
+    }
+}
+
+/// Whether a data product without assets is only news (a schema of `per: Schema` with nothing in
+/// it yet), not a problem.
+pub fn empty_is_fine(spec: &RedshiftDataProductSpec) -> bool {
+    spec.data_product.as_ref().is_some_and(|dp| dp.groups.is_empty() && dp.per == ProductPer::Schema)
+}
+
 fn group(g: &ProductGroup, owner: &Owner<'_>, index: &BTreeMap<String, Seen>) -> Wanted {
     let mut items = Vec::new();
     let mut missing = Vec::new();
@@ -242,10 +261,12 @@ pub fn step(hash: &str, items: usize, entry: Option<&CatalogProductStatus>, cata
     if entry.hash.as_deref() != Some(hash) {
         return if items == 0 { ProductStep::Empty } else { ProductStep::Revise { id, why: Revision::Changed } };
     }
-    if entry.listing_status.as_deref() != Some("ACTIVE") {
+    // CREATING is on its way: the catalog's view confirms it.
+    if !matches!(entry.listing_status.as_deref(), Some("ACTIVE" | "CREATING")) {
         return ProductStep::Publish { id, revision, why: Publication::New };
     }
-    // A view taken before the operator's own publication says nothing of it.
+    // A view taken before the operator's own publication (and the search index's settling after
+    // it: `taken` is when the view can be trusted from) says nothing of it.
     if let Catalog::Seen { listings, taken } = catalog
         && entry.listed_at.as_deref().is_none_or(|at| at < taken)
     {
@@ -291,6 +312,11 @@ pub enum ProductChange {
         name: String,
         delete: bool,
     },
+    /// Not written until something changes: why.
+    Blocked {
+        name: String,
+        why: String,
+    },
     Unchanged {
         name: String,
     },
@@ -302,7 +328,7 @@ impl ProductChange {
         match self {
             ProductChange::Create { .. } | ProductChange::Revise { .. } | ProductChange::Publish { .. } => true,
             ProductChange::Retire { delete, .. } => *delete,
-            ProductChange::Empty { .. } | ProductChange::Unchanged { .. } => false,
+            ProductChange::Empty { .. } | ProductChange::Unchanged { .. } | ProductChange::Blocked { .. } => false,
         }
     }
 }
@@ -325,10 +351,28 @@ pub fn change(step: &ProductStep, want: &Wanted, before: &[String]) -> ProductCh
     }
 }
 
-/// The client token of a data product's creation: one per resource and name, so a retry after a
-/// lost answer gets the same data product.
-pub fn create_token(uid: &str, name: &str) -> String {
-    format!("dzop-dp-{:016x}", stable_hash(&format!("{uid}|{name}")))
+/// How long after a publication DataZone's search may not show it yet is not documented: a view
+/// of the catalog is read only for publications this long before it was taken, a tenth of the
+/// resync and at most a minute [inferred] (docs/datazone-semantics.md §14).
+pub fn search_settles(resync: std::time::Duration) -> std::time::Duration {
+    (resync / 10).min(std::time::Duration::from_secs(60))
+}
+
+/// The time (RFC 3339) a view taken at `taken` can be trusted for publications before; `taken`
+/// unreadable: the earliest time, so it is trusted for nothing.
+pub fn trusted_before(taken: &str, settles: std::time::Duration) -> String {
+    let settles = jiff::SignedDuration::try_from(settles).unwrap_or_default();
+    match taken.parse::<jiff::Timestamp>().ok().and_then(|t| t.checked_sub(settles).ok()) {
+        Some(t) => t.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The client token of a data product's creation: one per resource, name and spec generation, so
+/// a retry after a lost answer gets the same data product, and one made again after its deletion
+/// is a new one.
+pub fn create_token(uid: &str, name: &str, generation: Option<i64>) -> String {
+    format!("dzop-dp-{:016x}", stable_hash(&format!("{uid}|{name}|{generation:?}")))
 }
 
 /// The client token of a revision: one per data product, what it says and the revision it

@@ -287,6 +287,50 @@ async fn per_schema_and_groups_make_one_data_product_each_and_a_missing_item_is_
     assert_eq!(condition(&p, PRODUCT_LISTED), is(False, "Incomplete"));
     assert_eq!(message(&p, PRODUCT_LISTED), "Customers: not among the run's assets: public.gone");
     assert_eq!(h.dz.world().catalog_state.data_products.len(), 2);
+    // Still so at the next pass (looked at again, nothing written).
+    let pass = h.pass(&mut p).await;
+    assert_eq!(condition(&p, PRODUCT_LISTED), is(False, "Incomplete"));
+    let written: Vec<String> =
+        product_calls(&pass.calls).into_iter().filter(|c| !c.starts_with("SearchListings")).collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+#[tokio::test]
+async fn what_a_failed_call_left_undone_is_done_next_and_what_was_made_is_kept() {
+    let h = Harness::new();
+    let mut p = h.product("orders", |v| {
+        v["spec"]["dataProduct"] = json!({"groups": [
+            {"name": "A", "items": [{"schema": "public", "name": "orders"}]},
+            {"name": "B", "items": [{"schema": "public", "name": "customers"}]}
+        ]});
+    });
+    first_run(&h, &mut p).await;
+    h.dz.fail_next(
+        "CreateListingChangeSet",
+        crate::datazone::ErrorClass::Retryable,
+        "InternalServerException",
+        "try again",
+    );
+    let pass = h.pass(&mut p).await;
+    assert!(pass.result.is_ok(), "a failed pass comes back: {:?}", pass.result);
+    assert_eq!(
+        product_calls(&pass.calls),
+        strings(&["SearchListings DATA_PRODUCT", "CreateDataProduct A", "CreateListingChangeSet dp-1"])
+    );
+    let a = entry(&p);
+    assert_eq!(
+        (a.name.as_str(), a.id.as_deref(), a.listing_status.as_deref()),
+        ("A", Some("dp-1"), None),
+        "made, kept"
+    );
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        product_calls(&pass.calls),
+        strings(&["CreateListingChangeSet dp-1", "CreateDataProduct B", "CreateListingChangeSet dp-2"]),
+        "A is published, not made again; B is made"
+    );
+    assert_eq!(condition(&p, PRODUCT_LISTED), is(True, "Listed"));
+    assert_eq!(h.dz.world().catalog_state.data_products.len(), 2);
 }
 
 #[tokio::test]

@@ -213,6 +213,13 @@ fn each_data_product_takes_the_one_step_it_needs() {
             seen(&nothing[..], before),
             ProductStep::Done,
         ),
+        (
+            "a publication on its way (CREATING) is not made again",
+            3,
+            Some(entry(Some("dp1"), Some("2"), "h", Some("CREATING"))),
+            Catalog::Unseen,
+            ProductStep::Done,
+        ),
     ];
     for (what, items, e, catalog, want) in cases {
         assert_eq!(step("h", items, e.as_ref(), catalog), want, "{what}");
@@ -221,13 +228,14 @@ fn each_data_product_takes_the_one_step_it_needs() {
 
 #[test]
 fn tokens_repeat_for_a_retry_and_differ_for_new_work() {
-    assert_eq!(create_token(UID, "orders"), create_token(UID, "orders"));
-    assert_ne!(create_token(UID, "orders"), create_token("uid-other", "orders"));
+    assert_eq!(create_token(UID, "orders", Some(1)), create_token(UID, "orders", Some(1)));
+    assert_ne!(create_token(UID, "orders", Some(1)), create_token("uid-other", "orders", Some(1)));
+    assert_ne!(create_token(UID, "orders", Some(1)), create_token(UID, "orders", Some(3)), "made again later");
     assert_ne!(revision_token(UID, "dp1", "h", "2"), revision_token(UID, "dp1", "h", "shown 3"), "a repair");
     let a = publish_token(UID, "dp1", "2", None);
     assert_eq!(a, publish_token(UID, "dp1", "2", None));
     assert_ne!(a, publish_token(UID, "dp1", "2", Some("2026-12-06T10:30:00Z")), "a republication");
-    for t in [a, create_token(UID, "x"), revision_token(UID, "dp1", "h", "2")] {
+    for t in [a, create_token(UID, "x", None), revision_token(UID, "dp1", "h", "2")] {
         assert!(t.len() <= 128, "DataZone's clientToken is 1–128: {t}");
     }
 }
@@ -271,4 +279,22 @@ fn plan_names_what_each_step_changes_with_the_item_diff() {
     }
     assert!(ProductChange::Retire { name: "x".into(), delete: true }.mutates());
     assert!(!ProductChange::Retire { name: "x".into(), delete: false }.mutates(), "Retain changes nothing");
+}
+
+#[test]
+fn a_view_is_read_only_for_publications_the_search_index_has_settled_in() {
+    let resync = std::time::Duration::from_secs(600);
+    assert_eq!(search_settles(resync), std::time::Duration::from_secs(60));
+    assert_eq!(search_settles(std::time::Duration::from_secs(4)), std::time::Duration::from_millis(400));
+    let trusted = trusted_before("2026-12-06T10:01:00Z", search_settles(resync));
+    assert_eq!(trusted, "2026-12-06T10:00:00Z");
+    let listed = entry(Some("dp1"), Some("2"), "h", Some("ACTIVE"));
+    let nothing: [ProductListing; 0] = [];
+    // Published at 10:00:00 (listed_at): a view taken 30 s later is not read, one taken 61 s later is.
+    let early = trusted_before("2026-12-06T10:00:30Z", search_settles(resync));
+    let late = trusted_before("2026-12-06T10:01:01Z", search_settles(resync));
+    let unpublished = ProductStep::Publish { id: "dp1".into(), revision: "2".into(), why: Publication::Unpublished };
+    assert_eq!(step("h", 3, Some(&listed), Catalog::Seen { listings: &nothing, taken: &early }), ProductStep::Done);
+    assert_eq!(step("h", 3, Some(&listed), Catalog::Seen { listings: &nothing, taken: &late }), unpublished);
+    assert_eq!(trusted_before("not a time", resync), "", "unreadable: trusted for nothing");
 }
