@@ -394,7 +394,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
             sources,
             state.data_products.len(),
             format_args!("{n} and {products}"),
-            if state.data_sources.len() == n && state.data_products.len() == products {
+            if sources == n && state.data_products.len() == products {
                 "nothing duplicated"
             } else {
                 "DUPLICATES OR GAPS"

@@ -5,7 +5,7 @@
 //! one revision with four items after the next run; a resync makes no data product call; a
 //! description edited in Git makes one revision; one unpublished behind the operator's back is
 //! published again within a resync; deleting with Delete leaves no data product and then no data
-//! source, with Retain the product stays published.
+//! source, with Retain the product stays published. And one data product in a V2 domain.
 
 mod common;
 
@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::eventually;
-use common::world::{World, by_operation, count, delta, reference_assets, world};
+use common::world::{V2_DOMAIN, World, by_operation, count, delta, ours, reference_assets, world, world_in};
 use datazone_operator::crd::RedshiftDataProduct;
 use datazone_operator::datazone::{Backend, Products};
 use kube::api::{DeleteParams, Patch, PatchParams};
@@ -192,4 +192,26 @@ async fn the_reference_payload_as_three_data_products_kept_true_to_git() {
     let left: Vec<String> = catalog(&state).into_iter().filter(|r| r.2).map(|r| r.0).collect();
     assert!(left.contains(&marketing) && !left.contains(&finance), "{left:?}");
     assert!(catalog(&state).iter().all(|r| r.0 != finance), "the finance data product is deleted");
+    let sources: Vec<String> =
+        ours(&state).iter().map(|d| d["name"].as_str().unwrap_or_default().to_string()).collect();
+    assert!(!sources.iter().any(|n| n.ends_with("finance")), "and then its data source: {sources:?}");
+    assert!(sources.iter().any(|n| n.ends_with("marketing")), "Retain keeps the data source: {sources:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_data_product_in_a_v2_domain() {
+    let w = world_in("dpv2", "optional", V2_DOMAIN).await;
+    let mut p =
+        serde_json::to_value(w.product("orders", "analytics", "sales", "public", &["orders", "customers"])).unwrap();
+    p["spec"]["dataProduct"] = json!({"description": "Orders in Unified Studio"});
+    w.apply(&serde_json::from_value(p).unwrap()).await;
+    let ready = w.all_ready(&["orders".to_string()]).await;
+    let s = ready[0].status.clone().unwrap();
+    assert_eq!(s.domain_version.as_deref(), Some("V2"));
+    assert_eq!((s.data_products[0].items, s.data_products[0].listing_status.as_deref()), (2, Some("ACTIVE")));
+    let state = w.state().await;
+    let rows = catalog(&state);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].2, rows[0].3.clone()), (true, ["customers", "orders"].iter().map(|s| s.to_string()).collect()));
 }

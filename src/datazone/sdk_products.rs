@@ -10,6 +10,21 @@ use super::{DzError, ErrorClass};
 /// Search's and SearchListings' page size limit [model: `maxResults` 1–50].
 const SEARCH_PAGE: i32 = 50;
 
+/// The data product an answer of Create, CreateRevision or Get shows (three output types of the
+/// same members).
+macro_rules! product_info {
+    ($out:expr) => {
+        ProductInfo {
+            id: $out.id().to_string(),
+            revision: $out.revision().to_string(),
+            name: $out.name().to_string(),
+            description: $out.description().map(str::to_string),
+            project_id: $out.owning_project_id().to_string(),
+            items: $out.items().iter().map(|i| i.identifier().to_string()).collect(),
+        }
+    };
+}
+
 fn build_error(operation: &'static str, e: impl std::fmt::Display) -> DzError {
     DzError::new(ErrorClass::Terminal, operation, "InvalidRequest", e.to_string())
 }
@@ -61,14 +76,7 @@ impl Products for SdkDataZone {
             .send()
             .await
             .map_err(|e| sdk_error("CreateDataProduct", e))?;
-        Ok(ProductInfo {
-            id: out.id().to_string(),
-            revision: out.revision().to_string(),
-            name: out.name().to_string(),
-            description: out.description().map(str::to_string),
-            project_id: out.owning_project_id().to_string(),
-            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
-        })
+        Ok(product_info!(out))
     }
 
     async fn revise_data_product(
@@ -91,14 +99,7 @@ impl Products for SdkDataZone {
             .send()
             .await
             .map_err(|e| sdk_error("CreateDataProductRevision", e))?;
-        Ok(ProductInfo {
-            id: out.id().to_string(),
-            revision: out.revision().to_string(),
-            name: out.name().to_string(),
-            description: out.description().map(str::to_string),
-            project_id: out.owning_project_id().to_string(),
-            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
-        })
+        Ok(product_info!(out))
     }
 
     async fn find_data_products(&self, domain: &str, project: &str, name: &str) -> Result<Vec<ProductInfo>, DzError> {
@@ -143,14 +144,7 @@ impl Products for SdkDataZone {
             .send()
             .await
             .map_err(|e| sdk_error("GetDataProduct", e))?;
-        Ok(ProductInfo {
-            id: out.id().to_string(),
-            revision: out.revision().to_string(),
-            name: out.name().to_string(),
-            description: out.description().map(str::to_string),
-            project_id: out.owning_project_id().to_string(),
-            items: out.items().iter().map(|i| i.identifier().to_string()).collect(),
-        })
+        Ok(product_info!(out))
     }
 
     async fn change_data_product_listing(

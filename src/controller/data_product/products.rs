@@ -60,13 +60,21 @@ pub async fn list<B: Backend>(
     let mut w = Writer { ctx, t, key: &key, effects: &mut effects, error: None };
 
     // The steady state: every data product the spec names written for this run and spec, without
-    // a problem, and the catalog agrees. No call.
-    let sweep = match sweep(ctx, t).await {
-        Ok(s) => s,
-        Err(e) => return w.stopped(e),
+    // a problem, and the catalog agrees. No call but the project's shared view of the catalog,
+    // looked at only when there is a listing of ours to check (not while a fleet is first made).
+    let listed = entries.values().any(|e| matches!(e.listing_status.as_deref(), Some("ACTIVE" | "CREATING")));
+    let sweep = match listed {
+        true => match sweep(ctx, t).await {
+            Ok(s) => Some(s),
+            Err(e) => return w.stopped(e),
+        },
+        false => None,
     };
-    let trusted = products::trusted_before(&sweep.taken, products::search_settles(ctx.resync));
-    let catalog = Catalog::Seen { listings: &sweep.listings, taken: &trusted };
+    let trusted = sweep.as_ref().map(|s| products::trusted_before(&s.taken, products::search_settles(ctx.resync)));
+    let catalog = match (&sweep, &trusted) {
+        (Some(s), Some(taken)) => Catalog::Seen { listings: &s.listings, taken },
+        _ => Catalog::Unseen,
+    };
     let names = products::names(&p.spec, &owner);
     let settled = |e: &CatalogProductStatus| {
         let current = e.run.as_deref() == Some(run.id.as_str()) && e.generation == generation;
