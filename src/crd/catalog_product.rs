@@ -50,6 +50,12 @@ pub struct CatalogProduct {
     #[x_kube(merge_strategy = ListMerge::Map(vec!["formName".into()]))]
     pub metadata_forms: Vec<MetadataForm>,
 
+    /// Take over a data product of this name the project already has (made in the portal, or by
+    /// the reference Lambda's successors): it is marked as this resource's and brought to the
+    /// spec. Without it such a name is `NameTaken` and left alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
+
     /// Declared groups instead: each one DataZone data product of the assets it names. An asset
     /// may be in more than one group; an asset in none is listed only on its own (if
     /// `publishing.publishOnImport` is true). Group names are unique.
@@ -99,6 +105,10 @@ pub struct ProductGroup {
     #[schemars(length(max = p::DATA_PRODUCT_FORMS_MAX))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["formName".into()]))]
     pub metadata_forms: Vec<MetadataForm>,
+
+    /// Take over a data product of this name the project already has (as `dataProduct.adopt`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 
     /// The tables and views it holds, each one of the resource's assets.
     #[schemars(length(min = 1, max = p::DATA_PRODUCT_ITEMS_MAX))]

@@ -19,7 +19,7 @@ use crate::controller::context::Context;
 use crate::controller::decide::business::Seen;
 use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, uid};
 use crate::controller::decide::products::{
-    self, Catalog, Owner, ProductStep, ProductSweep, Publication, Revision, Wanted, create_token, fingerprint,
+    self, Catalog, Claim, Owner, ProductStep, ProductSweep, Publication, Revision, Wanted, create_token, fingerprint,
     publish_token, revision_token,
 };
 use crate::controller::fleet::keys::ProjectKey;
@@ -138,7 +138,7 @@ pub async fn list<B: Backend>(
             Brought::Taken => {
                 stalled = true;
                 problems.push(
-                    "DataZone has a data product of that name this resource did not make; it is left as it is (give spec.dataProduct another name)"
+                    "DataZone has a data product of that name this resource did not make; it is left as it is (give it another name, or set adopt: true to take it over)"
                         .into(),
                 );
             }
@@ -320,12 +320,22 @@ impl<B: Backend> Writer<'_, B> {
                             e.listing_status = None;
                         }
                         Err(err) if err.is_conflict() => match self.found(want).await {
-                            Ok(Some(id)) => {
+                            Ok(Claim::Taken) => return Brought::Taken,
+                            Ok(Claim::Adopted(id)) => {
+                                let message = format!(
+                                    "data product {} ({id}), made outside the operator, taken over (adopt): a revision restates the spec and marks it as this resource's",
+                                    want.name
+                                );
+                                self.effects.event(EventType::Normal, "DataProductAdopted", message);
                                 e.id = Some(id);
                                 e.revision = None;
                                 e.hash = None;
                             }
-                            Ok(None) => return Brought::Taken,
+                            Ok(Claim::Ours(id)) => {
+                                e.id = Some(id);
+                                e.revision = None;
+                                e.hash = None;
+                            }
                             Err(err) => return self.failed(err),
                         },
                         Err(err) => return self.failed(err),
@@ -406,11 +416,12 @@ impl<B: Backend> Writer<'_, B> {
         Brought::Done
     }
 
-    /// The ID of the data product named as `want` that this resource made (its description says
-    /// so): one whose creation's answer was lost. `None`: the name is another's.
-    async fn found(&mut self, want: &Wanted) -> Result<Option<String>, DzError> {
+    /// What the project's data product named as `want` is to this resource: its own (its
+    /// creation's answer was lost), one to take over (`adopt`), or another's.
+    async fn found(&mut self, want: &Wanted) -> Result<Claim, DzError> {
         let named = self.t.dz.find_data_products(&self.t.domain, &self.t.project, &want.name).await?;
-        Ok(named.into_iter().find(|p| products::is_ours(p.description.as_deref(), self.key)).map(|p| p.id))
+        let found: Vec<(String, Option<String>)> = named.into_iter().map(|p| (p.id, p.description)).collect();
+        Ok(products::claim(&found, self.key, want.adopt))
     }
 
     /// A data product the spec no longer asks for: with deletionPolicy Delete unpublished and

@@ -43,6 +43,8 @@ pub struct Wanted {
     pub items: Vec<WantedItem>,
     /// Declared items the run has no asset of (`schema.name`).
     pub missing: Vec<String>,
+    /// A data product of this name the project has, not made by this resource, is to be taken over.
+    pub adopt: bool,
 }
 
 impl Wanted {
@@ -118,6 +120,34 @@ pub fn is_ours(description: Option<&str>, uid: &str) -> bool {
     description.is_some_and(|d| d.contains(OWNER_MARKER) && d.contains(&uid_mark(uid)))
 }
 
+/// Whether a data product's description says it is some resource's of the operator (another's:
+/// never adopted).
+pub fn is_operators(description: Option<&str>) -> bool {
+    description.is_some_and(|d| d.contains(OWNER_MARKER))
+}
+
+/// What a name DataZone refused as taken comes to, given the project's data products of that name
+/// (`found`: ID and description).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This resource's own (its creation's answer was lost): taken on.
+    Ours(String),
+    /// Someone's, and the spec says `adopt`: taken over.
+    Adopted(String),
+    /// Someone's (or another resource's): left alone.
+    Taken,
+}
+
+pub fn claim(found: &[(String, Option<String>)], uid: &str, adopt: bool) -> Claim {
+    if let Some((id, _)) = found.iter().find(|(_, d)| is_ours(d.as_deref(), uid)) {
+        return Claim::Ours(id.clone());
+    }
+    match found {
+        [(id, d)] if adopt && !is_operators(d.as_deref()) => Claim::Adopted(id.clone()),
+        _ => Claim::Taken,
+    }
+}
+
 /// The data products the spec asks for, from the run's assets (`index`: by table or view name).
 /// None when `spec.dataProduct` is left out.
 pub fn wanted(spec: &RedshiftDataProductSpec, owner: &Owner<'_>, index: &BTreeMap<String, Seen>) -> Vec<Wanted> {
@@ -132,6 +162,7 @@ pub fn wanted(spec: &RedshiftDataProductSpec, owner: &Owner<'_>, index: &BTreeMa
         forms: dp.metadata_forms.iter().map(desired::form).collect(),
         items,
         missing: Vec::new(),
+        adopt: dp.adopt,
     };
     let item = |(name, seen): (&String, &Seen)| WantedItem {
         name: name.clone(),
@@ -192,6 +223,7 @@ fn group(g: &ProductGroup, owner: &Owner<'_>, index: &BTreeMap<String, Seen>) ->
         forms: g.metadata_forms.iter().map(desired::form).collect(),
         items,
         missing,
+        adopt: g.adopt,
     }
 }
 

@@ -359,3 +359,47 @@ async fn delete_takes_the_data_products_out_before_the_data_source_and_retain_le
         }
     }
 }
+
+#[tokio::test]
+async fn adopt_takes_over_a_data_product_made_in_the_portal_and_marks_it() {
+    let h = Harness::new();
+    let theirs = ProductRevision {
+        name: "orders".into(),
+        description: Some("Made in the portal".into()),
+        glossary_terms: vec![],
+        forms: vec![],
+        items: vec![],
+        client_token: "portal".into(),
+    };
+    h.dz.world().catalog_state.data_products.insert(
+        "dp-portal".into(),
+        FakeProduct {
+            id: "dp-portal".into(),
+            project_id: crate::datazone::fake::PROJECT.into(),
+            revisions: vec![theirs],
+            listing: None,
+        },
+    );
+    let mut p = h.product("orders", |v| v["spec"]["dataProduct"] = json!({"adopt": true}));
+    first_run(&h, &mut p).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        product_calls(&pass.calls),
+        strings(&[
+            "CreateDataProduct orders",
+            "Search DATA_PRODUCT",
+            "CreateDataProductRevision dp-portal",
+            "CreateListingChangeSet dp-portal"
+        ])
+    );
+    assert!(pass.events.contains(&"DataProductAdopted".to_string()), "{:?}", pass.events);
+    assert_eq!(condition(&p, PRODUCT_LISTED), is(True, "Listed"));
+    let dp = product(&h, "dp-portal");
+    assert_eq!(items(dp.latest()).len(), 3, "brought to the spec");
+    let description = dp.latest().description.clone().unwrap_or_default();
+    assert!(
+        crate::controller::decide::products::is_ours(Some(&description), "uid-orders"),
+        "marked as this resource's: {description}"
+    );
+    assert_eq!(h.dz.world().catalog_state.data_products.len(), 1, "no second one");
+}

@@ -298,3 +298,28 @@ fn a_view_is_read_only_for_publications_the_search_index_has_settled_in() {
     assert_eq!(step("h", 3, Some(&listed), Catalog::Seen { listings: &nothing, taken: &late }), unpublished);
     assert_eq!(trusted_before("not a time", resync), "", "unreadable: trusted for nothing");
 }
+
+#[test]
+fn a_taken_name_is_taken_on_when_ours_taken_over_when_adopted_and_left_otherwise() {
+    let mine = Some(description(None, &owner()));
+    let other_resource = Some(description(None, &Owner { namespace: "team-b", name: "orders", uid: "uid-b" }));
+    let portal = Some("Orders, made in the portal".to_string());
+    let one = |d: &Option<String>| vec![("dp1".to_string(), d.clone())];
+    let cases = [
+        ("ours after a lost answer", one(&mine), false, Claim::Ours("dp1".into())),
+        ("ours, adopt or not", one(&mine), true, Claim::Ours("dp1".into())),
+        ("a person's, not adopted", one(&portal), false, Claim::Taken),
+        ("a person's, adopted", one(&portal), true, Claim::Adopted("dp1".into())),
+        ("another resource's is never adopted", one(&other_resource), true, Claim::Taken),
+        (
+            "two of the name: which one is not ours to guess",
+            vec![("a".into(), portal.clone()), ("b".into(), None)],
+            true,
+            Claim::Taken,
+        ),
+        ("none found (not yet in the search index)", vec![], true, Claim::Taken),
+    ];
+    for (what, found, adopt, want) in cases {
+        assert_eq!(claim(&found, UID, adopt), want, "{what}");
+    }
+}
