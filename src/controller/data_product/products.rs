@@ -28,6 +28,8 @@ use crate::datazone::{Backend, DataZone, DzError, Products};
 
 const PHASE: Phase = Phase::ProductListed;
 
+const NOT_DECLARED: &str = "spec.dataProduct is not set: the assets are listed on their own only";
+
 /// The stage's outcome: what it found and did, and an error that stopped it (what it did before
 /// is in the effects all the same).
 pub struct Listed {
@@ -48,8 +50,7 @@ pub async fn list<B: Backend>(
     let entries: BTreeMap<String, CatalogProductStatus> =
         status.data_products.iter().map(|e| (e.name.clone(), e.clone())).collect();
     if p.spec.data_product.is_none() && entries.is_empty() {
-        let message = "spec.dataProduct is not set: the assets are listed on their own only";
-        effects.ok(PHASE, "NotDeclared", message);
+        effects.ok(PHASE, "NotDeclared", NOT_DECLARED);
         return Listed { done: Done::new(effects, ctx.resync), error: None };
     }
     let Some(run) = status.last_run.as_ref() else {
@@ -169,8 +170,7 @@ pub async fn list<B: Backend>(
         effects.not_yet(PHASE, reason, problems.join("; "));
         ctx.resync
     } else if p.spec.data_product.is_none() {
-        let message = "spec.dataProduct is not set: the assets are listed on their own only";
-        effects.ok(PHASE, "NotDeclared", message);
+        effects.ok(PHASE, "NotDeclared", NOT_DECLARED);
         ctx.resync
     } else {
         effects.ok(PHASE, "Listed", listed_message(&kept.iter().collect::<Vec<_>>()));
