@@ -9,6 +9,7 @@ use crate::controller::decide::pass::Phase;
 use crate::controller::fleet::cache::{Cache, KeyedLocks};
 use crate::controller::fleet::claims::ConnectionClaims;
 use crate::controller::fleet::full_reads::{FULL_READ_EVERY, FullReads};
+use crate::controller::fleet::held_resyncs::{HELD_AT_MOST, HeldResyncs};
 use crate::controller::fleet::keys::{
     Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey,
 };
@@ -73,6 +74,8 @@ pub struct Context<B: Backend> {
     pub started: tokio::time::Instant,
     /// When each settled data product next reads its data source in full, whatever the listing shows.
     pub full_reads: FullReads,
+    /// Whose resyncs are held back while the account's pace is saturated, since when.
+    pub held_resyncs: HeldResyncs,
     pub events: Events,
     pub metrics: Metrics,
     /// Names this Kubernetes cluster inside DataZone data source names.
@@ -115,6 +118,7 @@ impl<B: Backend> Context<B> {
             sessions: Sessions::default(),
             started,
             full_reads: FullReads::new(started, FULL_READ_EVERY),
+            held_resyncs: HeldResyncs::new(HELD_AT_MOST),
             events,
             metrics,
             cluster_name: settings.cluster_name,

@@ -113,6 +113,8 @@ pub struct World {
     pub sessions: std::collections::HashSet<SessionKey>,
     /// The catalog: assets, glossaries, listings (its calls: [`super::fake_catalog`]).
     pub catalog_state: CatalogState,
+    /// Whether the account's pace is saturated (a test sets it: the fake has no pace).
+    pub saturated: bool,
     failures: HashMap<&'static str, VecDeque<DzError>>,
     next_id: u32,
     clock: u32,
@@ -137,6 +139,7 @@ impl Default for World {
             calls: Vec::new(),
             sessions: Default::default(),
             catalog_state: Default::default(),
+            saturated: false,
             failures: HashMap::new(),
             next_id: 0,
             clock: 0,
@@ -267,6 +270,10 @@ impl Backend for Fake {
 }
 
 impl DataZone for Fake {
+    fn saturated(&self) -> bool {
+        self.world().saturated
+    }
+
     async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
         let w = self.call("ListDomains", "")?;
         Ok(w.domains.get(name).map(|id| (id.clone(), w.generation)))

@@ -257,6 +257,9 @@ pub struct ProfileSpec {
 
 /// Project-scoped DataZone calls, made as the connection's role.
 pub trait DataZone: Send + Sync {
+    /// Whether calls as this client's account have queued at its pace for a while
+    /// ([`pace::Pace::saturated`]): a call that only looks then postpones one that makes progress.
+    fn saturated(&self) -> bool;
     /// The domain of this name: its ID and generation.
     fn find_domain(&self, name: &str) -> impl Future<Output = Result<Option<(String, Generation)>, DzError>> + Send;
     /// The domain's generation (a missing domain answers 403, as a foreign one).

@@ -45,6 +45,13 @@ const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
 /// pace (another client of the account, or a service having a moment), and slowing down further
 /// would not stop it; the SDK's retry and the controller's brake deal with those.
 const BUSY_SHARE: f64 = 0.5;
+/// The load is each second's calls over the rate, smoothed with this weight for the newest second:
+/// about the last ten seconds count.
+const LOAD_WEIGHT: f64 = 0.1;
+/// The pace is saturated while the smoothed load is at least this: callers have queued for their
+/// slots for tens of seconds, as while a fleet publishes, not for the few seconds one listing of
+/// 200 pages takes (that lifts the load of a steady state by about a third, from wherever it was).
+const SATURATED: f64 = 0.85;
 
 /// Calls of one second: sent (by their slot), answered, refused.
 #[derive(Clone, Copy, Debug, Default)]
@@ -65,25 +72,42 @@ pub struct Pace {
     last_queued: Option<Instant>,
     /// When the current second began, its tally, and the tally of the second before.
     second: (Instant, Tally, Tally),
+    /// The share of the rate the last seconds used, smoothed ([`LOAD_WEIGHT`]).
+    load: f64,
 }
 
 impl Pace {
     pub fn new(rate: f64, now: Instant) -> Self {
         let next = now;
         let second = (now, Tally::default(), Tally::default());
-        Self { rate: rate.clamp(SLOWEST, FASTEST), next, last_cut: None, last_queued: None, second }
+        Self { rate: rate.clamp(SLOWEST, FASTEST), next, last_cut: None, last_queued: None, second, load: 0.0 }
     }
 
-    /// The tallies of this second and the last, moved on to `now`.
+    /// The tallies of this second and the last, moved on to `now`; each second that ends goes
+    /// into the load (the quiet ones as nothing sent).
     fn tallies(&mut self, now: Instant) -> (&mut Tally, Tally) {
         let (start, current, _) = self.second;
         let elapsed = now.saturating_duration_since(start);
+        if elapsed >= Duration::from_secs(1) {
+            let used = (f64::from(current.sent) / self.rate).min(1.0);
+            self.load += LOAD_WEIGHT * (used - self.load);
+            let quiet = i32::try_from(elapsed.as_secs() - 1).unwrap_or(i32::MAX);
+            self.load *= (1.0 - LOAD_WEIGHT).powi(quiet);
+        }
         if elapsed >= Duration::from_secs(2) {
             self.second = (now, Tally::default(), Tally::default());
         } else if elapsed >= Duration::from_secs(1) {
             self.second = (start + Duration::from_secs(1), Tally::default(), current);
         }
         (&mut self.second.1, self.second.2)
+    }
+
+    /// Whether callers have kept the pace busy for a while (see [`SATURATED`]): every call more
+    /// then waits behind the others, and a call that only looks (a listing of a project of
+    /// thousands) postpones one that makes progress.
+    pub fn saturated(&mut self, now: Instant) -> bool {
+        self.tallies(now);
+        self.load >= SATURATED
     }
 
     pub fn rate(&self) -> f64 {
@@ -183,6 +207,11 @@ impl Pacer {
             tracing::debug!(wait_ms = at.duration_since(now).as_millis(), "waiting for a DataZone slot");
         }
         tokio::time::sleep_until(at.into()).await;
+    }
+
+    /// See [`Pace::saturated`].
+    pub fn saturated(&self) -> bool {
+        self.pace().saturated(Instant::now())
     }
 
     pub fn answered(&self, refused: bool) {
@@ -342,6 +371,35 @@ mod tests {
         }
         assert_eq!(pace.rate(), SLOWEST);
         assert_eq!(Pace::new(1e9, t0).rate(), FASTEST);
+    }
+
+    /// Calls sent for `seconds` seconds from `start`, `per_second` of them evenly in each.
+    fn calls(pace: &mut Pace, start: Instant, seconds: u64, per_second: u64) -> Instant {
+        let mut now = start;
+        for i in 0..seconds * per_second {
+            now = start + Duration::from_secs_f64(i as f64 / per_second as f64);
+            // Unanswered: the rate stays where it is (answers only move the rate).
+            pace.reserve(now);
+        }
+        now
+    }
+
+    #[test]
+    fn the_pace_is_saturated_by_tens_of_seconds_at_its_rate_not_by_a_burst() {
+        let t0 = Instant::now() + Duration::from_secs(10);
+        // A steady state: a third of the pace, with a listing of 200 pages (4 s at the rate).
+        let mut pace = Pace::new(50.0, t0);
+        let now = calls(&mut pace, t0, 60, 17);
+        assert!(!pace.saturated(now), "a third of the pace");
+        let now = calls(&mut pace, now, 4, 50);
+        assert!(!pace.saturated(now), "a listing of 200 pages is no saturation");
+        // A fleet publishing: the pace in use second after second.
+        let now = calls(&mut pace, now, 30, 50);
+        assert!(pace.saturated(now), "thirty seconds at the rate");
+        // The work drains: within a few quiet seconds it is over.
+        assert!(!pace.saturated(now + Duration::from_secs(3)), "three quiet seconds");
+        // Nothing at all: never saturated.
+        assert!(!Pace::new(50.0, t0).saturated(t0 + Duration::from_secs(100)));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 
 use crate::metrics::Metrics;
 
-use super::pace::{PacedHttpClient, Pacers};
+use super::pace::{PacedHttpClient, Pacer, Pacers};
 use super::sdk_convert::{
     connection_info, error_detail, forms_input, lineage_input, recommendation, redshift_input, required_id, run_error,
     run_info, schedule, sdk_error, source_config, status_or_none, time,
@@ -86,13 +86,15 @@ impl Clients {
         // for its slot has not started to upload: the SDK's stalled-upload check (1 byte a second
         // after a grace period) would take the wait for a stall and fail it; downloads stay
         // watched.
+        let mut paced = None;
         if let Some(http) = regional.http_client() {
             let pacer = self.pacers.get(account_of(&key.role_arn), &key.region);
+            paced = Some(pacer.clone());
             config = config.http_client(PacedHttpClient::shared(http, pacer)).stalled_stream_protection(
                 StalledStreamProtectionConfig::enabled().upload_enabled(false).download_enabled(true).build(),
             );
         }
-        let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config.build()) };
+        let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config.build()), pacer: paced };
         sessions.insert(key.clone(), (session.clone(), client.clone()));
         (session, client)
     }
@@ -137,6 +139,8 @@ impl Backend for Clients {
 #[derive(Clone)]
 pub struct SdkDataZone {
     client: aws_sdk_datazone::Client,
+    /// The account's pace its calls wait for.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl SdkDataZone {
@@ -161,6 +165,10 @@ impl SdkDataZone {
 }
 
 impl DataZone for SdkDataZone {
+    fn saturated(&self) -> bool {
+        self.pacer.as_ref().is_some_and(|p| p.saturated())
+    }
+
     async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
         let mut token = None;
         loop {

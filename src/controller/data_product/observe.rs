@@ -4,6 +4,7 @@
 //! configuration, profile, environment), cached and coalesced, then the data source by name.
 
 use kube::runtime::events::EventType;
+use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::controller::decide::plan::{Enablement, Observed, SharedObjects, Upstr
 use crate::controller::fleet::cache::STABLE;
 use crate::controller::fleet::keys::{Creation, Enabled, EnvironmentKey, Lookup, ProjectKey};
 use crate::controller::fleet::wakeups::Expected;
-use crate::crd::{Adoption, RedshiftDataProductStatus};
+use crate::crd::{Adoption, RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus, conditions};
 use crate::datazone::{
     Backend, Binding, DataSourceInfo, DataSourceStatus, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
     Generation, Producer, RunStatus,
@@ -187,6 +188,32 @@ pub fn awaiting_listing<B: Backend>(
         format!("data source {ds_id} is settling; waiting for the project's next listing"),
     );
     Some(Done::new(effects, due))
+}
+
+/// A settled data product whose pass is only a resync (Ready for this generation, its last run
+/// over with the configuration and catalog wanted now, no run requested) while the account's
+/// pace is saturated: the pass makes no call and the data product comes back at its next resync
+/// ([`crate::controller::fleet::held_resyncs`]). A changed spec or a requested run always goes.
+pub fn resync_held_back<B: Backend>(
+    ctx: &Context<B>,
+    t: &Target<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+    caller: &str,
+) -> bool {
+    let requested = p.annotations().get(RECONCILE_REQUESTED_AT);
+    let only_a_resync = settled(t, status)
+        && conditions::is_true_for(&status.conditions, "Ready", p.metadata.generation)
+        && requested.is_none_or(|at| status.last_handled_reconcile_at.as_ref() == Some(at));
+    if !only_a_resync || !t.dz.saturated() {
+        ctx.held_resyncs.forget(caller);
+        return false;
+    }
+    let held = ctx.held_resyncs.hold(caller);
+    if held {
+        tracing::debug!("resync held back: DataZone calls queue at the account's pace");
+    }
+    held
 }
 
 /// When this process last wrote the configuration wanted now to the data source `ds_id` (its

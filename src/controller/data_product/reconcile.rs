@@ -206,6 +206,9 @@ async fn progress<B: Backend>(
         effects.extend(done.effects);
         return Ok(done.requeue);
     }
+    if observe::resync_held_back(ctx, &t, p, status, &key) {
+        return Ok(ctx.resync);
+    }
     let seen = observe::observe(ctx, &t, status, &key).await?;
     effects.extend(seen.effects);
     let requested_at = p.annotations().get(RECONCILE_REQUESTED_AT).map(String::as_str);
@@ -332,6 +335,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     ctx.wakeups.forget(&key);
     ctx.shared.claims.forget(&key);
     ctx.full_reads.forget(&key);
+    ctx.held_resyncs.forget(&key);
     ctx.shared.users.left(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);

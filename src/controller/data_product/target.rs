@@ -289,22 +289,26 @@ impl<B: Backend> Target<B> {
     /// How long `caller` (settling since its write at `not_before`) should wait for the project's
     /// next listing rather than take one now ([`crate::controller::fleet::snapshot::Snapshots::wait_for_next`]): it
     /// is woken when someone takes that listing, and comes back to take it itself when it is due.
+    /// While the account's pace is saturated the listings of a big project are further apart
+    /// ([`settling_max_age`]); a waiter still comes back at the usual interval, so that when the
+    /// work drains the next listing is taken then, not when the long wait would have ended.
     pub fn awaits_next_listing(&self, ctx: &Context<B>, caller: &str, not_before: Instant) -> Option<Duration> {
-        let max_age = settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key));
+        let listed = ctx.snapshots.last_listed(&self.listing_key);
+        let max_age = settling_max_age(ctx.poll, listed, self.dz.saturated());
         if !ctx.snapshots.want(&self.listing_key, caller, self.settling_window(ctx)) {
             return None;
         }
         let left = ctx.snapshots.wait_for_next(&self.listing_key, not_before, max_age)?;
         let object = ObjectRef::new(&self.name).within(&self.namespace);
         ctx.wakeups.at_next_listing(&self.listing_key, caller, object);
-        Some(left)
+        Some(left.min(settling_max_age(ctx.poll, listed, false)))
     }
 
     /// How far back demand for the listing from data products settling counts: two polls, or as
     /// long as the project's listings are apart when it is big (a listing of 200 pages every
     /// 50 s pays when 200 data products wait for it within those 50 s, not within 10 s).
     fn settling_window(&self, ctx: &Context<B>) -> Duration {
-        (ctx.poll * 2).max(settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key)))
+        (ctx.poll * 2).max(settling_max_age(ctx.poll, ctx.snapshots.last_listed(&self.listing_key), false))
     }
 
     /// The project's listing if one taken after `not_before` is at most a poll interval old

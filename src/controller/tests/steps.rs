@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 
-use super::{Harness, RESYNC, condition, is, message, strings};
+use super::{Harness, RESYNC, assert_resync, condition, is, message, strings};
 use crate::controller::decide::pass::TERMINAL_RETRY;
 use crate::crd::conditions::{
     BLUEPRINT_ENABLED, CONNECTION_RESOLVED, ConditionStatus::False, ConditionStatus::True, DATA_SOURCE_READY,
@@ -220,6 +220,61 @@ async fn a_resync_reads_one_listing_and_only_what_moved_in_it() {
     assert_eq!(pass.calls[..2], ["ListDataSources".to_string(), format!("GetDataSource {ds}")]);
     assert!(pass.calls.last().is_some_and(|c| c.starts_with("CreateDataSource")), "{:?}", pass.calls);
     assert!(pass.events.contains(&"DataSourceMissing".to_string()), "{:?}", pass.events);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resync_waits_while_the_pace_is_saturated_and_a_requested_run_does_not() {
+    let resync = Duration::from_millis(20);
+    let h = Harness::paused(resync);
+    let (mut p, ds) = published(&h).await;
+    // Edited behind the operator's back while a fleet keeps the account's pace busy.
+    h.dz.world().edit(&ds, |d| d.config.as_mut().expect("configured").publish_on_import = false);
+    h.dz.world().saturated = true;
+    let before = p.status.clone();
+    for _ in 0..3 {
+        tokio::time::sleep(resync).await;
+        let pass = h.pass(&mut p).await;
+        assert_eq!(pass.calls, strings(&[]), "a resync makes no call while DataZone calls queue");
+        assert_resync(&h, &pass);
+    }
+    assert_eq!(p.status, before, "status is left as it was");
+
+    // The work drains: the next resync finds the edit and puts it back.
+    h.dz.world().saturated = false;
+    tokio::time::sleep(resync).await;
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        pass.calls,
+        ["ListDataSources".to_string(), format!("GetDataSource {ds}"), format!("UpdateDataSource {ds}")],
+        "the drift is repaired at the first resync once the pace is no longer saturated"
+    );
+    h.dz.world().edit(&ds, |d| d.status = DataSourceStatus::Ready);
+    for _ in 0..3 {
+        h.pass(&mut p).await;
+        tokio::time::sleep(resync).await;
+    }
+
+    // A run asked for is no resync: it goes, however busy the pace.
+    h.dz.world().saturated = true;
+    assert_eq!(h.pass(&mut p).await.calls, strings(&[]), "settled again, and held back");
+    p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "2026-12-06T12:00:00Z".to_string())].into());
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.iter().any(|c| c.starts_with("StartDataSourceRun")), "{:?}", pass.calls);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resync_held_back_for_half_an_hour_goes_however_busy_the_pace() {
+    let resync = Duration::from_millis(20);
+    let h = Harness::paused(resync);
+    let (mut p, _) = published(&h).await;
+    h.dz.world().saturated = true;
+    tokio::time::sleep(resync).await;
+    assert_eq!(h.pass(&mut p).await.calls, strings(&[]), "held back");
+    tokio::time::sleep(crate::controller::fleet::held_resyncs::HELD_AT_MOST).await;
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.contains(&"ListDataSources".to_string()), "it looks after all: {:?}", pass.calls);
+    tokio::time::sleep(resync).await;
+    assert_eq!(h.pass(&mut p).await.calls, strings(&[]), "and is held back again from then on");
 }
 
 /// DataZone goes along: environments become ACTIVE, data sources being created READY.
