@@ -141,6 +141,8 @@ struct Row {
     throttled: u64,
     /// The operator's pace for DataZone calls when all were Ready (calls a second).
     pace: f64,
+    /// Resyncs held back while the pace was saturated, until all were Ready.
+    held: f64,
     /// The way to all Ready.
     progress: Progress,
     /// Peak RSS (MiB) of the operator that published, and of the one restarted for the steady state.
@@ -410,6 +412,8 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     let api_ready = total(&at_ready_metrics, "datazone_operator_kubernetes_requests_total");
     // One account calls DataZone here: its pace, as the operator learnt it.
     let pace = total(&at_ready_metrics, "datazone_operator_aws_pace");
+    // Resyncs of those already Ready that waited for the publishing of the others.
+    let held = total(&at_ready_metrics, "datazone_operator_resyncs_held_total");
     // The first resyncs after all were Ready: the last ones' first, the early ones' later.
     let mut first_resyncs = Vec::new();
     for _ in 0..2 {
@@ -465,6 +469,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         ),
         throttled,
         pace,
+        held,
         progress,
     }
 }
@@ -542,8 +547,8 @@ fn print_row(r: &Row) {
         r.throttled as f64 * 100.0 / all.max(1) as f64
     );
     eprintln!(
-        "  {} data products: the operator's DataZone pace when all were Ready: {:.1} calls a second",
-        r.n, r.pace
+        "  {} data products: the operator's DataZone pace when all were Ready: {:.1} calls a second; {:.0} resyncs held back while it was saturated",
+        r.n, r.pace, r.held
     );
     let slices: Vec<String> =
         r.progress.timeline.iter().map(|c| format!("{:.0}", *c as f64 / TIMELINE_SLICE.as_secs_f64())).collect();

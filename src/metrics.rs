@@ -1,7 +1,7 @@
 //! Prometheus metrics of the operator, served on `/metrics`.
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The operator's metric families, registered in their own registry.
@@ -24,6 +24,10 @@ pub struct Metrics {
     pub kubernetes_requests: IntCounterVec,
     /// The pace DataZone calls go at, per account and region (calls a second).
     pub aws_pace: GaugeVec,
+    /// Resyncs of settled data products held back while the pace was saturated.
+    pub resyncs_held: IntCounter,
+    /// Subscription requests decided by access policies, by decision (approved, rejected).
+    pub subscription_decisions: IntCounterVec,
 }
 
 impl Metrics {
@@ -74,6 +78,19 @@ impl Metrics {
             ),
             &["account", "region"],
         )?;
+        let resyncs_held = IntCounter::new(
+            "datazone_operator_resyncs_held_total",
+            "Resyncs of settled data products held back (no call made) while the DataZone pace was saturated.",
+        )?;
+        registry.register(Box::new(resyncs_held.clone()))?;
+        let subscription_decisions = IntCounterVec::new(
+            Opts::new(
+                "datazone_operator_subscription_decisions_total",
+                "Subscription requests decided by the data products' access policies, by decision.",
+            ),
+            &["decision"],
+        )?;
+        registry.register(Box::new(subscription_decisions.clone()))?;
         registry.register(Box::new(aws_pace.clone()))?;
         registry.register(Box::new(aws_calls.clone()))?;
         registry.register(Box::new(aws_call_seconds.clone()))?;
@@ -93,6 +110,8 @@ impl Metrics {
             aws_call_seconds,
             data_products,
             aws_pace,
+            resyncs_held,
+            subscription_decisions,
         })
     }
 

@@ -3,8 +3,8 @@
 //! look in the project's shared listing instead; otherwise the shared objects (blueprint and its
 //! configuration, profile, environment), cached and coalesced, then the data source by name.
 
-use kube::runtime::events::EventType;
 use kube::ResourceExt;
+use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
 
 use std::sync::Arc;
@@ -211,6 +211,7 @@ pub fn resync_held_back<B: Backend>(
     }
     let held = ctx.held_resyncs.hold(caller);
     if held {
+        ctx.metrics.resyncs_held.inc();
         tracing::debug!("resync held back: DataZone calls queue at the account's pace");
     }
     held
