@@ -53,6 +53,10 @@ pub struct Shared {
     pub glossary_terms: Cache<String, std::sync::Arc<crate::controller::decide::business::TermIndex>>,
     /// Each project's data product listings, one sweep a resync for all its data products.
     pub product_listings: Cache<ProjectKey, std::sync::Arc<crate::controller::decide::products::ProductSweep>>,
+    /// Each project's subscription requests and subscriptions, one view for its access policies.
+    pub access_views: Cache<ProjectKey, std::sync::Arc<crate::controller::fleet::access_views::AccessView>>,
+    /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
+    pub accepts: crate::controller::fleet::access_views::Spaced<String>,
 }
 
 pub struct Context<B: Backend> {

@@ -30,6 +30,11 @@ pub const METADATA_APPLIED: &str = "MetadataApplied";
 /// asks for none.
 pub const PRODUCT_LISTED: &str = "ProductListed";
 
+/// The access policy (`spec.access`) answers the subscription requests to the resource's
+/// listings; True with reason NotDeclared when the spec declares none (every request waits for a
+/// person), False with ApprovalNotAllowed when the connection does not allow its Approve rules.
+pub const ACCESS_APPLIED: &str = "AccessApplied";
+
 /// kstatus (Flux, `kubectl wait`-style tooling) reads these two: True while the operator is still
 /// working towards Ready, and True when it cannot get there without a person (a terminal error,
 /// a failed run, an exhausted quota). Neither is present once Ready.

@@ -9,6 +9,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::access::AutoApproval;
 use super::conditions::Condition;
 use super::patterns as p;
 
@@ -100,6 +101,14 @@ pub struct ConnectionSettings {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100))]
     pub allowed: Vec<TenancyRule>,
+
+    /// For which consumer projects the data products using this connection may approve
+    /// subscription requests by their access policy (`spec.access`), per namespace. Left out:
+    /// none; a policy with an Approve rule is then refused as a whole (condition AccessPolicy
+    /// reason ApprovalNotAllowed, naming the rule) and every request waits for a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub auto_approval: Vec<AutoApproval>,
 }
 
 /// One tenancy rule: each list left out or empty allows anything of its kind.

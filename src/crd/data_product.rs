@@ -4,6 +4,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::access::{AccessPolicy, AccessStatus};
 use super::asset::AssetKind;
 use super::business::{AssetDetails, MetadataForm, MetadataGeneration};
 use super::catalog_product::{CatalogProduct, CatalogProductStatus};
@@ -113,6 +114,14 @@ pub struct RedshiftDataProductSpec {
     /// Left out, the assets are published on their own only, as before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_product: Option<CatalogProduct>,
+
+    /// Who gets access without a person deciding: the subscription requests to this resource's
+    /// listings (its data products' and its assets' own) are answered by the first rule that
+    /// names the requesting project, with a comment naming the rule and this resource. A request
+    /// no rule names waits for a person. Approve rules must be allowed by the connection's
+    /// `autoApproval`. Left out, every request waits for a person, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessPolicy>,
 }
 
 /// `lineageSync` of a V2 Redshift connection.
@@ -405,6 +414,11 @@ pub struct RedshiftDataProductStatus {
     /// published.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_products: Vec<CatalogProductStatus>,
+
+    /// Who subscribes to the resource's listings and what its access policy decided (shown
+    /// when `spec.access` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessStatus>,
 }
 
 /// One asset's business metadata as the operator last wrote it.

@@ -1,5 +1,6 @@
 //! The `dataproducts.dev/v1alpha1` API.
 
+mod access;
 mod asset;
 mod business;
 mod catalog_product;
@@ -15,6 +16,7 @@ mod glossary;
 pub mod patterns;
 mod schedule;
 
+pub use access::*;
 pub use asset::AssetKind;
 pub use business::*;
 pub use catalog_product::*;

@@ -26,6 +26,16 @@ pub const DOMAIN_ID: &str = r"^dzd[-_][a-zA-Z0-9_-]{1,36}$";
 pub const PROJECT_NAME_OR_ID: &str = r"^[A-Za-z0-9_ -]+$";
 pub const PROJECT_NAME_MAX: u32 = 64;
 
+/// A project as an access rule or a connection's `autoApproval` names it: its name or ID, or `*`
+/// for any project.
+pub const PROJECT_NAME_ID_OR_ANY: &str = r"^([A-Za-z0-9_ -]+|\*)$";
+
+/// `decisionComment` of Accept/RejectSubscriptionRequest is 1..=4096 (docs/datazone-semantics.md,
+/// subscriptions); a rule's reason may take 2,048 of it, the rest says which rule of which
+/// object decided. Rules per policy: the operator's own bound.
+pub const ACCESS_REASON_MAX: u32 = 2048;
+pub const ACCESS_RULES_MAX: u32 = 50;
+
 /// STS `externalIdType`, 2..=1224.
 pub const EXTERNAL_ID: &str = r"^[A-Za-z0-9_+=,.@:/-]+$";
 
@@ -48,6 +58,9 @@ pub const DATABASE_OR_SCHEMA_MAX: u32 = 128;
 
 /// `CronString` (DataZone), as the model has it (unanchored by design), max 256.
 pub const CRON: &str = r".*cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) ([-?*,/\dLW]){1,83} ([-*,/\d]|[a-zA-Z]{3}){1,23} ([-?#*,/\dL]|[a-zA-Z]{3}){1,13} ([^\)]+)\).*";
+
+/// A DNS-1123 label (a name inside a manifest), max 63.
+pub const DNS_LABEL: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 /// A Kubernetes object name (DNS-1123 subdomain), max 253.
 pub const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::catalog::{AssetInfo, Form, GlossaryInfo, TermInfo};
+use super::fake_subscriptions::FakeSubscriptions;
 use super::products::{ProductInfo, ProductRevision};
 use super::{
     ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
@@ -571,6 +572,8 @@ pub struct CatalogState {
     pub data_products: BTreeMap<String, FakeProduct>,
     /// Client token → what it made.
     pub(super) tokens: BTreeMap<String, String>,
+    /// Subscription requests and subscriptions ([`super::fake_subscriptions`]).
+    pub subscriptions: FakeSubscriptions,
     next: u32,
 }
 

@@ -12,6 +12,8 @@ pub mod fake;
 pub mod fake_catalog;
 #[cfg(test)]
 pub mod fake_products;
+#[cfg(test)]
+pub mod fake_subscriptions;
 pub mod pace;
 pub mod products;
 pub mod sdk;
@@ -19,14 +21,17 @@ mod sdk_catalog;
 mod sdk_convert;
 mod sdk_producer;
 mod sdk_products;
+mod sdk_subscriptions;
 pub mod session;
 pub mod status;
+pub mod subscriptions;
 pub mod telemetry;
 
 pub use catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
 pub use error::{DzError, ErrorClass};
 pub use products::{ListingChange, ProductInfo, ProductItem, ProductListing, ProductRevision, Products};
 pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};
+pub use subscriptions::{RequestInfo, SubscriptionInfo, Subscriptions};
 
 use std::collections::BTreeSet;
 
@@ -416,7 +421,7 @@ pub struct SessionKey {
 /// Where the controller's AWS calls go: sessions as a connection's role, and the producer
 /// account's own clients. The context holds one; production uses [`sdk::Clients`].
 pub trait Backend: Send + Sync + 'static {
-    type DataZone: DataZone + Catalog + Products + Clone + 'static;
+    type DataZone: DataZone + Catalog + Products + Subscriptions + Clone + 'static;
     type Producer: Producer + Clone + 'static;
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
     /// the assumed-role ARN.

@@ -63,6 +63,8 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
             .collect();
     let spec = RedshiftDataProductSpec {
         lineage: None,
+        // The Lambda left every request to a person.
+        access: None,
         connection_ref: ConnectionRef { kind: options.connection_kind, name: options.connection.clone() },
         project: options.project.clone(),
         redshift: RedshiftSource {

@@ -4,11 +4,12 @@
 //! | module | job |
 //! |---|---|
 //! | [`resolve`] | a connection resolved for a pass: admitted, role assumed, domain found |
-//! | [`guardrails`] | whether a connection's tenancy rules allow what a data product or glossary names |
+//! | [`guardrails`], [`approvals`] | whether a connection's tenancy rules allow what a data product or glossary names; whether its `autoApproval` allows a data product's access policy |
 //! | [`reconcile`] | the orchestrator of a `DataZoneConnection` / `ClusterDataZoneConnection`: its status |
 
 pub mod resolve;
 
+pub mod approvals;
 pub mod guardrails;
 
 pub mod reconcile;

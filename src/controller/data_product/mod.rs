@@ -4,13 +4,14 @@
 //! |---|---|
 //! | [`target`] | what a pass works towards: project, account, desired configuration |
 //! | [`redshift_connection`] | V2: the shared Redshift connection in DataZone — looked up, made, brought to what its data products agree on |
-//! | [`observe`], [`runs`], [`act`], [`describe`], [`products`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, keep the DataZone data products, delete |
+//! | [`observe`], [`runs`], [`act`], [`describe`], [`products`], [`access`], [`cleanup`] | the phases: read, follow runs, mutate once, write business metadata, keep the DataZone data products, answer subscription requests by the access policy, delete |
 //! | [`reconcile`], [`preview`] | the orchestrators: status, Events, backoff; `plan`'s read-only pass |
 
 pub mod target;
 
 pub mod redshift_connection;
 
+pub mod access;
 pub mod act;
 pub mod cleanup;
 pub mod describe;

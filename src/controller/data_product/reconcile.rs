@@ -16,6 +16,7 @@ use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 use tracing::Instrument;
 
+use super::access;
 use super::act::{self, Subject};
 use super::cleanup;
 use super::describe;
@@ -250,8 +251,17 @@ async fn when_published<B: Backend>(
     let requeue = if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue };
     let listed = products::list(ctx, t, p, &so_far).await;
     let done = listed.done;
+    // The access policy answers for the data products as this stage left them.
+    status::apply(&mut so_far, &done.effects, p.metadata.generation, now);
     effects.extend(done.effects);
     if let Some(stopped) = listed.error {
+        return Err(stopped);
+    }
+    let requeue = if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue };
+    let answered = access::answer(ctx, t, p, &so_far).await;
+    let done = answered.done;
+    effects.extend(done.effects);
+    if let Some(stopped) = answered.error {
         return Err(stopped);
     }
     Ok(if done.requeue < ctx.resync { done.requeue.min(requeue) } else { requeue })
@@ -313,7 +323,11 @@ fn phases_behind(t: &Where<'_>, observed: &crate::controller::decide::plan::Obse
                     e.ok(Phase::DataSourceReady, "Ready", message);
                 }
             }
-            Phase::ConnectionResolved | Phase::Published | Phase::MetadataApplied | Phase::ProductListed => {}
+            Phase::ConnectionResolved
+            | Phase::Published
+            | Phase::MetadataApplied
+            | Phase::ProductListed
+            | Phase::AccessApplied => {}
         }
     }
     e

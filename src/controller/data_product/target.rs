@@ -21,7 +21,7 @@ use crate::controller::fleet::cache::STABLE;
 use crate::controller::fleet::keys::{ConnectionId, EnvironmentKey, ListingKey, Lookup, SchemaKey};
 use crate::controller::fleet::snapshot::{Snapshot, settling_max_age};
 use crate::controller::fleet::wakeups::Expected;
-use crate::crd::{Adoption, AssetKind, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
+use crate::crd::{Adoption, AssetKind, AutoApproval, ProducerSettings, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, DataZone, DzError, Generation, Lineage, ObjectKind, Producer, SourceConfig, Storage};
 
 /// The connection resolved for one data product.
@@ -36,6 +36,8 @@ pub struct Connected<B: Backend> {
     pub dz: B::DataZone,
     pub producer: B::Producer,
     pub producer_roles: ProducerSettings,
+    /// For which consumer projects the connection lets access policies approve.
+    pub auto_approval: Vec<AutoApproval>,
 }
 
 impl<B: Backend> Connected<B> {
@@ -139,6 +141,7 @@ pub async fn connect<B: Backend>(
         dz,
         producer,
         producer_roles: resolved.settings.producer,
+        auto_approval: resolved.settings.auto_approval,
     })
 }
 
@@ -168,6 +171,7 @@ pub struct Target<B: Backend> {
     /// The producer account's own calls.
     pub producer: B::Producer,
     pub producer_roles: ProducerSettings,
+    pub auto_approval: Vec<AutoApproval>,
     pub config: SourceConfig,
     /// The configuration and the listed catalog: a run is due when this changes.
     pub run_hash: String,
@@ -246,6 +250,7 @@ impl<B: Backend> Target<B> {
             dz: c.dz,
             producer: c.producer,
             producer_roles: c.producer_roles,
+            auto_approval: c.auto_approval,
             config,
             run_hash,
             objects,

@@ -3,11 +3,12 @@
 //! | module | job |
 //! |---|---|
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`], [`pass::ReconcileError`] |
-//! | [`desired`], [`adoption`], [`plan`], [`business`], [`products`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata; the DataZone data products and the next step for each |
+//! | [`desired`], [`adoption`], [`plan`], [`business`], [`products`], [`access`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata; the DataZone data products and the next step for each; which access rule decides a subscription request |
 //! | [`status`] | effects → status and Events |
 
 pub mod pass;
 
+pub mod access;
 pub mod adoption;
 pub mod business;
 pub mod desired;

@@ -11,8 +11,8 @@ use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
 use crate::crd::conditions::{
-    BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, METADATA_APPLIED,
-    PRODUCT_LISTED, PUBLISHED,
+    ACCESS_APPLIED, BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY,
+    METADATA_APPLIED, PRODUCT_LISTED, PUBLISHED,
 };
 use crate::crd::{AssetStatus, RedshiftDataProduct, RunSummary};
 use crate::datazone::{Binding, DzError, ErrorClass, Generation};
@@ -49,10 +49,11 @@ pub enum Phase {
     Published,
     MetadataApplied,
     ProductListed,
+    AccessApplied,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Phase::ConnectionResolved,
         Phase::BlueprintEnabled,
         Phase::EnvironmentReady,
@@ -61,11 +62,12 @@ impl Phase {
         Phase::Published,
         Phase::MetadataApplied,
         Phase::ProductListed,
+        Phase::AccessApplied,
     ];
 
     /// The phases a data product in a domain of this generation shows as conditions.
     pub fn of(generation: Generation) -> &'static [Phase] {
-        const V1: [Phase; 7] = [
+        const V1: [Phase; 8] = [
             Phase::ConnectionResolved,
             Phase::BlueprintEnabled,
             Phase::EnvironmentReady,
@@ -73,14 +75,16 @@ impl Phase {
             Phase::Published,
             Phase::MetadataApplied,
             Phase::ProductListed,
+            Phase::AccessApplied,
         ];
-        const V2: [Phase; 6] = [
+        const V2: [Phase; 7] = [
             Phase::ConnectionResolved,
             Phase::ConnectionReady,
             Phase::DataSourceReady,
             Phase::Published,
             Phase::MetadataApplied,
             Phase::ProductListed,
+            Phase::AccessApplied,
         ];
         match generation {
             Generation::V1 => &V1,
@@ -99,6 +103,7 @@ impl Phase {
             Phase::Published => PUBLISHED,
             Phase::MetadataApplied => METADATA_APPLIED,
             Phase::ProductListed => PRODUCT_LISTED,
+            Phase::AccessApplied => ACCESS_APPLIED,
         }
     }
 }
@@ -215,6 +220,8 @@ pub enum Record {
     MetadataGeneration(Option<crate::crd::MetadataGenerationStatus>),
     /// The DataZone data products made of the assets, as last written.
     DataProducts(Vec<crate::crd::CatalogProductStatus>),
+    /// Subscribers and the access policy's decisions.
+    Access(Option<crate::crd::AccessStatus>),
     /// The run and spec generation the business metadata was brought up to date with.
     MetadataRun {
         run: String,

@@ -46,6 +46,7 @@ pub fn apply(status: &mut RedshiftDataProductStatus, effects: &Effects, generati
             Record::AssetForms(forms) => status.asset_forms = forms.clone(),
             Record::MetadataGeneration(g) => status.metadata_generation = g.clone(),
             Record::DataProducts(products) => status.data_products = products.clone(),
+            Record::Access(access) => status.access = access.clone(),
             Record::MetadataRun { run, generation } => {
                 status.metadata_run_id = Some(run.clone());
                 status.metadata_observed_generation = *generation;

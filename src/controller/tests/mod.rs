@@ -4,6 +4,7 @@
 //! what a user would see (status, Events, when the next pass comes) and the exact DataZone calls
 //! a pass made.
 
+mod access;
 mod adoption;
 mod api;
 mod business;
@@ -173,10 +174,21 @@ impl Harness {
 
     /// Gives the DataZoneConnection `central` the tenancy rules `allowed`.
     pub fn with_allowed(self, allowed: Value) -> Self {
+        self.with_connection(|spec| spec["allowed"] = allowed)
+    }
+
+    /// Lets the data products using the DataZoneConnection `central` approve the consumer
+    /// projects of `entries` (its `autoApproval`).
+    pub fn with_auto_approval(self, entries: Value) -> Self {
+        self.with_connection(|spec| spec["autoApproval"] = entries)
+    }
+
+    /// The DataZoneConnection `central` with its spec changed by `edit`.
+    fn with_connection(self, edit: impl FnOnce(&mut Value)) -> Self {
         {
             let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
             let mut spec = connection_spec();
-            spec["allowed"] = allowed;
+            edit(&mut spec);
             let central = json!({"apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
                                  "metadata": {"name": "central", "namespace": NS}, "spec": spec});
             watches
