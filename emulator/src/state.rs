@@ -24,11 +24,27 @@ pub struct Lifecycle {
     pub run_duration: Duration,
     /// Runs allowed per data source in any 24 hours (DataZone: 25).
     pub runs_per_day: usize,
+    /// How long a subscription grant takes: PENDING, IN_PROGRESS after half of it, COMPLETED
+    /// after all of it; a revocation takes as long.
+    pub grant_duration: Duration,
+    /// Calls a second of single operations per account and region, each its own bucket beside
+    /// `--rate-limit` (DataZone's quotas: [`OPERATION_QUOTAS`]); a rate of 0 lifts the limit.
+    pub operation_rate_limits: Vec<(String, f64)>,
 }
+
+/// The per-operation quotas of DataZone the emulator enforces by default [docs: Quotas for Amazon
+/// DataZone].
+pub const OPERATION_QUOTAS: [(&str, f64); 2] = [("AcceptSubscriptionRequest", 3.0), ("CancelSubscription", 3.0)];
 
 impl Default for Lifecycle {
     fn default() -> Self {
-        Self { environment_ready_after: Duration::from_secs(2), run_duration: Duration::from_secs(2), runs_per_day: 25 }
+        Self {
+            environment_ready_after: Duration::from_secs(2),
+            run_duration: Duration::from_secs(2),
+            runs_per_day: 25,
+            grant_duration: Duration::from_secs(2),
+            operation_rate_limits: OPERATION_QUOTAS.iter().map(|(op, tps)| (op.to_string(), *tps)).collect(),
+        }
     }
 }
 
