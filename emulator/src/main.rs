@@ -42,7 +42,7 @@ struct Cli {
 fn operation_rate(s: &str) -> Result<(String, f64), String> {
     let (operation, tps) = s.split_once('=').ok_or("expected OPERATION=TPS, e.g. AcceptSubscriptionRequest=3")?;
     let tps: f64 = tps.parse().map_err(|_| format!("{tps:?} is not a number of calls a second"))?;
-    if operation.is_empty() || !operation.bytes().all(|b| b.is_ascii_alphanumeric()) || !(tps >= 0.0) {
+    if operation.is_empty() || !operation.bytes().all(|b| b.is_ascii_alphanumeric()) || !tps.is_finite() || tps < 0.0 {
         return Err(format!("expected OPERATION=TPS with an operation name and TPS >= 0, got {s:?}"));
     }
     Ok((operation.to_string(), tps))

@@ -16,6 +16,9 @@ pub use crate::catalog_state::{
 };
 use crate::clock::{IdGenerator, Instant};
 use crate::fixture::{Fixture, PrincipalFixture, RedshiftFixture, RoleFixture};
+pub use crate::subscription_state::{
+    GrantWork, GrantedAsset, Subscription, SubscriptionGrant, SubscriptionRequest, SubscriptionTarget,
+};
 
 /// Timing and quota settings from the command line.
 #[derive(Clone, Debug)]
@@ -375,6 +378,8 @@ pub enum Due {
     EnvironmentSettles(String),
     RunFinishes(String),
     MetadataGenerationFinishes(String),
+    /// A subscription grant's next step, for the grant's work of this generation.
+    GrantProgresses(String, u32),
 }
 
 pub struct State {
@@ -406,6 +411,12 @@ pub struct State {
     pub data_products: BTreeMap<String, DataProduct>,
     pub listings: BTreeMap<String, Listing>,
     pub metadata_runs: BTreeMap<String, MetadataGenerationRun>,
+    pub subscription_requests: BTreeMap<String, SubscriptionRequest>,
+    pub subscriptions: BTreeMap<String, Subscription>,
+    /// Targets made with CreateSubscriptionTarget (those DataZone makes with an environment are
+    /// derived from it: `datazone::subscription_targets::targets_in`).
+    pub subscription_targets: BTreeMap<String, SubscriptionTarget>,
+    pub subscription_grants: BTreeMap<String, SubscriptionGrant>,
     /// Idempotency: (operation, caller, client token) → resource ID.
     pub client_tokens: HashMap<(&'static str, String, String), String>,
     pub due: BinaryHeap<Reverse<(Instant, Due)>>,
@@ -438,6 +449,10 @@ impl State {
             data_products: BTreeMap::new(),
             listings: BTreeMap::new(),
             metadata_runs: BTreeMap::new(),
+            subscription_requests: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            subscription_targets: BTreeMap::new(),
+            subscription_grants: BTreeMap::new(),
             client_tokens: HashMap::new(),
             due: BinaryHeap::new(),
         };
