@@ -358,6 +358,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         environment_ready_after: Duration::from_secs(2),
         run_duration: Duration::from_secs(1),
         runs_per_day: 25,
+        ..Lifecycle::default()
     };
     let emulator = start_emulator(lifecycle, s.rate_limit).await;
     let namespaces = tenancy(client, &tag, s.namespaces).await;
@@ -482,6 +483,7 @@ async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<Str
         environment_ready_after: Duration::from_secs(90),
         run_duration: Duration::from_secs(60),
         runs_per_day: 25,
+        ..Lifecycle::default()
     };
     let emulator = start_emulator(lifecycle, 0.0).await;
     let namespaces = tenancy(client, &tag, 1).await;

@@ -48,8 +48,13 @@ async fn varied_answers_are_read_or_refused_with_a_classified_error() {
     let fixture =
         Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
             .unwrap();
-    let lifecycle =
-        Lifecycle { environment_ready_after: Duration::ZERO, run_duration: Duration::ZERO, runs_per_day: 100_000 };
+    let lifecycle = Lifecycle {
+        environment_ready_after: Duration::ZERO,
+        run_duration: Duration::ZERO,
+        runs_per_day: 100_000,
+        grant_duration: Duration::ZERO,
+        ..Lifecycle::default()
+    };
     let emulator =
         Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
             .await

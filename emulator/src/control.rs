@@ -245,11 +245,51 @@ pub fn dump(state: &State) -> Value {
         .values()
         .map(|r| json!({"id": r.id, "domainId": r.domain_id, "assetId": r.asset_id, "types": r.types, "status": r.status}))
         .collect();
+    let requests: Vec<Value> = state
+        .subscription_requests
+        .values()
+        .map(|r| {
+            json!({"id": r.id, "domainId": r.domain_id, "status": r.status, "projectId": r.project_id,
+                        "listingId": r.listing_id, "listingRevision": r.listing_revision.to_string(),
+                        "approverProjectId": r.approver_project_id, "decisionComment": r.decision_comment})
+        })
+        .collect();
+    let subscriptions: Vec<Value> = state
+        .subscriptions
+        .values()
+        .map(|s| {
+            json!({"id": s.id, "domainId": s.domain_id, "status": s.status, "projectId": s.project_id,
+                        "listingId": s.listing_id, "listingRevision": s.listing_revision.to_string(),
+                        "approverProjectId": s.approver_project_id, "subscriptionRequestId": s.request_id,
+                        "retainPermissions": s.retain_permissions})
+        })
+        .collect();
+    let targets: Vec<Value> = state
+        .environments
+        .values()
+        .flat_map(|e| crate::datazone::subscription_targets::targets_in(state, e))
+        .map(|t| {
+            json!({"id": t.id, "domainId": t.domain_id, "projectId": t.project_id,
+                        "environmentId": t.environment_id, "name": t.name, "type": t.type_,
+                        "applicableAssetTypes": t.applicable_asset_types,
+                        "subscriptionGrantCreationMode": t.grant_creation_mode})
+        })
+        .collect();
+    let grants: Vec<Value> = state
+        .subscription_grants
+        .values()
+        .map(|g| json!({"id": g.id, "domainId": g.domain_id, "status": g.status, "subscriptionId": g.subscription_id,
+                        "subscriptionTargetId": g.target_id, "environmentId": g.environment_id,
+                        "projectId": g.project_id, "listingId": g.listing_id,
+                        "assets": g.assets.iter().map(|a| json!({"assetId": a.asset_id, "status": a.status})).collect::<Vec<_>>()}))
+        .collect();
     json!({
         "domains": domains, "projects": projects, "environmentProfiles": profiles, "environments": environments,
         "connections": connections, "dataSources": data_sources, "dataSourceRuns": runs, "assets": assets,
         "formTypes": form_types, "glossaries": glossaries, "glossaryTerms": terms, "dataProducts": data_products,
         "listings": listings,
         "metadataGenerationRuns": generation_runs,
+        "subscriptionRequests": requests, "subscriptions": subscriptions, "subscriptionTargets": targets,
+        "subscriptionGrants": grants,
     })
 }

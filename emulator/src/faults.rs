@@ -1,5 +1,6 @@
 //! Injected faults (per service and operation: a named error, extra latency or a dropped
-//! connection, by count or by rate) and the `--rate-limit` token buckets.
+//! connection, by count or by rate), the `--rate-limit` token buckets and the per-operation
+//! quotas (`--operation-rate-limit`).
 
 use std::collections::HashMap;
 
@@ -120,6 +121,33 @@ impl RateLimiter {
     }
 }
 
+/// Quotas of single operations (DataZone's `AcceptSubscriptionRequest` and `CancelSubscription`:
+/// 3 calls a second, docs/datazone-semantics.md §15): a token bucket per operation, account and
+/// region, beside the one of `--rate-limit`.
+pub struct OperationLimiter {
+    limiters: HashMap<String, RateLimiter>,
+}
+
+impl OperationLimiter {
+    /// `(operation, calls a second)`; a later entry for an operation replaces an earlier one, and
+    /// a rate of 0 (or less) lifts the operation's limit.
+    pub fn new(limits: &[(String, f64)]) -> Self {
+        let mut rates: HashMap<String, f64> = HashMap::new();
+        for (operation, tps) in limits {
+            rates.insert(operation.clone(), *tps);
+        }
+        let limiters =
+            rates.into_iter().filter(|(_, tps)| *tps > 0.0).map(|(op, tps)| (op, RateLimiter::new(tps))).collect();
+        Self { limiters }
+    }
+
+    /// Takes a token of `operation` for the caller (always, for an operation without a quota),
+    /// or says the request is throttled.
+    pub fn allow(&mut self, operation: &str, account: &str, region: &str, now: Instant) -> bool {
+        self.limiters.get_mut(operation).is_none_or(|l| l.allow(account, region, now))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +194,21 @@ mod tests {
         assert!(!limiter.allow("a", "r", t0), "burst of 2 used up");
         assert!(limiter.allow("b", "r", t0), "other accounts have their own bucket");
         assert!(limiter.allow("a", "r", Instant(1_000_500)), "one token back after 0.5 s at 2 TPS");
+    }
+
+    #[test]
+    fn operation_quotas_bind_their_operation_only() {
+        let limits = [("AcceptSubscriptionRequest".to_string(), 3.0), ("CancelSubscription".to_string(), 3.0)];
+        let mut limiter = OperationLimiter::new(&limits);
+        let t0 = Instant(1_000_000);
+        for _ in 0..3 {
+            assert!(limiter.allow("AcceptSubscriptionRequest", "a", "r", t0));
+        }
+        assert!(!limiter.allow("AcceptSubscriptionRequest", "a", "r", t0), "the fourth in the same instant");
+        assert!(limiter.allow("CancelSubscription", "a", "r", t0), "each operation has its own bucket");
+        assert!((0..100).all(|_| limiter.allow("GetSubscription", "a", "r", t0)), "no quota, no limit");
+        assert!(limiter.allow("AcceptSubscriptionRequest", "a", "r", Instant(1_000_334)), "a token back after 1/3 s");
+        let mut lifted = OperationLimiter::new(&[limits[0].clone(), ("AcceptSubscriptionRequest".to_string(), 0.0)]);
+        assert!((0..100).all(|_| lifted.allow("AcceptSubscriptionRequest", "a", "r", t0)), "0 lifts the quota");
     }
 }

@@ -23,6 +23,7 @@ pub mod shared;
 pub mod sigv4;
 pub mod state;
 pub mod sts;
+pub mod subscription_state;
 pub mod web_identity;
 
 pub use fixture::Fixture;

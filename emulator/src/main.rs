@@ -28,6 +28,24 @@ struct Cli {
     /// Runs allowed per data source in 24 hours (DataZone's quota is 25).
     #[arg(long, default_value_t = 25)]
     runs_per_day: usize,
+    /// How long a subscription grant (or its revocation) takes to complete.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    grant_duration: Duration,
+    /// OPERATION=TPS: calls a second per account and region of one DataZone operation, beside
+    /// --rate-limit (repeatable; 0 lifts a quota). AcceptSubscriptionRequest=3 and
+    /// CancelSubscription=3 (DataZone's quotas) unless given.
+    #[arg(long, value_parser = operation_rate)]
+    operation_rate_limit: Vec<(String, f64)>,
+}
+
+/// `OPERATION=TPS`, TPS a number of at least 0.
+fn operation_rate(s: &str) -> Result<(String, f64), String> {
+    let (operation, tps) = s.split_once('=').ok_or("expected OPERATION=TPS, e.g. AcceptSubscriptionRequest=3")?;
+    let tps: f64 = tps.parse().map_err(|_| format!("{tps:?} is not a number of calls a second"))?;
+    if operation.is_empty() || !operation.bytes().all(|b| b.is_ascii_alphanumeric()) || !tps.is_finite() || tps < 0.0 {
+        return Err(format!("expected OPERATION=TPS with an operation name and TPS >= 0, got {s:?}"));
+    }
+    Ok((operation.to_string(), tps))
 }
 
 fn main() -> ExitCode {
@@ -50,12 +68,17 @@ fn main() -> ExitCode {
         eprintln!("error: --rate-limit must be positive");
         return ExitCode::from(2);
     }
+    // The quotas given replace the defaults of the same operations; the others stay.
+    let mut operation_rate_limits = Lifecycle::default().operation_rate_limits;
+    operation_rate_limits.extend(cli.operation_rate_limit);
     let config = EmulatorConfig {
         fixture,
         lifecycle: Lifecycle {
             environment_ready_after: cli.environment_ready_after,
             run_duration: cli.run_duration,
             runs_per_day: cli.runs_per_day,
+            grant_duration: cli.grant_duration,
+            operation_rate_limits,
         },
         rate_limit: cli.rate_limit,
     };

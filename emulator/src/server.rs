@@ -1,7 +1,7 @@
 //! The HTTP server: tells the protocol from the request (DataZone restJson1 by path, STS
 //! awsQuery by form body, Redshift Data awsJson1.1 by `X-Amz-Target`), authenticates with SigV4,
-//! counts the call, applies faults and the rate limit, and renders answers and errors the way
-//! each protocol does.
+//! counts the call, applies faults, the per-operation quotas and the rate limit, and renders
+//! answers and errors the way each protocol does.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -227,6 +227,17 @@ async fn handle(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<Rep
         Ok(caller) => caller,
         Err(failure) => return Ok(error_reply(protocol, &auth_error(protocol, &failure), &request_id)),
     };
+    let over_quota = protocol == Protocol::DataZone
+        && !shared.operation_limiter.lock().unwrap_or_else(PoisonError::into_inner).allow(
+            &operation,
+            &caller.account,
+            &caller.region,
+            now,
+        );
+    if over_quota {
+        *shared.throttled.lock().unwrap_or_else(PoisonError::into_inner).entry(counted).or_default() += 1;
+        return Ok(error_reply(protocol, &throttled(protocol), &request_id));
+    }
     if let Some(limiter) = &shared.limiter
         && !limiter.lock().unwrap_or_else(PoisonError::into_inner).allow(&caller.account, &caller.region, now)
     {

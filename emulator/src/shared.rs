@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::clock::IdGenerator;
-use crate::faults::{Faults, RateLimiter};
+use crate::faults::{Faults, OperationLimiter, RateLimiter};
 use crate::fixture::Fixture;
 use crate::identity::Registration;
 use crate::state::{Lifecycle, State};
@@ -30,6 +30,8 @@ pub struct Shared {
     pub throttled: Mutex<BTreeMap<String, u64>>,
     pub faults: Mutex<Faults>,
     pub(crate) limiter: Option<Mutex<RateLimiter>>,
+    /// The quotas of single operations (`Lifecycle::operation_rate_limits`).
+    pub(crate) operation_limiter: Mutex<OperationLimiter>,
     /// Identity registered at runtime (OIDC providers, trust, Pod Identity associations), applied
     /// again over the fixture by [`Shared::reset`].
     registrations: Mutex<Vec<Registration>>,
@@ -49,6 +51,7 @@ impl Shared {
         let ids = Arc::new(IdGenerator::default());
         let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
         let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
+        let operation_limiter = Mutex::new(OperationLimiter::new(&config.lifecycle.operation_rate_limits));
         Self {
             config,
             ids,
@@ -57,6 +60,7 @@ impl Shared {
             throttled: Mutex::default(),
             faults: Mutex::default(),
             limiter,
+            operation_limiter,
             registrations: Mutex::default(),
             answer_check: std::sync::OnceLock::new(),
             answer_rewrite: std::sync::OnceLock::new(),

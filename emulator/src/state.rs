@@ -16,6 +16,9 @@ pub use crate::catalog_state::{
 };
 use crate::clock::{IdGenerator, Instant};
 use crate::fixture::{Fixture, PrincipalFixture, RedshiftFixture, RoleFixture};
+pub use crate::subscription_state::{
+    GrantWork, GrantedAsset, Subscription, SubscriptionGrant, SubscriptionRequest, SubscriptionTarget,
+};
 
 /// Timing and quota settings from the command line.
 #[derive(Clone, Debug)]
@@ -24,11 +27,27 @@ pub struct Lifecycle {
     pub run_duration: Duration,
     /// Runs allowed per data source in any 24 hours (DataZone: 25).
     pub runs_per_day: usize,
+    /// How long a subscription grant takes: PENDING, IN_PROGRESS after half of it, COMPLETED
+    /// after all of it; a revocation takes as long.
+    pub grant_duration: Duration,
+    /// Calls a second of single operations per account and region, each its own bucket beside
+    /// `--rate-limit` (DataZone's quotas: [`OPERATION_QUOTAS`]); a rate of 0 lifts the limit.
+    pub operation_rate_limits: Vec<(String, f64)>,
 }
+
+/// The per-operation quotas of DataZone the emulator enforces by default [docs: Quotas for Amazon
+/// DataZone].
+pub const OPERATION_QUOTAS: [(&str, f64); 2] = [("AcceptSubscriptionRequest", 3.0), ("CancelSubscription", 3.0)];
 
 impl Default for Lifecycle {
     fn default() -> Self {
-        Self { environment_ready_after: Duration::from_secs(2), run_duration: Duration::from_secs(2), runs_per_day: 25 }
+        Self {
+            environment_ready_after: Duration::from_secs(2),
+            run_duration: Duration::from_secs(2),
+            runs_per_day: 25,
+            grant_duration: Duration::from_secs(2),
+            operation_rate_limits: OPERATION_QUOTAS.iter().map(|(op, tps)| (op.to_string(), *tps)).collect(),
+        }
     }
 }
 
@@ -359,6 +378,8 @@ pub enum Due {
     EnvironmentSettles(String),
     RunFinishes(String),
     MetadataGenerationFinishes(String),
+    /// A subscription grant's next step, for the grant's work of this generation.
+    GrantProgresses(String, u32),
 }
 
 pub struct State {
@@ -390,6 +411,12 @@ pub struct State {
     pub data_products: BTreeMap<String, DataProduct>,
     pub listings: BTreeMap<String, Listing>,
     pub metadata_runs: BTreeMap<String, MetadataGenerationRun>,
+    pub subscription_requests: BTreeMap<String, SubscriptionRequest>,
+    pub subscriptions: BTreeMap<String, Subscription>,
+    /// Targets made with CreateSubscriptionTarget (those DataZone makes with an environment are
+    /// derived from it: `datazone::subscription_targets::targets_in`).
+    pub subscription_targets: BTreeMap<String, SubscriptionTarget>,
+    pub subscription_grants: BTreeMap<String, SubscriptionGrant>,
     /// Idempotency: (operation, caller, client token) → resource ID.
     pub client_tokens: HashMap<(&'static str, String, String), String>,
     pub due: BinaryHeap<Reverse<(Instant, Due)>>,
@@ -422,6 +449,10 @@ impl State {
             data_products: BTreeMap::new(),
             listings: BTreeMap::new(),
             metadata_runs: BTreeMap::new(),
+            subscription_requests: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            subscription_targets: BTreeMap::new(),
+            subscription_grants: BTreeMap::new(),
             client_tokens: HashMap::new(),
             due: BinaryHeap::new(),
         };

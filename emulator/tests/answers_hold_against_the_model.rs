@@ -142,3 +142,85 @@ fn data_product_answers_are_held_too() {
     let problems = model.check("ListDataProductRevisions", &revisions);
     assert!(problems.len() == 1 && problems[0].contains("createdAt: not epoch seconds"), "{problems:#?}");
 }
+
+/// The subscription operations are in the model file, and what their answers can get wrong is
+/// found: a request with two subscribed listings (at most one), a SubscribedListing without its
+/// required description, a grant status of the asset enum at the grant, a subscription whose
+/// principal union has two members, a target without its required config.
+#[test]
+fn subscription_answers_are_held_too() {
+    let model = Model::load();
+    for operation in [
+        "CreateSubscriptionRequest",
+        "GetSubscriptionRequestDetails",
+        "ListSubscriptionRequests",
+        "AcceptSubscriptionRequest",
+        "RejectSubscriptionRequest",
+        "UpdateSubscriptionRequest",
+        "DeleteSubscriptionRequest",
+        "ListSubscriptions",
+        "GetSubscription",
+        "RevokeSubscription",
+        "CancelSubscription",
+        "ListSubscriptionTargets",
+        "CreateSubscriptionTarget",
+        "GetSubscriptionTarget",
+        "ListSubscriptionGrants",
+        "GetSubscriptionGrant",
+    ] {
+        let problems = model.check(operation, &json!({}));
+        assert!(!problems.iter().any(|p| p.contains("not an operation")), "{operation}: {problems:?}");
+    }
+    let listing = json!({"id": "l1", "revision": "1", "name": "orders", "description": "", "ownerProjectId": "p1",
+                         "item": {"assetListing": {"entityId": "a1", "entityRevision": "1",
+                                                   "entityType": "amazon.datazone.RedshiftTableAssetType", "forms": "{}"}}});
+    let principal = json!({"project": {"id": "p2", "name": "marketing"}});
+    let request = json!({"id": "r1", "createdBy": "me", "domainId": "dzd_1", "status": "PENDING", "createdAt": 1.7e9,
+                         "updatedAt": 1.7e9, "requestReason": "why", "subscribedPrincipals": [principal],
+                         "subscribedListings": [listing]});
+    assert!(
+        model.check("CreateSubscriptionRequest", &request).is_empty(),
+        "{:?}",
+        model.check("CreateSubscriptionRequest", &request)
+    );
+    let mut two = request.clone();
+    two["subscribedListings"] = json!([listing, listing]);
+    two["subscribedListings"][1].as_object_mut().unwrap().remove("description");
+    let problems = model.check("AcceptSubscriptionRequest", &two);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("AcceptSubscriptionRequest.subscribedListings: 2 is more than the maximum 1 items"),
+        "{problems:#?}"
+    );
+    assert!(problems[1].contains("subscribedListings[1].description: required"), "{problems:#?}");
+
+    let mut subscription = json!({"id": "s1", "createdBy": "me", "domainId": "dzd_1", "status": "APPROVED",
+                                  "createdAt": 1.7e9, "updatedAt": 1.7e9, "subscribedPrincipal": principal,
+                                  "subscribedListing": listing, "subscriptionRequestId": "r1"});
+    assert!(
+        model.check("GetSubscription", &subscription).is_empty(),
+        "{:?}",
+        model.check("GetSubscription", &subscription)
+    );
+    subscription["subscribedPrincipal"]["user"] = json!({"id": "u1"});
+    let problems = model.check("CancelSubscription", &subscription);
+    assert!(
+        problems.len() == 1 && problems[0].starts_with("CancelSubscription.subscribedPrincipal: a union"),
+        "{problems:#?}"
+    );
+
+    let grant = json!({"id": "g1", "createdBy": "me", "domainId": "dzd_1", "createdAt": 1.7e9, "updatedAt": 1.7e9,
+                       "subscriptionTargetId": "t1", "grantedEntity": {"listing": {"id": "l1", "revision": "1"}},
+                       "status": "GRANTED", "assets": [{"assetId": "a1", "assetRevision": "1", "status": "GRANTED"}]});
+    let problems = model.check("GetSubscriptionGrant", &grant);
+    assert!(
+        problems.len() == 1 && problems[0].starts_with("GetSubscriptionGrant.status: not one of the enum's values"),
+        "{problems:#?}"
+    );
+
+    let target = json!({"items": [{"id": "t1", "authorizedPrincipals": ["p"], "domainId": "dzd_1", "projectId": "p1",
+                                   "environmentId": "e1", "name": "n", "type": "RedshiftSubscriptionTargetType",
+                                   "createdBy": "me", "createdAt": 1.7e9, "applicableAssetTypes": [], "provider": "Amazon DataZone"}]});
+    let problems = model.check("ListSubscriptionTargets", &target);
+    assert!(problems.len() == 1 && problems[0].contains("subscriptionTargetConfig: required"), "{problems:#?}");
+}

@@ -3,6 +3,7 @@
 Usage: boto3_smoke.py http://127.0.0.1:PORT
 """
 import base64
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -169,6 +170,76 @@ item = listing["item"]["assetListing"]
 check("CreateListingChangeSet and GetListing", listed["listingRevision"] == "2" and listing["status"] == "ACTIVE"
       and item["assetRevision"] == "2" and item["glossaryTerms"][0]["name"] == "Journal entry"
       and '"owner"' in item["forms"] and hasattr(listing["createdAt"], "year"), listing)
+# Subscriptions, as a person trying the demo files one: the producer account's key (no member of
+# sales) makes a consumer project with a Data Warehouse environment (DataZone gives it a Redshift
+# subscription target), requests the published asset; the owner (the role) accepts; the grant
+# completes; the consumer cancels and the grant is revoked.
+consumer_project = producer.create_project(domainIdentifier=DOMAIN, name="boto3-consumer")["id"]
+consumer_profile = producer.create_environment_profile(
+    domainIdentifier=DOMAIN, name="boto3-consumer-dwh", environmentBlueprintIdentifier=warehouse,
+    projectIdentifier=consumer_project, awsAccountId="222222222222", awsAccountRegion=REGION,
+    userParameters=params[:2] + [{"name": "dbName", "value": "marketing"}])
+consumer_env = producer.create_environment(domainIdentifier=DOMAIN, projectIdentifier=consumer_project,
+                                           name="boto3-consumer-dwh", environmentProfileIdentifier=consumer_profile["id"])
+wait("consumer environment ACTIVE", lambda: producer.get_environment(
+    domainIdentifier=DOMAIN, identifier=consumer_env["id"])["status"] == "ACTIVE")
+targets = producer.list_subscription_targets(domainIdentifier=DOMAIN, environmentIdentifier=consumer_env["id"])["items"]
+check("ListSubscriptionTargets: the Data Warehouse environment's Redshift target",
+      [t["type"] for t in targets] == ["RedshiftSubscriptionTargetType"] and hasattr(targets[0]["createdAt"], "year"), targets)
+subscribe = dict(domainIdentifier=DOMAIN, subscribedPrincipals=[{"project": {"identifier": consumer_project}}],
+                 subscribedListings=[{"identifier": listed["listingId"]}], requestReason="boto3 smoke",
+                 clientToken="boto3-request")
+filed = producer.create_subscription_request(**subscribe)
+again = producer.create_subscription_request(**subscribe)
+check("CreateSubscriptionRequest (PENDING, idempotent by clientToken)", filed["status"] == "PENDING"
+      and again["id"] == filed["id"] and filed["subscribedListings"][0]["item"]["assetListing"]["entityId"] == asset_id
+      and filed["subscribedPrincipals"][0]["project"]["name"] == "boto3-consumer", filed)
+pending = role.list_subscription_requests(domainIdentifier=DOMAIN, approverProjectId=project)["items"]
+check("ListSubscriptionRequests: PENDING by default", [r["id"] for r in pending] == [filed["id"]], pending)
+try:
+    producer.accept_subscription_request(domainIdentifier=DOMAIN, identifier=filed["id"])
+    check("the consumer does not accept its own request", False)
+except producer.exceptions.AccessDeniedException:
+    check("the consumer does not accept its own request (typed AccessDeniedException)", True)
+accepted = role.accept_subscription_request(domainIdentifier=DOMAIN, identifier=filed["id"],
+                                            decisionComment="Approved by the boto3 smoke")
+check("AcceptSubscriptionRequest", accepted["status"] == "ACCEPTED"
+      and accepted["decisionComment"] == "Approved by the boto3 smoke", accepted)
+subscription = producer.list_subscriptions(domainIdentifier=DOMAIN, owningProjectId=consumer_project)["items"][0]
+check("ListSubscriptions: APPROVED by default", subscription["status"] == "APPROVED"
+      and subscription["subscriptionRequestId"] == filed["id"], subscription)
+grant = wait("grant COMPLETED", lambda: (g := producer.list_subscription_grants(
+    domainIdentifier=DOMAIN, subscriptionId=subscription["id"])["items"]) and g[0]["status"] == "COMPLETED" and g[0])
+check("ListSubscriptionGrants: COMPLETED, the asset GRANTED", grant["subscriptionTargetId"] == targets[0]["id"]
+      and [(a["assetId"], a["status"]) for a in grant["assets"]] == [(asset_id, "GRANTED")]
+      and hasattr(grant["assets"][0]["grantedTimestamp"], "year"), grant)
+try:
+    role.delete_asset(domainIdentifier=DOMAIN, identifier=asset_id)
+    check("an asset with a subscriber is not deleted", False)
+except role.exceptions.ConflictException:
+    check("an asset with a subscriber is not deleted (typed ConflictException)", True)
+cancelled = producer.cancel_subscription(domainIdentifier=DOMAIN, identifier=subscription["id"])
+revoked = wait("grant revoked", lambda: (g := producer.get_subscription_grant(domainIdentifier=DOMAIN, identifier=grant["id"]))
+               ["assets"][0]["status"] == "REVOKED" and g)
+check("CancelSubscription: CANCELLED, the grant revoked", cancelled["status"] == "CANCELLED"
+      and revoked["status"] == "COMPLETED", (cancelled, revoked))
+
+
+def accept_again(_):
+    try:
+        role.accept_subscription_request(domainIdentifier=DOMAIN, identifier=filed["id"])
+        return "accepted"
+    except role.exceptions.ThrottlingException:
+        return "ThrottlingException"
+    except role.exceptions.ConflictException:
+        return "ConflictException"
+
+
+with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    answers = list(pool.map(accept_again, range(8)))
+check("AcceptSubscriptionRequest is limited to 3 a second (typed ThrottlingException)",
+      "ThrottlingException" in answers and set(answers) <= {"ThrottlingException", "ConflictException"}, answers)
+
 run = role.start_metadata_generation_run(domainIdentifier=DOMAIN, owningProjectIdentifier=project,
                                          types=["BUSINESS_DESCRIPTIONS"], target={"type": "ASSET", "identifier": asset_id})
 done = wait("generation finished", lambda: (r := role.get_metadata_generation_run(domainIdentifier=DOMAIN, identifier=run["id"]))

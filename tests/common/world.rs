@@ -93,7 +93,13 @@ pub async fn fixture_emulator(settle: Duration) -> Emulator {
     let fixture =
         Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator/fixture.yaml"))
             .unwrap();
-    let lifecycle = Lifecycle { environment_ready_after: settle, run_duration: settle, runs_per_day: 25 };
+    let lifecycle = Lifecycle {
+        environment_ready_after: settle,
+        run_duration: settle,
+        runs_per_day: 25,
+        grant_duration: settle,
+        ..Lifecycle::default()
+    };
     let emulator =
         Emulator::start("127.0.0.1:0".parse().unwrap(), EmulatorConfig { fixture, lifecycle, rate_limit: None })
             .await

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::forms::{self, MAX_FORMS, forms_json};
 use super::glossaries::check_terms;
 use super::request::{Ctx, check_id, check_length, domain, member_project, put_opt};
+use super::subscriptions::subscribers;
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
 use crate::state::{Asset, AssetRevision, Form, State};
@@ -172,8 +173,11 @@ pub fn create_revision(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> 
 /// DeleteAsset (204), by a member of the asset's project. Refused while a data product holds the
 /// asset, as an item of its latest revision or of the revision its listing publishes
 /// (ConflictException [inferred: the model lists it beside ValidationException]): take it out
-/// with a data product revision first [model: DeleteAsset]. The asset's listing goes with it
-/// [inferred]; a later run of its data source imports the object again as a new asset [inferred].
+/// with a data product revision first [model: DeleteAsset]; and while its listing has subscribers
+/// (an APPROVED subscription, published or unpublished) [docs: Delete an Amazon DataZone asset,
+/// "You can't delete an asset listing that has existing subscribers"], a ConflictException naming
+/// them [inferred: the error]. The asset's listing goes with it [inferred]; a later run of its
+/// data source imports the object again as a new asset [inferred].
 pub fn delete_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let identifier = ctx.param(1).to_string();
     check_id("identifier", &identifier)?;
@@ -181,6 +185,13 @@ pub fn delete_asset(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     if let Some(product) = super::data_products::holding(state, &asset.id) {
         return Err(AwsError::conflict(format!(
             "Asset {identifier} is an item of data product {product}: take it out with a data product revision first"
+        )));
+    }
+    let subscribers = asset.listing.as_deref().map(|l| subscribers(state, l)).unwrap_or_default();
+    if !subscribers.is_empty() {
+        return Err(AwsError::conflict(format!(
+            "Asset {identifier} has subscribers (projects {}): revoke their subscriptions first",
+            subscribers.join(", ")
         )));
     }
     let key = (asset.domain_id.clone(), asset.external_identifier.clone());

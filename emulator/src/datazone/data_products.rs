@@ -15,6 +15,7 @@ use super::listings::withdraw_product;
 use super::request::{
     Ctx, check_enum, check_id, check_length, check_list, domain, ids_at, items_page, member_project, not_null, page,
 };
+use super::subscriptions::subscribers;
 use crate::error::{AwsError, AwsResult};
 use crate::state::{DataProduct, DataProductItem, DataProductRevision, Form, State};
 
@@ -301,11 +302,20 @@ pub fn list_revisions(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 
 /// DeleteDataProduct (204), by a member of its project, published or not [inferred]: its listing
 /// goes with it, and so do the assets reachable only through it (INACTIVE); the assets
-/// themselves stay in the inventory [docs: Delete data products].
+/// themselves stay in the inventory [docs: Delete data products]. Refused while its listing has
+/// subscribers (ConflictException naming them), as an asset listing is [inferred: by the rule for
+/// asset listings, docs/datazone-semantics.md §15].
 pub fn delete(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let id = ctx.param(1).to_string();
     check_id("identifier", &id)?;
-    member_product(state, ctx, &id)?;
+    let product = member_product(state, ctx, &id)?;
+    let subscribers = product.listing.as_deref().map(|l| subscribers(state, l)).unwrap_or_default();
+    if !subscribers.is_empty() {
+        return Err(AwsError::conflict(format!(
+            "Data product {id} has subscribers (projects {}): revoke their subscriptions first",
+            subscribers.join(", ")
+        )));
+    }
     withdraw_product(state, &id, &ctx.caller.principal_arn, ctx.now);
     state.data_products.remove(&id);
     Ok((204, Value::Null))

@@ -17,13 +17,18 @@ pub mod request;
 pub mod runs;
 pub mod search;
 pub mod smithy;
+pub mod subscription_grants;
+pub mod subscription_requests;
+pub mod subscription_targets;
+pub mod subscriptions;
 
 use crate::clock::Instant;
 use crate::state::{Due, State};
 
 use request::{Handler, percent_decode};
 
-/// Applies every time-driven change due by `now` (an environment settling, a run finishing);
+/// Applies every time-driven change due by `now` (an environment settling, a run finishing, a
+/// subscription grant's next step);
 /// called at the start of every request, so no background task races the handlers.
 pub fn advance(state: &mut State, now: Instant) {
     while let Some((at, what)) = state.next_due(now) {
@@ -31,6 +36,7 @@ pub fn advance(state: &mut State, now: Instant) {
             Due::EnvironmentSettles(id) => environments::settle(state, &id, at),
             Due::RunFinishes(id) => runs::finish(state, &id, at),
             Due::MetadataGenerationFinishes(id) => metadata_generation::finish(state, &id, at),
+            Due::GrantProgresses(id, generation) => subscription_grants::progress(state, &id, generation, at),
         }
     }
 }
@@ -155,6 +161,50 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Handler, Vec<Str
         }
         ("GET", ["v2", "domains", _, "listings", _]) => ("GetListing", listings::get, vec![p(2), p(4)]),
         ("POST", ["v2", "domains", _, "listings", "search"]) => ("SearchListings", search::search_listings, vec![p(2)]),
+        ("POST", ["v2", "domains", _, "subscription-requests"]) => {
+            ("CreateSubscriptionRequest", subscription_requests::create, vec![p(2)])
+        }
+        ("GET", ["v2", "domains", _, "subscription-requests"]) => {
+            ("ListSubscriptionRequests", subscription_requests::list, vec![p(2)])
+        }
+        ("GET", ["v2", "domains", _, "subscription-requests", _]) => {
+            ("GetSubscriptionRequestDetails", subscription_requests::get, vec![p(2), p(4)])
+        }
+        ("PATCH", ["v2", "domains", _, "subscription-requests", _]) => {
+            ("UpdateSubscriptionRequest", subscription_requests::update, vec![p(2), p(4)])
+        }
+        ("DELETE", ["v2", "domains", _, "subscription-requests", _]) => {
+            ("DeleteSubscriptionRequest", subscription_requests::delete, vec![p(2), p(4)])
+        }
+        ("PUT", ["v2", "domains", _, "subscription-requests", _, "accept"]) => {
+            ("AcceptSubscriptionRequest", subscription_requests::accept, vec![p(2), p(4)])
+        }
+        ("PUT", ["v2", "domains", _, "subscription-requests", _, "reject"]) => {
+            ("RejectSubscriptionRequest", subscription_requests::reject, vec![p(2), p(4)])
+        }
+        ("GET", ["v2", "domains", _, "subscriptions"]) => ("ListSubscriptions", subscriptions::list, vec![p(2)]),
+        ("GET", ["v2", "domains", _, "subscriptions", _]) => ("GetSubscription", subscriptions::get, vec![p(2), p(4)]),
+        ("PUT", ["v2", "domains", _, "subscriptions", _, "revoke"]) => {
+            ("RevokeSubscription", subscriptions::revoke, vec![p(2), p(4)])
+        }
+        ("PUT", ["v2", "domains", _, "subscriptions", _, "cancel"]) => {
+            ("CancelSubscription", subscriptions::cancel, vec![p(2), p(4)])
+        }
+        ("GET", ["v2", "domains", _, "environments", _, "subscription-targets"]) => {
+            ("ListSubscriptionTargets", subscription_targets::list, vec![p(2), p(4)])
+        }
+        ("POST", ["v2", "domains", _, "environments", _, "subscription-targets"]) => {
+            ("CreateSubscriptionTarget", subscription_targets::create, vec![p(2), p(4)])
+        }
+        ("GET", ["v2", "domains", _, "environments", _, "subscription-targets", _]) => {
+            ("GetSubscriptionTarget", subscription_targets::get, vec![p(2), p(4), p(6)])
+        }
+        ("GET", ["v2", "domains", _, "subscription-grants"]) => {
+            ("ListSubscriptionGrants", subscription_grants::list, vec![p(2)])
+        }
+        ("GET", ["v2", "domains", _, "subscription-grants", _]) => {
+            ("GetSubscriptionGrant", subscription_grants::get, vec![p(2), p(4)])
+        }
         ("POST", ["v2", "domains", _, "metadata-generation-runs"]) => {
             ("StartMetadataGenerationRun", metadata_generation::start, vec![p(2)])
         }
@@ -210,6 +260,22 @@ mod tests {
             ("GET", "/v2/domains/dzd_1/data-products/dp1/revisions", "ListDataProductRevisions"),
             ("POST", "/v2/domains/dzd_1/metadata-generation-runs", "StartMetadataGenerationRun"),
             ("GET", "/v2/domains/dzd_1/metadata-generation-runs/m1", "GetMetadataGenerationRun"),
+            ("POST", "/v2/domains/dzd_1/subscription-requests", "CreateSubscriptionRequest"),
+            ("GET", "/v2/domains/dzd_1/subscription-requests", "ListSubscriptionRequests"),
+            ("GET", "/v2/domains/dzd_1/subscription-requests/r1", "GetSubscriptionRequestDetails"),
+            ("PATCH", "/v2/domains/dzd_1/subscription-requests/r1", "UpdateSubscriptionRequest"),
+            ("DELETE", "/v2/domains/dzd_1/subscription-requests/r1", "DeleteSubscriptionRequest"),
+            ("PUT", "/v2/domains/dzd_1/subscription-requests/r1/accept", "AcceptSubscriptionRequest"),
+            ("PUT", "/v2/domains/dzd_1/subscription-requests/r1/reject", "RejectSubscriptionRequest"),
+            ("GET", "/v2/domains/dzd_1/subscriptions", "ListSubscriptions"),
+            ("GET", "/v2/domains/dzd_1/subscriptions/s1", "GetSubscription"),
+            ("PUT", "/v2/domains/dzd_1/subscriptions/s1/revoke", "RevokeSubscription"),
+            ("PUT", "/v2/domains/dzd_1/subscriptions/s1/cancel", "CancelSubscription"),
+            ("GET", "/v2/domains/dzd_1/environments/e1/subscription-targets", "ListSubscriptionTargets"),
+            ("POST", "/v2/domains/dzd_1/environments/e1/subscription-targets", "CreateSubscriptionTarget"),
+            ("GET", "/v2/domains/dzd_1/environments/e1/subscription-targets/t1", "GetSubscriptionTarget"),
+            ("GET", "/v2/domains/dzd_1/subscription-grants", "ListSubscriptionGrants"),
+            ("GET", "/v2/domains/dzd_1/subscription-grants/g1", "GetSubscriptionGrant"),
         ];
         for (method, path, op) in cases {
             assert_eq!(route(method, path).map(|r| r.0), Some(op), "{method} {path}");

@@ -62,6 +62,8 @@ pub fn fast() -> Lifecycle {
         environment_ready_after: Duration::from_millis(50),
         run_duration: Duration::from_millis(50),
         runs_per_day: 25,
+        grant_duration: Duration::from_millis(50),
+        ..Lifecycle::default()
     }
 }
 
