@@ -240,6 +240,19 @@ fn data_product_groups_exclude_per_schema_and_a_name_and_name_schemas_of_the_res
 }
 
 #[test]
+fn an_access_rule_that_rejects_states_its_reason() {
+    let schema = schema_of(RedshiftDataProduct::crd());
+    let with = |rule: Value| edited(product(), |o| o["spec"]["access"] = json!({"rules": [rule]}));
+    let approve = json!({"name": "analytics", "projects": ["analytics-team"], "decision": "Approve"});
+    let reject = json!({"name": "partners-out", "projects": ["*"], "decision": "Reject", "reason": "by agreement"});
+    for fine in [approve, reject] {
+        assert_eq!(violations(&schema, &with(fine.clone()), None), Vec::<String>::new(), "{fine}");
+    }
+    let silent = json!({"name": "partners-out", "projects": ["*"], "decision": "Reject"});
+    assert_rejected(&schema, &with(silent), None, "spec.access.rules[].reason: a Reject rule states its reason");
+}
+
+#[test]
 fn every_rule_in_the_crds_is_covered_here() {
     // A new rule must come with its test above: this lists the messages those tests check.
     let covered = [
@@ -257,6 +270,7 @@ fn every_rule_in_the_crds_is_covered_here() {
         "spec.dataProduct: groups and per: Schema exclude each other",
         "spec.dataProduct.name: with groups, each group names its own data product",
         "spec.dataProduct.groups: every item's schema must be one of spec.schemas",
+        "spec.access.rules[].reason: a Reject rule states its reason",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

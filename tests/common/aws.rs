@@ -11,9 +11,9 @@ use datazone_operator::metrics::Metrics;
 
 pub const REGION: &str = "eu-central-1";
 
-/// Clients against `endpoint` with the fixture's producer key, pacing at `pace` calls a second.
-pub async fn clients(endpoint: &str, pace: f64) -> Clients {
-    let config = base_config()
+/// The SDK configuration against `endpoint` with the fixture's producer key.
+async fn producer_config(endpoint: &str) -> aws_config::SdkConfig {
+    base_config()
         .await
         .to_builder()
         .endpoint_url(endpoint)
@@ -25,8 +25,12 @@ pub async fn clients(endpoint: &str, pace: f64) -> Clients {
             None,
             "test",
         )))
-        .build();
-    Clients::new(config, Metrics::new().unwrap(), pace)
+        .build()
+}
+
+/// Clients against `endpoint` with the fixture's producer key, pacing at `pace` calls a second.
+pub async fn clients(endpoint: &str, pace: f64) -> Clients {
+    Clients::new(producer_config(endpoint).await, Metrics::new().unwrap(), pace)
 }
 
 /// A session as the fixture's registration role, named `connection` from `namespace`.
@@ -38,4 +42,10 @@ pub fn registration(connection: &str, namespace: &str, external_id: &str) -> Ses
         region: REGION.into(),
         namespace: namespace.into(),
     }
+}
+
+/// A plain SDK DataZone client against `endpoint` with the fixture's producer key: a consumer
+/// who makes projects of its own (their owner) and files subscription requests from them.
+pub async fn consumer(endpoint: &str) -> aws_sdk_datazone::Client {
+    aws_sdk_datazone::Client::new(&producer_config(endpoint).await)
 }

@@ -1,0 +1,230 @@
+//! Access as code end to end: the operator binary against the real API server (`make e2e`) and
+//! the emulator over the SDK. A data product with a policy; three consumer projects file
+//! subscription requests to its data product listing: the one an Approve rule names is ACCEPTED
+//! with a comment naming the rule, the one a Reject rule names is REJECTED with its reason, the
+//! third stays PENDING and status counts it; the grant of the approved one reaches COMPLETED; a
+//! restart and two replicas decide nothing twice. A connection that does not allow the approvals:
+//! the same policy decides nothing and says why.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_datazone::types::{
+    EnvironmentParameter, EnvironmentStatus, SubscribedListingInput, SubscribedPrincipalInput, SubscribedProjectInput,
+    SubscriptionGrantOverallStatus, SubscriptionRequestStatus,
+};
+use common::world::{World, count, world};
+use common::{eventually, free_port};
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+type Client = aws_sdk_datazone::Client;
+
+const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
+
+/// The policy: analytics approved, external partners rejected, anyone else left to a person.
+fn policy() -> serde_json::Value {
+    json!({"rules": [
+        {"name": "analytics", "projects": ["analytics-team"], "decision": "Approve"},
+        {"name": "partners-out", "projects": ["external-partners"], "decision": "Reject",
+         "reason": "partners get sales data through the data sharing agreement"},
+    ]})
+}
+
+/// Lets the namespace's policies approve `projects` (the connection's `autoApproval`).
+async fn allow(w: &World, projects: serde_json::Value) {
+    let patch = json!({"spec": {"autoApproval": [{"projects": projects}]}});
+    let api = kube::Api::<datazone_operator::crd::ClusterDataZoneConnection>::all(w.client.clone());
+    api.patch(&w.connection, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+}
+
+/// The first database of the reference payload as a data product with the policy, listed; its
+/// (name, domain ID, data product listing ID).
+async fn published_with_policy(w: &World) -> (String, String, String) {
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let name = names[0].clone();
+    let patch = json!({"spec": {"dataProduct": {}, "access": policy()}});
+    w.products().patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let listed = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get(&name).await.map_err(|e| e.to_string())?;
+        let s = p.status.clone().unwrap_or_default();
+        let listing = s.data_products.first().and_then(|d| d.listing_id.clone());
+        match (s.domain_id.clone(), listing) {
+            (Some(domain), Some(listing)) => Ok((domain, listing)),
+            other => Err(format!("not listed yet: {other:?}")),
+        }
+    })
+    .await;
+    (name, listed.0, listed.1)
+}
+
+/// A consumer project of `name`, owned by the consumer.
+async fn project(consumer: &Client, domain: &str, name: &str) -> String {
+    let made = consumer.create_project().domain_identifier(domain).name(name).send().await.unwrap();
+    made.id().to_string()
+}
+
+/// The consumer project's Data Warehouse environment (it brings a Redshift subscription target).
+async fn warehouse(consumer: &Client, domain: &str, project: &str) {
+    let blueprints =
+        consumer.list_environment_blueprints().domain_identifier(domain).name("DefaultDataWarehouse").send().await;
+    let blueprint = blueprints.unwrap().items()[0].id().to_string();
+    let parameter = |n: &str, v: &str| EnvironmentParameter::builder().name(n).value(v).build();
+    let profile = consumer
+        .create_environment_profile()
+        .domain_identifier(domain)
+        .name("analytics-dwh")
+        .environment_blueprint_identifier(&blueprint)
+        .project_identifier(project)
+        .aws_account_id("222222222222")
+        .aws_account_region("eu-central-1")
+        .user_parameters(parameter("clusterName", "prod-dwh"))
+        .user_parameters(parameter("dataAccessSecretsArn", SECRET))
+        .send()
+        .await
+        .unwrap();
+    let env = consumer
+        .create_environment()
+        .domain_identifier(domain)
+        .project_identifier(project)
+        .name("analytics-dwh")
+        .environment_profile_identifier(profile.id())
+        .user_parameters(parameter("dbName", "analytics"))
+        .send()
+        .await
+        .unwrap();
+    let env = env.id().unwrap().to_string();
+    eventually(Duration::from_secs(30), || async {
+        let e = consumer.get_environment().domain_identifier(domain).identifier(&env).send().await;
+        let status = e.map_err(|e| e.to_string())?.status().cloned();
+        if status == Some(EnvironmentStatus::Active) { Ok(()) } else { Err(format!("{status:?}")) }
+    })
+    .await;
+}
+
+/// `project` files a request for `listing`; its ID.
+async fn file(consumer: &Client, domain: &str, project: &str, listing: &str) -> String {
+    let principal = SubscribedPrincipalInput::Project(SubscribedProjectInput::builder().identifier(project).build());
+    let filed = consumer
+        .create_subscription_request()
+        .domain_identifier(domain)
+        .subscribed_principals(principal)
+        .subscribed_listings(SubscribedListingInput::builder().identifier(listing).build().unwrap())
+        .request_reason("Monthly revenue reporting")
+        .send()
+        .await
+        .unwrap();
+    filed.id().to_string()
+}
+
+/// The request's status and decision comment.
+async fn request(consumer: &Client, domain: &str, id: &str) -> (SubscriptionRequestStatus, Option<String>) {
+    let r = consumer.get_subscription_request_details().domain_identifier(domain).identifier(id).send().await;
+    let r = r.unwrap();
+    (r.status().clone(), r.decision_comment().map(str::to_string))
+}
+
+/// Waits until the request is no longer PENDING.
+async fn decided(consumer: &Client, domain: &str, id: &str) -> (SubscriptionRequestStatus, Option<String>) {
+    eventually(Duration::from_secs(30), || async {
+        let (status, comment) = request(consumer, domain, id).await;
+        if status == SubscriptionRequestStatus::Pending { Err("PENDING".to_string()) } else { Ok((status, comment)) }
+    })
+    .await
+}
+
+fn decisions(calls: &serde_json::Value) -> (u64, u64) {
+    (count(calls, "datazone:AcceptSubscriptionRequest"), count(calls, "datazone:RejectSubscriptionRequest"))
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn requests_are_answered_by_the_policy_in_git_once() {
+    let mut w = world("access", "optional").await;
+    allow(&w, json!(["analytics-team"])).await;
+    let (name, domain, listing) = published_with_policy(&w).await;
+    let consumer = common::aws::consumer(&w.emulator.endpoint()).await;
+    let analytics = project(&consumer, &domain, "analytics-team").await;
+    let partners = project(&consumer, &domain, "external-partners").await;
+    let marketing = project(&consumer, &domain, "marketing").await;
+    warehouse(&consumer, &domain, &analytics).await;
+
+    let approved = file(&consumer, &domain, &analytics, &listing).await;
+    let rejected = file(&consumer, &domain, &partners, &listing).await;
+    let waiting = file(&consumer, &domain, &marketing, &listing).await;
+    let (status, comment) = decided(&consumer, &domain, &approved).await;
+    assert_eq!(status, SubscriptionRequestStatus::Accepted);
+    assert_eq!(
+        comment.as_deref(),
+        Some(
+            format!("Approved by access rule analytics of RedshiftDataProduct {}/{name} (datazone-operator)", w.ns)
+                .as_str()
+        )
+    );
+    let (status, comment) = decided(&consumer, &domain, &rejected).await;
+    assert_eq!(status, SubscriptionRequestStatus::Rejected);
+    assert!(comment.unwrap_or_default().ends_with(": partners get sales data through the data sharing agreement"));
+
+    // Status counts the subscriber and the request left to a person.
+    let p = eventually(Duration::from_secs(30), || async {
+        let p = w.products().get(&name).await.map_err(|e| e.to_string())?;
+        let access = p.status.clone().unwrap_or_default().access.unwrap_or_default();
+        let want = (1, vec!["analytics-team".to_string()], 1, 1, 1);
+        let got =
+            (access.subscribers, access.subscribing_projects.clone(), access.waiting, access.approved, access.rejected);
+        if got == want { Ok(p) } else { Err(format!("{got:?}")) }
+    })
+    .await;
+    let applied = p.status.unwrap().conditions.into_iter().find(|c| c.type_ == "AccessApplied").unwrap();
+    assert_eq!(applied.message, "2 access rules: 1 subscribing project, 1 request waiting for a person");
+
+    // The approved subscription's grant completes in the consumer's environment.
+    eventually(Duration::from_secs(30), || async {
+        let subscriptions = consumer.list_subscriptions().domain_identifier(&domain).owning_project_id(&analytics);
+        let subscription = subscriptions.send().await.map_err(|e| e.to_string())?;
+        let id = subscription.items().first().map(|s| s.id().to_string()).ok_or("no subscription")?;
+        let grants = consumer.list_subscription_grants().domain_identifier(&domain).subscription_id(&id).send().await;
+        let grants = grants.map_err(|e| e.to_string())?;
+        let done = !grants.items().is_empty()
+            && grants.items().iter().all(|g| g.status() == &SubscriptionGrantOverallStatus::Completed);
+        if done { Ok(()) } else { Err(format!("{:?}", grants.items().iter().map(|g| g.status()).collect::<Vec<_>>())) }
+    })
+    .await;
+    let before = decisions(&w.calls().await);
+    assert_eq!(before, (1, 1), "one accept, one reject");
+
+    // A restart, then two replicas under leader election: nothing decided twice.
+    w.start_operator();
+    w.resyncs(3).await;
+    w.operator = None;
+    let lease = format!("lease-{}", w.ns);
+    let args = ["--leader-elect", "--leader-election-namespace", &w.ns, "--leader-election-lease", &lease];
+    let _a = w.spawn_operator(free_port(), &args, &[("POD_NAME", "replica-a")], "replica-a");
+    let _b = w.spawn_operator(free_port(), &args, &[("POD_NAME", "replica-b")], "replica-b");
+    tokio::time::sleep(common::world::RESYNC * 4).await;
+    assert_eq!(decisions(&w.calls().await), before, "a restart and a second replica decide nothing twice");
+    assert_eq!(request(&consumer, &domain, &waiting).await.0, SubscriptionRequestStatus::Pending);
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_connection_forbidding_auto_approval_stops_the_policy() {
+    let w = world("access-forbidden", "optional").await;
+    let (name, domain, listing) = published_with_policy(&w).await;
+    let p = w.condition_is(&name, "AccessApplied", "False", "ApprovalNotAllowed").await;
+    let applied = p.status.unwrap().conditions.into_iter().find(|c| c.type_ == "AccessApplied").unwrap();
+    assert!(
+        applied
+            .message
+            .contains("access rule analytics approves analytics-team, but the connection allows no auto-approval"),
+        "{}",
+        applied.message
+    );
+    let consumer = common::aws::consumer(&w.emulator.endpoint()).await;
+    let analytics = project(&consumer, &domain, "analytics-team").await;
+    let id = file(&consumer, &domain, &analytics, &listing).await;
+    w.resyncs(3).await;
+    assert_eq!(request(&consumer, &domain, &id).await.0, SubscriptionRequestStatus::Pending, "nothing approved");
+    assert_eq!(decisions(&w.calls().await), (0, 0));
+}
