@@ -183,6 +183,8 @@ pub enum DeletionPolicyArg {
     Retain,
     #[value(name = "Delete")]
     Delete,
+    #[value(name = "Retire")]
+    Retire,
 }
 
 impl From<DeletionPolicyArg> for DeletionPolicy {
@@ -190,6 +192,7 @@ impl From<DeletionPolicyArg> for DeletionPolicy {
         match policy {
             DeletionPolicyArg::Retain => DeletionPolicy::Retain,
             DeletionPolicyArg::Delete => DeletionPolicy::Delete,
+            DeletionPolicyArg::Retire => DeletionPolicy::Retire,
         }
     }
 }

@@ -228,3 +228,88 @@ async fn a_connection_forbidding_auto_approval_stops_the_policy() {
     assert_eq!(request(&consumer, &domain, &id).await.0, SubscriptionRequestStatus::Pending, "nothing approved");
     assert_eq!(decisions(&w.calls().await), (0, 0));
 }
+
+/// Whether the emulator holds anything of `ids` under `key` of its state.
+fn holds(state: &serde_json::Value, key: &str, ids: &[String]) -> bool {
+    state[key].as_array().unwrap().iter().any(|v| ids.iter().any(|id| v["id"] == id.as_str()))
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn retiring_waits_for_the_subscriber_or_revokes_then_deletes_it_all() {
+    use kube::api::DeleteParams;
+    let w = world("retire", "optional").await;
+    allow(&w, json!(["analytics-team"])).await;
+    let names = w.import("examples/payloads/three-databases.json").await;
+    let consumer = common::aws::consumer(&w.emulator.endpoint()).await;
+    // The first waits for its subscriber; the second revokes.
+    let retire = |revoke: bool| {
+        json!({"spec": {"dataProduct": {}, "access": policy(), "deletionPolicy": "Retire",
+                        "retirement": {"revokeSubscriptions": revoke}}})
+    };
+    for (name, revoke) in names.iter().take(2).zip([false, true]) {
+        w.products().patch(name, &PatchParams::default(), &Patch::Merge(&retire(revoke))).await.unwrap();
+    }
+    let ready = w.all_ready(&names).await;
+    let domain = ready[0].status.clone().unwrap().domain_id.unwrap();
+    let analytics = project(&consumer, &domain, "analytics-team").await;
+    let (mut everything, mut listings) = (Vec::new(), Vec::new());
+    for name in names.iter().take(2) {
+        let s = eventually(Duration::from_secs(60), || async {
+            let p = w.products().get(name).await.map_err(|e| e.to_string())?;
+            let s = p.status.clone().unwrap_or_default();
+            if s.data_products.first().and_then(|d| d.listing_id.clone()).is_some() {
+                Ok(s)
+            } else {
+                Err("not listed".into())
+            }
+        })
+        .await;
+        let listing = s.data_products[0].listing_id.clone().unwrap();
+        let request = file(&consumer, &domain, &analytics, &listing).await;
+        assert_eq!(decided(&consumer, &domain, &request).await.0, SubscriptionRequestStatus::Accepted);
+        let mut ids: Vec<String> = s.assets.iter().filter_map(|a| a.asset_id.clone()).collect();
+        ids.extend(s.data_products.iter().filter_map(|d| d.id.clone()));
+        ids.extend(s.data_source_id.clone());
+        everything.push(ids);
+        listings.push(listing);
+    }
+
+    // Deleted with a subscriber: out of the catalog, held, status naming the subscriber.
+    w.products().delete(&names[0], &DeleteParams::default()).await.unwrap();
+    let held = w.condition_is(&names[0], "Ready", "False", "Subscribed").await;
+    let message = held.status.unwrap().conditions.into_iter().find(|c| c.type_ == "Ready").unwrap().message;
+    assert!(message.contains("project analytics-team still subscribes"), "{message}");
+    let state = w.state().await;
+    let all = state["listings"].as_array().unwrap();
+    let ours = |l: &&serde_json::Value| everything[0].iter().any(|id| l.to_string().contains(id.as_str()));
+    let unpublished: Vec<&serde_json::Value> = all.iter().filter(ours).collect();
+    assert!(!unpublished.is_empty() && unpublished.iter().all(|l| l["status"] == "INACTIVE"), "{unpublished:?}");
+    for key in ["dataProducts", "assets", "dataSources"] {
+        assert!(holds(&state, key, &everything[0]), "nothing deleted while subscribed: {key}");
+    }
+
+    // The subscriber leaves: the data product, the assets and the data source go, then the object.
+    let subscriptions = consumer.list_subscriptions().domain_identifier(&domain).owning_project_id(&analytics);
+    let subscriptions = subscriptions.send().await.unwrap();
+    for s in subscriptions.items() {
+        if s.subscribed_listing().is_some_and(|l| l.id() == listings[0]) {
+            consumer.cancel_subscription().domain_identifier(&domain).identifier(s.id()).send().await.unwrap();
+        }
+    }
+    w.gone(&names[0]).await;
+    let state = w.state().await;
+    for key in ["dataProducts", "assets", "dataSources"] {
+        assert!(!holds(&state, key, &everything[0]), "{key} of the retired data product deleted");
+    }
+
+    // The second says to revoke: it does, and retires at once.
+    w.products().delete(&names[1], &DeleteParams::default()).await.unwrap();
+    w.gone(&names[1]).await;
+    let state = w.state().await;
+    for key in ["dataProducts", "assets", "dataSources"] {
+        assert!(!holds(&state, key, &everything[1]), "{key} of the revoking data product deleted");
+    }
+    let revoked = state["subscriptions"].as_array().unwrap().iter().filter(|s| s["status"] == "REVOKED").count();
+    assert_eq!(revoked, 1, "its subscription revoked: {:?}", state["subscriptions"]);
+}

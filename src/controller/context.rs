@@ -55,6 +55,9 @@ pub struct Shared {
     pub product_listings: Cache<ProjectKey, std::sync::Arc<crate::controller::decide::products::ProductSweep>>,
     /// Each project's subscription requests and subscriptions, one view for its access policies.
     pub access_views: Cache<ProjectKey, std::sync::Arc<crate::controller::fleet::access_views::AccessView>>,
+    /// Retiring data products (by UID) whose listings this process took out of the catalog: a
+    /// retirement waiting for its subscribers does not unpublish again each time it looks.
+    pub unpublished: Mutex<std::collections::HashSet<String>>,
     /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
     pub accepts: crate::controller::fleet::access_views::Spaced<String>,
 }

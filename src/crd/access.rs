@@ -5,15 +5,12 @@
 //! rule that names the requesting project; a request no rule names waits for a person, as
 //! without a policy. Left out, nothing changes.
 //!
-//! And on both connection kinds, `autoApproval`: which consumer projects the namespaces using
-//! the connection may approve by policy at all. Approving is the one decision that opens data,
-//! so the platform team opts in; rejecting and leaving to a person need no permission.
+//! Approve rules need the connection's permission (`autoApproval`, [`super::connection`]).
 
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::connection::LabelSelector;
 use super::patterns as p;
 
 /// Who gets access without a person deciding, and who is refused.
@@ -57,21 +54,6 @@ pub enum AccessDecision {
     Approve,
     /// Reject the request, with the rule's reason.
     Reject,
-}
-
-/// On a connection: for which consumer projects the data products using it may approve by
-/// policy. One entry per team on a ClusterDataZoneConnection.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AutoApproval {
-    /// The namespaces the entry is for; left out, every namespace the connection admits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace_selector: Option<LabelSelector>,
-
-    /// Consumer projects their policies may approve, by name or ID (as the rules name them);
-    /// `*` is any project.
-    #[schemars(length(min = 1, max = 100), inner(length(min = 1, max = p::PROJECT_NAME_MAX), pattern(p::PROJECT_NAME_ID_OR_ANY)))]
-    pub projects: Vec<String>,
 }
 
 /// Subscribers to a resource's listings (its data products' and its assets' own), and what its

@@ -9,7 +9,6 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::access::AutoApproval;
 use super::conditions::Condition;
 use super::patterns as p;
 
@@ -239,4 +238,21 @@ pub struct ConnectionStatus {
     /// Of those, the ones `allowed` refuses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_data_products: Option<i64>,
+}
+
+/// For which consumer projects the data products using a connection may approve subscription
+/// requests by their access policy (`spec.access`): approving is the one decision that opens
+/// data, so the platform team opts in; rejecting and leaving to a person need no permission.
+/// One entry per team on a ClusterDataZoneConnection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoApproval {
+    /// The namespaces the entry is for; left out, every namespace the connection admits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+
+    /// Consumer projects their policies may approve, by name or ID (as the rules name them);
+    /// `*` is any project.
+    #[schemars(length(min = 1, max = 100), inner(length(min = 1, max = p::PROJECT_NAME_MAX), pattern(p::PROJECT_NAME_ID_OR_ANY)))]
+    pub projects: Vec<String>,
 }

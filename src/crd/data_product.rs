@@ -86,9 +86,15 @@ pub struct RedshiftDataProductSpec {
 
     /// What happens to the DataZone data source when this resource is deleted: Retain (the
     /// default) leaves it and its assets in DataZone (an adopted one without the operator's
-    /// mark); Delete removes the data source.
+    /// mark); Delete removes the data products and the data source; Retire unpublishes, waits for
+    /// the subscribers to leave (or revokes them, `retirement`), then deletes the data products,
+    /// the assets and the data source.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+
+    /// How `deletionPolicy: Retire` treats subscribers: left out, it waits until none is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retirement: Option<Retirement>,
 
     /// An existing DataZone data source to take over instead of creating one: a migration from
     /// a script, a Lambda or the portal, without a second data source for the same tables. It
@@ -311,8 +317,25 @@ pub enum DeletionPolicy {
     /// Leave the data source and its assets in DataZone.
     #[default]
     Retain,
-    /// Delete the data source (its published assets stay in the catalog, as DataZone does).
+    /// Delete the data products and the data source (its published assets stay in the catalog,
+    /// as DataZone does).
     Delete,
+    /// Retire it all, respecting subscribers: take the listings out of the catalog (no new
+    /// subscriptions), wait until no project subscribes (or revoke, `spec.retirement`), then
+    /// delete the data products, the assets and the data source, in that order.
+    Retire,
+}
+
+/// How `deletionPolicy: Retire` treats the subscribers it finds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Retirement {
+    /// Revoke the subscriptions instead of waiting for the subscribers to leave.
+    #[serde(default)]
+    pub revoke_subscriptions: bool,
+    /// With revokeSubscriptions: the subscribers keep the permissions they were granted.
+    #[serde(default)]
+    pub retain_permissions: bool,
 }
 
 /// Observed state, written only by the operator.

@@ -145,6 +145,15 @@ pub trait Catalog: Send + Sync {
         revision: &str,
         client_token: &str,
     ) -> impl Future<Output = Result<String, DzError>> + Send;
+    /// Takes the asset's listing out of the catalog (no new subscriptions; existing ones stay).
+    fn unpublish_asset(
+        &self,
+        domain: &str,
+        asset: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<(), DzError>> + Send;
+    /// Deletes the asset (refused while a data product holds it or its listing has subscribers).
+    fn delete_asset(&self, domain: &str, asset: &str) -> impl Future<Output = Result<(), DzError>> + Send;
     /// Starts a metadata generation run for the asset; answers its ID.
     fn start_metadata_generation(
         &self,

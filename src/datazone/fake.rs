@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::catalog::{AssetInfo, Form, GlossaryInfo, TermInfo};
-use super::fake_subscriptions::FakeSubscriptions;
 use super::products::{ProductInfo, ProductRevision};
+use super::subscriptions::{RequestInfo, SubscriptionInfo};
 use super::{
     ActivityInfo, AssetOutcome, Backend, Binding, BlueprintEnablement, ConnectionInfo, ConnectionPatch, ConnectionSpec,
     DataSourceInfo, DataSourceStatus, DataSourceSummary, DataZone, DzError, EnvironmentInfo, EnvironmentStatus,
@@ -677,5 +677,72 @@ impl CatalogState {
     /// The ID of the term of this name.
     pub fn term_id(&self, name: &str) -> String {
         self.terms.iter().find(|t| t.name == name).map(|t| t.id.clone()).unwrap_or_default()
+    }
+}
+
+/// The fake's subscription requests and subscriptions ([`super::fake_subscriptions`]): a test
+/// files requests as a consumer would.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FakeSubscriptions {
+    pub requests: Vec<RequestInfo>,
+    /// Request ID → the decision comment.
+    pub comments: std::collections::BTreeMap<String, String>,
+    pub subscriptions: Vec<SubscriptionInfo>,
+    next: u32,
+}
+
+impl FakeSubscriptions {
+    /// A consumer project asks for the listing of `entity` (an asset or data product ID);
+    /// answers the request's ID.
+    pub fn file(&mut self, entity: &str, project_id: &str, project_name: &str) -> String {
+        self.next += 1;
+        let id = format!("sr-{}", self.next);
+        self.requests.push(RequestInfo {
+            id: id.clone(),
+            listing_id: format!("listing-of-{entity}"),
+            entity_id: Some(entity.into()),
+            project_id: project_id.into(),
+            project_name: Some(project_name.into()),
+            status: "PENDING".into(),
+        });
+        id
+    }
+
+    /// `project` subscribes to the listing of `entity` (a request filed and accepted); answers the
+    /// subscription's ID.
+    pub fn subscribe(&mut self, entity: &str, project_id: &str, project_name: &str) -> String {
+        let request = self.file(entity, project_id, project_name);
+        let _ = self.decide("AcceptSubscriptionRequest", &request, "by a person", "ACCEPTED");
+        self.subscriptions.last().map(|s| s.id.clone()).unwrap_or_default()
+    }
+
+    /// Whether the listing of `entity` has an APPROVED subscription.
+    pub fn subscribed(&self, entity: &str) -> bool {
+        self.subscriptions.iter().any(|s| s.status == "APPROVED" && s.entity_id.as_deref() == Some(entity))
+    }
+
+    pub(super) fn decide(&mut self, operation: &'static str, id: &str, comment: &str, to: &str) -> Result<(), DzError> {
+        let Some(request) = self.requests.iter_mut().find(|r| r.id == id) else {
+            return Err(DzError::new(ErrorClass::Terminal, operation, "ResourceNotFoundException", id.to_string()));
+        };
+        if request.status != "PENDING" {
+            let message = format!("subscription request {id} is {}", request.status);
+            return Err(DzError::new(ErrorClass::Terminal, operation, "ConflictException", message));
+        }
+        request.status = to.into();
+        self.comments.insert(id.into(), comment.into());
+        if to == "ACCEPTED" {
+            let request = request.clone();
+            self.next += 1;
+            self.subscriptions.push(SubscriptionInfo {
+                id: format!("sub-{}", self.next),
+                listing_id: request.listing_id,
+                entity_id: request.entity_id,
+                project_id: request.project_id,
+                project_name: request.project_name,
+                status: "APPROVED".into(),
+            });
+        }
+        Ok(())
     }
 }

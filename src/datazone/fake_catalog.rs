@@ -162,6 +162,30 @@ impl Catalog for Fake {
         Ok(listing_revision)
     }
 
+    async fn unpublish_asset(&self, _: &str, asset: &str, _: &str) -> Result<(), DzError> {
+        let mut w = self.call("CreateListingChangeSet", &format!("UNPUBLISH {asset}"))?;
+        let a = w.catalog_state.assets.get_mut(asset).ok_or_else(|| not_found("CreateListingChangeSet", asset))?;
+        if !a.listed {
+            return Err(not_found("CreateListingChangeSet", asset));
+        }
+        a.listed = false;
+        Ok(())
+    }
+
+    async fn delete_asset(&self, _: &str, asset: &str) -> Result<(), DzError> {
+        let mut w = self.call("DeleteAsset", asset)?;
+        let c = &mut w.catalog_state;
+        let conflict =
+            |message: String| DzError::new(ErrorClass::Terminal, "DeleteAsset", "ConflictException", message);
+        if let Some(p) = c.data_products.values().find(|p| p.latest().items.iter().any(|i| i.asset_id == asset)) {
+            return Err(conflict(format!("asset {asset} is an item of data product {}", p.id)));
+        }
+        if c.subscriptions.subscribed(asset) {
+            return Err(conflict(format!("asset {asset} has subscribers")));
+        }
+        c.assets.remove(asset).map(|_| ()).ok_or_else(|| not_found("DeleteAsset", asset))
+    }
+
     async fn start_metadata_generation(
         &self,
         _: &str,

@@ -147,6 +147,9 @@ impl Products for Fake {
 
     async fn delete_data_product(&self, _: &str, id: &str) -> Result<(), DzError> {
         let mut w = self.call("DeleteDataProduct", id)?;
+        if w.catalog_state.subscriptions.subscribed(id) {
+            return Err(conflict("DeleteDataProduct", format!("data product {id} has subscribers")));
+        }
         w.catalog_state.data_products.remove(id).map(|_| ()).ok_or_else(|| not_found("DeleteDataProduct", id))
     }
 }

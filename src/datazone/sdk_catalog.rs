@@ -225,6 +225,31 @@ impl Catalog for SdkDataZone {
         Ok(out.listing_revision().to_string())
     }
 
+    async fn unpublish_asset(&self, domain: &str, asset: &str, client_token: &str) -> Result<(), DzError> {
+        self.client()
+            .create_listing_change_set()
+            .domain_identifier(domain)
+            .entity_identifier(asset)
+            .entity_type(dz::EntityType::Asset)
+            .action(dz::ChangeAction::Unpublish)
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateListingChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn delete_asset(&self, domain: &str, asset: &str) -> Result<(), DzError> {
+        self.client()
+            .delete_asset()
+            .domain_identifier(domain)
+            .identifier(asset)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteAsset", e))?;
+        Ok(())
+    }
+
     async fn start_metadata_generation(
         &self,
         domain: &str,

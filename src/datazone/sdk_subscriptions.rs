@@ -84,6 +84,18 @@ impl Subscriptions for SdkDataZone {
         Ok(())
     }
 
+    async fn revoke_subscription(&self, domain: &str, id: &str, retain_permissions: bool) -> Result<(), DzError> {
+        self.client()
+            .revoke_subscription()
+            .domain_identifier(domain)
+            .identifier(id)
+            .retain_permissions(retain_permissions)
+            .send()
+            .await
+            .map_err(|e| sdk_error("RevokeSubscription", e))?;
+        Ok(())
+    }
+
     async fn subscriptions(&self, domain: &str, project_id: &str) -> Result<Vec<SubscriptionInfo>, DzError> {
         let items: Vec<dz::SubscriptionSummary> = self
             .client()

@@ -46,6 +46,14 @@ pub trait Subscriptions: Send + Sync {
     /// Rejects a request with `comment`.
     fn reject_request(&self, domain: &str, id: &str, comment: &str)
     -> impl Future<Output = Result<(), DzError>> + Send;
+    /// Revokes a subscription (the owner's): the subscriber keeps the granted permissions when
+    /// `retain_permissions`.
+    fn revoke_subscription(
+        &self,
+        domain: &str,
+        id: &str,
+        retain_permissions: bool,
+    ) -> impl Future<Output = Result<(), DzError>> + Send;
     /// The APPROVED subscriptions to the listings `project` owns, every page.
     fn subscriptions(
         &self,

@@ -65,6 +65,7 @@ fn product(payload: &Payload, dataset: &Dataset, name: String, options: &ImportO
         lineage: None,
         // The Lambda left every request to a person.
         access: None,
+        retirement: None,
         connection_ref: ConnectionRef { kind: options.connection_kind, name: options.connection.clone() },
         project: options.project.clone(),
         redshift: RedshiftSource {

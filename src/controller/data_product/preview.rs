@@ -148,7 +148,7 @@ async fn product_changes<B: Backend>(
         };
         out.push(decided::change(&step, want, &before));
     }
-    let delete = p.spec.deletion_policy == DeletionPolicy::Delete;
+    let delete = p.spec.deletion_policy != DeletionPolicy::Retain;
     let made = status.data_products.iter().filter(|e| e.id.is_some());
     for gone in made.filter(|e| !wanted.iter().any(|w| w.name == e.name)) {
         out.push(ProductChange::Retire { name: gone.name.clone(), delete });

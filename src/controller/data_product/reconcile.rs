@@ -84,6 +84,10 @@ pub fn error_policy<B: Backend>(
         tracing::debug!(namespace = product.namespace(), name = product.name_any(), %error, "stale read; again");
         return Action::requeue(STALE_READ_RETRY);
     }
+    if retiring_with_subscribers(error) {
+        tracing::info!(namespace = product.namespace(), name = product.name_any(), %error, "retirement waits for subscribers");
+        return Action::requeue(ctx.resync);
+    }
     let delay = ctx.backoff(&uid(&product));
     tracing::warn!(namespace = product.namespace(), name = product.name_any(), %error, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
@@ -104,6 +108,13 @@ fn read_stale(error: &ReconcileError) -> bool {
 }
 
 const STALE_READ_RETRY: Duration = Duration::from_millis(500);
+
+/// A retirement waiting for its subscribers to leave: no failure, it looks again a resync later.
+fn retiring_with_subscribers(error: &ReconcileError) -> bool {
+    let ReconcileError::Finalizer(e) = error else { return false };
+    let finalizer::Error::CleanupFailed(ReconcileError::Cleanup(blocked)) = e.as_ref() else { return false };
+    blocked.reason == cleanup::SUBSCRIBED
+}
 
 async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<Action, ReconcileError> {
     let key = uid(p);
@@ -339,6 +350,19 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
         tracing::info!(reason = n.reason, note = n.message, "cleanup");
     }
     publish(p, ctx, "Delete", cleaned.notes).await;
+    // Retiring, and subscribers remain: status says whom it waits for, and it looks again a
+    // resync later (a person must act: a subscriber leaves, or the spec says to revoke).
+    // The finalizer stays only on an error (`error_policy` brings it back a resync later).
+    if let Some(waiting) = &cleaned.waiting {
+        let mut status = p.status.clone().unwrap_or_default();
+        let now = conditions::now_rfc3339();
+        conditions::set_ready(&mut status.conditions, false, true, "Subscribed", waiting, p.metadata.generation, &now);
+        // Deleting moved the generation: this is the status of the one being deleted.
+        status.observed_generation = p.metadata.generation;
+        if p.status.as_ref() != Some(&status) {
+            write_status(p, ctx, &status).await?;
+        }
+    }
     cleaned.result.map_err(ReconcileError::Cleanup)?;
     // Nothing of this data product stays in memory.
     let key = uid(p);

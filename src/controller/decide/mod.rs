@@ -3,7 +3,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`pass`] | the vocabulary of a pass: phases, [`pass::Blocked`], [`pass::Effects`], [`pass::ReconcileError`] |
-//! | [`desired`], [`adoption`], [`plan`], [`business`], [`products`], [`access`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata; the DataZone data products and the next step for each; which access rule decides a subscription request |
+//! | [`desired`], [`adoption`], [`plan`], [`business`], [`products`], [`access`], [`retirement`] | what the spec asks for in DataZone's terms; whether an existing data source may be adopted; the pure next step; what each asset is to carry of the declared business metadata; the DataZone data products and the next step for each; which access rule decides a subscription request; whether subscribers hold a retirement |
 //! | [`status`] | effects → status and Events |
 
 pub mod pass;
@@ -14,5 +14,6 @@ pub mod business;
 pub mod desired;
 pub mod plan;
 pub mod products;
+pub mod retirement;
 
 pub mod status;

@@ -12,6 +12,7 @@ mod deletion;
 mod failures;
 mod glossary;
 mod products;
+mod retirement;
 mod steps;
 mod tenancy;
 mod v2;
