@@ -14,7 +14,8 @@
 //! Settings (environment): BENCH_SIZES (default `200,1000,10000`), BENCH_NAMESPACES (20),
 //! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC_SECONDS (30),
 //! BENCH_CONCURRENCY (16), BENCH_DATA_PRODUCTS (`none`, `both` or `only`: each resource also a
-//! DataZone data product, or only that), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
+//! DataZone data product, or only that), BENCH_ACCESS (1: every resource also an access policy, and
+//! 100 subscription requests filed at once after the steady state), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
 //! for the operator's log) and BENCH_OPERATOR_LOG_LEVEL (its RUST_LOG, `warn`).
 
 use std::collections::BTreeMap;
@@ -143,6 +144,8 @@ struct Row {
     pace: f64,
     /// Resyncs held back while the pace was saturated, until all were Ready.
     held: f64,
+    /// BENCH_ACCESS: the requests filed at once, and how the policies answered them.
+    answered: Option<Answered>,
     /// The way to all Ready.
     progress: Progress,
     /// Peak RSS (MiB) of the operator that published, and of the one restarted for the steady state.
@@ -178,7 +181,8 @@ async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
             "roleArn": "arn:aws:iam::111111111111:role/dz-registration", "externalId": "optional",
             "producer": {"provisioningRoleArn": "arn:aws:iam::222222222222:role/DataZoneProvisioning-111111111111",
                          "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-eu-central-1-corp-mesh"},
-            "namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": tag}}
+            "namespaceSelector": {"matchLabels": {"dataproducts.dev/datazone-access": tag}},
+            "autoApproval": if access() { json!([{"projects": [CONSUMER]}]) } else { json!([]) }
         }
     }))
     .unwrap();
@@ -253,7 +257,105 @@ fn with_schemas(
         }
         _ => {}
     }
+    if access() {
+        p["spec"]["access"] = json!({"rules": [{"name": "analytics", "projects": [CONSUMER], "decision": "Approve"}]});
+    }
     serde_json::from_value(p).unwrap()
+}
+
+/// BENCH_ACCESS=1: every resource also has an access policy approving [`CONSUMER`], and after the
+/// steady state [`REQUESTS`] requests are filed at once (needs BENCH_DATA_PRODUCTS both or only:
+/// they ask for data product listings).
+fn access() -> bool {
+    env_or("BENCH_ACCESS", 0) == 1
+}
+
+/// The consumer project the access policies approve.
+const CONSUMER: &str = "analytics-team";
+const REQUESTS: usize = 100;
+
+/// The access bench's figures: seconds from the last request filed to the last accepted, how
+/// many were accepted, and AcceptSubscriptionRequest calls throttled.
+struct Answered {
+    secs: f64,
+    accepted: usize,
+    throttled: u64,
+}
+
+/// Files [`REQUESTS`] subscription requests at once, as [`CONSUMER`], for the data product
+/// listings of as many Ready data products; waits until the policies have accepted them all.
+async fn file_requests(emulator: &Emulator, products: &[RedshiftDataProduct]) -> Answered {
+    use aws_sdk_datazone::types::{
+        SubscribedListingInput, SubscribedPrincipalInput, SubscribedProjectInput, SubscriptionRequestStatus,
+    };
+    let listings: Vec<(String, String)> = products
+        .iter()
+        .filter_map(|p| {
+            let s = p.status.as_ref()?;
+            Some((s.domain_id.clone()?, s.data_products.first()?.listing_id.clone()?))
+        })
+        .take(REQUESTS)
+        .collect();
+    assert_eq!(listings.len(), REQUESTS, "BENCH_ACCESS needs BENCH_DATA_PRODUCTS both or only");
+    let domain = listings[0].0.clone();
+    let credentials =
+        aws_credential_types::Credentials::new("AKIAPRODUCER00000001", "producer-secret", None, None, "bench");
+    let config = aws_sdk_datazone::Config::builder()
+        .behavior_version(aws_sdk_datazone::config::BehaviorVersion::latest())
+        .region(aws_sdk_datazone::config::Region::new("eu-central-1"))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(credentials)
+        .build();
+    let consumer = aws_sdk_datazone::Client::from_conf(config);
+    let project = consumer.create_project().domain_identifier(&domain).name(CONSUMER).send().await.expect("project");
+    let project = project.id().to_string();
+    let throttled_before = throttled_accepts(emulator);
+    futures::stream::iter(&listings)
+        .map(|(_, listing)| {
+            let principal =
+                SubscribedPrincipalInput::Project(SubscribedProjectInput::builder().identifier(&project).build());
+            consumer
+                .create_subscription_request()
+                .domain_identifier(&domain)
+                .subscribed_principals(principal)
+                .subscribed_listings(SubscribedListingInput::builder().identifier(listing).build().expect("listing"))
+                .request_reason("Monthly revenue reporting")
+                .send()
+        })
+        .buffer_unordered(8)
+        .for_each(|filed| async move {
+            filed.expect("request filed");
+        })
+        .await;
+    let filed = Instant::now();
+    let mut accepted = 0;
+    while filed.elapsed() < Duration::from_secs(300) {
+        let listed = consumer
+            .list_subscription_requests()
+            .domain_identifier(&domain)
+            .owning_project_id(&project)
+            .status(SubscriptionRequestStatus::Accepted)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        accepted = listed.map(|items| items.len()).unwrap_or(accepted);
+        if accepted >= REQUESTS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Answered {
+        secs: filed.elapsed().as_secs_f64(),
+        accepted,
+        throttled: throttled_accepts(emulator) - throttled_before,
+    }
+}
+
+fn throttled_accepts(emulator: &Emulator) -> u64 {
+    let by_op = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    by_op.get("datazone:AcceptSubscriptionRequest").copied().unwrap_or(0)
 }
 
 /// BENCH_DATA_PRODUCTS: `none` (the default: the assets listed on their own), `both` (each
@@ -444,6 +546,14 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     let resyncs = window.elapsed().as_secs_f64() / s.resync.as_secs_f64();
     let steady = minus(&calls(&emulator), &settled);
     let steady_cpu = operator.cpu() - cpu_settled;
+    let answered = if access() {
+        let all = Api::<RedshiftDataProduct>::all(client.clone()).list(&Default::default()).await.expect("list");
+        let ours: Vec<RedshiftDataProduct> =
+            all.items.into_iter().filter(|p| p.namespace().is_some_and(|ns| namespaces.contains(&ns))).collect();
+        Some(file_requests(&emulator, &ours).await)
+    } else {
+        None
+    };
     let dz = sum(&at_ready, "datazone:");
     let aws = dz + sum(&at_ready, "sts:") + sum(&at_ready, "redshift-data:");
     Row {
@@ -472,6 +582,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         pace,
         held,
         progress,
+        answered,
     }
 }
 
@@ -552,6 +663,12 @@ fn print_row(r: &Row) {
         "  {} data products: the operator's DataZone pace when all were Ready: {:.1} calls a second; {:.0} resyncs held back while it was saturated",
         r.n, r.pace, r.held
     );
+    if let Some(a) = &r.answered {
+        eprintln!(
+            "  {} data products with access policies: {REQUESTS} requests filed at once, {} accepted after {:.1} s, {} AcceptSubscriptionRequest calls throttled",
+            r.n, a.accepted, a.secs, a.throttled
+        );
+    }
     let slices: Vec<String> =
         r.progress.timeline.iter().map(|c| format!("{:.0}", *c as f64 / TIMELINE_SLICE.as_secs_f64())).collect();
     eprintln!(

@@ -318,11 +318,12 @@ async fn helm_upgrade_applies_a_changed_crd_schema_and_uninstall_keeps_the_crd()
         String::from_utf8_lossy(&rejected.stderr)
     );
 
-    let marker = "            properties:\n              adopt:\n";
+    // The spec's first property, alphabetically.
+    let marker = "            properties:\n              access:\n";
     assert!(v1.contains(marker), "the CRD template's layout changed; update this test");
     let v2 = v1.replacen(
         marker,
-        "            properties:\n              owner:\n                description: The producer team.\n                type: string\n              adopt:\n",
+        "            properties:\n              owner:\n                description: The producer team.\n                type: string\n              access:\n",
         1,
     );
     std::fs::write(&template, v2).unwrap();

@@ -58,6 +58,8 @@ pub struct Shared {
     /// Retiring data products (by UID) whose listings this process took out of the catalog: a
     /// retirement waiting for its subscribers does not unpublish again each time it looks.
     pub unpublished: Mutex<std::collections::HashSet<String>>,
+    /// Which data product with an access policy owns which asset or data product.
+    pub owners: crate::controller::fleet::access_views::Owners,
     /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
     pub accepts: crate::controller::fleet::access_views::Spaced<String>,
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use kube::runtime::events::EventType;
+use kube::runtime::reflector::ObjectRef;
 
 use super::target::Target;
 use crate::controller::connection::approvals;
@@ -44,7 +45,9 @@ pub async fn answer<B: Backend>(
     status: &RedshiftDataProductStatus,
 ) -> Answered {
     let mut effects = Effects::default();
+    let key = crate::controller::decide::pass::uid(p);
     let Some(policy) = &p.spec.access else {
+        ctx.shared.owners.forget(&key);
         effects.ok(PHASE, "NotDeclared", NOT_DECLARED);
         if status.access.is_some() {
             effects.record(Record::Access(None));
@@ -59,10 +62,6 @@ pub async fn answer<B: Backend>(
         let error = Blocked::terminal(PHASE, "ApprovalNotAllowed", message);
         return Answered { done: Done::new(effects, ctx.resync), error: Some(error) };
     }
-    let view = match view(ctx, t).await {
-        Ok(view) => view,
-        Err(e) => return Answered { done: Done::new(effects, ctx.resync), error: Some(Blocked::dz(PHASE, e)) },
-    };
     // What this resource lists, by the IDs of the assets and data products behind the listings.
     let ours: BTreeSet<&str> = status
         .assets
@@ -70,6 +69,13 @@ pub async fn answer<B: Backend>(
         .filter_map(|a| a.asset_id.as_deref())
         .chain(status.data_products.iter().filter_map(|d| d.id.as_deref()))
         .collect();
+    let project = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
+    let owner = (key.clone(), ObjectRef::new(&t.name).within(&t.namespace));
+    ctx.shared.owners.register(&project, &owner, ours.iter().copied());
+    let view = match view(ctx, t, &key).await {
+        Ok(view) => view,
+        Err(e) => return Answered { done: Done::new(effects, ctx.resync), error: Some(Blocked::dz(PHASE, e)) },
+    };
     let mine = |entity: &Option<String>| entity.as_deref().is_some_and(|e| ours.contains(e));
     let before = status.access.clone().unwrap_or_default();
     let mut access = AccessStatus { approved: before.approved, rejected: before.rejected, ..Default::default() };
@@ -136,16 +142,18 @@ pub async fn answer<B: Backend>(
 }
 
 /// The project's PENDING requests and APPROVED subscriptions, at most half a resync old: one view
-/// for all its data products with a policy (a request filed is seen by the data product's next
-/// resync, within one and a half intervals at most).
-async fn view<B: Backend>(ctx: &Context<B>, t: &Target<B>) -> Result<Arc<AccessView>, DzError> {
+/// for all its data products with a policy. A new view wakes the owners of what it shows requested
+/// (`reader` sees for itself), so a request is answered within about half a resync.
+async fn view<B: Backend>(ctx: &Context<B>, t: &Target<B>, reader: &str) -> Result<Arc<AccessView>, DzError> {
     let key = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
     let found = ctx
         .shared
         .access_views
-        .get_or_find(key, ctx.resync / 2, || async {
+        .get_or_find(key.clone(), ctx.resync / 2, || async {
             let requests = t.dz.pending_requests(&t.domain, &t.project).await?;
             let subscriptions = t.dz.subscriptions(&t.domain, &t.project).await?;
+            let requested = requests.iter().filter_map(|r| r.entity_id.as_deref());
+            ctx.wakeups.wake_each(ctx.shared.owners.of(&key, requested), reader);
             Ok::<_, DzError>(Some(Arc::new(AccessView::new(requests, subscriptions))))
         })
         .await?;

@@ -374,6 +374,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     ctx.shared.claims.forget(&key);
     ctx.full_reads.forget(&key);
     ctx.held_resyncs.forget(&key);
+    ctx.shared.owners.forget(&key);
     ctx.shared.users.left(&key);
     ctx.reset_backoff(&key);
     ctx.reset_waits(&key);

@@ -6,8 +6,11 @@ use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use kube::runtime::reflector::ObjectRef;
 use tokio::time::Instant;
 
+use super::keys::ProjectKey;
+use crate::crd::RedshiftDataProduct;
 use crate::datazone::{RequestInfo, SubscriptionInfo};
 
 /// One view of a project's requests and subscriptions, and the requests decided since it was
@@ -29,6 +32,51 @@ impl AccessView {
 
     pub fn decide(&self, id: &str) {
         self.decided.lock().unwrap_or_else(PoisonError::into_inner).insert(id.to_string());
+    }
+}
+
+/// A data product by its UID, and the object to wake.
+pub type Owner = (String, ObjectRef<RedshiftDataProduct>);
+
+/// Which data product with an access policy owns which asset or data product of a project (by
+/// ID), as its access stage last registered: a view that shows a PENDING request to one wakes its
+/// owner at once rather than at its next resync, so a request is answered within about half a
+/// resync (the view's age) plus the accepts queued before it.
+#[derive(Default)]
+pub struct Owners {
+    by_project: Mutex<HashMap<ProjectKey, HashMap<String, Owner>>>,
+}
+
+impl Owners {
+    /// `owner` holds `entities` in `project` (what it held before and no longer lists stays until
+    /// it is forgotten: a wake is only a hint).
+    pub fn register<'a>(&self, project: &ProjectKey, owner: &Owner, entities: impl Iterator<Item = &'a str>) {
+        let mut all = self.by_project.lock().unwrap_or_else(PoisonError::into_inner);
+        let of_project = all.entry(project.clone()).or_default();
+        for entity in entities {
+            if of_project.get(entity).is_none_or(|(uid, _)| *uid != owner.0) {
+                of_project.insert(entity.to_string(), owner.clone());
+            }
+        }
+    }
+
+    /// `uid` has no policy any more, or is gone.
+    pub fn forget(&self, uid: &str) {
+        let mut all = self.by_project.lock().unwrap_or_else(PoisonError::into_inner);
+        for of_project in all.values_mut() {
+            of_project.retain(|_, (owner, _)| owner != uid);
+        }
+        all.retain(|_, of_project| !of_project.is_empty());
+    }
+
+    /// The owners of `entities` in `project`, each once.
+    pub fn of<'a>(&self, project: &ProjectKey, entities: impl Iterator<Item = &'a str>) -> Vec<Owner> {
+        let all = self.by_project.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(of_project) = all.get(project) else { return Vec::new() };
+        let mut owners: Vec<Owner> = entities.filter_map(|e| of_project.get(e).cloned()).collect();
+        owners.sort_by(|a, b| a.0.cmp(&b.0));
+        owners.dedup_by(|a, b| a.0 == b.0);
+        owners
     }
 }
 
@@ -72,6 +120,26 @@ impl<K: Hash + Eq + Clone> Spaced<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_are_found_by_what_they_list_and_forgotten() {
+        let project = ProjectKey { domain: "dzd_1".into(), project: "prj_sales".into() };
+        let owners = Owners::default();
+        let a: Owner = ("uid-a".into(), ObjectRef::new("a").within("team-sales"));
+        let b: Owner = ("uid-b".into(), ObjectRef::new("b").within("team-sales"));
+        owners.register(&project, &a, ["asset-1", "dp-1"].into_iter());
+        owners.register(&project, &b, ["asset-2"].into_iter());
+        let found: Vec<String> = owners
+            .of(&project, ["dp-1", "asset-1", "asset-2", "asset-9"].into_iter())
+            .into_iter()
+            .map(|o| o.0)
+            .collect();
+        assert_eq!(found, ["uid-a", "uid-b"], "each once; an entity nobody registered wakes nobody");
+        owners.forget("uid-a");
+        assert!(owners.of(&project, ["dp-1"].into_iter()).is_empty());
+        let other = ProjectKey { domain: "dzd_1".into(), project: "prj_other".into() };
+        assert!(owners.of(&other, ["asset-2"].into_iter()).is_empty(), "per project");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn calls_of_one_key_are_spaced_and_other_keys_are_not_held_up() {

@@ -230,6 +230,14 @@ impl Wakeups {
         }
     }
 
+    /// Wakes each of `objects` (by caller) but `reader` and those whose pass is under way.
+    pub fn wake_each(&self, objects: Vec<(String, ObjectRef<RedshiftDataProduct>)>, reader: &str) {
+        for (caller, object) in objects.into_iter().filter(|(caller, _)| caller != reader && !self.busy(caller)) {
+            tracing::debug!(namespace = object.namespace, name = object.name, %caller, "woken");
+            self.wake(object);
+        }
+    }
+
     /// `caller`'s pass starts; it is not woken until the pass is over (the guard dropped).
     pub fn passing<'a>(&'a self, caller: &'a str) -> Passing<'a> {
         self.passing.lock().unwrap_or_else(PoisonError::into_inner).insert(caller.to_string());
