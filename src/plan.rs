@@ -240,6 +240,7 @@ fn report(
                         "steps": v.steps.iter().map(describe).collect::<Vec<_>>(),
                         "fieldChanges": v.changes, "imports": v.objects, "businessMetadata": v.metadata,
                         "dataProducts": v.products.iter().map(product_json).collect::<Vec<_>>(),
+                        "onDelete": v.on_delete,
                     }),
                     Err(b) => json!({"namespace": p.namespace(), "name": p.name_any(), "error": {"reason": b.reason, "message": b.message}}),
                 })
@@ -252,9 +253,10 @@ fn report(
             for (p, r) in planned {
                 match r {
                     Ok(v) if !v.changes_anything() => out.push_str(&format!(
-                        "{}: {}\n",
+                        "{}: {}\n    on delete: {}\n",
                         id(p),
-                        v.steps.iter().map(describe).collect::<Vec<_>>().join("; ")
+                        v.steps.iter().map(describe).collect::<Vec<_>>().join("; "),
+                        v.on_delete
                     )),
                     Ok(v) => {
                         out.push_str(&format!("{}:\n", id(p)));
@@ -275,6 +277,7 @@ fn report(
                         for change in v.products.iter().filter(|c| c.mutates()) {
                             out.push_str(&format!("  + {}\n", describe_product(change)));
                         }
+                        out.push_str(&format!("    on delete: {}\n", v.on_delete));
                     }
                     Err(b) => out.push_str(&format!("{}: error: {} ({})\n", id(p), b.message, b.reason)),
                 }

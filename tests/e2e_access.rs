@@ -275,6 +275,15 @@ async fn retiring_waits_for_the_subscriber_or_revokes_then_deletes_it_all() {
         listings.push(listing);
     }
 
+    // `plan` says what a delete would do, and whom it would affect.
+    let (code, out) = w.plan(&["--all"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("on delete: Retire: would unpublish, then wait while 1 subscribe(s) (analytics-team), then delete data product"),
+        "{out}"
+    );
+    assert!(out.contains("on delete: Retire: would unpublish, revoke the subscriptions of analytics-team"), "{out}");
+
     // Deleted with a subscriber: out of the catalog, held, status naming the subscriber.
     w.products().delete(&names[0], &DeleteParams::default()).await.unwrap();
     let held = w.condition_is(&names[0], "Ready", "False", "Subscribed").await;

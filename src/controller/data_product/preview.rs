@@ -18,10 +18,11 @@ use crate::controller::decide::desired::{self, FieldChange};
 use crate::controller::decide::pass::{Blocked, Phase, uid};
 use crate::controller::decide::plan::{self, NEW, Step};
 use crate::controller::decide::products::{self as decided, Catalog, Owner, ProductChange, ProductStep, fingerprint};
+use crate::controller::decide::retirement;
 use crate::crd::{
     CatalogProductStatus, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus,
 };
-use crate::datazone::{Backend, DataZone, DzError, Products};
+use crate::datazone::{Backend, DataZone, DzError, Products, Subscriptions};
 
 /// One data product's preview.
 #[derive(Debug)]
@@ -35,6 +36,8 @@ pub struct Preview {
     pub metadata: Vec<String>,
     /// What would happen to each DataZone data product of `spec.dataProduct`.
     pub products: Vec<ProductChange>,
+    /// What deleting the resource would do, and whom it would affect.
+    pub on_delete: String,
 }
 
 impl Preview {
@@ -85,7 +88,36 @@ pub async fn preview<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> R
     let metadata = business::pending(&business::Declared::of(&p.spec), &status);
     let products =
         product_changes(ctx, &t, p, &status, runs).await.map_err(|e| Blocked::dz(Phase::ProductListed, e))?;
-    Ok(Preview { steps, changes, objects, metadata, products })
+    let on_delete = on_delete(&t, p, &status).await.map_err(|e| Blocked::dz(Phase::AccessApplied, e))?;
+    Ok(Preview { steps, changes, objects, metadata, products, on_delete })
+}
+
+/// What deleting it would do ([`retirement::outlook`]); under `Retire`, whom it would affect: the
+/// projects subscribing to its listings now (one read of the project's subscriptions).
+async fn on_delete<B: Backend>(
+    t: &Target<B>,
+    p: &RedshiftDataProduct,
+    status: &RedshiftDataProductStatus,
+) -> Result<String, DzError> {
+    let products: Vec<String> =
+        status.data_products.iter().filter(|e| e.id.is_some()).map(|e| e.name.clone()).collect();
+    let assets: Vec<&str> = status.assets.iter().filter_map(|a| a.asset_id.as_deref()).collect();
+    let mut subscribers = Vec::new();
+    if p.spec.deletion_policy == DeletionPolicy::Retire {
+        let ids: Vec<&str> =
+            status.data_products.iter().filter_map(|e| e.id.as_deref()).chain(assets.iter().copied()).collect();
+        let all = t.dz.subscriptions(&t.domain, &t.project).await?;
+        subscribers = all
+            .into_iter()
+            .filter(|s| s.entity_id.as_deref().is_some_and(|e| ids.contains(&e)))
+            .map(|s| s.project_name.unwrap_or(s.project_id))
+            .collect();
+        subscribers.sort();
+        subscribers.dedup();
+    }
+    let retirement = p.spec.retirement.unwrap_or_default();
+    let data_source = status.data_source_id.as_deref();
+    Ok(retirement::outlook(p.spec.deletion_policy, retirement, &products, assets.len(), data_source, &subscribers))
 }
 
 /// What the data products would come to: after a run that is to start (or has not run yet), of the

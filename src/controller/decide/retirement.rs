@@ -1,7 +1,7 @@
 //! `deletionPolicy: Retire` once the resource's listings are out of the catalog: whether the
 //! subscribers it still has hold the deletion, are revoked, or there are none. Pure.
 
-use crate::crd::Retirement;
+use crate::crd::{DeletionPolicy, Retirement};
 use crate::datazone::SubscriptionInfo;
 
 /// The next step of a retirement, given the APPROVED subscriptions to its listings.
@@ -40,9 +40,84 @@ pub fn waiting(projects: &[String]) -> String {
     )
 }
 
+/// What deleting the resource would do, for `plan`: by its policy, what goes, and under
+/// `Retire` whom it affects (`subscribers`: the subscribing projects, in order).
+pub fn outlook(
+    policy: DeletionPolicy,
+    retirement: Retirement,
+    products: &[String],
+    assets: usize,
+    data_source: Option<&str>,
+    subscribers: &[String],
+) -> String {
+    let products = match products {
+        [] => String::new(),
+        [one] => format!("data product {one}, "),
+        many => format!("data products {}, ", many.join(", ")),
+    };
+    let data_source = data_source.map_or("its data source (if any)".to_string(), |id| format!("data source {id}"));
+    match policy {
+        DeletionPolicy::Retain => "Retain: nothing in DataZone changes".to_string(),
+        DeletionPolicy::Delete => format!("Delete: would delete {products}{data_source}; its assets stay listed"),
+        DeletionPolicy::Retire => {
+            let then = format!("delete {products}{assets} assets, {data_source}");
+            match (subscribers, retirement.revoke_subscriptions) {
+                ([], _) => format!("Retire: would unpublish, then {then}"),
+                (who, false) => format!(
+                    "Retire: would unpublish, then wait while {} subscribe(s) ({}), then {then}",
+                    who.len(),
+                    who.join(", ")
+                ),
+                (who, true) => {
+                    format!("Retire: would unpublish, revoke the subscriptions of {}, then {then}", who.join(", "))
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_says_what_a_delete_would_do_and_whom_it_would_affect() {
+        use DeletionPolicy::{Delete, Retain, Retire};
+        let wait = Retirement::default();
+        let revoke = Retirement { revoke_subscriptions: true, retain_permissions: true };
+        let products = ["sales".to_string()];
+        let who = ["analytics-team".to_string()];
+        let cases = [
+            (Retain, wait, &who[..], "Retain: nothing in DataZone changes"),
+            (
+                Delete,
+                wait,
+                &who[..],
+                "Delete: would delete data product sales, data source ds-1; its assets stay listed",
+            ),
+            (
+                Retire,
+                wait,
+                &[][..],
+                "Retire: would unpublish, then delete data product sales, 3 assets, data source ds-1",
+            ),
+            (
+                Retire,
+                wait,
+                &who[..],
+                "Retire: would unpublish, then wait while 1 subscribe(s) (analytics-team), then delete data product sales, 3 assets, data source ds-1",
+            ),
+            (
+                Retire,
+                revoke,
+                &who[..],
+                "Retire: would unpublish, revoke the subscriptions of analytics-team, then delete data product sales, 3 assets, data source ds-1",
+            ),
+        ];
+        for (policy, retirement, subscribers, want) in cases {
+            assert_eq!(outlook(policy, retirement, &products, 3, Some("ds-1"), subscribers), want);
+        }
+    }
 
     fn subscription(id: &str, project: &str) -> SubscriptionInfo {
         SubscriptionInfo {
