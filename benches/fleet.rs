@@ -298,15 +298,17 @@ async fn file_requests(emulator: &Emulator, products: &[RedshiftDataProduct]) ->
         .collect();
     assert_eq!(listings.len(), REQUESTS, "BENCH_ACCESS needs BENCH_DATA_PRODUCTS both or only");
     let domain = listings[0].0.clone();
+    // The operator's own HTTP client (the SDK is built without a default one).
     let credentials =
         aws_credential_types::Credentials::new("AKIAPRODUCER00000001", "producer-secret", None, None, "bench");
-    let config = aws_sdk_datazone::Config::builder()
-        .behavior_version(aws_sdk_datazone::config::BehaviorVersion::latest())
-        .region(aws_sdk_datazone::config::Region::new("eu-central-1"))
+    let config = datazone_operator::datazone::sdk::base_config()
+        .await
+        .to_builder()
+        .region(aws_config::Region::new("eu-central-1"))
         .endpoint_url(emulator.endpoint())
-        .credentials_provider(credentials)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
         .build();
-    let consumer = aws_sdk_datazone::Client::from_conf(config);
+    let consumer = aws_sdk_datazone::Client::new(&config);
     let project = consumer.create_project().domain_identifier(&domain).name(CONSUMER).send().await.expect("project");
     let project = project.id().to_string();
     let throttled_before = throttled_accepts(emulator);
