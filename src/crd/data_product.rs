@@ -444,6 +444,24 @@ pub struct RedshiftDataProductStatus {
     pub access: Option<AccessStatus>,
 }
 
+impl RedshiftDataProductStatus {
+    /// The DataZone asset IDs of the imported tables and views.
+    pub fn asset_ids(&self) -> impl Iterator<Item = &str> {
+        self.assets.iter().filter_map(|a| a.asset_id.as_deref())
+    }
+
+    /// The IDs of the DataZone data products made of them.
+    pub fn product_ids(&self) -> impl Iterator<Item = &str> {
+        self.data_products.iter().filter_map(|d| d.id.as_deref())
+    }
+
+    /// What the resource lists in the catalog, by the IDs behind its listings (the entities a
+    /// subscription request or subscription names): its assets and its data products.
+    pub fn listed_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.asset_ids().chain(self.product_ids()).collect()
+    }
+}
+
 /// One asset's business metadata as the operator last wrote it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

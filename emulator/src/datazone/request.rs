@@ -316,3 +316,56 @@ pub fn put_opt(target: &mut Value, key: &str, value: Option<impl Into<Value>>) {
         target[key] = v.into();
     }
 }
+
+/// The filters the subscription listings share (ListSubscriptions, ListSubscriptionRequests,
+/// ListSubscriptionGrants), checked: each ID filter's
+/// value, `sortBy` (CREATED_AT, the default, or UPDATED_AT) and `sortOrder` (ASCENDING, the
+/// default, or DESCENDING) [inferred: the default order].
+pub struct Filters<'c> {
+    query: &'c HashMap<String, String>,
+    pub sort_by: &'c str,
+    pub descending: bool,
+    /// An owning user, group or IAM principal is asked for: none is a subscriber in the emulator.
+    pub by_principal: bool,
+}
+
+impl<'c> Filters<'c> {
+    pub fn read(ctx: &'c Ctx, ids: &[&str]) -> AwsResult<Self> {
+        for key in ids {
+            if let Some(v) = ctx.query(key) {
+                check_id(key, v)?;
+            }
+        }
+        let sort_by = ctx.query("sortBy").unwrap_or("CREATED_AT");
+        check_enum("sortBy", sort_by, &["CREATED_AT", "UPDATED_AT"])?;
+        let order = ctx.query("sortOrder").unwrap_or("ASCENDING");
+        check_enum("sortOrder", order, &["ASCENDING", "DESCENDING"])?;
+        let by_principal =
+            ["owningIamPrincipalArn", "owningUserId", "owningGroupId"].iter().any(|k| ctx.query(k).is_some());
+        Ok(Self { query: &ctx.query, sort_by, descending: order == "DESCENDING", by_principal })
+    }
+
+    /// Whether the query's `key`, if given, is `value`.
+    pub fn matches(&self, key: &str, value: &str) -> bool {
+        self.query.get(key).is_none_or(|v| v == value)
+    }
+
+    /// `items` in the asked order, by their (created, updated) times, ties by ID.
+    pub fn sort<T>(&self, items: &mut [T], key: impl Fn(&T) -> (Instant, Instant, String)) {
+        let by_updated = self.sort_by == "UPDATED_AT";
+        items.sort_by_key(|t| {
+            let (created, updated, id) = key(t);
+            (if by_updated { updated } else { created }, id)
+        });
+        if self.descending {
+            items.reverse();
+        }
+    }
+
+    /// The query, for the page token's fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut query: Vec<_> = self.query.iter().filter(|(k, _)| *k != "nextToken" && *k != "maxResults").collect();
+        query.sort();
+        format!("{query:?}")
+    }
+}

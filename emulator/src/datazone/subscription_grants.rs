@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use super::request::{Ctx, check_enum, check_id, domain, is_member, items_page, page, put_opt};
+use super::request::{Ctx, Filters, check_id, domain, is_member, items_page, page, put_opt};
 use super::subscription_targets::targets_in;
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
@@ -202,38 +202,19 @@ pub fn get(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 /// `sortOrder` DESCENDING reverses) [inferred: the default order]; paged by at most 50.
 pub fn list(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     let ids = ["environmentId", "subscriptionTargetId", "subscribedListingId", "subscriptionId", "owningProjectId"];
-    for key in ids {
-        if let Some(v) = ctx.query(key) {
-            check_id(key, v)?;
-        }
-    }
-    let sort_by = ctx.query("sortBy").unwrap_or("CREATED_AT");
-    check_enum("sortBy", sort_by, &["CREATED_AT", "UPDATED_AT"])?;
-    let order = ctx.query("sortOrder").unwrap_or("ASCENDING");
-    check_enum("sortOrder", order, &["ASCENDING", "DESCENDING"])?;
-    let principal_filter =
-        ["owningIamPrincipalArn", "owningUserId", "owningGroupId"].iter().any(|k| ctx.query(k).is_some());
+    let filters = Filters::read(ctx, &ids)?;
     let d = domain(state, ctx)?;
-    let q = |k| ctx.query(k);
     let mut grants: Vec<&SubscriptionGrant> = state
         .subscription_grants
         .values()
-        .filter(|g| g.domain_id == d.id && !principal_filter && may_read(d, g, ctx))
-        .filter(|g| q("environmentId").is_none_or(|v| g.environment_id == v))
-        .filter(|g| q("subscriptionTargetId").is_none_or(|v| g.target_id == v))
-        .filter(|g| q("subscribedListingId").is_none_or(|v| g.listing_id == v))
-        .filter(|g| q("subscriptionId").is_none_or(|v| g.subscription_id.as_deref() == Some(v)))
-        .filter(|g| q("owningProjectId").is_none_or(|v| g.project_id == v))
+        .filter(|g| g.domain_id == d.id && !filters.by_principal && may_read(d, g, ctx))
+        .filter(|g| filters.matches("environmentId", &g.environment_id))
+        .filter(|g| filters.matches("subscriptionTargetId", &g.target_id))
+        .filter(|g| filters.matches("subscribedListingId", &g.listing_id))
+        .filter(|g| ctx.query("subscriptionId").is_none_or(|v| g.subscription_id.as_deref() == Some(v)))
+        .filter(|g| filters.matches("owningProjectId", &g.project_id))
         .collect();
-    grants.sort_by(|a, b| {
-        let key =
-            |g: &SubscriptionGrant| (if sort_by == "UPDATED_AT" { g.updated_at } else { g.created_at }, g.id.clone());
-        key(a).cmp(&key(b))
-    });
-    if order == "DESCENDING" {
-        grants.reverse();
-    }
-    let fingerprint = format!("{:?}|{sort_by}|{order}|{principal_filter}", ids.map(q));
-    let (grants, token) = page(grants, ctx, 50, &fingerprint)?;
+    filters.sort(&mut grants, |g| (g.created_at, g.updated_at, g.id.clone()));
+    let (grants, token) = page(grants, ctx, 50, &filters.fingerprint())?;
     Ok((200, items_page(grants.into_iter().map(grant_json).collect(), token)))
 }

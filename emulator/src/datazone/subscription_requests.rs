@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::forms::{self, forms_json};
 use super::request::{
-    Ctx, check_enum, check_id, check_list, domain, items_page, member_project, not_null, page, put_opt,
+    Ctx, Filters, check_enum, check_id, check_list, domain, items_page, member_project, not_null, page, put_opt,
 };
-use super::subscriptions::{Filters, listing_json, may_read, member_of, principal_json, subscribe};
+use super::subscriptions::{listing_json, may_read, member_of, principal_json, subscribe};
 use crate::error::{AwsError, AwsResult};
 use crate::state::{Domain, State, SubscriptionRequest};
 

@@ -7,12 +7,10 @@
 //! listing with subscribers from being deleted. Choices the documentation leaves open are in
 //! emulator/README.md (Subscriptions).
 
-use std::collections::HashMap;
-
 use serde_json::{Value, json};
 
 use super::listings::{detailed_terms, forms_object, shown};
-use super::request::{Ctx, check_enum, check_id, domain, is_member, items_page, page, put_opt};
+use super::request::{Ctx, Filters, check_enum, check_id, domain, is_member, items_page, page, put_opt};
 use super::subscription_grants::{grant_subscription, listing_assets, revoke_subscription};
 use crate::clock::Instant;
 use crate::error::{AwsError, AwsResult};
@@ -196,58 +194,6 @@ pub fn revoke(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
 /// CANCELLED, its grants revoked (`retainPermissions` false) [inferred].
 pub fn cancel(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
     end(state, ctx, "CANCELLED", false)
-}
-
-/// The filters ListSubscriptions and ListSubscriptionRequests share, checked: each ID filter's
-/// value, `sortBy` (CREATED_AT, the default, or UPDATED_AT) and `sortOrder` (ASCENDING, the
-/// default, or DESCENDING) [inferred: the default order].
-pub struct Filters<'c> {
-    query: &'c HashMap<String, String>,
-    pub sort_by: &'c str,
-    pub descending: bool,
-    /// An owning user, group or IAM principal is asked for: none is a subscriber in the emulator.
-    pub by_principal: bool,
-}
-
-impl<'c> Filters<'c> {
-    pub fn read(ctx: &'c Ctx, ids: &[&str]) -> AwsResult<Self> {
-        for key in ids {
-            if let Some(v) = ctx.query(key) {
-                check_id(key, v)?;
-            }
-        }
-        let sort_by = ctx.query("sortBy").unwrap_or("CREATED_AT");
-        check_enum("sortBy", sort_by, &["CREATED_AT", "UPDATED_AT"])?;
-        let order = ctx.query("sortOrder").unwrap_or("ASCENDING");
-        check_enum("sortOrder", order, &["ASCENDING", "DESCENDING"])?;
-        let by_principal =
-            ["owningIamPrincipalArn", "owningUserId", "owningGroupId"].iter().any(|k| ctx.query(k).is_some());
-        Ok(Self { query: &ctx.query, sort_by, descending: order == "DESCENDING", by_principal })
-    }
-
-    /// Whether the query's `key`, if given, is `value`.
-    pub fn matches(&self, key: &str, value: &str) -> bool {
-        self.query.get(key).is_none_or(|v| v == value)
-    }
-
-    /// `items` in the asked order, by their (created, updated) times, ties by ID.
-    pub fn sort<T>(&self, items: &mut [T], key: impl Fn(&T) -> (Instant, Instant, String)) {
-        let by_updated = self.sort_by == "UPDATED_AT";
-        items.sort_by_key(|t| {
-            let (created, updated, id) = key(t);
-            (if by_updated { updated } else { created }, id)
-        });
-        if self.descending {
-            items.reverse();
-        }
-    }
-
-    /// The query, for the page token's fingerprint.
-    pub fn fingerprint(&self) -> String {
-        let mut query: Vec<_> = self.query.iter().filter(|(k, _)| *k != "nextToken" && *k != "maxResults").collect();
-        query.sort();
-        format!("{query:?}")
-    }
 }
 
 /// ListSubscriptions: the subscriptions the caller may read, APPROVED only unless `status` is

@@ -62,13 +62,7 @@ pub async fn answer<B: Backend>(
         let error = Blocked::terminal(PHASE, "ApprovalNotAllowed", message);
         return Answered { done: Done::new(effects, ctx.resync), error: Some(error) };
     }
-    // What this resource lists, by the IDs of the assets and data products behind the listings.
-    let ours: BTreeSet<&str> = status
-        .assets
-        .iter()
-        .filter_map(|a| a.asset_id.as_deref())
-        .chain(status.data_products.iter().filter_map(|d| d.id.as_deref()))
-        .collect();
+    let ours = status.listed_ids();
     let project = ProjectKey { domain: t.domain.clone(), project: t.project.clone() };
     let owner = (key.clone(), ObjectRef::new(&t.name).within(&t.namespace));
     ctx.shared.owners.register(&project, &owner, ours.iter().copied());

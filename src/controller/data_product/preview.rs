@@ -101,23 +101,15 @@ async fn on_delete<B: Backend>(
 ) -> Result<String, DzError> {
     let products: Vec<String> =
         status.data_products.iter().filter(|e| e.id.is_some()).map(|e| e.name.clone()).collect();
-    let assets: Vec<&str> = status.assets.iter().filter_map(|a| a.asset_id.as_deref()).collect();
     let mut subscribers = Vec::new();
     if p.spec.deletion_policy == DeletionPolicy::Retire {
-        let ids: Vec<&str> =
-            status.data_products.iter().filter_map(|e| e.id.as_deref()).chain(assets.iter().copied()).collect();
         let all = t.dz.subscriptions(&t.domain, &t.project).await?;
-        subscribers = all
-            .into_iter()
-            .filter(|s| s.entity_id.as_deref().is_some_and(|e| ids.contains(&e)))
-            .map(|s| s.project_name.unwrap_or(s.project_id))
-            .collect();
-        subscribers.sort();
-        subscribers.dedup();
+        subscribers = retirement::projects(&retirement::to(all, &status.listed_ids()));
     }
     let retirement = p.spec.retirement.unwrap_or_default();
     let data_source = status.data_source_id.as_deref();
-    Ok(retirement::outlook(p.spec.deletion_policy, retirement, &products, assets.len(), data_source, &subscribers))
+    let assets = status.asset_ids().count();
+    Ok(retirement::outlook(p.spec.deletion_policy, retirement, &products, assets, data_source, &subscribers))
 }
 
 /// What the data products would come to: after a run that is to start (or has not run yet), of the

@@ -8,7 +8,6 @@
 //! and DataZone itself refuses to delete an asset with a subscriber (ConflictException): a
 //! subscription approved by a person in between holds the retirement at the next pass.
 
-use std::collections::BTreeSet;
 use std::sync::PoisonError;
 
 use super::removal::{delete_data_source, delete_products, note, project_client};
@@ -41,8 +40,8 @@ pub async fn retire<B: Backend>(
     let key = uid(p);
     let blocked = |e| Blocked::dz(Phase::Published, e);
     let (dz, domain) = project_client(ctx, p).await?;
-    let assets: Vec<&str> = status.assets.iter().filter_map(|a| a.asset_id.as_deref()).collect();
-    let products: Vec<&str> = status.data_products.iter().filter_map(|e| e.id.as_deref()).collect();
+    let assets: Vec<&str> = status.asset_ids().collect();
+    let products: Vec<&str> = status.product_ids().collect();
 
     // Out of the catalog: nobody new finds or requests them (once per process).
     let unpublished = || ctx.shared.unpublished.lock().unwrap_or_else(PoisonError::into_inner);
@@ -62,14 +61,8 @@ pub async fn retire<B: Backend>(
 
     // Whom it affects.
     if let Some(project) = status.project_id.as_deref() {
-        let ours: BTreeSet<&str> = assets.iter().chain(&products).copied().collect();
-        let subscriptions: Vec<_> = dz
-            .subscriptions(&domain, project)
-            .await
-            .map_err(blocked)?
-            .into_iter()
-            .filter(|s| s.entity_id.as_deref().is_some_and(|e| ours.contains(e)))
-            .collect();
+        let all = dz.subscriptions(&domain, project).await.map_err(blocked)?;
+        let subscriptions = retirement::to(all, &status.listed_ids());
         let declared = p.spec.retirement.unwrap_or_default();
         match retirement::step(&subscriptions, declared) {
             RetireStep::Delete => {}

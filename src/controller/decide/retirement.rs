@@ -1,6 +1,8 @@
 //! `deletionPolicy: Retire` once the resource's listings are out of the catalog: whether the
 //! subscribers it still has hold the deletion, are revoked, or there are none. Pure.
 
+use std::collections::BTreeSet;
+
 use crate::crd::{DeletionPolicy, Retirement};
 use crate::datazone::SubscriptionInfo;
 
@@ -15,6 +17,20 @@ pub enum RetireStep {
     Wait(Vec<String>),
 }
 
+/// The subscriptions to the listings of `ids` (assets and data products).
+pub fn to(subscriptions: Vec<SubscriptionInfo>, ids: &BTreeSet<&str>) -> Vec<SubscriptionInfo> {
+    subscriptions.into_iter().filter(|s| s.entity_id.as_deref().is_some_and(|e| ids.contains(e))).collect()
+}
+
+/// The subscribing projects, by name where DataZone says it, each once, in order.
+pub fn projects(subscriptions: &[SubscriptionInfo]) -> Vec<String> {
+    let mut projects: Vec<String> =
+        subscriptions.iter().map(|s| s.project_name.clone().unwrap_or_else(|| s.project_id.clone())).collect();
+    projects.sort();
+    projects.dedup();
+    projects
+}
+
 pub fn step(subscriptions: &[SubscriptionInfo], retirement: Retirement) -> RetireStep {
     if subscriptions.is_empty() {
         return RetireStep::Delete;
@@ -22,11 +38,7 @@ pub fn step(subscriptions: &[SubscriptionInfo], retirement: Retirement) -> Retir
     if retirement.revoke_subscriptions {
         return RetireStep::Revoke(subscriptions.iter().map(|s| s.id.clone()).collect());
     }
-    let mut projects: Vec<String> =
-        subscriptions.iter().map(|s| s.project_name.clone().unwrap_or_else(|| s.project_id.clone())).collect();
-    projects.sort();
-    projects.dedup();
-    RetireStep::Wait(projects)
+    RetireStep::Wait(projects(subscriptions))
 }
 
 /// What status says while a retirement waits for `projects`.
