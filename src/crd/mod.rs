@@ -15,6 +15,8 @@ mod data_product;
 mod glossary;
 pub mod patterns;
 mod schedule;
+#[allow(clippy::duplicated_attributes)]
+mod subscription;
 
 pub use access::*;
 pub use asset::AssetKind;
@@ -24,6 +26,7 @@ pub use connection::*;
 pub use data_product::*;
 pub use glossary::*;
 pub use schedule::{Schedule, TIMEZONES};
+pub use subscription::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
