@@ -19,10 +19,10 @@ use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
 use crate::controller::context::{Context, Settings};
 use crate::controller::decide::pass::{FINALIZER, MANAGER};
 use crate::controller::fleet::watched::Watched;
-use crate::controller::{connection, data_product, glossary};
+use crate::controller::{connection, data_product, glossary, subscription};
 use crate::crd::{
-    ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, DataZoneGlossary, RECONCILE_REQUESTED_AT,
-    RedshiftDataProduct,
+    ClusterDataZoneConnection, ConnectionKind, DataZoneConnection, DataZoneGlossary, DataZoneSubscription,
+    RECONCILE_REQUESTED_AT, RedshiftDataProduct,
 };
 use crate::datazone::sdk::{Clients, base_config};
 use crate::events::Events;
@@ -269,13 +269,40 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         let c = Controller::new(glossaries, watcher::Config::default())
             .with_config(config.clone())
             .graceful_shutdown_on(shutdown_signal());
-        let (ctx, filled) = (ctx.clone(), watches_filled.clone());
+        let (glossaries_ctx, filled) = (ctx.clone(), watches_filled.clone());
         let run = async move {
             tokio::select! {
                 _ = filled => {}
                 _ = shutdown_signal() => return,
             }
-            c.run(glossary::reconcile::reconcile, glossary::reconcile::error_policy, ctx)
+            c.run(glossary::reconcile::reconcile, glossary::reconcile::error_policy, glossaries_ctx)
+                .for_each(|_| future::ready(()))
+                .await
+        };
+        controllers.push(run.boxed());
+
+        // Subscriptions: a pass per spec change, annotation, deletion and finalizer, then as
+        // each one's state asks (status writes are no trigger).
+        let subscriptions: Api<DataZoneSubscription> = match &scope {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        let (store, writer) = reflector::store();
+        let triggers = watcher(subscriptions, watcher::Config::default())
+            .default_backoff()
+            .modify(|s| s.managed_fields_mut().clear())
+            .reflect(writer)
+            .applied_objects()
+            .predicate_filter(meaningful_change, PredicateConfig::default());
+        let c =
+            Controller::for_stream(triggers, store).with_config(config.clone()).graceful_shutdown_on(shutdown_signal());
+        let (subscriptions_ctx, filled) = (ctx.clone(), watches_filled.clone());
+        let run = async move {
+            tokio::select! {
+                _ = filled => {}
+                _ = shutdown_signal() => return,
+            }
+            c.run(subscription::reconcile::reconcile, subscription::reconcile::error_policy, subscriptions_ctx)
                 .for_each(|_| future::ready(()))
                 .await
         };
@@ -328,11 +355,11 @@ fn ready_counts(products: &[Arc<RedshiftDataProduct>]) -> [(&'static str, i64); 
 /// What makes a data product worth a pass now: its generation, the reconcile-request
 /// annotation, deletion, and our finalizer appearing (kube's finalizer helper waits for that
 /// event before the first real pass).
-fn meaningful_change(p: &RedshiftDataProduct) -> Option<u64> {
+fn meaningful_change<K: kube::Resource>(p: &K) -> Option<u64> {
     let requested = p.annotations().get(RECONCILE_REQUESTED_AT).cloned().unwrap_or_default();
-    let deleting = p.metadata.deletion_timestamp.is_some();
+    let deleting = p.meta().deletion_timestamp.is_some();
     let finalized = p.finalizers().iter().any(|f| f == FINALIZER);
-    Some(crate::naming::stable_hash(&format!("{:?}|{requested}|{deleting}|{finalized}", p.metadata.generation)))
+    Some(crate::naming::stable_hash(&format!("{:?}|{requested}|{deleting}|{finalized}", p.meta().generation)))
 }
 
 /// The data products that use the connection `name` (of `kind`; `namespace` for namespaced ones).

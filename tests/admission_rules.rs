@@ -3,7 +3,7 @@
 //! gets the rule's message. (OpenAPI patterns, enums and list uniqueness are enforced by the API
 //! server and checked end to end against a real one.)
 
-use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
+use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, DataZoneSubscription, RedshiftDataProduct};
 use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};
@@ -252,6 +252,42 @@ fn an_access_rule_that_rejects_states_its_reason() {
     assert_rejected(&schema, &with(silent), None, "spec.access.rules[].reason: a Reject rule states its reason");
 }
 
+fn subscription() -> Value {
+    json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
+        "metadata": {"name": "orders-for-reports", "namespace": "team-analytics"},
+        "spec": {
+            "connectionRef": {"kind": "DataZoneConnection", "name": "analytics"},
+            "project": "analytics",
+            "wanted": {"dataProduct": {"name": "sales-orders", "project": "sales"}},
+            "reason": "Monthly revenue reports",
+            "redshift": {"workgroupName": "analytics-wg", "database": "reports"}
+        }
+    })
+}
+
+#[test]
+fn a_subscription_wants_exactly_one_thing_lands_in_one_redshift_and_keeps_its_project() {
+    let schema = schema_of(DataZoneSubscription::crd());
+    assert_eq!(violations(&schema, &subscription(), None), Vec::<String>::new());
+    assert_eq!(violations(&schema, &subscription(), Some(&subscription())), Vec::<String>::new());
+    let by_id = edited(subscription(), |o| o["spec"]["wanted"] = json!({"listingId": "aBc123"}));
+    assert_eq!(violations(&schema, &by_id, None), Vec::<String>::new());
+    let message = "spec.wanted: name exactly one of dataProduct, asset or listingId";
+    let nothing = edited(subscription(), |o| o["spec"]["wanted"] = json!({}));
+    assert_rejected(&schema, &nothing, None, message);
+    let two = edited(subscription(), |o| o["spec"]["wanted"]["listingId"] = json!("aBc123"));
+    assert_rejected(&schema, &two, None, message);
+    let both = edited(subscription(), |o| o["spec"]["redshift"]["clusterName"] = json!("prod-dwh"));
+    assert_rejected(&schema, &both, None, "spec.redshift: set exactly one of clusterName or workgroupName");
+    let neither = edited(subscription(), |o| o["spec"]["redshift"] = json!({"database": "reports"}));
+    assert_rejected(&schema, &neither, None, "spec.redshift: set exactly one of clusterName or workgroupName");
+    let moved = edited(subscription(), |o| o["spec"]["project"] = json!("finance"));
+    assert_rejected(&schema, &moved, Some(&subscription()), "spec.project is immutable");
+    let other = edited(subscription(), |o| o["spec"]["connectionRef"]["name"] = json!("central"));
+    assert_rejected(&schema, &other, Some(&subscription()), "spec.connectionRef is immutable");
+}
+
 #[test]
 fn every_rule_in_the_crds_is_covered_here() {
     // A new rule must come with its test above: this lists the messages those tests check.
@@ -271,6 +307,8 @@ fn every_rule_in_the_crds_is_covered_here() {
         "spec.dataProduct.name: with groups, each group names its own data product",
         "spec.dataProduct.groups: every item's schema must be one of spec.schemas",
         "spec.access.rules[].reason: a Reject rule states its reason",
+        "spec.wanted: name exactly one of dataProduct, asset or listingId",
+        "spec.redshift: set exactly one of clusterName or workgroupName",
     ];
     let mut messages = Vec::new();
     for crd in datazone_operator::crd::all_crds() {

@@ -59,12 +59,13 @@ fn crdgen_prints_every_crd() {
     let out = run(&["crdgen"], None);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.matches("kind: CustomResourceDefinition").count(), 4);
+    assert_eq!(stdout.matches("kind: CustomResourceDefinition").count(), 5);
     for name in [
         "redshiftdataproducts.dataproducts.dev",
         "datazoneconnections.dataproducts.dev",
         "clusterdatazoneconnections.dataproducts.dev",
         "datazoneglossaries.dataproducts.dev",
+        "datazonesubscriptions.dataproducts.dev",
     ] {
         assert!(stdout.contains(&format!("name: {name}")), "{name}");
     }

@@ -12,6 +12,7 @@
 //! | [`connection`] | a connection resolved (admitted, role assumed, domain found), its tenancy guardrails, and the connection resources' own status |
 //! | [`data_product`] | a `RedshiftDataProduct`: what a pass works towards, its phases (read, follow runs, act once, describe, clean up) and the orchestrator |
 //! | [`glossary`] | a `DataZoneGlossary` and its terms |
+//! | [`subscription`] | a `DataZoneSubscription`: the consumer's request, followed to its grants |
 
 pub mod fleet;
 
@@ -24,6 +25,8 @@ pub mod connection;
 pub mod data_product;
 
 pub mod glossary;
+
+pub mod subscription;
 
 #[cfg(test)]
 mod tests;

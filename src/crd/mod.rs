@@ -48,5 +48,6 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         DataZoneConnection::crd(),
         ClusterDataZoneConnection::crd(),
         DataZoneGlossary::crd(),
+        DataZoneSubscription::crd(),
     ]
 }

@@ -2,8 +2,7 @@
 //! reads it, a data product (or one asset) it needs from another team; the operator files the
 //! subscription request as the consuming project, follows it to approval and the grants, and says
 //! in status (and to kstatus, Argo CD and Flux) whether the data is there yet.
-//!
-//! Work in progress (issue "The consumer's side of the mesh"): the API only, not yet served.
+//! (docs/guide/subscriptions.md)
 
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -14,7 +13,7 @@ use super::data_product::ConnectionRef;
 use super::patterns as p;
 
 /// A data product or asset a consuming project needs, requested and followed to its grants.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[kube(
     group = "dataproducts.dev",
     version = "v1alpha1",
@@ -23,6 +22,7 @@ use super::patterns as p;
     shortname = "dzsub",
     category = "dataproducts",
     namespaced,
+    cel,
     status = "DataZoneSubscriptionStatus",
     doc = "A data product or asset a consuming project needs: requested in DataZone and followed to its grants.",
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
@@ -31,6 +31,10 @@ use super::patterns as p;
     printcolumn(name = "Request", type_ = "string", json_path = ".status.request.state"),
     printcolumn(name = "Grants", type_ = "string", json_path = ".status.grantSummary"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(
+    validation = Rule::new("self.project == oldSelf.project").message("spec.project is immutable: the request is filed as that project; create a new DataZoneSubscription to subscribe as another project"),
+    validation = Rule::new("self.connectionRef == oldSelf.connectionRef").message("spec.connectionRef is immutable: it decides the DataZone domain and who asks; create a new DataZoneSubscription to subscribe through another connection")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct DataZoneSubscriptionSpec {
@@ -121,7 +125,12 @@ pub struct DataZoneSubscriptionStatus {
     /// Ready, Requested, Approved, Granted; Reconciling or Stalled while not Ready.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    /// What was found: `data product <name> of <project>` and its listing.
+    /// The domain and the consuming project, as IDs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// What was found: `data product <name> of <project>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wanted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,9 +142,13 @@ pub struct DataZoneSubscriptionStatus {
     /// Per granted asset: the target and the grant's status.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<GrantStatus>,
-    /// `3/3 COMPLETED`, for the printer column.
+    /// `3/3 granted`, for the printer column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_summary: Option<String>,
+    /// The `dataproducts.dev/reconcile-requested-at` annotation last acted on: changing it files
+    /// a new request after a rejection or revocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
@@ -146,6 +159,10 @@ pub struct RequestStatus {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision_comment: Option<String>,
+    /// What of the spec the request was filed for (project, wanted, reason, redshift): after a
+    /// rejection or revocation, a new request is filed only when it changes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub spec_hash: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

@@ -688,6 +688,14 @@ pub struct FakeSubscriptions {
     /// Request ID → the decision comment.
     pub comments: std::collections::BTreeMap<String, String>,
     pub subscriptions: Vec<SubscriptionInfo>,
+    /// The consumer's side ([`super::fake_consumer`]): what other teams published.
+    pub catalog: Vec<super::consumer::ListingInfo>,
+    /// Subscription ID → its grants.
+    pub grants: std::collections::BTreeMap<String, Vec<super::consumer::GrantInfo>>,
+    /// Projects the consumer's role is not a member of.
+    pub not_member: std::collections::BTreeSet<String>,
+    /// Client token → the request it filed.
+    pub tokens: std::collections::BTreeMap<String, String>,
     next: u32,
 }
 
@@ -721,7 +729,7 @@ impl FakeSubscriptions {
         self.subscriptions.iter().any(|s| s.status == "APPROVED" && s.entity_id.as_deref() == Some(entity))
     }
 
-    pub(super) fn decide(&mut self, operation: &'static str, id: &str, comment: &str, to: &str) -> Result<(), DzError> {
+    pub fn decide(&mut self, operation: &'static str, id: &str, comment: &str, to: &str) -> Result<(), DzError> {
         let Some(request) = self.requests.iter_mut().find(|r| r.id == id) else {
             return Err(DzError::new(ErrorClass::Terminal, operation, "ResourceNotFoundException", id.to_string()));
         };

@@ -5,11 +5,14 @@
 //! AWS SDK; the controller's tests drive them with an in-process fake.
 
 pub mod catalog;
+pub mod consumer;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
 #[cfg(test)]
 pub mod fake_catalog;
+#[cfg(test)]
+pub mod fake_consumer;
 #[cfg(test)]
 pub mod fake_products;
 #[cfg(test)]
@@ -18,6 +21,7 @@ pub mod pace;
 pub mod products;
 pub mod sdk;
 mod sdk_catalog;
+mod sdk_consumer;
 mod sdk_convert;
 mod sdk_producer;
 mod sdk_products;
@@ -28,6 +32,7 @@ pub mod subscriptions;
 pub mod telemetry;
 
 pub use catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
+pub use consumer::{Consumer, GrantInfo, ListingInfo, ListingKind, OwnRequest};
 pub use error::{DzError, ErrorClass};
 pub use products::{ListingChange, ProductInfo, ProductItem, ProductListing, ProductRevision, Products};
 pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};
@@ -421,7 +426,7 @@ pub struct SessionKey {
 /// Where the controller's AWS calls go: sessions as a connection's role, and the producer
 /// account's own clients. The context holds one; production uses [`sdk::Clients`].
 pub trait Backend: Send + Sync + 'static {
-    type DataZone: DataZone + Catalog + Products + Subscriptions + Clone + 'static;
+    type DataZone: DataZone + Catalog + Consumer + Products + Subscriptions + Clone + 'static;
     type Producer: Producer + Clone + 'static;
     /// Assumes the role once, explicitly, for a clear error when it cannot be assumed; answers
     /// the assumed-role ARN.

@@ -93,6 +93,17 @@ pub(super) fn forms_input(forms: &[Form]) -> Vec<dz::FormInput> {
     forms.iter().filter_map(form_input).collect()
 }
 
+/// A request the SDK refused to build (a required member missing): the operator's own mistake.
+pub(super) fn build_error(operation: &'static str, e: impl std::fmt::Display) -> DzError {
+    DzError::new(ErrorClass::Terminal, operation, "InvalidRequest", e.to_string())
+}
+
+/// A SearchListings filter: `attribute` equals `value`.
+pub(super) fn filter(attribute: &str, value: &str) -> Result<dz::FilterClause, DzError> {
+    let f = dz::Filter::builder().attribute(attribute).value(value).build();
+    f.map(dz::FilterClause::Filter).map_err(|e| build_error("SearchListings", e))
+}
+
 /// An ID the model marks optional but every real answer carries; without it the answer is unusable.
 pub(super) fn required_id(operation: &'static str, id: Option<&str>) -> Result<String, DzError> {
     id.filter(|id| !id.is_empty())

@@ -2,10 +2,10 @@
 
 use aws_sdk_datazone::types as dz;
 
+use super::DzError;
 use super::products::{ListingChange, ProductInfo, ProductListing, ProductRevision, Products};
 use super::sdk::SdkDataZone;
-use super::sdk_convert::{forms_input, sdk_error};
-use super::{DzError, ErrorClass};
+use super::sdk_convert::{build_error, filter, forms_input, sdk_error};
 
 /// Search's and SearchListings' page size limit [model: `maxResults` 1–50].
 const SEARCH_PAGE: i32 = 50;
@@ -23,10 +23,6 @@ macro_rules! product_info {
             items: $out.items().iter().map(|i| i.identifier().to_string()).collect(),
         }
     };
-}
-
-fn build_error(operation: &'static str, e: impl std::fmt::Display) -> DzError {
-    DzError::new(ErrorClass::Terminal, operation, "InvalidRequest", e.to_string())
 }
 
 fn items(operation: &'static str, revision: &ProductRevision) -> Result<Vec<dz::DataProductItem>, DzError> {
@@ -48,11 +44,6 @@ fn items(operation: &'static str, revision: &ProductRevision) -> Result<Vec<dz::
 /// The model's 1–20 terms: none is said by leaving the member out.
 fn terms(revision: &ProductRevision) -> Option<Vec<String>> {
     (!revision.glossary_terms.is_empty()).then(|| revision.glossary_terms.clone())
-}
-
-fn filter(attribute: &str, value: &str) -> Result<dz::FilterClause, DzError> {
-    let f = dz::Filter::builder().attribute(attribute).value(value).build();
-    f.map(dz::FilterClause::Filter).map_err(|e| build_error("SearchListings", e))
 }
 
 impl Products for SdkDataZone {

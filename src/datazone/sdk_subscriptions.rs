@@ -11,7 +11,7 @@ use super::subscriptions::{RequestInfo, SubscriptionInfo, Subscriptions};
 const PAGE: i32 = 50;
 
 /// The asset or data product a subscribed listing lists.
-fn entity(listing: &dz::SubscribedListing) -> Option<String> {
+pub(super) fn entity(listing: &dz::SubscribedListing) -> Option<String> {
     match listing.item()? {
         dz::SubscribedListingItem::AssetListing(a) => a.entity_id().map(str::to_string),
         dz::SubscribedListingItem::ProductListing(p) => p.entity_id().map(str::to_string),
@@ -21,7 +21,7 @@ fn entity(listing: &dz::SubscribedListing) -> Option<String> {
 
 /// The subscribing project a principal names (a request or subscription of a user, group or IAM
 /// principal has none: the operator's policies are about projects).
-fn project(principal: Option<&dz::SubscribedPrincipal>) -> Option<(String, Option<String>)> {
+pub(super) fn project(principal: Option<&dz::SubscribedPrincipal>) -> Option<(String, Option<String>)> {
     match principal? {
         dz::SubscribedPrincipal::Project(p) => Some((p.id()?.to_string(), p.name().map(str::to_string))),
         _ => None,
@@ -112,18 +112,27 @@ impl Subscriptions for SdkDataZone {
             .map_err(|e| sdk_error("ListSubscriptions", e))?;
         Ok(items
             .iter()
-            .filter_map(|s| {
-                let (project_id, project_name) = project(s.subscribed_principal())?;
-                let listing = s.subscribed_listing()?;
-                Some(SubscriptionInfo {
-                    id: s.id().to_string(),
-                    listing_id: listing.id().to_string(),
-                    entity_id: entity(listing),
-                    project_id,
-                    project_name,
-                    status: s.status().as_str().to_string(),
-                })
-            })
+            .filter_map(|s| subscription_info(s.id(), s.status(), s.subscribed_principal(), s.subscribed_listing()))
             .collect())
     }
+}
+
+/// A subscription as ListSubscriptions and GetSubscription show it (two output types of the same
+/// members); None for one of a user, group or IAM principal.
+pub(super) fn subscription_info(
+    id: &str,
+    status: &dz::SubscriptionStatus,
+    principal: Option<&dz::SubscribedPrincipal>,
+    listing: Option<&dz::SubscribedListing>,
+) -> Option<SubscriptionInfo> {
+    let (project_id, project_name) = project(principal)?;
+    let listing = listing?;
+    Some(SubscriptionInfo {
+        id: id.to_string(),
+        listing_id: listing.id().to_string(),
+        entity_id: entity(listing),
+        project_id,
+        project_name,
+        status: status.as_str().to_string(),
+    })
 }

@@ -14,6 +14,7 @@ mod glossary;
 mod products;
 mod retirement;
 mod steps;
+mod subscription;
 mod tenancy;
 mod v2;
 
