@@ -3,7 +3,9 @@
 //! gets the rule's message. (OpenAPI patterns, enums and list uniqueness are enforced by the API
 //! server and checked end to end against a real one.)
 
-use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, DataZoneSubscription, RedshiftDataProduct};
+use datazone_operator::crd::{
+    ClusterDataZoneConnection, DataZoneConnection, DataZoneSubscription, RedshiftDataProduct,
+};
 use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};

@@ -4,29 +4,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::eventually;
 use common::world::{condition, world};
-use common::{eventually, run_tool};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 /// What Flux's health checks (kstatus) say of each data product in the namespace: name → status.
 fn kstatus(ns: &str) -> BTreeMap<String, String> {
-    let list = run_tool("kubectl", &["get", "redshiftdataproducts.dataproducts.dev", "-n", ns, "-o", "json"]);
-    let kstatus = std::env::var("KSTATUS").expect("KSTATUS is not set: run these tests with `make e2e`");
-    let mut child = Command::new(kstatus).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), list.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "kstatus failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|line| {
-            let mut fields = line.split('\t');
-            (fields.next().unwrap().to_string(), fields.next().unwrap_or_default().to_string())
-        })
-        .collect()
+    common::kstatus("redshiftdataproducts.dataproducts.dev", ns)
 }
 
 #[tokio::test]

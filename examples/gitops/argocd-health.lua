@@ -1,9 +1,10 @@
--- Argo CD health check for dataproducts.dev/RedshiftDataProduct (and the two connection
--- kinds): the Ready condition, read only when it describes the current generation.
+-- Argo CD health check for dataproducts.dev/RedshiftDataProduct (and DataZoneSubscription and
+-- the two connection kinds): the Ready condition, read only when it describes the current generation.
 --   Healthy     Ready=True for metadata.generation
 --   Progressing no status yet, a spec change not yet observed, or Ready=False with
 --               Reconciling=True (creating, waiting for a run, throttled, a 5xx)
---   Degraded    Ready=False with Stalled=True (failed run, name taken, missing project...)
+--   Degraded    Ready=False with Stalled=True (failed run, name taken, missing project,
+--               a subscription rejected or revoked...)
 -- Statuses written before Reconciling/Stalled existed fall back to a list of Ready reasons.
 local hs = { status = "Progressing", message = "waiting for the operator" }
 if obj.status == nil or obj.status.conditions == nil then

@@ -90,8 +90,11 @@ pub struct ConnectionSettings {
     #[schemars(length(min = 2, max = 1224), pattern(p::EXTERNAL_ID))]
     pub external_id: Option<String>,
 
-    /// The producer account's roles for enabling the DefaultDataWarehouse blueprint.
-    pub producer: ProducerSettings,
+    /// The producer account's roles for enabling the DefaultDataWarehouse blueprint. A
+    /// connection only consumers use (DataZoneSubscription) leaves them out; a V1 data product
+    /// publishing through it is then Stalled (NoProducerRoles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer: Option<ProducerSettings>,
 
     /// What the objects using this connection may name: a data product (or glossary) must be
     /// allowed by at least one rule that applies to its namespace, or it is refused before any

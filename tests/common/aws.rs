@@ -13,18 +13,17 @@ pub const REGION: &str = "eu-central-1";
 
 /// The SDK configuration against `endpoint` with the fixture's producer key.
 async fn producer_config(endpoint: &str) -> aws_config::SdkConfig {
+    config(endpoint, "AKIAPRODUCER00000001", "producer-secret").await
+}
+
+/// The SDK configuration against `endpoint` with one of the fixture's static keys.
+async fn config(endpoint: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
     base_config()
         .await
         .to_builder()
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIAPRODUCER00000001",
-            "producer-secret",
-            None,
-            None,
-            "test",
-        )))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(key, secret, None, None, "test")))
         .build()
 }
 
@@ -48,4 +47,11 @@ pub fn registration(connection: &str, namespace: &str, external_id: &str) -> Ses
 /// who makes projects of its own (their owner) and files subscription requests from them.
 pub async fn consumer(endpoint: &str) -> aws_sdk_datazone::Client {
     aws_sdk_datazone::Client::new(&producer_config(endpoint).await)
+}
+
+/// A plain SDK DataZone client against `endpoint` as the fixture's governance admin (an
+/// administrator of its domains, so a member of every project): the person who decides the
+/// requests no policy answers, and revokes.
+pub async fn governance(endpoint: &str) -> aws_sdk_datazone::Client {
+    aws_sdk_datazone::Client::new(&config(endpoint, "AKIAGOVERNANCE000001", "governance-secret").await)
 }

@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod lambda;
+pub mod mesh;
 /// The emulator tests' seeded generator, for the property tests.
 #[path = "../../emulator/tests/common/rng.rs"]
 pub mod rng;
@@ -109,4 +110,24 @@ pub fn logged_at<'a>(mut lines: impl Iterator<Item = &'a str>, message: &str) ->
     let line = lines.find(|l| l.contains(&format!("\"message\":\"{message}\"")))?;
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     v["timestamp"].as_str().map(str::to_string)
+}
+
+/// What Flux's health checks (kstatus, built from cli-utils by `scripts/kstatus-bin`) say of each
+/// object of `resource` (`redshiftdataproducts.dataproducts.dev`, …) in the namespace: name →
+/// status.
+pub fn kstatus(resource: &str, ns: &str) -> std::collections::BTreeMap<String, String> {
+    use std::process::Stdio;
+    let list = run_tool("kubectl", &["get", resource, "-n", ns, "-o", "json"]);
+    let kstatus = std::env::var("KSTATUS").expect("KSTATUS is not set: run these tests with `make e2e`");
+    let mut child = Command::new(kstatus).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), list.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "kstatus failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            (fields.next().unwrap().to_string(), fields.next().unwrap_or_default().to_string())
+        })
+        .collect()
 }

@@ -64,6 +64,36 @@ cases = [
      product(1, observed=1, ready=("False", "SomethingNew", 1), progress="Reconciling"), "Progressing"),
 ]
 
+
+def subscription(reason, ready="False", progress=None):
+    """A DataZoneSubscription as the operator writes it: Ready with `reason`, and Reconciling or
+    Stalled (progress) while not Ready."""
+    obj = product(1, observed=1, ready=(ready, reason, 1), progress=progress)
+    obj["kind"] = "DataZoneSubscription"
+    obj["status"]["conditions"][0] = {"type": "Requested", "status": "True", "reason": "Filed",
+                                      "message": "request filed", "observedGeneration": 1}
+    return obj
+
+
+# Every state of a subscription (src/controller/decide/subscription.rs): an app's sync wave or
+# dependsOn waits while it is Progressing and stops on Degraded.
+cases += [
+    ("subscription: just applied", {**subscription("Granted"), "status": None}, "Progressing"),
+    ("subscription: pending", subscription("AwaitingApproval", progress="Reconciling"), "Progressing"),
+    ("subscription: listing not published yet", subscription("NotFound", progress="Reconciling"), "Progressing"),
+    ("subscription: accepted", subscription("Accepted", progress="Reconciling"), "Progressing"),
+    ("subscription: granting", subscription("Granting", progress="Reconciling"), "Progressing"),
+    ("subscription: no grant yet", subscription("NoTarget", progress="Reconciling"), "Progressing"),
+    ("subscription: granted", subscription("Granted", ready="True"), "Healthy"),
+    ("subscription: rejected", subscription("Rejected", progress="Stalled"), "Degraded"),
+    ("subscription: revoked", subscription("Revoked", progress="Stalled"), "Degraded"),
+    ("subscription: cancelled elsewhere", subscription("Cancelled", progress="Stalled"), "Degraded"),
+    ("subscription: withdrawn elsewhere", subscription("Withdrawn", progress="Stalled"), "Degraded"),
+    ("subscription: a grant failed", subscription("GrantFailed", progress="Stalled"), "Degraded"),
+    ("subscription: not a member", subscription("NotAMember", progress="Stalled"), "Degraded"),
+    ("subscription: ambiguous name", subscription("Ambiguous", progress="Stalled"), "Degraded"),
+]
+
 for name, obj, want in cases:
     before = copy.deepcopy(obj)
     got, message = health(obj)
@@ -73,9 +103,9 @@ for name, obj, want in cases:
         failures.append(f"{name}: the message {message!r} does not carry the condition's message")
     assert obj == before
 
-# The ConfigMap carries the same script for the three kinds, indented four spaces.
+# The ConfigMap carries the same script for the four kinds, indented four spaces.
 cm = (root / "examples/gitops/argocd-cm.yaml").read_text().splitlines()
-for kind in ("RedshiftDataProduct", "DataZoneConnection", "ClusterDataZoneConnection"):
+for kind in ("RedshiftDataProduct", "DataZoneSubscription", "DataZoneConnection", "ClusterDataZoneConnection"):
     key = f"  resource.customizations.health.dataproducts.dev_{kind}: |"
     if key not in cm:
         failures.append(f"argocd-cm.yaml has no health check for {kind}")

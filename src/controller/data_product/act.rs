@@ -142,12 +142,18 @@ async fn enable_blueprint<B: Backend>(
         // Another data product enabled it while we waited for the lock.
         return Ok(Duration::from_millis(100));
     }
+    let Some(roles) = &t.producer_roles else {
+        let message = format!(
+            "the connection names no producer roles (spec.producer): DefaultDataWarehouse cannot be enabled for account {account} in {region}"
+        );
+        return Err(Blocked::terminal(Phase::BlueprintEnabled, "NoProducerRoles", message));
+    };
     // The configuration is per account: `regions` keeps the ones it is already enabled in.
     let enable = BlueprintEnablement {
         regions: regions.clone(),
-        provisioning_role_arn: t.producer_roles.provisioning_role_arn.clone(),
-        manage_access_role_arn: t.producer_roles.manage_access_role_arn.clone(),
-        regional_parameters: t.producer_roles.regional_parameters.clone(),
+        provisioning_role_arn: roles.provisioning_role_arn.clone(),
+        manage_access_role_arn: roles.manage_access_role_arn.clone(),
+        regional_parameters: roles.regional_parameters.clone(),
     };
     t.producer
         .enable_blueprint(domain, blueprint, &enable)

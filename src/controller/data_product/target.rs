@@ -35,7 +35,7 @@ pub struct Connected<B: Backend> {
     pub assumed_role_arn: String,
     pub dz: B::DataZone,
     pub producer: B::Producer,
-    pub producer_roles: ProducerSettings,
+    pub producer_roles: Option<ProducerSettings>,
     /// For which consumer projects the connection lets access policies approve.
     pub auto_approval: Vec<AutoApproval>,
 }
@@ -170,7 +170,7 @@ pub struct Target<B: Backend> {
     pub dz: B::DataZone,
     /// The producer account's own calls.
     pub producer: B::Producer,
-    pub producer_roles: ProducerSettings,
+    pub producer_roles: Option<ProducerSettings>,
     pub auto_approval: Vec<AutoApproval>,
     pub config: SourceConfig,
     /// The configuration and the listed catalog: a run is due when this changes.

@@ -186,7 +186,7 @@ impl Harness {
     }
 
     /// The DataZoneConnection `central` with its spec changed by `edit`.
-    fn with_connection(self, edit: impl FnOnce(&mut Value)) -> Self {
+    pub fn with_connection(self, edit: impl FnOnce(&mut Value)) -> Self {
         {
             let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
             let mut spec = connection_spec();

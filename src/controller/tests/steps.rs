@@ -646,3 +646,16 @@ async fn a_pass_waits_while_every_slot_is_taken() {
     let pass = h.pass(&mut p).await;
     assert!(pass.calls.iter().any(|c| c.starts_with("ListDomains")), "{:?}", pass.calls);
 }
+
+#[tokio::test]
+async fn a_connection_without_producer_roles_stalls_a_v1_data_product_before_enabling_anything() {
+    let h = Harness::new().with_connection(|spec| {
+        spec.as_object_mut().map(|o| o.remove("producer"));
+    });
+    let mut p = h.product("orders", |_| {});
+    let pass = h.pass(&mut p).await;
+    assert!(!pass.calls.iter().any(|c| c.starts_with("PutEnvironmentBlueprintConfiguration")), "{:?}", pass.calls);
+    assert_eq!(condition(&p, BLUEPRINT_ENABLED), is(False, "NoProducerRoles"));
+    assert_eq!(condition(&p, STALLED), is(True, "NoProducerRoles"));
+    assert!(message(&p, BLUEPRINT_ENABLED).contains("names no producer roles (spec.producer)"));
+}

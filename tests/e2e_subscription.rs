@@ -1,0 +1,184 @@
+//! The consumer's side end to end: the operator binary against the real API server (`make e2e`)
+//! and the emulator over the SDK. A producer's data product with an access policy; a consuming
+//! team's `DataZoneSubscription`s through its own connection (a role that is a member of its
+//! projects, no producer roles): the one the policy approves is Ready with every grant
+//! COMPLETED; the one left to a person is Progressing until the approver accepts it, then Ready;
+//! the rejected one is Degraded with the approver's comment; revoked by the producer it is
+//! Degraded and no new request is filed; deleted, its subscription is cancelled. Exactly one
+//! request per object across two operator restarts. Flux's kstatus sees each state.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_datazone::types::SubscriptionStatus;
+use common::mesh::{add_member, allow, project, published_with_policy, warehouse};
+use common::world::{World, count, world};
+use common::{eventually, kstatus};
+use datazone_operator::crd::{DataZoneConnection, DataZoneSubscription};
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
+
+/// The consuming team's role (in the emulator's fixture): a member of its projects only.
+const CONSUMER_ROLE: &str = "arn:aws:iam::111111111111:role/dz-analytics";
+const RESOURCE: &str = "datazonesubscriptions.dataproducts.dev";
+
+fn subscriptions(w: &World) -> Api<DataZoneSubscription> {
+    Api::namespaced(w.client.clone(), &w.ns)
+}
+
+/// The consuming team's connection: its own role, no producer roles.
+async fn consumer_connection(w: &World) {
+    let connection: DataZoneConnection = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+        "metadata": {"name": "analytics", "namespace": w.ns},
+        "spec": {"region": "eu-central-1", "domain": {"name": "corp-mesh"}, "roleArn": CONSUMER_ROLE,
+                 "externalId": "optional"}
+    }))
+    .unwrap();
+    let api: Api<DataZoneConnection> = Api::namespaced(w.client.clone(), &w.ns);
+    api.patch("analytics", &PatchParams::apply("e2e").force(), &Patch::Apply(&connection)).await.unwrap();
+}
+
+/// `name` subscribes as `project` to the data product `product` of team sales.
+async fn subscribe(w: &World, name: &str, project: &str, product: &str) {
+    let s: DataZoneSubscription = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
+        "metadata": {"name": name, "namespace": w.ns},
+        "spec": {"connectionRef": {"kind": "DataZoneConnection", "name": "analytics"}, "project": project,
+                 "wanted": {"dataProduct": {"name": product, "project": "sales"}},
+                 "reason": "Monthly revenue reports"}
+    }))
+    .unwrap();
+    subscriptions(w).patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&s)).await.unwrap();
+}
+
+/// Waits until `name`'s Ready condition has `status` and `reason` for the current generation.
+async fn ready_is(w: &World, name: &str, status: &str, reason: &str) -> DataZoneSubscription {
+    eventually(Duration::from_secs(60), || async {
+        let s = subscriptions(w).get(name).await.map_err(|e| e.to_string())?;
+        let st = s.status.clone().unwrap_or_default();
+        let ready = st.conditions.iter().find(|c| c.type_ == "Ready");
+        match ready {
+            Some(c)
+                if format!("{:?}", c.status) == status
+                    && c.reason == reason
+                    && st.observed_generation == s.metadata.generation =>
+            {
+                Ok(s)
+            }
+            other => Err(format!("{name}: {other:?}")),
+        }
+    })
+    .await
+}
+
+fn ready_message(s: &DataZoneSubscription) -> String {
+    let st = s.status.clone().unwrap_or_default();
+    st.conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.message.clone()).unwrap_or_default()
+}
+
+fn request_of(s: &DataZoneSubscription) -> String {
+    s.status.clone().unwrap_or_default().request.map(|r| r.id).unwrap_or_default()
+}
+
+async fn kstatus_is(w: &World, want: &[(&str, &str)]) {
+    let want: BTreeMap<String, String> = want.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+    eventually(Duration::from_secs(30), || async {
+        let now = kstatus(RESOURCE, &w.ns);
+        if now == want { Ok(()) } else { Err(format!("kstatus: {now:?}")) }
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revocation_and_cancellation() {
+    let mut w = world("subscribe", "optional").await;
+    allow(&w, json!(["analytics-team"])).await;
+    let (product, domain, listing) = published_with_policy(&w).await;
+    // The consuming team's projects (made by a platform script, its role a contributor of each),
+    // with Data Warehouse environments where grants land.
+    let platform = common::aws::consumer(&w.emulator.endpoint()).await;
+    let approver = common::aws::governance(&w.emulator.endpoint()).await;
+    let mut projects = BTreeMap::new();
+    for name in ["analytics-team", "marketing", "external-partners"] {
+        let id = project(&platform, &domain, name).await;
+        add_member(&platform, &domain, &id, CONSUMER_ROLE).await;
+        projects.insert(name, id);
+    }
+    warehouse(&platform, &domain, &projects["analytics-team"], "analytics-dwh").await;
+    warehouse(&platform, &domain, &projects["marketing"], "marketing-dwh").await;
+    consumer_connection(&w).await;
+
+    subscribe(&w, "reports", "analytics-team", &product).await;
+    subscribe(&w, "campaigns", "marketing", &product).await;
+    subscribe(&w, "partners", "external-partners", &product).await;
+
+    // The policy approves analytics-team: granted, every asset.
+    let reports = ready_is(&w, "reports", "True", "Granted").await;
+    let status = reports.status.clone().unwrap();
+    assert_eq!(status.listing_id.as_deref(), Some(listing.as_str()));
+    assert!(
+        !status.grants.is_empty()
+            && status.grants.iter().all(|g| g.status == "COMPLETED" && g.asset_status == "GRANTED"),
+        "{:?}",
+        status.grants
+    );
+    assert_eq!(status.grant_summary, Some(format!("{n}/{n} granted", n = status.grants.len())));
+    // It rejects external-partners, with its reason.
+    let partners = ready_is(&w, "partners", "False", "Rejected").await;
+    assert!(
+        ready_message(&partners).contains("partners get sales data through the data sharing agreement"),
+        "{}",
+        ready_message(&partners)
+    );
+    // Marketing waits for a person.
+    let campaigns = ready_is(&w, "campaigns", "False", "AwaitingApproval").await;
+    kstatus_is(&w, &[("reports", "Current"), ("partners", "Failed"), ("campaigns", "InProgress")]).await;
+
+    // The approver accepts it (as a person would in the portal): granted.
+    approver
+        .accept_subscription_request()
+        .domain_identifier(&domain)
+        .identifier(request_of(&campaigns))
+        .decision_comment("ok for campaign attribution")
+        .send()
+        .await
+        .unwrap();
+    ready_is(&w, "campaigns", "True", "Granted").await;
+    kstatus_is(&w, &[("reports", "Current"), ("partners", "Failed"), ("campaigns", "Current")]).await;
+
+    // Exactly one request per object, across two restarts.
+    let filed = |calls: &serde_json::Value| count(calls, "datazone:CreateSubscriptionRequest");
+    assert_eq!(filed(&w.calls().await), 3);
+    for _ in 0..2 {
+        w.start_operator();
+        w.resyncs(2).await;
+    }
+    assert_eq!(filed(&w.calls().await), 3, "a restart files nothing again");
+
+    // The producer revokes reports' subscription: Degraded, and no new request.
+    let reports = subscriptions(&w).get("reports").await.unwrap();
+    let revoked = reports.status.clone().unwrap().subscription.unwrap().id;
+    approver.revoke_subscription().domain_identifier(&domain).identifier(&revoked).send().await.unwrap();
+    let reports = ready_is(&w, "reports", "False", "Revoked").await;
+    assert!(ready_message(&reports).contains("revoked"), "{}", ready_message(&reports));
+    kstatus_is(&w, &[("reports", "Failed"), ("partners", "Failed"), ("campaigns", "Current")]).await;
+    w.resyncs(3).await;
+    assert_eq!(filed(&w.calls().await), 3, "a revocation is no loop of new requests");
+
+    // Deleted: its subscription is cancelled.
+    let campaigns = subscriptions(&w).get("campaigns").await.unwrap();
+    let cancelled = campaigns.status.clone().unwrap().subscription.unwrap().id;
+    subscriptions(&w).delete("campaigns", &DeleteParams::default()).await.unwrap();
+    eventually(Duration::from_secs(30), || async {
+        let gone = subscriptions(&w).get_opt("campaigns").await.map_err(|e| e.to_string())?.is_none();
+        let s = approver.get_subscription().domain_identifier(&domain).identifier(&cancelled).send().await;
+        let status = s.map_err(|e| e.to_string())?.status().clone();
+        if gone && status == SubscriptionStatus::Cancelled { Ok(()) } else { Err(format!("gone {gone}, {status:?}")) }
+    })
+    .await;
+}
