@@ -2,7 +2,8 @@
 //! and the emulator over the SDK. A producer's data product with an access policy; a consuming
 //! team's `DataZoneSubscription`s through its own connection (a role that is a member of its
 //! projects, no producer roles): the one the policy approves is Ready with every grant
-//! COMPLETED; the one left to a person is Progressing until the approver accepts it, then Ready;
+//! COMPLETED; the one left to a person (whose Redshift the spec names: the operator gives the
+//! consuming project exactly one environment for it, and the grants land there) is Progressing until the approver accepts it, then Ready;
 //! the rejected one is Degraded with the approver's comment; revoked by the producer it is
 //! Degraded and no new request is filed; deleted, its subscription is cancelled. Exactly one
 //! request per object across two operator restarts. Flux's kstatus sees each state.
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_datazone::types::SubscriptionStatus;
-use common::mesh::{add_member, allow, project, published_with_policy, warehouse};
+use common::mesh::{SECRET, add_member, allow, project, published_with_policy, warehouse};
 use common::world::{World, count, world};
 use common::{eventually, kstatus};
 use datazone_operator::crd::{DataZoneConnection, DataZoneSubscription};
@@ -42,16 +43,20 @@ async fn consumer_connection(w: &World) {
     api.patch("analytics", &PatchParams::apply("e2e").force(), &Patch::Apply(&connection)).await.unwrap();
 }
 
-/// `name` subscribes as `project` to the data product `product` of team sales.
-async fn subscribe(w: &World, name: &str, project: &str, product: &str) {
-    let s: DataZoneSubscription = serde_json::from_value(json!({
+/// `name` subscribes as `project` to the data product `product` of team sales, its grants landing
+/// in `redshift` if given.
+async fn subscribe(w: &World, name: &str, project: &str, product: &str, redshift: Option<serde_json::Value>) {
+    let mut object = json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
         "metadata": {"name": name, "namespace": w.ns},
         "spec": {"connectionRef": {"kind": "DataZoneConnection", "name": "analytics"}, "project": project,
                  "wanted": {"dataProduct": {"name": product, "project": "sales"}},
                  "reason": "Monthly revenue reports"}
-    }))
-    .unwrap();
+    });
+    if let Some(r) = redshift {
+        object["spec"]["redshift"] = r;
+    }
+    let s: DataZoneSubscription = serde_json::from_value(object).unwrap();
     subscriptions(w).patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&s)).await.unwrap();
 }
 
@@ -110,12 +115,13 @@ async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revoc
         projects.insert(name, id);
     }
     warehouse(&platform, &domain, &projects["analytics-team"], "analytics-dwh").await;
-    warehouse(&platform, &domain, &projects["marketing"], "marketing-dwh").await;
     consumer_connection(&w).await;
 
-    subscribe(&w, "reports", "analytics-team", &product).await;
-    subscribe(&w, "campaigns", "marketing", &product).await;
-    subscribe(&w, "partners", "external-partners", &product).await;
+    subscribe(&w, "reports", "analytics-team", &product, None).await;
+    // Marketing names its Redshift: the operator gives the project its environment first.
+    let redshift = json!({"clusterName": "prod-dwh", "database": "marketing", "credentialsSecretArn": SECRET});
+    subscribe(&w, "campaigns", "marketing", &product, Some(redshift)).await;
+    subscribe(&w, "partners", "external-partners", &product, None).await;
 
     // The policy approves analytics-team: granted, every asset.
     let reports = ready_is(&w, "reports", "True", "Granted").await;
@@ -148,7 +154,20 @@ async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revoc
         .send()
         .await
         .unwrap();
-    ready_is(&w, "campaigns", "True", "Granted").await;
+    let campaigns = ready_is(&w, "campaigns", "True", "Granted").await;
+    // Exactly one environment in the marketing project, and the grant's target is its own.
+    let environments =
+        approver.list_environments().domain_identifier(&domain).project_identifier(&projects["marketing"]);
+    let environments = environments.send().await.unwrap();
+    let names: Vec<&str> = environments.items().iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["dwh-222222222222-eu-central-1-prod-dwh-marketing"]);
+    let status = campaigns.status.clone().unwrap();
+    let environment = environments.items()[0].id().unwrap_or_default().to_string();
+    assert_eq!(status.environment_id.as_deref(), Some(environment.as_str()));
+    let targets = approver.list_subscription_targets().domain_identifier(&domain).environment_identifier(&environment);
+    let targets = targets.send().await.unwrap();
+    let target = targets.items().first().map(|t| t.id().to_string()).expect("the environment's Redshift target");
+    assert!(!status.grants.is_empty() && status.grants.iter().all(|g| g.target_id == target), "{:?}", status.grants);
     kstatus_is(&w, &[("reports", "Current"), ("partners", "Failed"), ("campaigns", "Current")]).await;
 
     // Exactly one request per object, across two restarts.

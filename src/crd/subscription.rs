@@ -52,8 +52,12 @@ pub struct DataZoneSubscriptionSpec {
     #[schemars(length(min = 1, max = 4096))]
     pub reason: String,
 
-    /// Where the grant should land: the consumer's Redshift. Left out, DataZone grants into
-    /// whatever subscription targets the consuming project has.
+    /// Where the grant should land: the consumer's Redshift. The operator makes sure the
+    /// consuming project has a data warehouse environment for it (one per project, account,
+    /// cluster or workgroup and database, found before it is created, shared by every
+    /// subscription and data product of the project) before it files the request: DataZone grants
+    /// only into targets there at approval. Left out, DataZone grants into whatever subscription
+    /// targets the consuming project has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redshift: Option<ConsumerRedshift>,
 
@@ -104,6 +108,10 @@ pub struct ConsumerRedshift {
     pub workgroup_name: Option<String>,
     #[schemars(length(min = 1, max = p::DATABASE_OR_SCHEMA_MAX))]
     pub database: String,
+    /// The Secrets Manager secret DataZone reads to grant into this database (tagged for the
+    /// domain and project, as a producer's).
+    #[schemars(length(min = 1, max = p::SECRETS_MANAGER_ARN_MAX), pattern(p::SECRETS_MANAGER_ARN))]
+    pub credentials_secret_arn: String,
 }
 
 /// What deleting a DataZoneSubscription does in DataZone.
@@ -125,6 +133,9 @@ pub struct DataZoneSubscriptionStatus {
     /// Ready, Requested, Approved, Granted; Reconciling or Stalled while not Ready.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The consuming project's data warehouse environment the grants land in (`spec.redshift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_id: Option<String>,
     /// The domain and the consuming project, as IDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,

@@ -5,3 +5,4 @@
 pub mod cleanup;
 pub mod follow;
 pub mod reconcile;
+pub mod target;

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use super::cleanup;
 use super::follow::{self, Followed, PHASE};
+use super::target::{self, Landing};
 use crate::controller::connection::guardrails;
 use crate::controller::connection::resolve::{ref_session, resolve, settings_of};
 use crate::controller::context::{Context, settle_wait_for, spread};
@@ -77,7 +78,7 @@ async fn apply<B: Backend>(s: &DataZoneSubscription, ctx: &Context<B>) -> Result
     let generation = s.metadata.generation;
     let now = conditions::now_rfc3339();
     let mut notes = Vec::new();
-    let requeue = match bring(s, ctx, &key, &mut status).await {
+    let requeue = match bring(s, ctx, &key, &mut status, &mut notes).await {
         Ok(followed) => {
             ctx.reset_backoff(&key);
             let verdict = record(&mut status, &followed, s, &now);
@@ -104,7 +105,9 @@ async fn apply<B: Backend>(s: &DataZoneSubscription, ctx: &Context<B>) -> Result
             let stalled = b.is_terminal();
             tracing::warn!(reason = %b.reason, detail = %b.message, stalled, "subscription not ready");
             conditions::set_ready(&mut status.conditions, false, stalled, &b.reason, &b.message, generation, &now);
-            if b.reason == "NotFound" || stalled {
+            if b.reason == target::PREPARING {
+                ctx.settle_wait(&key, None)
+            } else if b.reason == "NotFound" || stalled {
                 // Published later, or fixed by a person: looked for again at the resync.
                 ctx.reset_backoff(&key);
                 spread(ctx.resync, crate::naming::stable_hash(&key))
@@ -127,6 +130,7 @@ async fn bring<B: Backend>(
     ctx: &Context<B>,
     uid: &str,
     status: &mut DataZoneSubscriptionStatus,
+    notes: &mut Vec<Note>,
 ) -> Result<Followed, Blocked> {
     let namespace = s.namespace().unwrap_or_default();
     let settings = settings_of(&ctx.watched, &namespace, &s.spec.connection_ref)?;
@@ -153,6 +157,16 @@ async fn bring<B: Backend>(
         })?;
     status.domain_id = Some(domain.clone());
     status.project_id = Some(project.clone());
+    if let Some(r) = &s.spec.redshift {
+        let region = resolved.settings.region.clone();
+        match target::land(ctx, &dz, resolved.generation, &domain, &project, &region, r, notes).await? {
+            Landing::Ready { environment } => status.environment_id = Some(environment),
+            Landing::Preparing { environment, message } => {
+                status.environment_id = environment;
+                return Err(Blocked::retryable(PHASE, target::PREPARING, message));
+            }
+        }
+    }
     let (listing, what) = follow::find_listing(&dz, &domain, s).await?;
     follow::follow(&dz, &domain, &project, uid, s, status, listing, what).await
 }

@@ -411,3 +411,57 @@ async fn wanting_another_listing_lets_the_old_subscription_go_and_files_one_for_
     assert_eq!(status.subscription, None, "the old subscription is not this one's");
     assert_eq!(cond(&moved, "Approved"), is(False, "Pending"));
 }
+
+#[tokio::test]
+async fn a_named_redshift_gets_one_environment_in_the_consuming_project_before_the_request() {
+    let (h, listing) = world();
+    {
+        let mut w = h.dz.world();
+        w.blueprint_regions = Some(vec!["eu-central-1".into()]);
+        w.new_environment_status = crate::datazone::EnvironmentStatus::Creating;
+    }
+    let redshift = json!({"clusterName": "reports-dwh", "database": "reports",
+                          "credentialsSecretArn": "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-reports-AbCdEf"});
+    let with_redshift = |o: &mut serde_json::Value| o["spec"]["redshift"] = redshift.clone();
+    let mut s = subscription(&h, with_redshift);
+    let first = pass(&h, &mut s).await;
+    let environment = "dwh-222222222222-eu-central-1-reports-dwh-reports";
+    assert!(first.calls.contains(&format!("CreateEnvironment {environment}")), "{:?}", first.calls);
+    assert_eq!(filed(&first.calls), 0, "no request before the grants have somewhere to land");
+    assert_eq!(first.events, ["EnvironmentCreated"]);
+    assert_eq!(cond(&s, READY), is(False, "PreparingTarget"));
+    assert_eq!(cond(&s, "Reconciling"), is(True, "PreparingTarget"));
+    let env_id = s.status.as_ref().and_then(|x| x.environment_id.clone()).expect("the environment is in status");
+    assert!(first.requeue.is_some_and(|d| d < RESYNC), "looked at again soon: {:?}", first.requeue);
+
+    let waiting = pass(&h, &mut s).await;
+    assert!(
+        !waiting.calls.iter().any(|c| c.starts_with("CreateEnvironment")),
+        "found, not made again: {:?}",
+        waiting.calls
+    );
+    for e in h.dz.world().environments.iter_mut() {
+        e.info.status = crate::datazone::EnvironmentStatus::Active;
+    }
+    let ready = pass(&h, &mut s).await;
+    assert!(ready.calls.contains(&format!("CreateSubscriptionRequest {listing}")), "{:?}", ready.calls);
+    assert_eq!(cond(&s, READY), is(False, "AwaitingApproval"));
+
+    // Another subscription of the project to the same database shares the environment.
+    let other = h.dz.world().catalog_state.subscriptions.publish(ListingKind::Asset, "refunds", PROJECT);
+    let mut second = subscription(&h, |o| {
+        o["metadata"]["name"] = json!("refunds-for-reports");
+        o["metadata"]["uid"] = json!("uid-sub-2");
+        o["spec"]["wanted"] = json!({"asset": {"name": "refunds", "project": "sales"}});
+        with_redshift(o);
+    });
+    let shared = pass(&h, &mut second).await;
+    assert!(
+        !shared.calls.iter().any(|c| c.starts_with("Create") && !c.starts_with("CreateSubscriptionRequest")),
+        "{:?}",
+        shared.calls
+    );
+    assert!(shared.calls.contains(&format!("CreateSubscriptionRequest {other}")), "{:?}", shared.calls);
+    assert_eq!(second.status.as_ref().and_then(|x| x.environment_id.clone()), Some(env_id));
+    assert_eq!(h.dz.world().environments.len(), 1);
+}
