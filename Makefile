@@ -32,6 +32,10 @@ build: ## Build the operator and the emulator (debug)
 demo: build ## Import the reference payload, start a local API server, apply, run the operator
 	scripts/demo up
 
+.PHONY: demo-mesh
+demo-mesh: build ## `make demo`, then the consumer's side: a policy approves, a DataZoneSubscription is granted
+	DEMO_MESH=1 scripts/demo up
+
 .PHONY: demo-down
 demo-down: ## Stop what `make demo` started
 	scripts/demo down

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use datazone_operator::crd::{ClusterDataZoneConnection, DataZoneConnection, DataZoneGlossary, RedshiftDataProduct};
+use datazone_operator::crd::{
+    ClusterDataZoneConnection, DataZoneConnection, DataZoneGlossary, DataZoneSubscription, RedshiftDataProduct,
+};
 use serde::de::DeserializeOwned;
 
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
@@ -74,6 +76,16 @@ fn glossary_examples_are_valid() {
         let g: DataZoneGlossary = typed(&path);
         assert!(!g.spec.terms.is_empty(), "{}", path.display());
     }
+}
+
+#[test]
+fn subscription_examples_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/subscriptions");
+    let connection: DataZoneConnection = typed(&dir.join("analytics-connection.yaml"));
+    assert!(connection.spec.connection.producer.is_none(), "a consumer's connection names no producer roles");
+    let s: DataZoneSubscription = typed(&dir.join("orders-for-reports.yaml"));
+    s.validate_cel().unwrap();
+    assert_eq!(s.spec.connection_ref.name, connection.metadata.name.unwrap_or_default());
 }
 
 #[test]
