@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_datazone::types::SubscriptionStatus;
 use common::mesh::{SECRET, add_member, allow, project, published_with_policy, warehouse};
-use common::world::{World, count, world};
+use common::world::{V2_DOMAIN, World, count, world, world_in};
 use common::{eventually, kstatus};
 use datazone_operator::crd::{DataZoneConnection, DataZoneSubscription};
 use kube::Api;
@@ -30,12 +30,12 @@ fn subscriptions(w: &World) -> Api<DataZoneSubscription> {
     Api::namespaced(w.client.clone(), &w.ns)
 }
 
-/// The consuming team's connection: its own role, no producer roles.
-async fn consumer_connection(w: &World) {
+/// The consuming team's connection to `domain`: its own role, no producer roles.
+async fn consumer_connection(w: &World, domain: &str) {
     let connection: DataZoneConnection = serde_json::from_value(json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
         "metadata": {"name": "analytics", "namespace": w.ns},
-        "spec": {"region": "eu-central-1", "domain": {"name": "corp-mesh"}, "roleArn": CONSUMER_ROLE,
+        "spec": {"region": "eu-central-1", "domain": {"name": domain}, "roleArn": CONSUMER_ROLE,
                  "externalId": "optional"}
     }))
     .unwrap();
@@ -46,11 +46,22 @@ async fn consumer_connection(w: &World) {
 /// `name` subscribes as `project` to the data product `product` of team sales, its grants landing
 /// in `redshift` if given.
 async fn subscribe(w: &World, name: &str, project: &str, product: &str, redshift: Option<serde_json::Value>) {
+    subscribe_to(w, name, project, (product, "sales"), redshift).await
+}
+
+/// `name` subscribes as `project` to the data product `(name, owning project)`.
+async fn subscribe_to(
+    w: &World,
+    name: &str,
+    project: &str,
+    product: (&str, &str),
+    redshift: Option<serde_json::Value>,
+) {
     let mut object = json!({
         "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
         "metadata": {"name": name, "namespace": w.ns},
         "spec": {"connectionRef": {"kind": "DataZoneConnection", "name": "analytics"}, "project": project,
-                 "wanted": {"dataProduct": {"name": product, "project": "sales"}},
+                 "wanted": {"dataProduct": {"name": product.0, "project": product.1}},
                  "reason": "Monthly revenue reports"}
     });
     if let Some(r) = redshift {
@@ -115,7 +126,7 @@ async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revoc
         projects.insert(name, id);
     }
     warehouse(&platform, &domain, &projects["analytics-team"], "analytics-dwh").await;
-    consumer_connection(&w).await;
+    consumer_connection(&w, "corp-mesh").await;
 
     subscribe(&w, "reports", "analytics-team", &product, None).await;
     // Marketing names its Redshift: the operator gives the project its environment first.
@@ -200,4 +211,55 @@ async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revoc
         if gone && status == SubscriptionStatus::Cancelled { Ok(()) } else { Err(format!("gone {gone}, {status:?}")) }
     })
     .await;
+}
+
+#[tokio::test]
+#[ignore = "needs a real API server: make e2e"]
+async fn in_a_v2_domain_the_grants_land_in_the_consuming_projects_connection_target() {
+    let w = world_in("subscribe-v2", "optional", V2_DOMAIN).await;
+    let names = w.import_into("examples/payloads/three-databases.json", "analytics").await;
+    let patch = json!({"spec": {"dataProduct": {}}});
+    w.products().patch(&names[0], &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let (domain, product) = eventually(Duration::from_secs(60), || async {
+        let p = w.products().get(&names[0]).await.map_err(|e| e.to_string())?;
+        let s = p.status.clone().unwrap_or_default();
+        let listed = s.data_products.first().filter(|d| d.listing_id.is_some()).map(|d| d.name.clone());
+        match (s.domain_id.clone(), listed) {
+            (Some(domain), Some(name)) => Ok((domain, name)),
+            other => Err(format!("not listed yet: {other:?}")),
+        }
+    })
+    .await;
+    let platform = common::aws::consumer(&w.emulator.endpoint()).await;
+    let approver = common::aws::governance(&w.emulator.endpoint()).await;
+    let reports = project(&platform, &domain, "v2-reports").await;
+    add_member(&platform, &domain, &reports, CONSUMER_ROLE).await;
+    consumer_connection(&w, V2_DOMAIN).await;
+    let redshift = json!({"workgroupName": "analytics-wg", "database": "analytics", "credentialsSecretArn": SECRET,
+                          "manageAccessRoleArn": "arn:aws:iam::222222222222:role/DzRedshiftAccess-v2-reports"});
+    subscribe_to(&w, "v2-reports", "v2-reports", (&product, "analytics"), Some(redshift)).await;
+
+    // No policy: a person decides.
+    let pending = ready_is(&w, "v2-reports", "False", "AwaitingApproval").await;
+    approver
+        .accept_subscription_request()
+        .domain_identifier(&domain)
+        .identifier(request_of(&pending))
+        .decision_comment("ok")
+        .send()
+        .await
+        .unwrap();
+    let granted = ready_is(&w, "v2-reports", "True", "Granted").await;
+    let status = granted.status.clone().unwrap();
+    // The project's Redshift connection, and one target of its name on the project's environment:
+    // every grant went there.
+    let environment = status.environment_id.clone().expect("the project's environment");
+    let targets = approver.list_subscription_targets().domain_identifier(&domain).environment_identifier(&environment);
+    let targets = targets.send().await.unwrap();
+    let name = "redshift-222222222222-eu-central-1-analytics-wg-analytics";
+    let ours: Vec<&str> = targets.items().iter().filter(|t| t.name() == name).map(|t| t.id()).collect();
+    assert_eq!(ours.len(), 1, "{:?}", targets.items());
+    assert!(!status.grants.is_empty() && status.grants.iter().all(|g| g.target_id == ours[0]), "{:?}", status.grants);
+    let connections = approver.list_connections().domain_identifier(&domain).project_identifier(&reports).name(name);
+    assert_eq!(connections.send().await.unwrap().items().len(), 1, "the project's Redshift connection");
 }

@@ -112,6 +112,12 @@ pub struct ConsumerRedshift {
     /// domain and project, as a producer's).
     #[schemars(length(min = 1, max = p::SECRETS_MANAGER_ARN_MAX), pattern(p::SECRETS_MANAGER_ARN))]
     pub credentials_secret_arn: String,
+    /// V2 domains: the role DataZone grants into this Redshift with (one with
+    /// AmazonDataZoneRedshiftManageAccessRolePolicy), for the subscription target the operator
+    /// makes. V1 environments bring their own target (the blueprint configuration's role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 20, max = 2048), pattern(p::IAM_ROLE_ARN))]
+    pub manage_access_role_arn: Option<String>,
 }
 
 /// What deleting a DataZoneSubscription does in DataZone.

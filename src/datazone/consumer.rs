@@ -63,6 +63,23 @@ pub struct GrantInfo {
     pub assets: Vec<(String, String)>,
 }
 
+/// A Redshift subscription target to make in an environment (V2: the project's Tooling
+/// environment), where DataZone grants the project's approved subscriptions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetSpec {
+    pub name: String,
+    /// Exactly one of the cluster and the workgroup.
+    pub cluster: Option<String>,
+    pub workgroup: Option<String>,
+    pub database: String,
+    pub secret_arn: String,
+    /// The role DataZone grants with.
+    pub manage_access_role: String,
+    /// Who receives the grants in the database.
+    pub authorized_principal: String,
+    pub client_token: String,
+}
+
 /// Consumer calls, made as the consumer's connection role.
 pub trait Consumer: Send + Sync {
     /// The listings of `kind` named `name` (exactly) that `owning_project` published.
@@ -110,6 +127,19 @@ pub trait Consumer: Send + Sync {
     fn grants(&self, domain: &str, subscription: &str) -> impl Future<Output = Result<Vec<GrantInfo>, DzError>> + Send;
     /// The subscriber unsubscribes (CancelSubscription).
     fn cancel_subscription(&self, domain: &str, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
+    /// The subscription targets of an environment: (ID, name), every page.
+    fn subscription_targets(
+        &self,
+        domain: &str,
+        environment: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, DzError>> + Send;
+    /// Makes a Redshift subscription target in the environment (idempotent by client token); its ID.
+    fn create_subscription_target(
+        &self,
+        domain: &str,
+        environment: &str,
+        spec: &TargetSpec,
+    ) -> impl Future<Output = Result<String, DzError>> + Send;
     /// The subscriber withdraws a request not accepted (DeleteSubscriptionRequest).
     fn withdraw_request(&self, domain: &str, id: &str) -> impl Future<Output = Result<(), DzError>> + Send;
 }

@@ -696,6 +696,8 @@ pub struct FakeSubscriptions {
     pub not_member: std::collections::BTreeSet<String>,
     /// Client token → the request it filed.
     pub tokens: std::collections::BTreeMap<String, String>,
+    /// Subscription targets made with CreateSubscriptionTarget: (environment, ID, name).
+    pub targets: Vec<(String, String, String)>,
     next: u32,
 }
 

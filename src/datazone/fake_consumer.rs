@@ -4,7 +4,7 @@
 //! a test moves along ([`FakeSubscriptions::grant`]) as DataZone would after approval
 //! (docs/datazone-semantics.md §15).
 
-use super::consumer::{Consumer, GrantInfo, ListingInfo, ListingKind, OwnRequest};
+use super::consumer::{Consumer, GrantInfo, ListingInfo, ListingKind, OwnRequest, TargetSpec};
 use super::fake::{Fake, FakeSubscriptions, not_found};
 use super::subscriptions::{RequestInfo, SubscriptionInfo};
 use super::{DzError, ErrorClass};
@@ -174,6 +174,29 @@ impl Consumer for Fake {
         }
         s.status = "CANCELLED".into();
         Ok(())
+    }
+
+    async fn subscription_targets(&self, _: &str, environment: &str) -> Result<Vec<(String, String)>, DzError> {
+        let w = self.call("ListSubscriptionTargets", environment)?;
+        let targets = &w.catalog_state.subscriptions.targets;
+        Ok(targets
+            .iter()
+            .filter(|(e, _, _)| e == environment)
+            .map(|(_, id, name)| (id.clone(), name.clone()))
+            .collect())
+    }
+
+    async fn create_subscription_target(
+        &self,
+        _: &str,
+        environment: &str,
+        spec: &TargetSpec,
+    ) -> Result<String, DzError> {
+        let mut w = self.call("CreateSubscriptionTarget", &spec.name)?;
+        let targets = &mut w.catalog_state.subscriptions.targets;
+        let id = format!("target-{}", targets.len() + 1);
+        targets.push((environment.to_string(), id.clone(), spec.name.clone()));
+        Ok(id)
     }
 
     async fn withdraw_request(&self, _: &str, id: &str) -> Result<(), DzError> {

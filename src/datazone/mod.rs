@@ -32,7 +32,7 @@ pub mod subscriptions;
 pub mod telemetry;
 
 pub use catalog::{AssetInfo, AssetRevision, Catalog, Form, GlossaryInfo, TermInfo, TermSpec};
-pub use consumer::{Consumer, GrantInfo, ListingInfo, ListingKind, OwnRequest};
+pub use consumer::{Consumer, GrantInfo, ListingInfo, ListingKind, OwnRequest, TargetSpec};
 pub use error::{DzError, ErrorClass};
 pub use products::{ListingChange, ProductInfo, ProductItem, ProductListing, ProductRevision, Products};
 pub use status::{AssetOutcome, DataSourceStatus, EnvironmentStatus, ObjectKind, RunStatus};

@@ -465,3 +465,43 @@ async fn a_named_redshift_gets_one_environment_in_the_consuming_project_before_t
     assert_eq!(second.status.as_ref().and_then(|x| x.environment_id.clone()), Some(env_id));
     assert_eq!(h.dz.world().environments.len(), 1);
 }
+
+#[tokio::test]
+async fn in_a_v2_domain_the_grants_land_in_the_projects_connection_and_a_target_on_its_environment() {
+    let (h, listing) = world();
+    {
+        let mut w = h.dz.world();
+        w.generation = crate::datazone::Generation::V2;
+        w.project_environment = Some(crate::datazone::fake::TOOLING.into());
+    }
+    let role = "arn:aws:iam::222222222222:role/DzRedshiftAccess-analytics";
+    let redshift = json!({"workgroupName": "analytics-wg", "database": "reports",
+                          "credentialsSecretArn": "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-reports-AbCdEf"});
+    let mut without_role = subscription(&h, |o| o["spec"]["redshift"] = redshift.clone());
+    pass(&h, &mut without_role).await;
+    assert_eq!(cond(&without_role, "Stalled"), is(True, "ManageAccessRoleRequired"));
+
+    let mut with_role = redshift.clone();
+    with_role["manageAccessRoleArn"] = json!(role);
+    let mut s = subscription(&h, |o| o["spec"]["redshift"] = with_role.clone());
+    let first = pass(&h, &mut s).await;
+    let name = "redshift-222222222222-eu-central-1-analytics-wg-reports";
+    let made: Vec<&String> = first.calls.iter().filter(|c| c.starts_with("Create")).collect();
+    assert_eq!(
+        made,
+        [
+            &format!("CreateConnection {name}"),
+            &format!("CreateSubscriptionTarget {name}"),
+            &format!("CreateSubscriptionRequest {listing}")
+        ],
+        "the connection and its target, then the request: {:?}",
+        first.calls
+    );
+    assert_eq!(first.events, ["ConnectionCreated", "SubscriptionTargetCreated", "SubscriptionRequested"]);
+    assert_eq!(s.status.as_ref().and_then(|x| x.environment_id.as_deref()), Some(crate::datazone::fake::TOOLING));
+
+    // The next pass (and another subscription of the project) makes nothing again.
+    let again = pass(&h, &mut s).await;
+    assert!(!again.calls.iter().any(|c| c.starts_with("Create")), "{:?}", again.calls);
+    assert_eq!(h.dz.world().catalog_state.subscriptions.targets.len(), 1);
+}
