@@ -182,6 +182,32 @@ impl<B: Backend> Context<B> {
     pub fn reset_waits(&self, key: &str) {
         self.waits.reset(key);
     }
+
+    /// Publishes a pass's notes as Events regarding `reference` (a note is cut to the 1,000
+    /// characters and a reason to the 128 the Events API takes); one that cannot be published is
+    /// logged, never an error of the pass.
+    pub async fn publish_notes(
+        &self,
+        reference: &k8s_openapi::api::core::v1::ObjectReference,
+        action: &str,
+        notes: Vec<crate::controller::decide::pass::Note>,
+    ) {
+        use kube::runtime::events::{Event, EventType};
+        for n in notes {
+            let mut note = n.message;
+            note.truncate(1000);
+            let event = Event {
+                type_: if n.warning { EventType::Warning } else { EventType::Normal },
+                reason: n.reason.chars().take(128).collect(),
+                note: Some(note),
+                action: action.into(),
+                secondary: None,
+            };
+            if let Err(e) = self.events.publish(&event, reference).await {
+                tracing::warn!(error = %e, "could not publish an Event");
+            }
+        }
+    }
 }
 
 /// Consecutive waits per object, each run of them for one thing. A wait for something else

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
@@ -394,9 +393,8 @@ async fn write_status<B: Backend>(
 
 /// Publishes Events on the data product; a failure to publish is logged, never fatal.
 async fn publish<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>, action: &str, notes: Vec<Note>) {
-    let reference = p.object_ref(&());
-    for n in notes {
-        if action == "Reconcile" {
+    if action == "Reconcile" {
+        for n in &notes {
             tracing::info!(
                 namespace = p.namespace(),
                 name = p.name_any(),
@@ -405,19 +403,8 @@ async fn publish<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>, action: 
                 "event"
             );
         }
-        let mut note = n.message;
-        note.truncate(1000);
-        let event = Event {
-            type_: if n.warning { EventType::Warning } else { EventType::Normal },
-            reason: n.reason.chars().take(128).collect(),
-            note: Some(note),
-            action: action.into(),
-            secondary: None,
-        };
-        if let Err(e) = ctx.events.publish(&event, &reference).await {
-            tracing::warn!(error = %e, "could not publish an Event");
-        }
     }
+    ctx.publish_notes(&p.object_ref(&()), action, notes).await;
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
@@ -287,22 +286,10 @@ async fn write_status<B: Backend>(
 }
 
 async fn publish<B: Backend>(s: &DataZoneSubscription, ctx: &Context<B>, action: &str, notes: Vec<Note>) {
-    let reference = s.object_ref(&());
-    for n in notes {
+    for n in &notes {
         tracing::info!(reason = n.reason, note = n.message, "event");
-        let mut note = n.message;
-        note.truncate(1000);
-        let event = Event {
-            type_: if n.warning { EventType::Warning } else { EventType::Normal },
-            reason: n.reason.chars().take(128).collect(),
-            note: Some(note),
-            action: action.into(),
-            secondary: None,
-        };
-        if let Err(error) = ctx.events.publish(&event, &reference).await {
-            tracing::debug!(%error, "event not published");
-        }
     }
+    ctx.publish_notes(&s.object_ref(&()), action, notes).await;
 }
 
 #[cfg(test)]
