@@ -15,7 +15,9 @@
 //! BENCH_RATE_LIMIT (TPS per account and region, 50; 0 for none), BENCH_RESYNC_SECONDS (30),
 //! BENCH_CONCURRENCY (16), BENCH_DATA_PRODUCTS (`none`, `both` or `only`: each resource also a
 //! DataZone data product, or only that), BENCH_ACCESS (1: every resource also an access policy, and
-//! 100 subscription requests filed at once after the steady state), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
+//! 100 subscription requests filed at once after the steady state), BENCH_SUBSCRIPTIONS (1: every
+//! resource also an access policy, and after the steady state a consuming team subscribes to each
+//! with a DataZoneSubscription: `fleet/subscriptions.rs`), BENCH_SMALL (1: also the small-payload row), BENCH_OPERATOR_LOG (a file
 //! for the operator's log) and BENCH_OPERATOR_LOG_LEVEL (its RUST_LOG, `warn`).
 
 use std::collections::BTreeMap;
@@ -31,6 +33,9 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
+
+#[path = "fleet/subscriptions.rs"]
+mod subscriptions;
 
 const BIN: &str = env!("CARGO_BIN_EXE_datazone-operator");
 const SECRET: &str = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:dz-redshift-AbCdEf";
@@ -146,6 +151,8 @@ struct Row {
     held: f64,
     /// BENCH_ACCESS: the requests filed at once, and how the policies answered them.
     answered: Option<Answered>,
+    /// BENCH_SUBSCRIPTIONS: a DataZoneSubscription to every data product, and what it took.
+    subscribed: Option<subscriptions::Subscribed>,
     /// The way to all Ready.
     progress: Progress,
     /// Peak RSS (MiB) of the operator that published, and of the one restarted for the steady state.
@@ -267,7 +274,7 @@ fn with_schemas(
 /// steady state [`REQUESTS`] requests are filed at once (needs BENCH_DATA_PRODUCTS both or only:
 /// they ask for data product listings).
 fn access() -> bool {
-    env_or("BENCH_ACCESS", 0) == 1
+    env_or("BENCH_ACCESS", 0) == 1 || subscriptions::enabled()
 }
 
 /// The consumer project the access policies approve.
@@ -298,17 +305,7 @@ async fn file_requests(emulator: &Emulator, products: &[RedshiftDataProduct]) ->
         .collect();
     assert_eq!(listings.len(), REQUESTS, "BENCH_ACCESS needs BENCH_DATA_PRODUCTS both or only");
     let domain = listings[0].0.clone();
-    // The operator's own HTTP client (the SDK is built without a default one).
-    let credentials =
-        aws_credential_types::Credentials::new("AKIAPRODUCER00000001", "producer-secret", None, None, "bench");
-    let config = datazone_operator::datazone::sdk::base_config()
-        .await
-        .to_builder()
-        .region(aws_config::Region::new("eu-central-1"))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
-        .build();
-    let consumer = aws_sdk_datazone::Client::new(&config);
+    let consumer = sdk_client(emulator).await;
     let project = consumer.create_project().domain_identifier(&domain).name(CONSUMER).send().await.expect("project");
     let project = project.id().to_string();
     let throttled_before = throttled_accepts(emulator);
@@ -353,6 +350,22 @@ async fn file_requests(emulator: &Emulator, products: &[RedshiftDataProduct]) ->
         accepted,
         throttled: throttled_accepts(emulator) - throttled_before,
     }
+}
+
+/// A DataZone client against the emulator as the fixture's producer key (a platform script's:
+/// it makes consumer projects), over the operator's own HTTP client (the SDK is built without a
+/// default one).
+async fn sdk_client(emulator: &Emulator) -> aws_sdk_datazone::Client {
+    let credentials =
+        aws_credential_types::Credentials::new("AKIAPRODUCER00000001", "producer-secret", None, None, "bench");
+    let config = datazone_operator::datazone::sdk::base_config()
+        .await
+        .to_builder()
+        .region(aws_config::Region::new("eu-central-1"))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .build();
+    aws_sdk_datazone::Client::new(&config)
 }
 
 fn throttled_accepts(emulator: &Emulator) -> u64 {
@@ -548,14 +561,19 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     let resyncs = window.elapsed().as_secs_f64() / s.resync.as_secs_f64();
     let steady = minus(&calls(&emulator), &settled);
     let steady_cpu = operator.cpu() - cpu_settled;
-    let answered = if access() {
+    let ours = || async {
         let all = Api::<RedshiftDataProduct>::all(client.clone()).list(&Default::default()).await.expect("list");
         let ours: Vec<RedshiftDataProduct> =
             all.items.into_iter().filter(|p| p.namespace().is_some_and(|ns| namespaces.contains(&ns))).collect();
-        Some(file_requests(&emulator, &ours).await)
-    } else {
-        None
+        ours
     };
+    let (mut answered, mut subscribed) = (None, None);
+    if subscriptions::enabled() {
+        let products = ours().await;
+        subscribed = Some(subscriptions::subscribe_all(client, &emulator, &namespaces[0], &products, s.resync).await);
+    } else if access() {
+        answered = Some(file_requests(&emulator, &ours().await).await);
+    }
     let dz = sum(&at_ready, "datazone:");
     let aws = dz + sum(&at_ready, "sts:") + sum(&at_ready, "redshift-data:");
     Row {
@@ -585,6 +603,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         held,
         progress,
         answered,
+        subscribed,
     }
 }
 
@@ -670,6 +689,9 @@ fn print_row(r: &Row) {
             "  {} data products with access policies: {REQUESTS} requests filed at once, {} accepted after {:.1} s, {} AcceptSubscriptionRequest calls throttled",
             r.n, a.accepted, a.secs, a.throttled
         );
+    }
+    if let Some(s) = &r.subscribed {
+        subscriptions::print(s);
     }
     let slices: Vec<String> =
         r.progress.timeline.iter().map(|c| format!("{:.0}", *c as f64 / TIMELINE_SLICE.as_secs_f64())).collect();

@@ -20,6 +20,8 @@ pub struct Metrics {
     pub aws_call_seconds: HistogramVec,
     /// Data products by their Ready condition (true, false, unknown).
     pub data_products: IntGaugeVec,
+    /// DataZoneSubscriptions by their Ready condition and its reason.
+    pub subscriptions: IntGaugeVec,
     /// Requests to the Kubernetes API server by HTTP method (a watch counts once).
     pub kubernetes_requests: IntCounterVec,
     /// The pace DataZone calls go at, per account and region (calls a second).
@@ -71,6 +73,14 @@ impl Metrics {
             Opts::new("datazone_operator_data_products", "RedshiftDataProducts by their Ready condition."),
             &["ready"],
         )?;
+        let subscriptions = IntGaugeVec::new(
+            Opts::new(
+                "datazone_operator_subscriptions",
+                "DataZoneSubscriptions by their Ready condition and its reason (Granted, AwaitingApproval, Rejected, Revoked, ...).",
+            ),
+            &["ready", "reason"],
+        )?;
+        registry.register(Box::new(subscriptions.clone()))?;
         let aws_pace = GaugeVec::new(
             Opts::new(
                 "datazone_operator_aws_pace",
@@ -109,6 +119,7 @@ impl Metrics {
             aws_calls,
             aws_call_seconds,
             data_products,
+            subscriptions,
             aws_pace,
             resyncs_held,
             subscription_decisions,

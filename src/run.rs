@@ -294,8 +294,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .reflect(writer)
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());
+        let counted = store.clone();
         let c =
             Controller::for_stream(triggers, store).with_config(config.clone()).graceful_shutdown_on(shutdown_signal());
+        let gauge = metrics.clone();
         let (subscriptions_ctx, filled) = (ctx.clone(), watches_filled.clone());
         let run = async move {
             tokio::select! {
@@ -303,7 +305,15 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 _ = shutdown_signal() => return,
             }
             c.run(subscription::reconcile::reconcile, subscription::reconcile::error_policy, subscriptions_ctx)
-                .for_each(|_| future::ready(()))
+                .for_each(move |_| {
+                    let subscriptions = counted.state();
+                    gauge.watched_objects.with_label_values(&["DataZoneSubscription"]).set(subscriptions.len() as i64);
+                    gauge.subscriptions.reset();
+                    for ((ready, reason), n) in subscription_counts(&subscriptions) {
+                        gauge.subscriptions.with_label_values(&[ready, &reason]).set(n);
+                    }
+                    future::ready(())
+                })
                 .await
         };
         controllers.push(run.boxed());
@@ -348,6 +358,23 @@ fn ready_counts(products: &[Arc<RedshiftDataProduct>]) -> [(&'static str, i64); 
             _ => 2,
         };
         counts[i].1 += 1;
+    }
+    counts
+}
+
+/// Subscriptions by their Ready condition and its reason (no status yet: `unknown`, `Pending`).
+fn subscription_counts(
+    subscriptions: &[Arc<DataZoneSubscription>],
+) -> std::collections::BTreeMap<(&'static str, String), i64> {
+    use crate::crd::conditions::{ConditionStatus, READY, find};
+    let mut counts = std::collections::BTreeMap::new();
+    for s in subscriptions {
+        let key = match s.status.as_ref().and_then(|st| find(&st.conditions, READY)) {
+            Some(c) if c.status == ConditionStatus::True => ("true", c.reason.clone()),
+            Some(c) if c.status == ConditionStatus::False => ("false", c.reason.clone()),
+            _ => ("unknown", "Pending".to_string()),
+        };
+        *counts.entry(key).or_insert(0) += 1;
     }
     counts
 }

@@ -180,6 +180,14 @@ async fn a_consumer_subscribes_from_git_and_sees_approval_grants_rejection_revoc
     let target = targets.items().first().map(|t| t.id().to_string()).expect("the environment's Redshift target");
     assert!(!status.grants.is_empty() && status.grants.iter().all(|g| g.target_id == target), "{:?}", status.grants);
     kstatus_is(&w, &[("reports", "Current"), ("partners", "Failed"), ("campaigns", "Current")]).await;
+    // What a dashboard or an alert reads.
+    eventually(Duration::from_secs(30), || async {
+        let text = w.metrics().await;
+        let granted = common::sample(&text, "datazone_operator_subscriptions{ready=\"true\",reason=\"Granted\"}");
+        let rejected = common::sample(&text, "datazone_operator_subscriptions{ready=\"false\",reason=\"Rejected\"}");
+        if (granted, rejected) == (Some(2.0), Some(1.0)) { Ok(()) } else { Err(format!("{granted:?} {rejected:?}")) }
+    })
+    .await;
 
     // Exactly one request per object, across two restarts.
     let filed = |calls: &serde_json::Value| count(calls, "datazone:CreateSubscriptionRequest");
