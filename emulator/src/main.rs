@@ -36,6 +36,10 @@ struct Cli {
     /// CancelSubscription=3 (DataZone's quotas) unless given.
     #[arg(long, value_parser = operation_rate)]
     operation_rate_limit: Vec<(String, f64)>,
+    /// Environments a domain holds at most (DataZone's quota is 500); beyond it CreateEnvironment
+    /// answers ServiceQuotaExceededException.
+    #[arg(long, default_value_t = datazone_emulator::state::ENVIRONMENTS_PER_DOMAIN)]
+    environments_per_domain: usize,
 }
 
 /// `OPERATION=TPS`, TPS a number of at least 0.
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             runs_per_day: cli.runs_per_day,
             grant_duration: cli.grant_duration,
             operation_rate_limits,
+            environments_per_domain: cli.environments_per_domain,
         },
         rate_limit: cli.rate_limit,
     };

@@ -33,11 +33,16 @@ pub struct Lifecycle {
     /// Calls a second of single operations per account and region, each its own bucket beside
     /// `--rate-limit` (DataZone's quotas: [`OPERATION_QUOTAS`]); a rate of 0 lifts the limit.
     pub operation_rate_limits: Vec<(String, f64)>,
+    /// Environments a domain holds at most, DELETED ones aside (DataZone: 500).
+    pub environments_per_domain: usize,
 }
 
 /// The per-operation quotas of DataZone the emulator enforces by default [docs: Quotas for Amazon
 /// DataZone].
 pub const OPERATION_QUOTAS: [(&str, f64); 2] = [("AcceptSubscriptionRequest", 3.0), ("CancelSubscription", 3.0)];
+
+/// Environments per domain [docs: Quotas for Amazon DataZone].
+pub const ENVIRONMENTS_PER_DOMAIN: usize = 500;
 
 impl Default for Lifecycle {
     fn default() -> Self {
@@ -47,6 +52,7 @@ impl Default for Lifecycle {
             runs_per_day: 25,
             grant_duration: Duration::from_secs(2),
             operation_rate_limits: OPERATION_QUOTAS.iter().map(|(op, tps)| (op.to_string(), *tps)).collect(),
+            environments_per_domain: ENVIRONMENTS_PER_DOMAIN,
         }
     }
 }

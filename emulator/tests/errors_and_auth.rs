@@ -259,3 +259,33 @@ async fn control_like_unsigned(emulator: &datazone_emulator::Emulator) -> (u16, 
     assert!(response.to_lowercase().contains("x-amzn-errortype: missingauthenticationtokenexception"), "{response}");
     (status, response)
 }
+
+#[tokio::test]
+async fn a_domain_holds_at_most_its_quota_of_environments() {
+    use aws_sdk_datazone::types::EnvironmentParameter;
+    use datazone_emulator::Lifecycle;
+    let emulator = start(Lifecycle { environments_per_domain: 1, ..fast() }).await;
+    let endpoint = emulator.endpoint();
+    let (project, _) = active_environment(&endpoint, "sales").await;
+    let role = as_role(&emulator).await;
+    let profiles = role.list_environment_profiles().domain_identifier(DOMAIN).project_identifier(&project).send().await;
+    let profile = profiles.unwrap().items()[0].id().to_string();
+    let parameter = EnvironmentParameter::builder().name("dbName").value("marketing").build();
+    let err = role
+        .create_environment()
+        .domain_identifier(DOMAIN)
+        .project_identifier(&project)
+        .name("prod-dwh-marketing")
+        .environment_profile_identifier(&profile)
+        .user_parameters(parameter)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ServiceQuotaExceededException");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(402));
+    let message = err.as_service_error().and_then(|e| e.meta().message()).unwrap_or_default().to_string();
+    assert!(message.contains(&format!("Domain {DOMAIN} has reached the limit of 1 environments")), "{message}");
+    let listed = role.list_environments().domain_identifier(DOMAIN).project_identifier(&project).send().await.unwrap();
+    assert_eq!(listed.items().len(), 1, "nothing made past the quota");
+    emulator.shutdown().await;
+}

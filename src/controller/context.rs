@@ -60,6 +60,9 @@ pub struct Shared {
     pub unpublished: Mutex<std::collections::HashSet<String>>,
     /// Which data product with an access policy owns which asset or data product.
     pub owners: crate::controller::fleet::access_views::Owners,
+    /// Each consuming project's PENDING requests, one listing for all its subscriptions waiting
+    /// for a decision (a thousand of them are followed with a few pages, not a thousand reads).
+    pub pending_requests: Cache<ProjectKey, Arc<std::collections::BTreeSet<String>>>,
     /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
     pub accepts: crate::controller::fleet::access_views::Spaced<String>,
 }

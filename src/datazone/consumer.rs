@@ -111,6 +111,13 @@ pub trait Consumer: Send + Sync {
         project: &str,
         listing: &str,
     ) -> impl Future<Output = Result<Vec<OwnRequest>, DzError>> + Send;
+    /// The IDs of `project`'s PENDING requests, every page: one listing for all the project's
+    /// subscriptions waiting for a decision.
+    fn pending_requests_of(
+        &self,
+        domain: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<String>, DzError>> + Send;
     /// The subscription an accepted request became, whatever its status.
     fn subscription_of(
         &self,

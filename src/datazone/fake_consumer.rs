@@ -145,6 +145,16 @@ impl Consumer for Fake {
             .collect())
     }
 
+    async fn pending_requests_of(&self, _: &str, project: &str) -> Result<Vec<String>, DzError> {
+        let w = self.call("ListSubscriptionRequests", project)?;
+        let s = &w.catalog_state.subscriptions;
+        Ok(s.requests
+            .iter()
+            .filter(|r| r.project_id == project && r.status == "PENDING")
+            .map(|r| r.id.clone())
+            .collect())
+    }
+
     async fn subscription_of(&self, _: &str, request: &str) -> Result<Option<SubscriptionInfo>, DzError> {
         let w = self.call("ListSubscriptions", request)?;
         Ok(w.catalog_state.subscriptions.subscription_of_request(request).cloned())

@@ -160,6 +160,23 @@ impl Consumer for SdkDataZone {
         Ok(open)
     }
 
+    async fn pending_requests_of(&self, domain: &str, project: &str) -> Result<Vec<String>, DzError> {
+        let items: Vec<dz::SubscriptionRequestSummary> = self
+            .client()
+            .list_subscription_requests()
+            .domain_identifier(domain)
+            .status(dz::SubscriptionRequestStatus::Pending)
+            .owning_project_id(project)
+            .into_paginator()
+            .page_size(PAGE)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListSubscriptionRequests", e))?;
+        Ok(items.iter().map(|r| r.id().to_string()).collect())
+    }
+
     async fn subscription_of(&self, domain: &str, request: &str) -> Result<Option<SubscriptionInfo>, DzError> {
         // Without `status` only APPROVED ones are listed [model]; one revoked or cancelled since is
         // asked for in turn (almost always the first call finds it).

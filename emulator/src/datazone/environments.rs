@@ -219,6 +219,17 @@ pub fn create_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
     {
         return Err(AwsError::conflict(format!("An environment named {name} already exists within this project")));
     }
+    // The domain's quota of environments [docs: Quotas for Amazon DataZone]; DELETED ones do
+    // not count, and only CreateEnvironment is refused (a V2 project's Tooling environment is
+    // made with its project) [inferred].
+    let limit = state.lifecycle.environments_per_domain;
+    let held = state.environments.values().filter(|e| e.domain_id == ctx.param(0) && e.status != "DELETED").count();
+    if held >= limit {
+        return Err(AwsError::quota(format!(
+            "Domain {} has reached the limit of {limit} environments per domain",
+            ctx.param(0)
+        )));
+    }
     let id = state.ids.id();
     let environment = Environment {
         id: id.clone(),

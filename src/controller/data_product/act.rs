@@ -245,6 +245,15 @@ async fn create_environment<B: Backend>(
                         .map_err(blocked)?
                         .ok_or_else(|| Blocked::dz(Phase::EnvironmentReady, err))?
                 }
+                // The domain's quota of environments (500, docs/datazone-semantics.md §3): a
+                // person must make room; looked at again every ten minutes, not retried.
+                Err(err) if err.code == "ServiceQuotaExceededException" => {
+                    let message = format!(
+                        "domain {} holds as many environments as DataZone allows a domain (500 by default): environment {env_name} cannot be made until one is deleted or the quota raised ({})",
+                        t.domain, err.message
+                    );
+                    return Err(Blocked::terminal(Phase::EnvironmentReady, "EnvironmentQuotaExceeded", message));
+                }
                 Err(err) => return Err(blocked(err)),
             }
         }

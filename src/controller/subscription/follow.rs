@@ -105,6 +105,7 @@ pub async fn follow<D: DataZone + Consumer>(
     status: &DataZoneSubscriptionStatus,
     listing: String,
     what: String,
+    pending: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<Followed, Blocked> {
     let dz_err = |e| Blocked::dz(PHASE, e);
     let hash = spec_hash(&s.spec);
@@ -131,24 +132,13 @@ pub async fn follow<D: DataZone + Consumer>(
             let token = request_token(uid, &listing, &hash, requested_at.map(String::as_str));
             (Some(file(dz, domain, project, &listing, &s.spec.reason, &token).await?), true)
         }
-        // An accepted request stays accepted: what it became is read instead.
-        Filing::Follow => {
-            match status.request.as_ref().filter(|r| r.state == "ACCEPTED" && status.subscription.is_some()) {
-                Some(r) => (
-                    Some(OwnRequest {
-                        id: r.id.clone(),
-                        listing_id: listing.clone(),
-                        status: r.state.clone(),
-                        decision_comment: r.decision_comment.clone(),
-                    }),
-                    false,
-                ),
-                None => {
-                    let known = status.request.as_ref().map(|r| r.id.as_str()).unwrap_or_default();
-                    (dz.get_request(domain, known).await.map_err(dz_err)?, false)
-                }
+        Filing::Follow => match unchanged(status, &listing, pending) {
+            Some(r) => (Some(r), false),
+            None => {
+                let known = status.request.as_ref().map(|r| r.id.as_str()).unwrap_or_default();
+                (dz.get_request(domain, known).await.map_err(dz_err)?, false)
             }
-        }
+        },
     };
     let mut subscription = None;
     let mut grants = Vec::new();
@@ -163,6 +153,25 @@ pub async fn follow<D: DataZone + Consumer>(
         }
     }
     Ok(Followed { listing_id: listing, what, request, subscription, grants, filed, released, spec_hash: hash })
+}
+
+/// The request as status knows it, when that needs no read: an accepted one stays accepted (what
+/// it became is read instead), and a pending one still in the project's listing of pending
+/// requests is still pending.
+fn unchanged(
+    status: &DataZoneSubscriptionStatus,
+    listing: &str,
+    pending: Option<&std::collections::BTreeSet<String>>,
+) -> Option<OwnRequest> {
+    let r = status.request.as_ref()?;
+    let accepted = r.state == "ACCEPTED" && status.subscription.is_some();
+    let waiting = r.state == "PENDING" && pending.is_some_and(|p| p.contains(&r.id));
+    (accepted || waiting).then(|| OwnRequest {
+        id: r.id.clone(),
+        listing_id: listing.to_string(),
+        status: r.state.clone(),
+        decision_comment: r.decision_comment.clone(),
+    })
 }
 
 /// Files the request; one the project already has open for the listing (filed before status

@@ -24,10 +24,10 @@ use crate::controller::context::{Context, settle_wait_for, spread};
 use crate::controller::decide::pass::{Blocked, FINALIZER, MANAGER, Note, ReconcileError};
 use crate::controller::decide::subscription::{self as decide, Standing, Verdict};
 use crate::controller::fleet::cache::STABLE;
-use crate::controller::fleet::keys::Lookup;
+use crate::controller::fleet::keys::{Lookup, ProjectKey};
 use crate::crd::conditions::{self, ConditionStatus, Observation};
 use crate::crd::{DataZoneSubscription, DataZoneSubscriptionStatus, RequestStatus, SubscriptionStatus};
-use crate::datazone::{Backend, DataZone};
+use crate::datazone::{Backend, Consumer, DataZone};
 
 pub const KIND: &str = "DataZoneSubscription";
 
@@ -37,6 +37,12 @@ pub const KIND: &str = "DataZoneSubscription";
 /// DataZone every few seconds.
 pub fn pending_wait(poll: Duration, resync: Duration, n: u32) -> Duration {
     if n <= 3 { settle_wait_for(poll, n) } else { (resync / 4).max(Duration::from_secs(45)).min(resync.max(poll)) }
+}
+
+/// How old the project's listing of pending requests may be for a subscription looking at its
+/// own: a tenth of the resync, at least the poll interval (and at most the resync).
+pub fn pending_view_age(poll: Duration, resync: Duration) -> Duration {
+    (resync / 10).max(poll).min(resync)
 }
 
 pub async fn reconcile<B: Backend>(
@@ -167,7 +173,20 @@ async fn bring<B: Backend>(
         }
     }
     let (listing, what) = follow::find_listing(&dz, &domain, s).await?;
-    follow::follow(&dz, &domain, &project, uid, s, status, listing, what).await
+    // A request known to be pending is looked for in the project's one listing of pending ones.
+    let waiting = status.request.as_ref().is_some_and(|r| r.state == "PENDING");
+    let pending = if waiting {
+        let key = ProjectKey { domain: domain.clone(), project: project.clone() };
+        let find = || async {
+            let ids = dz.pending_requests_of(&domain, &project).await?;
+            Ok(Some(Arc::new(ids.into_iter().collect())))
+        };
+        let age = pending_view_age(ctx.poll, ctx.resync);
+        ctx.shared.pending_requests.get_or_find(key, age, find).await.map_err(|e| Blocked::dz(PHASE, e))?
+    } else {
+        None
+    };
+    follow::follow(&dz, &domain, &project, uid, s, status, listing, what, pending.as_deref()).await
 }
 
 /// What the pass found, into status; where it stands.

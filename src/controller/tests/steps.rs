@@ -659,3 +659,24 @@ async fn a_connection_without_producer_roles_stalls_a_v1_data_product_before_ena
     assert_eq!(condition(&p, STALLED), is(True, "NoProducerRoles"));
     assert!(message(&p, BLUEPRINT_ENABLED).contains("names no producer roles (spec.producer)"));
 }
+
+#[tokio::test]
+async fn the_domains_last_environment_taken_stalls_the_data_product_naming_the_quota_without_a_retry_loop() {
+    use crate::datazone::ErrorClass;
+    let h = Harness::new();
+    let mut p = h.product("orders", |_| {});
+    h.pass(&mut p).await; // enables the blueprint
+    h.pass(&mut p).await; // the profile
+    h.dz.fail_next(
+        "CreateEnvironment",
+        ErrorClass::Terminal,
+        "ServiceQuotaExceededException",
+        "Domain dzd_fake has reached the limit of 500 environments per domain",
+    );
+    let pass = h.pass(&mut p).await;
+    assert_eq!(condition(&p, ENVIRONMENT_READY), is(False, "EnvironmentQuotaExceeded"));
+    assert_eq!(condition(&p, STALLED), is(True, "EnvironmentQuotaExceeded"));
+    let said = message(&p, ENVIRONMENT_READY);
+    assert!(said.contains("domain dzd_fake holds as many environments as DataZone allows"), "{said}");
+    assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY), "looked at again in ten minutes, not retried");
+}

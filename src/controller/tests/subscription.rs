@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{Harness, NS, RESYNC, requeue_after, strings};
 use crate::controller::decide::pass::FINALIZER;
+use crate::controller::fleet::keys::ProjectKey;
 use crate::controller::subscription;
 use crate::crd::DataZoneSubscription;
 use crate::crd::conditions::{self, ConditionStatus, READY};
@@ -102,9 +103,13 @@ fn filed(calls: &[String]) -> usize {
     calls.iter().filter(|c| c.starts_with("CreateSubscriptionRequest")).count()
 }
 
+/// The owner decides; the project's listing of pending requests a pass takes at its word (at
+/// most a tenth of a resync old) is out of date from then on, as time would make it.
 fn decide(h: &Harness, request: &str, to: &str, comment: &str) {
     let op = if to == "ACCEPTED" { "AcceptSubscriptionRequest" } else { "RejectSubscriptionRequest" };
     h.dz.world().catalog_state.subscriptions.decide(op, request, comment, to).expect("decided");
+    let key = ProjectKey { domain: crate::datazone::fake::DOMAIN.into(), project: CONSUMER.into() };
+    h.ctx.shared.pending_requests.forget(&key);
 }
 
 fn subscription_id(h: &Harness, request: &str) -> String {
@@ -140,13 +145,15 @@ async fn a_data_product_is_requested_once_approved_and_granted() {
     assert_eq!((status.listing_id.as_deref(), status.project_id.as_deref()), (Some(listing.as_str()), Some(CONSUMER)));
     assert!(first.requeue.is_some_and(|d| d < RESYNC), "a pending request is looked at soon: {:?}", first.requeue);
 
-    // Two restarts later: the same request is followed, none filed.
+    // Two restarts later: the same request is followed (in the project's listing of pending
+    // requests), none filed.
     for _ in 0..2 {
         let h2 = h.restarted();
         h2.api.put(&path(), serde_json::to_value(&s).unwrap());
         let again = pass(&h2, &mut s).await;
         assert_eq!(filed(&again.calls), 0, "{:?}", again.calls);
-        assert!(again.calls.contains(&format!("GetSubscriptionRequestDetails {request}")), "{:?}", again.calls);
+        assert!(again.calls.contains(&format!("ListSubscriptionRequests {CONSUMER}")), "{:?}", again.calls);
+        assert!(!again.calls.iter().any(|c| c.starts_with("GetSubscriptionRequestDetails")), "{:?}", again.calls);
     }
 
     decide(&h, &request, "ACCEPTED", "Approved by access rule analytics");
@@ -504,4 +511,40 @@ async fn in_a_v2_domain_the_grants_land_in_the_projects_connection_and_a_target_
     let again = pass(&h, &mut s).await;
     assert!(!again.calls.iter().any(|c| c.starts_with("Create")), "{:?}", again.calls);
     assert_eq!(h.dz.world().catalog_state.subscriptions.targets.len(), 1);
+}
+
+#[tokio::test]
+async fn three_hundred_pending_requests_of_a_project_are_followed_with_one_listing() {
+    let (h, _) = world();
+    let mut all = Vec::new();
+    for i in 0..300 {
+        let name = format!("product-{i}");
+        h.dz.world().catalog_state.subscriptions.publish(ListingKind::DataProduct, &name, PROJECT);
+        let mut s = subscription(&h, |o| {
+            o["metadata"]["name"] = json!(format!("sub-{i}"));
+            o["metadata"]["uid"] = json!(format!("uid-sub-{i}"));
+            o["spec"]["wanted"]["dataProduct"]["name"] = json!(name);
+        });
+        pass(&h, &mut s).await;
+        all.push(s);
+    }
+    // Every one looks again: one listing of the project's pending requests answers all of them.
+    let mut calls = Vec::new();
+    for s in &mut all {
+        calls.extend(pass(&h, s).await.calls);
+    }
+    let listed = calls.iter().filter(|c| c.starts_with("ListSubscriptionRequests")).count();
+    let read = calls.iter().filter(|c| c.starts_with("GetSubscriptionRequestDetails")).count();
+    assert_eq!((listed, read), (1, 0), "300 pending requests, one listing, no read each");
+    assert!(all.iter().all(|s| cond(s, READY) == is(False, "AwaitingApproval")));
+    // One decided: that one is read (once), the others still answered by the listing.
+    let decided = request_id(&all[7]);
+    decide(&h, &decided, "ACCEPTED", "ok");
+    let mut calls = Vec::new();
+    for s in &mut all {
+        calls.extend(pass(&h, s).await.calls);
+    }
+    let read: Vec<&String> = calls.iter().filter(|c| c.starts_with("GetSubscriptionRequestDetails")).collect();
+    assert_eq!(read, [&format!("GetSubscriptionRequestDetails {decided}")]);
+    assert_eq!(cond(&all[7], "Approved"), is(True, "Accepted"));
 }
