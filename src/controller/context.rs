@@ -63,6 +63,9 @@ pub struct Shared {
     /// Each consuming project's PENDING requests, one listing for all its subscriptions waiting
     /// for a decision (a thousand of them are followed with a few pages, not a thousand reads).
     pub pending_requests: Cache<ProjectKey, Arc<std::collections::BTreeSet<String>>>,
+    /// Each consuming project's APPROVED subscriptions, one listing for all its granted
+    /// subscriptions at their resync (a settled one makes no call of its own).
+    pub approved_subscriptions: Cache<ProjectKey, Arc<std::collections::BTreeSet<String>>>,
     /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
     pub accepts: crate::controller::fleet::access_views::Spaced<String>,
 }

@@ -118,6 +118,13 @@ pub trait Consumer: Send + Sync {
         domain: &str,
         project: &str,
     ) -> impl Future<Output = Result<Vec<String>, DzError>> + Send;
+    /// The IDs of `project`'s APPROVED subscriptions, every page: one listing for all the
+    /// project's granted subscriptions (one revoked or cancelled is no longer in it).
+    fn approved_subscriptions_of(
+        &self,
+        domain: &str,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<String>, DzError>> + Send;
     /// The subscription an accepted request became, whatever its status.
     fn subscription_of(
         &self,

@@ -155,6 +155,16 @@ impl Consumer for Fake {
             .collect())
     }
 
+    async fn approved_subscriptions_of(&self, _: &str, project: &str) -> Result<Vec<String>, DzError> {
+        let w = self.call("ListSubscriptions", project)?;
+        let s = &w.catalog_state.subscriptions;
+        Ok(s.subscriptions
+            .iter()
+            .filter(|x| x.project_id == project && x.status == "APPROVED")
+            .map(|x| x.id.clone())
+            .collect())
+    }
+
     async fn subscription_of(&self, _: &str, request: &str) -> Result<Option<SubscriptionInfo>, DzError> {
         let w = self.call("ListSubscriptions", request)?;
         Ok(w.catalog_state.subscriptions.subscription_of_request(request).cloned())

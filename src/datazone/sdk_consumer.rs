@@ -177,6 +177,23 @@ impl Consumer for SdkDataZone {
         Ok(items.iter().map(|r| r.id().to_string()).collect())
     }
 
+    async fn approved_subscriptions_of(&self, domain: &str, project: &str) -> Result<Vec<String>, DzError> {
+        let items: Vec<dz::SubscriptionSummary> = self
+            .client()
+            .list_subscriptions()
+            .domain_identifier(domain)
+            .status(dz::SubscriptionStatus::Approved)
+            .owning_project_id(project)
+            .into_paginator()
+            .page_size(PAGE)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListSubscriptions", e))?;
+        Ok(items.iter().map(|s| s.id().to_string()).collect())
+    }
+
     async fn subscription_of(&self, domain: &str, request: &str) -> Result<Option<SubscriptionInfo>, DzError> {
         // Without `status` only APPROVED ones are listed [model]; one revoked or cancelled since is
         // asked for in turn (almost always the first call finds it).

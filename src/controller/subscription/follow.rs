@@ -106,6 +106,7 @@ pub async fn follow<D: DataZone + Consumer>(
     listing: String,
     what: String,
     pending: Option<&std::collections::BTreeSet<String>>,
+    approved: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<Followed, Blocked> {
     let dz_err = |e| Blocked::dz(PHASE, e);
     let hash = spec_hash(&s.spec);
@@ -142,6 +143,43 @@ pub async fn follow<D: DataZone + Consumer>(
     };
     let mut subscription = None;
     let mut grants = Vec::new();
+    // Granted, and still in the project's listing of approved subscriptions: nothing moved
+    // (a revoked or cancelled one leaves that listing; completed grants stay so).
+    let settled = status
+        .subscription
+        .as_ref()
+        .filter(|x| !filed && x.state == "APPROVED" && granted(status) && approved.is_some_and(|a| a.contains(&x.id)));
+    if let Some(x) = settled {
+        let subscription = SubscriptionInfo {
+            id: x.id.clone(),
+            listing_id: listing.clone(),
+            entity_id: None,
+            project_id: project.to_string(),
+            project_name: None,
+            status: x.state.clone(),
+        };
+        let grants = status
+            .grants
+            .iter()
+            .map(|g| GrantInfo {
+                id: String::new(),
+                target_id: g.target_id.clone(),
+                status: g.status.clone(),
+                assets: vec![(g.asset_id.clone(), g.asset_status.clone())],
+            })
+            .collect();
+        let subscription = Some(subscription);
+        return Ok(Followed {
+            listing_id: listing,
+            what,
+            request,
+            subscription,
+            grants,
+            filed,
+            released,
+            spec_hash: hash,
+        });
+    }
     if let Some(r) = request.as_ref().filter(|r| r.status == "ACCEPTED") {
         let known = status.subscription.as_ref().filter(|_| !filed).map(|x| x.id.clone());
         subscription = match known {
@@ -153,6 +191,11 @@ pub async fn follow<D: DataZone + Consumer>(
         }
     }
     Ok(Followed { listing_id: listing, what, request, subscription, grants, filed, released, spec_hash: hash })
+}
+
+/// Every asset of every grant status shows is GRANTED in a COMPLETED grant.
+pub fn granted(status: &DataZoneSubscriptionStatus) -> bool {
+    !status.grants.is_empty() && status.grants.iter().all(|g| g.status == "COMPLETED" && g.asset_status == "GRANTED")
 }
 
 /// The request as status knows it, when that needs no read: an accepted one stays accepted (what

@@ -45,6 +45,12 @@ pub fn pending_view_age(poll: Duration, resync: Duration) -> Duration {
     (resync / 10).max(poll).min(resync)
 }
 
+/// How old the project's listing of approved subscriptions may be for a granted one at its
+/// resync: half the resync (a revocation is seen within one and a half resyncs).
+pub fn approved_view_age(resync: Duration) -> Duration {
+    resync / 2
+}
+
 pub async fn reconcile<B: Backend>(
     s: Arc<DataZoneSubscription>,
     ctx: Arc<Context<B>>,
@@ -97,6 +103,11 @@ async fn apply<B: Backend>(s: &DataZoneSubscription, ctx: &Context<B>) -> Result
                 generation,
                 &now,
             );
+            // Waiting for something else (approved, now granting) starts its waits over.
+            let was = conditions::find(&before.conditions, conditions::READY).map(|c| c.reason.as_str());
+            if was != Some(verdict.reason) {
+                ctx.reset_waits(&key);
+            }
             if !verdict.moving {
                 ctx.reset_waits(&key);
                 spread(ctx.resync, crate::naming::stable_hash(&key))
@@ -186,7 +197,20 @@ async fn bring<B: Backend>(
     } else {
         None
     };
-    follow::follow(&dz, &domain, &project, uid, s, status, listing, what, pending.as_deref()).await
+    // A granted one is looked for in the project's one listing of approved subscriptions.
+    let granted = status.subscription.as_ref().is_some_and(|x| x.state == "APPROVED") && follow::granted(status);
+    let approved = if granted {
+        let key = ProjectKey { domain: domain.clone(), project: project.clone() };
+        let find = || async {
+            let ids = dz.approved_subscriptions_of(&domain, &project).await?;
+            Ok(Some(Arc::new(ids.into_iter().collect())))
+        };
+        let age = approved_view_age(ctx.resync);
+        ctx.shared.approved_subscriptions.get_or_find(key, age, find).await.map_err(|e| Blocked::dz(PHASE, e))?
+    } else {
+        None
+    };
+    follow::follow(&dz, &domain, &project, uid, s, status, listing, what, pending.as_deref(), approved.as_deref()).await
 }
 
 /// What the pass found, into status; where it stands.
