@@ -41,7 +41,7 @@ demo-down: ## Stop what `make demo` started
 	scripts/demo down
 
 .PHONY: test
-test: fmt-check lint unit emulator-smoke chart image-lint gitops docs e2e e2e-node ## Everything CI checks: format, lints, unit, integration and end-to-end tests, the docs build
+test: fmt-check lint unit emulator-smoke chart alerts image-lint gitops docs e2e e2e-node ## Everything CI checks: format, lints, unit, integration and end-to-end tests, the docs build
 
 .PHONY: unit
 unit: ## cargo test for the whole workspace
@@ -62,6 +62,10 @@ testbin: ## Build (or reuse) kube-apiserver, etcd, kubectl and helm
 .PHONY: chart
 chart: ## Helm chart: lint, render (default and every option set), schema rejects bad values
 	scripts/chart-check
+
+.PHONY: alerts
+alerts: ## The chart's alerts: promtool check rules and test rules (a firing and a silent case each)
+	scripts/alerts-check
 
 .PHONY: image-local
 image-local: ## The operator image and a pause image built here (buildah, FROM scratch), as OCI archives in target/images

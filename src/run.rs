@@ -16,6 +16,7 @@ use kube::{Api, ResourceExt};
 use thiserror::Error;
 
 use crate::cli::{DEFAULT_CLUSTER_NAME, RunArgs};
+use crate::controller::census::Census;
 use crate::controller::context::{Context, Settings};
 use crate::controller::decide::pass::{FINALIZER, MANAGER};
 use crate::controller::fleet::watched::Watched;
@@ -101,8 +102,10 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             tracing::error!("leadership lost; exiting");
             std::process::exit(1);
         });
+        metrics.leader.set(1);
         Some((election, keeping))
     } else {
+        metrics.leader.set(1);
         None
     };
     let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
@@ -141,6 +144,11 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         connections.push(store.clone());
         connection_streams.push((stream, store));
     }
+    let mut census = Census {
+        connections: connections.clone(),
+        cluster_connections: Some(cluster_connections.clone()),
+        ..Census::default()
+    };
     let watched = Watched { connections, cluster_connections: cluster_connections.clone(), namespaces };
     // One wait for the watches, shared by every data product controller: a store wakes only the
     // last of its waiters, so many waiting on it themselves would not all wake.
@@ -235,8 +243,7 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 referencing(&by_cluster, ConnectionKind::ClusterDataZoneConnection, None, &conn.name_any())
             })
             .graceful_shutdown_on(shutdown_signal());
-        let counted = store.clone();
-        let gauge = metrics.clone();
+        census.products.push(store.clone());
         let (products_ctx, filled) = (ctx.clone(), watches_filled.clone());
         // A pass reads connections from the watches: none before they are filled (or at all, if
         // the operator is told to stop first).
@@ -249,11 +256,6 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 .for_each(move |result| {
                     if let Err(error) = result {
                         tracing::debug!(%error, "reconcile error");
-                    }
-                    let products = counted.state();
-                    gauge.watched_objects.with_label_values(&["RedshiftDataProduct"]).set(products.len() as i64);
-                    for (label, n) in ready_counts(&products) {
-                        gauge.data_products.with_label_values(&[label]).set(n);
                     }
                     future::ready(())
                 })
@@ -294,10 +296,9 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
             .reflect(writer)
             .applied_objects()
             .predicate_filter(meaningful_change, PredicateConfig::default());
-        let counted = store.clone();
+        census.subscriptions.push(store.clone());
         let c =
             Controller::for_stream(triggers, store).with_config(config.clone()).graceful_shutdown_on(shutdown_signal());
-        let gauge = metrics.clone();
         let (subscriptions_ctx, filled) = (ctx.clone(), watches_filled.clone());
         let run = async move {
             tokio::select! {
@@ -305,19 +306,22 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
                 _ = shutdown_signal() => return,
             }
             c.run(subscription::reconcile::reconcile, subscription::reconcile::error_policy, subscriptions_ctx)
-                .for_each(move |_| {
-                    let subscriptions = counted.state();
-                    gauge.watched_objects.with_label_values(&["DataZoneSubscription"]).set(subscriptions.len() as i64);
-                    gauge.subscriptions.reset();
-                    for ((ready, reason), n) in subscription_counts(&subscriptions) {
-                        gauge.subscriptions.with_label_values(&[ready, &reason]).set(n);
-                    }
-                    future::ready(())
-                })
+                .for_each(|_| future::ready(()))
                 .await
         };
         controllers.push(run.boxed());
     }
+    // The gauges counted from the watch caches, until the controllers stop.
+    let counting = census.run(metrics.clone());
+    controllers.push(
+        async move {
+            tokio::select! {
+                _ = counting => {}
+                _ = shutdown_signal() => {}
+            }
+        }
+        .boxed(),
+    );
     // Ready once the connection and namespace watches are filled. A store wakes only the last
     // of its waiters (its readiness is a oneshot receiver), so the data product stores are
     // left to their controllers alone and this waits on the one shared future.
@@ -344,41 +348,6 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
 }
 
 /// Data products by their Ready condition.
-fn ready_counts(products: &[Arc<RedshiftDataProduct>]) -> [(&'static str, i64); 3] {
-    let mut counts = [("true", 0), ("false", 0), ("unknown", 0)];
-    for p in products {
-        let ready = p
-            .status
-            .as_ref()
-            .and_then(|s| crate::crd::conditions::find(&s.conditions, crate::crd::conditions::READY))
-            .map(|c| c.status);
-        let i = match ready {
-            Some(crate::crd::conditions::ConditionStatus::True) => 0,
-            Some(crate::crd::conditions::ConditionStatus::False) => 1,
-            _ => 2,
-        };
-        counts[i].1 += 1;
-    }
-    counts
-}
-
-/// Subscriptions by their Ready condition and its reason (no status yet: `unknown`, `Pending`).
-fn subscription_counts(
-    subscriptions: &[Arc<DataZoneSubscription>],
-) -> std::collections::BTreeMap<(&'static str, String), i64> {
-    use crate::crd::conditions::{ConditionStatus, READY, find};
-    let mut counts = std::collections::BTreeMap::new();
-    for s in subscriptions {
-        let key = match s.status.as_ref().and_then(|st| find(&st.conditions, READY)) {
-            Some(c) if c.status == ConditionStatus::True => ("true", c.reason.clone()),
-            Some(c) if c.status == ConditionStatus::False => ("false", c.reason.clone()),
-            _ => ("unknown", "Pending".to_string()),
-        };
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// What makes a data product worth a pass now: its generation, the reconcile-request
 /// annotation, deletion, and our finalizer appearing (kube's finalizer helper waits for that
 /// event before the first real pass).

@@ -14,62 +14,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_datazone::types::SubscriptionStatus;
-use common::mesh::{SECRET, add_member, allow, project, published_with_policy, warehouse};
+use common::mesh::{
+    CONSUMER_ROLE, SECRET, add_member, allow, consumer_connection, project, published_with_policy, subscribe,
+    subscribe_to, subscriptions, warehouse,
+};
 use common::world::{V2_DOMAIN, World, count, world, world_in};
 use common::{eventually, kstatus};
-use datazone_operator::crd::{DataZoneConnection, DataZoneSubscription};
-use kube::Api;
+use datazone_operator::crd::DataZoneSubscription;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::json;
 
-/// The consuming team's role (in the emulator's fixture): a member of its projects only.
-const CONSUMER_ROLE: &str = "arn:aws:iam::111111111111:role/dz-analytics";
 const RESOURCE: &str = "datazonesubscriptions.dataproducts.dev";
-
-fn subscriptions(w: &World) -> Api<DataZoneSubscription> {
-    Api::namespaced(w.client.clone(), &w.ns)
-}
-
-/// The consuming team's connection to `domain`: its own role, no producer roles.
-async fn consumer_connection(w: &World, domain: &str) {
-    let connection: DataZoneConnection = serde_json::from_value(json!({
-        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
-        "metadata": {"name": "analytics", "namespace": w.ns},
-        "spec": {"region": "eu-central-1", "domain": {"name": domain}, "roleArn": CONSUMER_ROLE,
-                 "externalId": "optional"}
-    }))
-    .unwrap();
-    let api: Api<DataZoneConnection> = Api::namespaced(w.client.clone(), &w.ns);
-    api.patch("analytics", &PatchParams::apply("e2e").force(), &Patch::Apply(&connection)).await.unwrap();
-}
-
-/// `name` subscribes as `project` to the data product `product` of team sales, its grants landing
-/// in `redshift` if given.
-async fn subscribe(w: &World, name: &str, project: &str, product: &str, redshift: Option<serde_json::Value>) {
-    subscribe_to(w, name, project, (product, "sales"), redshift).await
-}
-
-/// `name` subscribes as `project` to the data product `(name, owning project)`.
-async fn subscribe_to(
-    w: &World,
-    name: &str,
-    project: &str,
-    product: (&str, &str),
-    redshift: Option<serde_json::Value>,
-) {
-    let mut object = json!({
-        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
-        "metadata": {"name": name, "namespace": w.ns},
-        "spec": {"connectionRef": {"kind": "DataZoneConnection", "name": "analytics"}, "project": project,
-                 "wanted": {"dataProduct": {"name": product.0, "project": product.1}},
-                 "reason": "Monthly revenue reports"}
-    });
-    if let Some(r) = redshift {
-        object["spec"]["redshift"] = r;
-    }
-    let s: DataZoneSubscription = serde_json::from_value(object).unwrap();
-    subscriptions(w).patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&s)).await.unwrap();
-}
 
 /// Waits until `name`'s Ready condition has `status` and `reason` for the current generation.
 async fn ready_is(w: &World, name: &str, status: &str, reason: &str) -> DataZoneSubscription {

@@ -13,6 +13,7 @@
 //! | [`data_product`] | a `RedshiftDataProduct`: what a pass works towards, its phases (read, follow runs, act once, describe, clean up) and the orchestrator |
 //! | [`glossary`] | a `DataZoneGlossary` and its terms |
 //! | [`subscription`] | a `DataZoneSubscription`: the consumer's request, followed to its grants |
+//! | [`census`] | the watched objects counted by state, for the gauges the dashboard and alerts read |
 
 pub mod fleet;
 
@@ -27,6 +28,8 @@ pub mod data_product;
 pub mod glossary;
 
 pub mod subscription;
+
+pub mod census;
 
 #[cfg(test)]
 mod tests;

@@ -68,6 +68,9 @@ pub struct AccessStatus {
     pub subscribing_projects: Vec<String>,
     /// Requests no rule names: they wait for a person in the portal.
     pub waiting: u32,
+    /// When the oldest of them was filed (RFC 3339), as DataZone says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<String>,
     /// Requests the policy approved and rejected, since the resource was made.
     pub approved: u32,
     pub rejected: u32,

@@ -714,6 +714,7 @@ impl FakeSubscriptions {
             project_id: project_id.into(),
             project_name: Some(project_name.into()),
             status: "PENDING".into(),
+            created_at: Some(jiff::Timestamp::now().to_string()),
         });
         id
     }

@@ -96,6 +96,7 @@ impl Clients {
         }
         let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config.build()), pacer: paced };
         sessions.insert(key.clone(), (session.clone(), client.clone()));
+        self.metrics.metrics.aws_sessions.set(sessions.len() as i64);
         (session, client)
     }
 }

@@ -55,6 +55,7 @@ impl Subscriptions for SdkDataZone {
                     project_id,
                     project_name,
                     status: r.status().as_str().to_string(),
+                    created_at: super::sdk_convert::time(Some(r.created_at())),
                 })
             })
             .collect())

@@ -16,6 +16,8 @@ pub struct RequestInfo {
     pub project_name: Option<String>,
     /// PENDING, ACCEPTED or REJECTED.
     pub status: String,
+    /// When it was filed (RFC 3339).
+    pub created_at: Option<String>,
 }
 
 /// A subscription to one of the producer's listings.

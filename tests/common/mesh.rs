@@ -11,6 +11,9 @@ use aws_sdk_datazone::types::{
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
+use datazone_operator::crd::{DataZoneConnection, DataZoneSubscription};
+use kube::Api;
+
 use super::eventually;
 use super::world::World;
 
@@ -142,4 +145,53 @@ pub async fn add_member(owner: &Client, domain: &str, project: &str, member: &st
         .send()
         .await
         .unwrap();
+}
+
+/// The consuming team's role (in the emulator's fixture): a member of its projects only.
+pub const CONSUMER_ROLE: &str = "arn:aws:iam::111111111111:role/dz-analytics";
+
+/// The world's DataZoneSubscriptions.
+pub fn subscriptions(w: &World) -> Api<DataZoneSubscription> {
+    Api::namespaced(w.client.clone(), &w.ns)
+}
+
+/// The consuming team's connection to `domain`: its own role, no producer roles.
+pub async fn consumer_connection(w: &World, domain: &str) {
+    let connection: DataZoneConnection = serde_json::from_value(json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneConnection",
+        "metadata": {"name": "analytics", "namespace": w.ns},
+        "spec": {"region": "eu-central-1", "domain": {"name": domain}, "roleArn": CONSUMER_ROLE,
+                 "externalId": "optional"}
+    }))
+    .unwrap();
+    let api: Api<DataZoneConnection> = Api::namespaced(w.client.clone(), &w.ns);
+    api.patch("analytics", &PatchParams::apply("e2e").force(), &Patch::Apply(&connection)).await.unwrap();
+}
+
+/// `name` subscribes as `project` to the data product `product` of team sales, its grants landing
+/// in `redshift` if given.
+pub async fn subscribe(w: &World, name: &str, project: &str, product: &str, redshift: Option<serde_json::Value>) {
+    subscribe_to(w, name, project, (product, "sales"), redshift).await
+}
+
+/// `name` subscribes as `project` to the data product `(name, owning project)`.
+pub async fn subscribe_to(
+    w: &World,
+    name: &str,
+    project: &str,
+    product: (&str, &str),
+    redshift: Option<serde_json::Value>,
+) {
+    let mut object = json!({
+        "apiVersion": "dataproducts.dev/v1alpha1", "kind": "DataZoneSubscription",
+        "metadata": {"name": name, "namespace": w.ns},
+        "spec": {"connectionRef": {"kind": "DataZoneConnection", "name": "analytics"}, "project": project,
+                 "wanted": {"dataProduct": {"name": product.0, "project": product.1}},
+                 "reason": "Monthly revenue reports"}
+    });
+    if let Some(r) = redshift {
+        object["spec"]["redshift"] = r;
+    }
+    let s: DataZoneSubscription = serde_json::from_value(object).unwrap();
+    subscriptions(w).patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&s)).await.unwrap();
 }

@@ -78,6 +78,7 @@ pub async fn answer<B: Backend>(
         let requester = Requester { id: &request.project_id, name: request.project_name.as_deref() };
         let Verdict::Decided(rule) = access::decide(policy, &requester) else {
             access.waiting += 1;
+            access.waiting_since = older(access.waiting_since.take(), request.created_at.as_deref());
             continue;
         };
         let comment = access::comment(rule, &t.namespace, &t.name);
@@ -135,6 +136,16 @@ pub async fn answer<B: Backend>(
     Answered { done: Done::new(effects, ctx.resync), error }
 }
 
+/// The older of two RFC 3339 times (either may be missing or unreadable: the other stands).
+fn older(held: Option<String>, filed: Option<&str>) -> Option<String> {
+    let at = |t: &str| t.parse::<jiff::Timestamp>().ok();
+    match (held, filed) {
+        (Some(h), Some(f)) if at(f).is_some_and(|f| at(&h).is_none_or(|h| f < h)) => Some(f.to_string()),
+        (None, Some(f)) => Some(f.to_string()),
+        (held, _) => held,
+    }
+}
+
 /// The project's PENDING requests and APPROVED subscriptions, at most half a resync old: one view
 /// for all its data products with a policy. A new view wakes the owners of what it shows requested
 /// (`reader` sees for itself), so a request is answered within about half a resync.
@@ -152,4 +163,24 @@ async fn view<B: Backend>(ctx: &Context<B>, t: &Target<B>, reader: &str) -> Resu
         })
         .await?;
     Ok(found.unwrap_or_else(|| Arc::new(AccessView::new(Vec::new(), Vec::new()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::older;
+
+    #[test]
+    fn the_oldest_waiting_request_is_kept_whatever_the_order_and_precision() {
+        let rows: [(Option<&str>, Option<&str>, Option<&str>); 6] = [
+            (None, None, None),
+            (None, Some("2026-12-02T00:00:00Z"), Some("2026-12-02T00:00:00Z")),
+            (Some("2026-12-02T00:00:00Z"), None, Some("2026-12-02T00:00:00Z")),
+            (Some("2026-12-02T00:00:00Z"), Some("2026-12-01T23:59:59.5Z"), Some("2026-12-01T23:59:59.5Z")),
+            (Some("2026-12-01T23:59:59.5Z"), Some("2026-12-02T00:00:00Z"), Some("2026-12-01T23:59:59.5Z")),
+            (Some("2026-12-02T00:00:00Z"), Some("not a time"), Some("2026-12-02T00:00:00Z")),
+        ];
+        for (held, filed, oldest) in rows {
+            assert_eq!(older(held.map(str::to_string), filed).as_deref(), oldest, "{held:?} and {filed:?}");
+        }
+    }
 }

@@ -34,6 +34,7 @@ use crate::controller::fleet::keys::ConnectionId;
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
 use crate::datazone::{Backend, Binding, ErrorClass, Generation};
+use crate::metrics::InProgress;
 
 pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
@@ -42,7 +43,10 @@ pub async fn reconcile<B: Backend>(
     // `--concurrency` passes at once in all (every scope's controller shares these), in the
     // order they came due: the semaphore is fair, and the controllers hand passes over as they
     // come due (`run.rs`).
+    let waiting = InProgress::new(&ctx.metrics.passes_waiting);
     let Ok(_pass) = ctx.passes.acquire().await else { return Ok(Action::await_change()) };
+    drop(waiting);
+    let _running = InProgress::new(&ctx.metrics.passes_running);
     // Thousands may wait above; each holds this small future, the pass's own is made now.
     Box::pin(pass(product, ctx.clone())).await
 }
@@ -373,6 +377,9 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     ctx.shared.claims.forget(&key);
     ctx.full_reads.forget(&key);
     ctx.held_resyncs.forget(&key);
+    if let Some(ds) = p.status.as_ref().and_then(|s| s.data_source_id.as_deref()) {
+        ctx.shared.run_starts.forget(ds);
+    }
     ctx.shared.owners.forget(&key);
     ctx.shared.users.left(&key);
     ctx.reset_backoff(&key);

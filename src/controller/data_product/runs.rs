@@ -13,6 +13,7 @@ use crate::controller::fleet::snapshot::{RunSeen, run_seen};
 use crate::controller::fleet::wakeups::Expected;
 use crate::crd::{AssetCounts, AssetKind, AssetStatus, RedshiftDataProductStatus, RunSummary};
 use crate::datazone::{ActivityInfo, AssetOutcome, Backend, DataSourceStatus, DataZone, DzError, RunInfo, RunStatus};
+use crate::metrics::Metrics;
 
 /// Assets listed in status, failed ones first.
 const MAX_ASSETS_IN_STATUS: usize = 100;
@@ -122,7 +123,7 @@ pub async fn follow<B: Backend>(
     };
     let mut effects = Effects::default();
     if let Some(run) = run {
-        record_run(t, &mut runs, &run, now, &mut effects).await.map_err(blocked)?;
+        record_run(&ctx.metrics, t, &mut runs, &run, now, &mut effects).await.map_err(blocked)?;
     }
     if let Some(updated_at) = settled_at {
         effects.record(Record::DataSourceSeen(updated_at));
@@ -207,6 +208,8 @@ pub async fn start_run<B: Backend>(
     match t.dz.start_run(&t.domain, start.data_source, &token).await {
         Ok(run) => {
             ctx.wrote(caller, None);
+            let near = ctx.shared.run_starts.started(start.data_source, tokio::time::Instant::now());
+            ctx.metrics.near_run_quota.set(near as i64);
             if start.reason == RunReason::Requested {
                 effects.record(Record::RequestHandled(start.requested_at.map(str::to_string)));
             }
@@ -218,7 +221,7 @@ pub async fn start_run<B: Backend>(
                 ..RunSummary::default()
             });
             // A retried start may answer with a run that has already finished.
-            record_run(t, &mut runs, &run, now, &mut effects).await.map_err(|e| Blocked::dz(PHASE, e))?;
+            record_run(&ctx.metrics, t, &mut runs, &run, now, &mut effects).await.map_err(|e| Blocked::dz(PHASE, e))?;
             effects
                 .event(EventType::Normal, "RunStarted", format!("started data source run {} ({reason})", run.id))
                 .not_yet(PHASE, "Running", format!("data source run {} started ({reason})", run.id));
@@ -242,6 +245,7 @@ pub async fn start_run<B: Backend>(
 
 /// Records `run` as the last run; a finished run also brings its activities into the assets.
 async fn record_run<B: Backend>(
+    metrics: &Metrics,
     t: &Target<B>,
     runs: &mut Runs,
     run: &RunInfo,
@@ -286,6 +290,7 @@ async fn record_run<B: Backend>(
         assets.sort_by_key(|a| (AssetOutcome::of(&a.status) != AssetOutcome::Failed, a.name.clone()));
         assets.truncate(MAX_ASSETS_IN_STATUS);
         let imported = activities.iter().filter(|a| a.outcome.is_imported()).count() as i64;
+        observe_end(metrics, t, runs, &summary, &run.status);
         runs.published = Some(imported);
         runs.assets = assets.clone();
         effects.record(Record::Assets { assets, published: imported });
@@ -312,6 +317,25 @@ async fn record_run<B: Backend>(
     effects.record(Record::Run(summary.clone()));
     runs.last = Some(summary);
     Ok(())
+}
+
+/// A run seen ending, in the metrics: its status and duration, and the data product's first
+/// publish (creation to the end of its first successful run: no run had ended before, or only
+/// failed ones that imported nothing).
+fn observe_end<B: Backend>(metrics: &Metrics, t: &Target<B>, before: &Runs, run: &RunSummary, status: &RunStatus) {
+    let at = |s: Option<&str>| s.and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    metrics.runs.with_label_values(&[&status.to_string()]).inc();
+    let stopped = at(run.stopped_at.as_deref());
+    if let (Some(started), Some(stopped)) = (at(run.started_at.as_deref()), stopped) {
+        metrics.run_seconds.observe(stopped.duration_since(started).as_secs_f64().max(0.0));
+    }
+    let never_published = before.published.is_none() || (before.published == Some(0) && before.failures.is_some());
+    if *status != RunStatus::Failed
+        && never_published
+        && let (Some(created), Some(stopped)) = (t.created, stopped)
+    {
+        metrics.first_publish_seconds.observe(stopped.duration_since(created).as_secs_f64().max(0.0));
+    }
 }
 
 /// What went wrong in the last run, naming the failed objects.

@@ -182,6 +182,8 @@ pub struct Target<B: Backend> {
     pub adopt: Option<Adoption>,
     /// `spec.dataProduct` asks for DataZone data products.
     pub declares_products: bool,
+    /// When the resource was made (its first publish is measured from there).
+    pub created: Option<jiff::Timestamp>,
     /// The project's shared data source listing (per connection, as its role sees it).
     listing_key: ListingKey,
 }
@@ -256,6 +258,7 @@ impl<B: Backend> Target<B> {
             objects,
             adopt: spec.adopt.clone(),
             declares_products: spec.data_product.is_some(),
+            created: p.metadata.creation_timestamp.as_ref().map(|t| t.0),
         })
     }
 

@@ -163,6 +163,8 @@ fn said(type_: &'static str, status: bool, reason: &'static str, message: impl I
 pub const REQUESTED: &str = "Requested";
 pub const APPROVED: &str = "Approved";
 pub const GRANTED: &str = "Granted";
+/// Ready's reason while a person has the request to decide.
+pub const AWAITING_APPROVAL: &str = "AwaitingApproval";
 
 /// What the standing says: the conditions and Ready. `request` is the request's ID, `what` names
 /// what is wanted (`data product sales-orders of team-sales`), `project` the consuming project.
@@ -173,7 +175,7 @@ pub fn verdict(standing: &Standing, request: &str, what: &str, project: &str) ->
         match standing {
             Standing::Pending => {
                 let m = format!("request {request} for {what} waits for its owner's decision");
-                (vec![approved(false, "Pending", m.clone())], false, false, "AwaitingApproval", m, true)
+                (vec![approved(false, "Pending", m.clone())], false, false, AWAITING_APPROVAL, m, true)
             }
             Standing::Rejected(comment) => {
                 let m = format!(

@@ -1,8 +1,15 @@
-//! Prometheus metrics of the operator, served on `/metrics`.
+//! Prometheus metrics of the operator, served on `/metrics`. The chart's dashboard and alerts
+//! (docs/operations/dashboard.md, docs/operations/alerts.md) are written against these names:
+//! a family renamed here breaks a panel or an alert there (`make alerts` and the dashboard's
+//! end-to-end test say which).
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+/// Buckets of long waits (runs, first publish): 10 s to 6 h.
+const LONG_BUCKETS: [f64; 11] = [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0, 21600.0];
 
 /// The operator's metric families, registered in their own registry.
 #[derive(Clone, Debug)]
@@ -30,6 +37,30 @@ pub struct Metrics {
     pub resyncs_held: IntCounter,
     /// Subscription requests decided by access policies, by decision (approved, rejected).
     pub subscription_decisions: IntCounterVec,
+    /// Data products not Ready, by the Ready condition's reason and whether Stalled.
+    pub data_products_not_ready: IntGaugeVec,
+    /// Connections by kind, Ready and its reason.
+    pub connections: IntGaugeVec,
+    /// Subscription requests waiting for a person, by side (producer: to this operator's
+    /// listings; consumer: this operator's DataZoneSubscriptions).
+    pub requests_waiting: IntGaugeVec,
+    /// When the oldest of them was filed (Unix seconds), by side; absent when none waits.
+    pub requests_waiting_since: GaugeVec,
+    /// Data source runs seen ending, by status.
+    pub runs: IntCounterVec,
+    /// How long data source runs took, start to end.
+    pub run_seconds: Histogram,
+    /// From a data product's creation to its first successful run.
+    pub first_publish_seconds: Histogram,
+    /// Data sources that started most of their daily runs in the last 24 hours.
+    pub near_run_quota: IntGauge,
+    /// Assumed-role sessions held (one per connection role, account and region).
+    pub aws_sessions: IntGauge,
+    /// Data product passes waiting at the shared `--concurrency` gate, and running past it.
+    pub passes_waiting: IntGauge,
+    pub passes_running: IntGauge,
+    /// 1 while this process holds the leader lease (or runs without leader election).
+    pub leader: IntGauge,
 }
 
 impl Metrics {
@@ -101,6 +132,95 @@ impl Metrics {
             &["decision"],
         )?;
         registry.register(Box::new(subscription_decisions.clone()))?;
+        let data_products_not_ready = IntGaugeVec::new(
+            Opts::new(
+                "datazone_operator_data_products_not_ready",
+                "RedshiftDataProducts not Ready, by the Ready condition's reason and whether they are Stalled.",
+            ),
+            &["reason", "stalled"],
+        )?;
+        let connections = IntGaugeVec::new(
+            Opts::new("datazone_operator_connections", "Connections by kind, their Ready condition and its reason."),
+            &["kind", "ready", "reason"],
+        )?;
+        let requests_waiting = IntGaugeVec::new(
+            Opts::new(
+                "datazone_operator_subscription_requests_waiting",
+                "Subscription requests waiting for a person: producer (to the data products' listings, no access rule \
+                 names them) and consumer (DataZoneSubscriptions awaiting approval).",
+            ),
+            &["side"],
+        )?;
+        let requests_waiting_since = GaugeVec::new(
+            Opts::new(
+                "datazone_operator_subscription_requests_waiting_since_timestamp_seconds",
+                "When the oldest subscription request waiting for a person was filed (Unix seconds); absent when none waits.",
+            ),
+            &["side"],
+        )?;
+        let runs = IntCounterVec::new(
+            Opts::new("datazone_operator_data_source_runs_total", "Data source runs seen ending, by status."),
+            &["status"],
+        )?;
+        let run_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "datazone_operator_data_source_run_duration_seconds",
+                "How long data source runs took, from their start to their end.",
+            )
+            .buckets(LONG_BUCKETS.to_vec()),
+        )?;
+        let first_publish_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "datazone_operator_first_publish_duration_seconds",
+                "From a RedshiftDataProduct's creation to the end of its first successful run.",
+            )
+            .buckets(LONG_BUCKETS.to_vec()),
+        )?;
+        let near_run_quota = IntGauge::new(
+            "datazone_operator_data_sources_near_run_quota",
+            "Data sources that started at least 20 of their 25 daily runs in the last 24 hours (as this process counted).",
+        )?;
+        let aws_sessions = IntGauge::new(
+            "datazone_operator_aws_sessions",
+            "Assumed-role sessions held (per role, account and region).",
+        )?;
+        let passes_waiting = IntGauge::new(
+            "datazone_operator_passes_waiting",
+            "Data product passes waiting at the shared --concurrency gate.",
+        )?;
+        let passes_running = IntGauge::new(
+            "datazone_operator_passes_running",
+            "Data product passes running past the --concurrency gate.",
+        )?;
+        let leader = IntGauge::new(
+            "datazone_operator_leader",
+            "1 while this process holds the leader lease (or runs without leader election), else 0.",
+        )?;
+        // The label values known in advance start at 0: a counter first seen at 1 shows no
+        // increase (Prometheus takes its first sample as the start), so the first run or decision
+        // after a start would never reach a rate, a dashboard or an alert.
+        for status in ["SUCCESS", "PARTIALLY_SUCCEEDED", "FAILED"] {
+            runs.with_label_values(&[status]);
+        }
+        for decision in ["approved", "rejected"] {
+            subscription_decisions.with_label_values(&[decision]);
+        }
+        for family in [
+            Box::new(data_products_not_ready.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(connections.clone()),
+            Box::new(requests_waiting.clone()),
+            Box::new(requests_waiting_since.clone()),
+            Box::new(runs.clone()),
+            Box::new(run_seconds.clone()),
+            Box::new(first_publish_seconds.clone()),
+            Box::new(near_run_quota.clone()),
+            Box::new(aws_sessions.clone()),
+            Box::new(passes_waiting.clone()),
+            Box::new(passes_running.clone()),
+            Box::new(leader.clone()),
+        ] {
+            registry.register(family)?;
+        }
         registry.register(Box::new(aws_pace.clone()))?;
         registry.register(Box::new(aws_calls.clone()))?;
         registry.register(Box::new(aws_call_seconds.clone()))?;
@@ -123,6 +243,18 @@ impl Metrics {
             aws_pace,
             resyncs_held,
             subscription_decisions,
+            data_products_not_ready,
+            connections,
+            requests_waiting,
+            requests_waiting_since,
+            runs,
+            run_seconds,
+            first_publish_seconds,
+            near_run_quota,
+            aws_sessions,
+            passes_waiting,
+            passes_running,
+            leader,
         })
     }
 
@@ -144,6 +276,22 @@ impl Metrics {
         // Encoding into a Vec cannot fail for well-formed families.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// One in a gauge of things in progress while it lives (dropped when a future is cancelled, too).
+pub struct InProgress(IntGauge);
+
+impl InProgress {
+    pub fn new(gauge: &IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
