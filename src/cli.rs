@@ -257,7 +257,7 @@ pub struct ImportPayloadArgs {
     pub external_id: Option<String>,
 }
 
-fn parse_namespace(s: &str) -> Result<String, String> {
+pub fn parse_namespace(s: &str) -> Result<String, String> {
     let s = s.trim();
     if is_dns1123_label(s) {
         Ok(s.to_string())
@@ -266,7 +266,7 @@ fn parse_namespace(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_object_name(s: &str) -> Result<String, String> {
+pub fn parse_object_name(s: &str) -> Result<String, String> {
     if is_dns1123_subdomain(s) {
         Ok(s.to_string())
     } else {

@@ -8,6 +8,7 @@ pub mod crdgen;
 pub mod datazone;
 pub mod events;
 pub mod http;
+pub mod kubectl;
 pub mod lease;
 pub mod metrics;
 pub mod naming;

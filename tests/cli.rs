@@ -224,3 +224,38 @@ fn plan_needs_manifests_or_all_and_not_both() {
     let bad_namespace = run(&["plan", "--all", "-n", "Not_A_Namespace"], None);
     assert_eq!(bad_namespace.status.code(), Some(2));
 }
+
+/// The `kubectl datazone` plugin's own binary: bad input is refused before any cluster is read.
+#[test]
+fn the_kubectl_plugin_names_its_commands_and_refuses_bad_input_before_reading_the_cluster() {
+    let plugin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kubectl-datazone"))
+            .args(args)
+            // No cluster at all: a refusal must come from the arguments alone.
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .output()
+            .unwrap()
+    };
+    let help = plugin(&["--help"]);
+    assert!(help.status.success());
+    let help = text(&help.stdout);
+    for command in ["status", "why", "rerun", "plan"] {
+        assert!(help.contains(command), "{help}");
+    }
+    assert!(help.contains("Usage: kubectl datazone"), "{help}");
+    let rows: [(&[&str], &str); 4] = [
+        (&["why", "Not_A_Name"], "Not_A_Name"),
+        (&["status", "-n", "Team Sales"], "Team Sales"),
+        (&["status", "-n", "a", "-A"], "cannot be used with"),
+        (&["rerun", "orders", "--timeout", "soon"], "soon"),
+    ];
+    for (args, named) in rows {
+        let out = plugin(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(named), "{args:?}: {}", text(&out.stderr));
+    }
+    // Good arguments and no cluster: the error says so, exit 1.
+    let out = plugin(&["status", "-n", "team-sales"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: "), "{}", text(&out.stderr));
+}

@@ -158,7 +158,7 @@ impl World {
     }
     /// The AWS settings of an operator process against this world's emulator: its endpoint and
     /// the fixture's static producer key.
-    fn aws_env(&self) -> [(&'static str, String); 5] {
+    pub fn aws_env(&self) -> [(&'static str, String); 5] {
         [
             ("AWS_ENDPOINT_URL", self.emulator.endpoint()),
             ("AWS_REGION", "eu-central-1".into()),

@@ -4,6 +4,8 @@
 
 use crate::controller::decide::pass::{Blocked, Phase};
 use crate::controller::decide::subscription::{Filing, filing, request_token, spec_hash};
+use crate::controller::fleet::cache::{Cache, STABLE};
+use crate::controller::fleet::keys::Lookup;
 use crate::crd::{DataZoneSubscription, DataZoneSubscriptionStatus, SubscriptionDeletionPolicy};
 use crate::datazone::{Consumer, DataZone, GrantInfo, ListingInfo, ListingKind, OwnRequest, SubscriptionInfo};
 
@@ -29,6 +31,7 @@ pub struct Followed {
 /// this generation already is not looked for again (a listing's ID does not change).
 pub async fn find_listing<D: DataZone + Consumer>(
     dz: &D,
+    ids: &Cache<Lookup, String>,
     domain: &str,
     s: &DataZoneSubscription,
 ) -> Result<(String, String), Blocked> {
@@ -38,12 +41,13 @@ pub async fn find_listing<D: DataZone + Consumer>(
     {
         return Ok((id.clone(), what.clone()));
     }
-    let (listing, what) = search(dz, domain, s).await?;
+    let (listing, what) = search(dz, ids, domain, s).await?;
     Ok((listing.id, what))
 }
 
 async fn search<D: DataZone + Consumer>(
     dz: &D,
+    ids: &Cache<Lookup, String>,
     domain: &str,
     s: &DataZoneSubscription,
 ) -> Result<(ListingInfo, String), Blocked> {
@@ -65,7 +69,11 @@ async fn search<D: DataZone + Consumer>(
         (None, None) => return Err(Blocked::terminal(PHASE, "InvalidSpec", "spec.wanted names nothing")),
     };
     let what = format!("{} {} of {}", kind.word(), published.name, published.project);
-    let owner = dz.find_project(domain, &published.project).await.map_err(dz_err)?.ok_or_else(|| {
+    // The owning project's ID, shared with every subscription and data product that names it:
+    // a thousand subscriptions to one team's products look it up once.
+    let lookup = Lookup::Project { domain: domain.to_string(), project: published.project.clone() };
+    let found = ids.get_or_find(lookup, STABLE, || dz.find_project(domain, &published.project)).await;
+    let owner = found.map_err(dz_err)?.ok_or_else(|| {
         let message = format!("no project {} in domain {domain}: looked for again at the resync", published.project);
         Blocked::retryable(PHASE, "NotFound", message)
     })?;

@@ -183,7 +183,7 @@ async fn bring<B: Backend>(
             }
         }
     }
-    let (listing, what) = follow::find_listing(&dz, &domain, s).await?;
+    let (listing, what) = follow::find_listing(&dz, &ctx.shared.ids, &domain, s).await?;
     // A request known to be pending is looked for in the project's one listing of pending ones.
     let waiting = status.request.as_ref().is_some_and(|r| r.state == "PENDING");
     let pending = if waiting {
