@@ -126,24 +126,41 @@ impl RateLimiter {
 /// region, beside the one of `--rate-limit`.
 pub struct OperationLimiter {
     limiters: HashMap<String, RateLimiter>,
+    /// Operations without a rate of their own: each gets a bucket of this rate on first call.
+    others: Option<f64>,
+    /// Operations whose quota was lifted (rate 0): never limited, whatever `others` says.
+    lifted: std::collections::HashSet<String>,
 }
 
 impl OperationLimiter {
     /// `(operation, calls a second)`; a later entry for an operation replaces an earlier one, and
     /// a rate of 0 (or less) lifts the operation's limit.
     pub fn new(limits: &[(String, f64)]) -> Self {
+        Self::with_others(limits, None)
+    }
+
+    /// As [`Self::new`], and every other operation limited to `others` calls a second (its own
+    /// bucket each), when given.
+    pub fn with_others(limits: &[(String, f64)], others: Option<f64>) -> Self {
         let mut rates: HashMap<String, f64> = HashMap::new();
         for (operation, tps) in limits {
             rates.insert(operation.clone(), *tps);
         }
+        let lifted = rates.iter().filter(|(_, tps)| **tps <= 0.0).map(|(op, _)| op.clone()).collect();
         let limiters =
             rates.into_iter().filter(|(_, tps)| *tps > 0.0).map(|(op, tps)| (op, RateLimiter::new(tps))).collect();
-        Self { limiters }
+        Self { limiters, others: others.filter(|tps| *tps > 0.0), lifted }
     }
 
     /// Takes a token of `operation` for the caller (always, for an operation without a quota),
     /// or says the request is throttled.
     pub fn allow(&mut self, operation: &str, account: &str, region: &str, now: Instant) -> bool {
+        if let Some(tps) = self.others
+            && !self.limiters.contains_key(operation)
+            && !self.lifted.contains(operation)
+        {
+            self.limiters.insert(operation.to_string(), RateLimiter::new(tps));
+        }
         self.limiters.get_mut(operation).is_none_or(|l| l.allow(account, region, now))
     }
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use datazone_emulator::state::QUOTA_PAGE;
 use datazone_emulator::{Emulator, EmulatorConfig, Fixture, Lifecycle};
 
 /// Amazon DataZone, STS and Redshift Data API emulator speaking the real wire protocols.
@@ -36,6 +37,16 @@ struct Cli {
     /// CancelSubscription=3 (DataZone's quotas) unless given.
     #[arg(long, value_parser = operation_rate)]
     operation_rate_limit: Vec<(String, f64)>,
+    /// DataZone's per-API rates as its quota page gives them (CreateGlossary 5, Search and most
+    /// catalog calls 20, AcceptSubscriptionRequest and CancelSubscription 3; each per account and
+    /// region), and every other operation at --other-operations-rate; --operation-rate-limit
+    /// still changes any of them. Without it only Accept and Cancel are limited per operation.
+    #[arg(long)]
+    per_api_quotas: bool,
+    /// With --per-api-quotas: calls a second of each operation the quota page does not name
+    /// (its own bucket each; 0 lifts them).
+    #[arg(long, default_value_t = datazone_emulator::state::OTHER_OPERATIONS_RATE, requires = "per_api_quotas")]
+    other_operations_rate: f64,
     /// Environments a domain holds at most (DataZone's quota is 500); beyond it CreateEnvironment
     /// answers ServiceQuotaExceededException.
     #[arg(long, default_value_t = datazone_emulator::state::ENVIRONMENTS_PER_DOMAIN)]
@@ -74,6 +85,9 @@ fn main() -> ExitCode {
     }
     // The quotas given replace the defaults of the same operations; the others stay.
     let mut operation_rate_limits = Lifecycle::default().operation_rate_limits;
+    if cli.per_api_quotas {
+        operation_rate_limits.extend(QUOTA_PAGE.iter().map(|(op, tps)| (op.to_string(), *tps)));
+    }
     operation_rate_limits.extend(cli.operation_rate_limit);
     let config = EmulatorConfig {
         fixture,
@@ -84,6 +98,7 @@ fn main() -> ExitCode {
             grant_duration: cli.grant_duration,
             operation_rate_limits,
             environments_per_domain: cli.environments_per_domain,
+            other_operations_rate: cli.per_api_quotas.then_some(cli.other_operations_rate),
         },
         rate_limit: cli.rate_limit,
     };

@@ -51,7 +51,11 @@ impl Shared {
         let ids = Arc::new(IdGenerator::default());
         let state = State::new(config.fixture.clone(), config.lifecycle.clone(), ids.clone());
         let limiter = config.rate_limit.map(|tps| Mutex::new(RateLimiter::new(tps)));
-        let operation_limiter = Mutex::new(OperationLimiter::new(&config.lifecycle.operation_rate_limits));
+        let lifecycle = &config.lifecycle;
+        let operation_limiter = Mutex::new(OperationLimiter::with_others(
+            &lifecycle.operation_rate_limits,
+            lifecycle.other_operations_rate,
+        ));
         Self {
             config,
             ids,

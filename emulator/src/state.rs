@@ -35,11 +35,44 @@ pub struct Lifecycle {
     pub operation_rate_limits: Vec<(String, f64)>,
     /// Environments a domain holds at most, DELETED ones aside (DataZone: 500).
     pub environments_per_domain: usize,
+    /// Calls a second of each DataZone operation without a quota of its own in
+    /// `operation_rate_limits` (a bucket per operation, account and region); `None`: unlimited.
+    pub other_operations_rate: Option<f64>,
 }
 
 /// The per-operation quotas of DataZone the emulator enforces by default [docs: Quotas for Amazon
 /// DataZone].
 pub const OPERATION_QUOTAS: [(&str, f64); 2] = [("AcceptSubscriptionRequest", 3.0), ("CancelSubscription", 3.0)];
+
+/// Every per-API rate the quota page gives, per account and region (`--per-api-quotas`) [docs:
+/// Quotas for Amazon DataZone]; the glossary calls beyond CreateGlossary are the page's "most
+/// glossary calls" at 20 [inferred: which ones it means is not listed]. Environment, data source
+/// and run calls are not on the page: they take `--other-operations-rate` [not established].
+pub const QUOTA_PAGE: [(&str, f64); 19] = [
+    ("CreateGlossary", 5.0),
+    ("Search", 20.0),
+    ("SearchTypes", 20.0),
+    ("CreateAsset", 20.0),
+    ("CreateAssetRevision", 20.0),
+    ("ListAssetRevisions", 20.0),
+    ("DeleteAsset", 20.0),
+    ("CreateDataProduct", 20.0),
+    ("CreateDataProductRevision", 20.0),
+    ("DeleteDataProduct", 20.0),
+    ("CreateFormType", 20.0),
+    ("CreateGlossaryTerm", 20.0),
+    ("GetGlossary", 20.0),
+    ("GetGlossaryTerm", 20.0),
+    ("UpdateGlossary", 20.0),
+    ("UpdateGlossaryTerm", 20.0),
+    ("DeleteGlossaryTerm", 20.0),
+    ("AcceptSubscriptionRequest", 3.0),
+    ("CancelSubscription", 3.0),
+];
+
+/// The rate of an operation the quota page does not name, under `--per-api-quotas` (each such
+/// operation its own bucket) [inferred: 20 is the page's rate for most catalog calls].
+pub const OTHER_OPERATIONS_RATE: f64 = 20.0;
 
 /// Environments per domain [docs: Quotas for Amazon DataZone].
 pub const ENVIRONMENTS_PER_DOMAIN: usize = 500;
@@ -53,6 +86,7 @@ impl Default for Lifecycle {
             grant_duration: Duration::from_secs(2),
             operation_rate_limits: OPERATION_QUOTAS.iter().map(|(op, tps)| (op.to_string(), *tps)).collect(),
             environments_per_domain: ENVIRONMENTS_PER_DOMAIN,
+            other_operations_rate: None,
         }
     }
 }

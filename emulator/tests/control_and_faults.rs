@@ -143,3 +143,58 @@ async fn catalog_can_be_replaced_at_run_time() {
     assert!(body["message"].as_str().unwrap().starts_with("redshift[0].accountId"), "{body}");
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn per_api_quotas_limit_each_operation_in_its_own_bucket() {
+    use datazone_emulator::Lifecycle;
+    use datazone_emulator::state::QUOTA_PAGE;
+    // The quota page's table, every other operation at 2 a second, GetDomain lifted.
+    let mut limits: Vec<(String, f64)> = QUOTA_PAGE.iter().map(|(op, tps)| (op.to_string(), *tps)).collect();
+    limits.push(("GetDomain".into(), 0.0));
+    let lifecycle = Lifecycle { operation_rate_limits: limits, other_operations_rate: Some(2.0), ..fast() };
+    let emulator = start_with(EmulatorConfig { fixture: fixture(), lifecycle, rate_limit: None }).await;
+    let client = datazone(&emulator, PRODUCER).await;
+    // What each of `n` back-to-back calls answered: throttled or not (the quota comes before the
+    // handler, so calls that fail for another reason count too).
+    async fn throttled<F, Fut, T, E>(n: usize, call: F) -> Vec<bool>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, aws_sdk_datazone::error::SdkError<E>>>,
+        E: aws_sdk_datazone::error::ProvideErrorMetadata + std::fmt::Debug,
+    {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.push(call().await.err().is_some_and(|e| code(&e) == "ThrottlingException"));
+        }
+        out
+    }
+    let glossaries = throttled(8, || {
+        client.create_glossary().domain_identifier(DOMAIN).name("g").owning_project_identifier("nosuchproject").send()
+    })
+    .await;
+    assert_eq!(glossaries[..5], [false; 5], "CreateGlossary: a burst of 5");
+    assert!(glossaries[5..].iter().all(|t| *t), "then throttled: {glossaries:?}");
+    // Search has its own bucket of 20, untouched by CreateGlossary's.
+    let searches = throttled(24, || {
+        client
+            .search()
+            .domain_identifier(DOMAIN)
+            .search_scope(aws_sdk_datazone::types::InventorySearchScope::Asset)
+            .send()
+    })
+    .await;
+    assert_eq!(searches[..20], [false; 20], "Search: a burst of 20");
+    assert!(searches[20..].iter().any(|t| *t), "then throttled: {searches:?}");
+    // An operation the page does not name: the other operations' rate, its own bucket.
+    let listed = throttled(4, || client.list_domains().send()).await;
+    assert_eq!(listed, [false, false, true, true], "ListDomains at 2 a second");
+    let projects = throttled(3, || client.list_projects().domain_identifier(DOMAIN).send()).await;
+    assert_eq!(projects, [false, false, true], "ListProjects: a bucket of its own");
+    // A quota lifted stays lifted.
+    let domains = throttled(10, || client.get_domain().identifier(DOMAIN).send()).await;
+    assert_eq!(domains, [false; 10]);
+    // Each operation's bucket is per account: another account calls at once.
+    let governance = datazone(&emulator, GOVERNANCE).await;
+    governance.list_domains().send().await.expect("the governance account's own bucket");
+    emulator.shutdown().await;
+}
