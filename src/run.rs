@@ -312,7 +312,8 @@ pub async fn run(args: RunArgs) -> Result<(), RunError> {
         controllers.push(run.boxed());
     }
     // The gauges counted from the watch caches, until the controllers stop.
-    let counting = census.run(metrics.clone());
+    census.run_starts = ctx.shared.run_starts.clone();
+    let counting = census.run(metrics.clone(), watches_filled.clone());
     controllers.push(
         async move {
             tokio::select! {

@@ -173,7 +173,8 @@ async fn every_dashboard_panel_returns_data_from_a_prometheus_scraping_the_opera
         let top = result.iter().max_by(|a, b| value(a).unwrap_or(f64::MIN).total_cmp(&value(b).unwrap_or(f64::MIN)));
         let top = top.map(|r| format!("{} = {}", r["metric"], r["value"][1])).unwrap_or_default();
         println!("{title:<52} {:>6}  {top}", result.len());
-        if result.is_empty() {
+        // NaN is no data: a quantile of no observations, a share of no calls.
+        if result.iter().all(|r| value(r).is_none()) {
             empty.push(format!("{title}: {expr}"));
         }
     }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use kube::runtime::reflector::Store;
 
 use crate::controller::decide::subscription::{AWAITING_APPROVAL, REQUESTED};
+use crate::controller::fleet::run_starts::RunStarts;
 use crate::crd::conditions::{Condition, ConditionStatus, READY, STALLED, find};
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, DataZoneSubscription, RedshiftDataProduct};
 use crate::metrics::Metrics;
@@ -44,6 +45,8 @@ pub struct Counts {
     pub products: BTreeMap<&'static str, i64>,
     /// Data products not Ready: (reason, stalled) → how many.
     pub not_ready: BTreeMap<(String, bool), i64>,
+    /// Since when (Unix seconds) the one not Ready and not Stalled the longest has been so.
+    pub not_ready_since: Option<f64>,
     /// Subscriptions: (ready, reason) → how many.
     pub subscriptions: BTreeMap<(&'static str, String), i64>,
     /// Connections: (kind, ready, reason) → how many.
@@ -80,6 +83,16 @@ impl Counts {
                 let stalled =
                     conditions.and_then(|c| find(c, STALLED)).is_some_and(|c| c.status == ConditionStatus::True);
                 *counts.not_ready.entry((reason, stalled)).or_default() += 1;
+                if !stalled {
+                    // Not Ready since Ready last turned; a new one since it was made.
+                    let since = match conditions.and_then(|c| find(c, READY)) {
+                        Some(c) => c.last_transition_time.parse::<jiff::Timestamp>().ok(),
+                        None => p.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                    };
+                    if let Some(at) = since.map(|t| t.as_millisecond() as f64 / 1000.0) {
+                        counts.not_ready_since = Some(counts.not_ready_since.map_or(at, |s| s.min(at)));
+                    }
+                }
             }
             if let Some(access) = p.status.as_ref().and_then(|s| s.access.as_ref()).filter(|a| a.waiting > 0) {
                 counts.producer_waiting.add(access.waiting.into(), access.waiting_since.as_deref());
@@ -109,6 +122,7 @@ impl Counts {
         for (label, n) in &self.products {
             metrics.data_products.with_label_values(&[label]).set(*n);
         }
+        metrics.not_ready_since.set(self.not_ready_since.unwrap_or(0.0));
         metrics.data_products_not_ready.reset();
         for ((reason, stalled), n) in &self.not_ready {
             metrics.data_products_not_ready.with_label_values(&[reason.as_str(), &stalled.to_string()]).set(*n);
@@ -131,13 +145,15 @@ impl Counts {
     }
 }
 
-/// The watch caches the census counts (a scoped operator has one per namespace of each kind).
+/// The watch caches the census counts (a scoped operator has one per namespace of each kind), and
+/// the run starts of the last day.
 #[derive(Clone, Default)]
 pub struct Census {
     pub products: Vec<Store<RedshiftDataProduct>>,
     pub subscriptions: Vec<Store<DataZoneSubscription>>,
     pub connections: Vec<Store<DataZoneConnection>>,
     pub cluster_connections: Option<Store<ClusterDataZoneConnection>>,
+    pub run_starts: Arc<RunStarts>,
 }
 
 /// Every object of a kind in its watch caches.
@@ -158,13 +174,18 @@ impl Census {
         Counts::of(&products, &subscriptions, &connections, &cluster)
     }
 
-    /// Counts every [`EVERY`], for as long as the operator runs.
-    pub async fn run(self, metrics: Metrics) {
-        let mut tick = tokio::time::interval(EVERY);
+    /// Counts every [`EVERY`] once `filled` (the watches of connections and namespaces) and one
+    /// more period have passed, for as long as the operator runs: counted earlier, the caches of
+    /// a restarted operator would still be filling, and a gauge of nothing would restart every
+    /// alert's `for` timer.
+    pub async fn run(self, metrics: Metrics, filled: impl std::future::Future<Output = ()>) {
+        filled.await;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             self.count().publish(&metrics);
+            metrics.near_run_quota.set(self.run_starts.near(tokio::time::Instant::now()) as i64);
             let watched = [
                 ("RedshiftDataProduct", self.products.iter().map(|s| s.state().len()).sum::<usize>()),
                 ("DataZoneSubscription", self.subscriptions.iter().map(|s| s.state().len()).sum()),
@@ -241,6 +262,8 @@ mod tests {
             ])
         );
         assert_eq!(counts.producer_waiting, Waiting::default(), "no access status, nothing waits");
+        let t0 = t0.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
+        assert_eq!(counts.not_ready_since, Some(t0), "the Running one's, not the Stalled ones'");
     }
 
     #[test]

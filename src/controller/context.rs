@@ -69,7 +69,7 @@ pub struct Shared {
     /// AcceptSubscriptionRequest calls per account, spaced under DataZone's quota.
     pub accepts: crate::controller::fleet::access_views::Spaced<String>,
     /// Each data source's run starts of the last day (the daily quota's gauge).
-    pub run_starts: crate::controller::fleet::run_starts::RunStarts,
+    pub run_starts: Arc<crate::controller::fleet::run_starts::RunStarts>,
 }
 
 pub struct Context<B: Backend> {

@@ -51,6 +51,21 @@ impl Intercept for CallMetrics {
         Ok(())
     }
 
+    /// Every attempt, the SDK's retries included: a call throttled twice and then answered is one
+    /// call (`read_after_execution`) but three attempts, two of them throttled.
+    fn read_after_attempt(
+        &self,
+        ctx: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg.load::<Metadata>().map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
+        let ok = matches!(ctx.output_or_error(), Some(Ok(_)));
+        let status = ctx.response().map(|r| r.status().as_u16());
+        self.metrics.aws_attempts.with_label_values(&[service, operation, outcome(status, ok)]).inc();
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         ctx: &FinalizerInterceptorContextRef<'_>,

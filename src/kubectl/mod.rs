@@ -92,6 +92,9 @@ pub struct RerunArgs {
     pub timeout: Duration,
 }
 
+/// Data products a list call asks for at once.
+const PAGE: u32 = 500;
+
 /// A client from the kubeconfig, and its current namespace.
 async fn connect() -> Result<(Client, String), String> {
     let config = kube::Config::infer().await.map_err(|e| format!("no kubeconfig or in-cluster config: {e}"))?;
@@ -115,9 +118,19 @@ pub async fn status(args: StatusArgs) -> Result<String, String> {
     } else {
         Api::namespaced(client, args.namespace.as_deref().unwrap_or(&current))
     };
-    let products =
-        api.list(&ListParams::default()).await.map_err(|e| format!("cannot list RedshiftDataProducts: {e}"))?;
-    let rows = report::rows(&products.items);
+    // Paged: ten thousand data products with their asset lists are hundreds of megabytes in one
+    // answer; a page at a time, only the rows are kept.
+    let mut products = Vec::new();
+    let mut params = ListParams::default().limit(PAGE);
+    loop {
+        let page = api.list(&params).await.map_err(|e| format!("cannot list RedshiftDataProducts: {e}"))?;
+        products.extend(page.items.iter().map(report::row));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => params = params.continue_token(&next),
+            None => break,
+        }
+    }
+    let rows = report::sorted(products);
     Ok(match args.output {
         Output::Text => report::status_text(&rows, now()),
         Output::Json => json_text(&rows),

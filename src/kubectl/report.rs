@@ -91,7 +91,11 @@ pub fn row(p: &RedshiftDataProduct) -> Row {
 
 /// Rows, the ones not Ready first (Stalled before the rest), then by namespace and name.
 pub fn rows(products: &[RedshiftDataProduct]) -> Vec<Row> {
-    let mut rows: Vec<Row> = products.iter().map(row).collect();
+    sorted(products.iter().map(row).collect())
+}
+
+/// `rows` in that order.
+pub fn sorted(mut rows: Vec<Row>) -> Vec<Row> {
     rows.sort_by(|a, b| {
         let rank = |r: &Row| match (r.ready.as_str(), r.stalled) {
             (_, true) => 0,
@@ -225,9 +229,14 @@ pub fn why(p: &RedshiftDataProduct, mut events: Vec<EventLine>) -> Why {
     events.sort_by(|a, b| a.at.cmp(&b.at));
     let skip = events.len().saturating_sub(EVENTS_SHOWN);
     let events = events.into_iter().skip(skip).collect();
-    let phase = blocking.as_ref().map_or(READY, |c| c.type_.as_str());
+    // Each phase has its section; Ready False with every phase True (retiring with subscribers,
+    // say) is explained where the reason is listed.
+    let see = match &blocking {
+        Some(c) => format!("docs/operations/troubleshooting.md#{}", c.type_.to_lowercase()),
+        None => "docs/operations/troubleshooting.md".to_string(),
+    };
     Why {
-        see: format!("docs/operations/troubleshooting.md#{}", phase.to_lowercase()),
+        see,
         namespace: row.namespace,
         name: row.name,
         ready: row.ready,
@@ -254,7 +263,13 @@ pub fn why_text(w: &Why, now: jiff::Timestamp) -> String {
                 b.message
             ));
         }
-        (None, _) => out.push_str(&format!("{who} is not Ready ({}): no phase has a condition yet.\n", w.reason)),
+        (None, _) => {
+            let ready = w.conditions.iter().find(|c| c.type_ == READY);
+            match ready {
+                Some(r) => out.push_str(&format!("{who} is not Ready ({}).\n  {}\n", r.reason, r.message)),
+                None => out.push_str(&format!("{who} is not Ready ({}): no phase has a condition yet.\n", w.reason)),
+            }
+        }
     }
     if w.stalled {
         out.push_str("  Stalled: the operator waits for a person (it looks again every 10 minutes, or at once when the spec changes).\n");
@@ -409,6 +424,26 @@ mod tests {
         let text = why_text(&w, now());
         assert!(text.starts_with("a/ready is Ready (Published).\n"), "{text}");
         assert!(!text.contains("What "), "{text}");
+    }
+
+    #[test]
+    fn why_of_a_data_product_held_with_every_phase_true_gives_ready_s_message() {
+        use ConditionStatus::{False, True};
+        let held = "retiring: 2 subscribing projects (analytics-team, marketing); held until they leave";
+        let p = product(
+            "a",
+            "old",
+            vec![
+                condition(PUBLISHED, True, "Published", "3 assets"),
+                condition(READY, False, "Subscribed", held),
+                condition(STALLED, True, "Subscribed", held),
+            ],
+        );
+        let w = why(&p, vec![]);
+        assert_eq!(w.blocking, None);
+        assert_eq!(w.see, "docs/operations/troubleshooting.md");
+        let text = why_text(&w, now());
+        assert!(text.starts_with(&format!("a/old is not Ready (Subscribed).\n  {held}\n")), "{text}");
     }
 
     #[test]

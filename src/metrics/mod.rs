@@ -25,6 +25,8 @@ pub struct Metrics {
     pub aws_calls: IntCounterVec,
     /// AWS call duration by service and operation.
     pub aws_call_seconds: HistogramVec,
+    /// AWS call attempts (the SDK's retries each count) by service, operation and outcome.
+    pub aws_attempts: IntCounterVec,
     /// Data products by their Ready condition (true, false, unknown).
     pub data_products: IntGaugeVec,
     /// DataZoneSubscriptions by their Ready condition and its reason.
@@ -39,6 +41,8 @@ pub struct Metrics {
     pub subscription_decisions: IntCounterVec,
     /// Data products not Ready, by the Ready condition's reason and whether Stalled.
     pub data_products_not_ready: IntGaugeVec,
+    /// Since when the longest-waiting data product not Ready (and not Stalled) has been so.
+    pub not_ready_since: prometheus::Gauge,
     /// Connections by kind, Ready and its reason.
     pub connections: IntGaugeVec,
     /// Subscription requests waiting for a person, by side (producer: to this operator's
@@ -50,7 +54,7 @@ pub struct Metrics {
     pub runs: IntCounterVec,
     /// How long data source runs took, start to end.
     pub run_seconds: Histogram,
-    /// From a data product's creation to its first successful run.
+    /// From a data product's creation to the end of its first run, when it imported assets.
     pub first_publish_seconds: Histogram,
     /// Data sources that started most of their daily runs in the last 24 hours.
     pub near_run_quota: IntGauge,
@@ -139,6 +143,17 @@ impl Metrics {
             ),
             &["reason", "stalled"],
         )?;
+        let not_ready_since = prometheus::Gauge::new(
+            "datazone_operator_data_products_not_ready_since_timestamp_seconds",
+            "When the data product not Ready (and not Stalled) the longest turned not Ready (Unix seconds); 0 when none is.",
+        )?;
+        let aws_attempts = IntCounterVec::new(
+            Opts::new(
+                "datazone_operator_aws_attempts_total",
+                "AWS call attempts by service, operation and outcome: each retry of the SDK counts (a 429 retried is one throttled attempt).",
+            ),
+            &["service", "operation", "outcome"],
+        )?;
         let connections = IntGaugeVec::new(
             Opts::new("datazone_operator_connections", "Connections by kind, their Ready condition and its reason."),
             &["kind", "ready", "reason"],
@@ -146,8 +161,8 @@ impl Metrics {
         let requests_waiting = IntGaugeVec::new(
             Opts::new(
                 "datazone_operator_subscription_requests_waiting",
-                "Subscription requests waiting for a person: producer (to the data products' listings, no access rule \
-                 names them) and consumer (DataZoneSubscriptions awaiting approval).",
+                "Subscription requests waiting for a person: producer (to the listings of data products with an access \
+                 policy, no rule names them) and consumer (DataZoneSubscriptions awaiting approval).",
             ),
             &["side"],
         )?;
@@ -172,7 +187,7 @@ impl Metrics {
         let first_publish_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "datazone_operator_first_publish_duration_seconds",
-                "From a RedshiftDataProduct's creation to the end of its first successful run.",
+                "From a RedshiftDataProduct's creation to the end of its first run, when that run imported assets.",
             )
             .buckets(LONG_BUCKETS.to_vec()),
         )?;
@@ -207,6 +222,8 @@ impl Metrics {
         }
         for family in [
             Box::new(data_products_not_ready.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(not_ready_since.clone()),
+            Box::new(aws_attempts.clone()),
             Box::new(connections.clone()),
             Box::new(requests_waiting.clone()),
             Box::new(requests_waiting_since.clone()),
@@ -244,6 +261,8 @@ impl Metrics {
             resyncs_held,
             subscription_decisions,
             data_products_not_ready,
+            not_ready_since,
+            aws_attempts,
             connections,
             requests_waiting,
             requests_waiting_since,

@@ -208,8 +208,7 @@ pub async fn start_run<B: Backend>(
     match t.dz.start_run(&t.domain, start.data_source, &token).await {
         Ok(run) => {
             ctx.wrote(caller, None);
-            let near = ctx.shared.run_starts.started(start.data_source, tokio::time::Instant::now());
-            ctx.metrics.near_run_quota.set(near as i64);
+            ctx.shared.run_starts.started(start.data_source, tokio::time::Instant::now());
             if start.reason == RunReason::Requested {
                 effects.record(Record::RequestHandled(start.requested_at.map(str::to_string)));
             }
@@ -290,7 +289,7 @@ async fn record_run<B: Backend>(
         assets.sort_by_key(|a| (AssetOutcome::of(&a.status) != AssetOutcome::Failed, a.name.clone()));
         assets.truncate(MAX_ASSETS_IN_STATUS);
         let imported = activities.iter().filter(|a| a.outcome.is_imported()).count() as i64;
-        observe_end(metrics, t, runs, &summary, &run.status);
+        observe_end(metrics, t, runs, &summary, &run.status, imported);
         runs.published = Some(imported);
         runs.assets = assets.clone();
         effects.record(Record::Assets { assets, published: imported });
@@ -320,18 +319,25 @@ async fn record_run<B: Backend>(
 }
 
 /// A run seen ending, in the metrics: its status and duration, and the data product's first
-/// publish (creation to the end of its first successful run: no run had ended before, or only
-/// failed ones that imported nothing).
-fn observe_end<B: Backend>(metrics: &Metrics, t: &Target<B>, before: &Runs, run: &RunSummary, status: &RunStatus) {
+/// publish (creation to the end of its first run, when that run imported assets: status records
+/// no run that ended before it). A data product whose first run failed is not counted when a
+/// later one succeeds (status cannot tell that run from a republish months later).
+fn observe_end<B: Backend>(
+    metrics: &Metrics,
+    t: &Target<B>,
+    before: &Runs,
+    run: &RunSummary,
+    status: &RunStatus,
+    imported: i64,
+) {
     let at = |s: Option<&str>| s.and_then(|s| s.parse::<jiff::Timestamp>().ok());
     metrics.runs.with_label_values(&[&status.to_string()]).inc();
     let stopped = at(run.stopped_at.as_deref());
     if let (Some(started), Some(stopped)) = (at(run.started_at.as_deref()), stopped) {
         metrics.run_seconds.observe(stopped.duration_since(started).as_secs_f64().max(0.0));
     }
-    let never_published = before.published.is_none() || (before.published == Some(0) && before.failures.is_some());
-    if *status != RunStatus::Failed
-        && never_published
+    if before.published.is_none()
+        && imported > 0
         && let (Some(created), Some(stopped)) = (t.created, stopped)
     {
         metrics.first_publish_seconds.observe(stopped.duration_since(created).as_secs_f64().max(0.0));

@@ -5,7 +5,7 @@
 //! 26th is refused. Held in memory only: a restarted operator counts from zero, so the gauge can
 //! only under-count (the refusal itself still shows as `RunQuotaExceeded`).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -17,46 +17,40 @@ pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
 pub const NEAR: usize = 20;
 
 #[derive(Debug, Default)]
-struct Inner {
-    /// Data source ID → its starts in the window, oldest first (at most 25 are kept).
-    starts: HashMap<String, VecDeque<Instant>>,
-    /// Those with at least [`NEAR`] starts when last counted.
-    near: BTreeSet<String>,
-}
-
-#[derive(Debug, Default)]
 pub struct RunStarts {
-    inner: Mutex<Inner>,
+    /// Data source ID → its starts in the window, oldest first (at most 25 are kept).
+    starts: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl RunStarts {
-    /// Counts a run `data_source` started at `now`; answers how many data sources are near
-    /// their quota now. Only the near ones are counted again: a start costs the same at 10,000.
-    pub fn started(&self, data_source: &str, now: Instant) -> usize {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let starts = inner.starts.entry(data_source.to_string()).or_default();
-        starts.push_back(now);
-        while starts.len() > 25 {
-            starts.pop_front();
+    /// Counts a run `data_source` started at `now` (one data source's entry: a start costs the
+    /// same in a fleet of 10,000).
+    pub fn started(&self, data_source: &str, now: Instant) {
+        let mut starts = self.starts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = starts.entry(data_source.to_string()).or_default();
+        mine.push_back(now);
+        while mine.len() > 25 {
+            mine.pop_front();
         }
-        inner.near.insert(data_source.to_string());
-        let Inner { starts, near } = &mut *inner;
-        near.retain(|id| {
-            let Some(s) = starts.get_mut(id) else { return false };
+    }
+
+    /// How many data sources started at least [`NEAR`] runs in the day before `now`; the starts
+    /// older than a day are dropped (every data source is looked at: the census asks every few
+    /// seconds, not every pass).
+    pub fn near(&self, now: Instant) -> usize {
+        let mut starts = self.starts.lock().unwrap_or_else(PoisonError::into_inner);
+        starts.retain(|_, s| {
             while s.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
                 s.pop_front();
             }
-            s.len() >= NEAR
+            !s.is_empty()
         });
-        starts.retain(|_, s| s.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-        near.len()
+        starts.values().filter(|s| s.len() >= NEAR).count()
     }
 
     /// A data source gone (deleted with its data product): no longer counted.
     pub fn forget(&self, data_source: &str) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.starts.remove(data_source);
-        inner.near.remove(data_source);
+        self.starts.lock().unwrap_or_else(PoisonError::into_inner).remove(data_source);
     }
 }
 
@@ -70,15 +64,19 @@ mod tests {
         let t0 = Instant::now();
         let minute = Duration::from_secs(60);
         for i in 0..19 {
-            assert_eq!(runs.started("ds-busy", t0 + minute * i), 0, "start {}", i + 1);
+            runs.started("ds-busy", t0 + minute * i);
+            assert_eq!(runs.near(t0 + minute * i), 0, "start {}", i + 1);
         }
-        assert_eq!(runs.started("ds-quiet", t0), 0);
-        assert_eq!(runs.started("ds-busy", t0 + minute * 19), 1, "the 20th start in a day");
-        assert_eq!(runs.started("ds-quiet", t0 + minute * 20), 1, "another data source's start counts it again");
-        // A day after the first start it has aged out: 19 in the window.
-        assert_eq!(runs.started("ds-quiet", t0 + WINDOW), 0);
+        runs.started("ds-quiet", t0);
+        runs.started("ds-busy", t0 + minute * 19);
+        assert_eq!(runs.near(t0 + minute * 19), 1, "the 20th start in a day");
+        // Nothing starts any more: a day after the first start it has aged out, 19 in the window.
+        assert_eq!(runs.near(t0 + WINDOW - minute), 1);
+        assert_eq!(runs.near(t0 + WINDOW), 0);
+        runs.started("ds-busy", t0 + WINDOW);
+        assert_eq!(runs.near(t0 + WINDOW), 1, "20 again");
         runs.forget("ds-busy");
-        assert_eq!(runs.started("ds-quiet", t0 + WINDOW + minute), 0);
+        assert_eq!(runs.near(t0 + WINDOW), 0);
     }
 
     #[test]
@@ -88,8 +86,8 @@ mod tests {
         for i in 0..40 {
             runs.started("ds", t0 + Duration::from_secs(i));
         }
-        assert_eq!(runs.inner.lock().unwrap().starts["ds"].len(), 25);
-        runs.started("other", t0 + WINDOW * 2);
-        assert!(!runs.inner.lock().unwrap().starts.contains_key("ds"), "a day without a start: dropped");
+        assert_eq!(runs.starts.lock().unwrap()["ds"].len(), 25);
+        assert_eq!(runs.near(t0 + WINDOW * 2), 0);
+        assert!(runs.starts.lock().unwrap().is_empty(), "a day without a start: dropped");
     }
 }
