@@ -37,6 +37,14 @@ pub fn outcome(status: Option<u16>, ok: bool) -> &'static str {
     }
 }
 
+/// The service and operation of a call (or attempt), and how it was answered.
+fn answered<'a>(ctx: &FinalizerInterceptorContextRef<'_>, cfg: &'a ConfigBag) -> (&'a str, &'a str, &'static str) {
+    let (service, operation) = cfg.load::<Metadata>().map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
+    let ok = matches!(ctx.output_or_error(), Some(Ok(_)));
+    let status = ctx.response().map(|r| r.status().as_u16());
+    (service, operation, outcome(status, ok))
+}
+
 impl Intercept for CallMetrics {
     fn name(&self) -> &'static str {
         "DatazoneOperatorCallMetrics"
@@ -59,10 +67,8 @@ impl Intercept for CallMetrics {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (service, operation) = cfg.load::<Metadata>().map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
-        let ok = matches!(ctx.output_or_error(), Some(Ok(_)));
-        let status = ctx.response().map(|r| r.status().as_u16());
-        self.metrics.aws_attempts.with_label_values(&[service, operation, outcome(status, ok)]).inc();
+        let (service, operation, outcome) = answered(ctx, cfg);
+        self.metrics.aws_attempts.with_label_values(&[service, operation, outcome]).inc();
         Ok(())
     }
 
@@ -72,11 +78,8 @@ impl Intercept for CallMetrics {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (service, operation) = cfg.load::<Metadata>().map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
-        let ok = matches!(ctx.output_or_error(), Some(Ok(_)));
-        let status = ctx.response().map(|r| r.status().as_u16());
+        let (service, operation, outcome) = answered(ctx, cfg);
         let took = cfg.load::<Started>().map(|s| s.0.elapsed());
-        let outcome = outcome(status, ok);
         // In the caller's span (which data product): where a fleet's calls go, at debug level.
         tracing::debug!(service, operation, outcome, took_ms = took.map(|t| t.as_millis()), "aws call");
         self.metrics.observe_aws_call(service, operation, outcome, took);

@@ -265,7 +265,11 @@ async fn known_data_source<B: Backend>(
         None if settled(t, status) && !ctx.full_reads.due(caller) => {
             let expected = Expected::from_status(ds_id, status);
             let listing = t.listing(ctx, caller, ctx.started, Demand::Resync).await.map_err(blocked)?;
-            let found = listing.and_then(|l| l.by_id(ds_id).filter(|d| expected.matches(d)).cloned());
+            let listed = listing.as_ref().and_then(|l| l.by_id(ds_id));
+            if let Some(d) = listed.filter(|d| !expected.matches(d)) {
+                tracing::debug!(data_source = ds_id, listed = ?d, ?expected, "the listing shows the data source moved");
+            }
+            let found = listed.filter(|d| expected.matches(d)).cloned();
             (found, Some(expected))
         }
         None => (None, None),
@@ -291,6 +295,15 @@ async fn known_data_source<B: Backend>(
         };
         return Ok(Some((summary, true)));
     }
+    // Why, at debug level: a fleet's full reads after a restart are what a restart costs.
+    tracing::debug!(
+        data_source = ds_id,
+        settled = settled(t, status),
+        due = ctx.full_reads.due(caller),
+        status_updated_at = status.data_source_updated_at.as_deref(),
+        status_last_run = status.last_run.as_ref().map(|r| r.status.as_str()),
+        "reading the data source in full"
+    );
     let read = t.dz.get_data_source(&t.domain, ds_id).await.map_err(blocked)?;
     ctx.full_reads.read(caller);
     if let Some(ds) = &read {
