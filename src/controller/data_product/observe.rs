@@ -266,8 +266,19 @@ async fn known_data_source<B: Backend>(
             let expected = Expected::from_status(ds_id, status);
             let listing = t.listing(ctx, caller, ctx.started, Demand::Resync).await.map_err(blocked)?;
             let listed = listing.as_ref().and_then(|l| l.by_id(ds_id));
-            if let Some(d) = listed.filter(|d| !expected.matches(d)) {
-                tracing::debug!(data_source = ds_id, listed = ?d, ?expected, "the listing shows the data source moved");
+            match (&listing, listed) {
+                (Some(_), Some(d)) if !expected.matches(d) => {
+                    tracing::debug!(data_source = ds_id, listed = ?d, ?expected, "the listing shows the data source moved")
+                }
+                (Some(l), None) => {
+                    tracing::debug!(
+                        data_source = ds_id,
+                        items = l.items.len(),
+                        "the listing does not show the data source"
+                    )
+                }
+                (None, _) => tracing::debug!(data_source = ds_id, "no listing: not worth it for this project now"),
+                _ => {}
             }
             let found = listed.filter(|d| expected.matches(d)).cloned();
             (found, Some(expected))
