@@ -14,7 +14,7 @@ use aws_sdk_datazone::config::{IdentityCache, StalledStreamProtectionConfig};
 
 use crate::metrics::Metrics;
 
-use super::pace::{PacedHttpClient, Pacer, Pacers};
+use super::pace::connector::{PacedHttpClient, Pacer, Pacers, TagOperation};
 use super::sdk_convert::{
     connection_info, error_detail, forms_input, lineage_input, recommendation, redshift_input, required_id, run_error,
     run_info, schedule, sdk_error, source_config, status_or_none, time,
@@ -82,7 +82,7 @@ impl Clients {
             .credentials_provider(SharedCredentialsProvider::new(session.clone()))
             .identity_cache(IdentityCache::no_cache())
             .interceptor(self.metrics.clone());
-        // Every session calling as one account shares that account's pace. A request waiting
+        // Every session calling as one account shares that account's paces (one per operation). A request waiting
         // for its slot has not started to upload: the SDK's stalled-upload check (1 byte a second
         // after a grace period) would take the wait for a stall and fail it; downloads stay
         // watched.
@@ -90,9 +90,12 @@ impl Clients {
         if let Some(http) = regional.http_client() {
             let pacer = self.pacers.get(account_of(&key.role_arn), &key.region);
             paced = Some(pacer.clone());
-            config = config.http_client(PacedHttpClient::shared(http, pacer)).stalled_stream_protection(
-                StalledStreamProtectionConfig::enabled().upload_enabled(false).download_enabled(true).build(),
-            );
+            config = config
+                .interceptor(TagOperation)
+                .http_client(PacedHttpClient::shared(http, pacer))
+                .stalled_stream_protection(
+                    StalledStreamProtectionConfig::enabled().upload_enabled(false).download_enabled(true).build(),
+                );
         }
         let client = SdkDataZone { client: aws_sdk_datazone::Client::from_conf(config.build()), pacer: paced };
         sessions.insert(key.clone(), (session.clone(), client.clone()));

@@ -119,9 +119,9 @@ impl Metrics {
         let aws_pace = GaugeVec::new(
             Opts::new(
                 "datazone_operator_aws_pace",
-                "Calls a second the operator sends to DataZone per account and region, learnt from throttling.",
+                "Calls a second the operator sends to DataZone per account, region and operation, learnt from throttling.",
             ),
-            &["account", "region"],
+            &["account", "region", "operation"],
         )?;
         let resyncs_held = IntCounter::new(
             "datazone_operator_resyncs_held_total",

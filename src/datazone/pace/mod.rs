@@ -1,42 +1,49 @@
-//! Pacing: DataZone's rate limits apply per account and region (docs/datazone-semantics.md §8),
-//! and a call over them costs a `ThrottlingException` (429), an SDK backoff of up to seconds and a
-//! retry. Every data product of a producer cluster calls DataZone in the same governance account,
-//! so without pacing a thousand of them find the limit by being refused. A [`Pacer`] per (account,
-//! region) sends calls at a rate instead, and learns that rate: it grows while callers queue for
-//! it and no call is refused (faster at first, until the first refusal), and is cut back on a
-//! refusal (additive increase, multiplicative decrease, as TCP finds a link's capacity). Every
-//! attempt goes through it, the SDK's retries included, because it sits in the HTTP connector.
+//! Pacing: DataZone's rate limits apply per account and region, and per API
+//! (docs/datazone-semantics.md §8), and a call over them costs a `ThrottlingException` (429), an
+//! SDK backoff of up to seconds and a retry. Every data product of a producer cluster calls
+//! DataZone in the same governance account, so without pacing a thousand of them find the limit by
+//! being refused. A [`Pace`] per (account, region, operation) sends calls at a rate instead, and
+//! learns that rate: it grows while callers queue for it and no call is refused (faster at first,
+//! until the first refusal), and is cut back on a refusal (additive increase, multiplicative
+//! decrease, as TCP finds a link's capacity; several operators sharing one account's quota settle
+//! on fair shares the same way). Every attempt goes through it, the SDK's retries included,
+//! because it sits in the HTTP connector.
 //!
-//! The decision ([`Pace`]) is pure and takes the time as an argument, so it is table-tested; the
-//! connector around it ([`PacedHttpClient`]) only sleeps until the slot it was given.
+//! The decisions ([`Pace`], [`operations::OperationPaces`]) are pure and take the time as an
+//! argument, so they are table-tested and simulated ([`simulation`]); the connector around them
+//! ([`connector::PacedHttpClient`]) only sleeps until the slot it was given.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+pub mod connector;
+pub mod operations;
+#[cfg(test)]
+mod simulation;
+
 use std::time::{Duration, Instant};
-
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use prometheus::{Gauge, GaugeVec};
 
 /// The slowest pace: a call a second, so even a refusing account is asked now and then.
 const SLOWEST: f64 = 1.0;
 /// The fastest pace; far above any documented DataZone quota (20 TPS for most of its calls).
 const FASTEST: f64 = 1000.0;
-/// A refusal cuts the rate to this share of what it was.
-const CUT: f64 = 0.85;
-/// ... or, when the second before also saw refusals, to this share of what got through in it: the
-/// service's own rate, found in one step however far the pace overshot.
-const THROUGH: f64 = 0.95;
+/// A refusal cuts the rate to this share of what it was: deep enough that several operators
+/// sharing a quota, each cut by its own refusals, are not refused again for a while
+/// ([`simulation`]: five share one with under 2 % refused), shallow enough that one alone uses
+/// its quota.
+const CUT: f64 = 0.8;
 /// Refusals closer together than this are one event: calls sent before a cut come back refused
 /// after it and must not cut again.
 const CUT_SPACING: Duration = Duration::from_secs(1);
-/// After the first refusal, each call answered while callers queue raises the rate by this share
-/// of a call a second: about 2 % a second at any rate.
+/// After a refusal, the rate grows while callers queue by this many calls a second each second:
+/// the same step for every operator sharing a quota, whatever its rate, so their rates converge to
+/// equal shares (additive increase; a step in proportion to the rate would keep whatever ratio they
+/// started at) ...
+const STEP: f64 = 0.05;
+/// ... until this long has passed without one: then nothing shares the quota any more (a
+/// neighbour finished, the quota was raised) and the pace looks for room faster, ...
+const QUIET: Duration = Duration::from_secs(60);
+/// ... each call answered while callers queue raising the rate by this share of a call a second,
+/// about 2 % a second at any rate.
 const GROWTH: f64 = 0.02;
-/// Before it: 50 % a second, to find the limit quickly from a cautious start.
+/// Before any refusal: 50 % a second, to find the limit quickly from a cautious start.
 const FIRST_GROWTH: f64 = 0.5;
 /// Callers queued within this long ago mean demand is at the pace: only then does it grow.
 const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
@@ -61,11 +68,13 @@ struct Tally {
     refused: u32,
 }
 
-/// The pace of one account and region.
+/// The pace of one operation of one account and region.
 #[derive(Clone, Debug)]
 pub struct Pace {
     /// Calls a second.
     rate: f64,
+    /// The rate started at a documented quota: it grows slowly from the start, as after a cut.
+    documented: bool,
     /// The earliest time the next call may go.
     next: Instant,
     last_cut: Option<Instant>,
@@ -80,7 +89,14 @@ impl Pace {
     pub fn new(rate: f64, now: Instant) -> Self {
         let next = now;
         let second = (now, Tally::default(), Tally::default());
-        Self { rate: rate.clamp(SLOWEST, FASTEST), next, last_cut: None, last_queued: None, second, load: 0.0 }
+        let rate = rate.clamp(SLOWEST, FASTEST);
+        Self { rate, documented: false, next, last_cut: None, last_queued: None, second, load: 0.0 }
+    }
+
+    /// A pace that starts at a documented quota: it grows slowly from the start (a quota can be
+    /// raised; a guess to probe from is not a quota).
+    pub fn documented(rate: f64, now: Instant) -> Self {
+        Self { documented: true, ..Self::new(rate, now) }
     }
 
     /// The tallies of this second and the last, moved on to `now`; each second that ends goes
@@ -136,11 +152,10 @@ impl Pace {
         if refused {
             current.refused += 1;
             if busy && self.last_cut.is_none_or(|at| now.duration_since(at) >= CUT_SPACING) {
-                // A second that saw refusals tells what the service lets through; without one,
-                // a plain cut.
-                let through = f64::from(last.answered - last.refused);
-                let cut = if last.refused > 0 { (through * THROUGH).min(self.rate) } else { self.rate * CUT };
-                self.rate = cut.max(SLOWEST);
+                // A cut by a share, not to what got through in the second before: with operators
+                // sharing a quota one second's share is noise, and cutting to it sent some to the
+                // floor ([`simulation`]).
+                self.rate = (self.rate * CUT).max(SLOWEST);
                 self.last_cut = Some(now);
             }
             return;
@@ -149,126 +164,15 @@ impl Pace {
         // service, and would let a burst through all at once.
         let queued = self.last_queued.is_some_and(|at| now.duration_since(at) < QUEUED_RECENTLY);
         if queued && busy {
-            let growth = if self.last_cut.is_some() { GROWTH } else { FIRST_GROWTH };
+            // Per answered call: a second's calls add up to the step.
+            let growth = match (self.last_cut, self.documented) {
+                (None, false) => FIRST_GROWTH,
+                (None, true) => STEP / self.rate,
+                (Some(at), _) if now.duration_since(at) < QUIET => STEP / self.rate,
+                (Some(_), _) => GROWTH,
+            };
             self.rate = (self.rate + growth).min(FASTEST);
         }
-    }
-}
-
-/// A wait for a slot this long is logged (debug): where a fleet's time goes.
-const SLOW_SLOT: Duration = Duration::from_millis(500);
-
-/// An account ID and a region.
-type AccountRegion = (String, String);
-
-/// One [`Pace`] per (account, region), shared by every client that calls as that account.
-#[derive(Clone, Debug)]
-pub struct Pacers {
-    start: f64,
-    paces: Arc<Mutex<HashMap<AccountRegion, Arc<Pacer>>>>,
-    /// Where each pace is shown: `datazone_operator_aws_pace{account, region}`.
-    shown: GaugeVec,
-}
-
-impl Pacers {
-    /// Pacers that start at `start` calls a second.
-    pub fn new(start: f64, shown: GaugeVec) -> Self {
-        Self { start, paces: Arc::default(), shown }
-    }
-
-    pub fn get(&self, account: &str, region: &str) -> Arc<Pacer> {
-        let mut paces = self.paces.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (account.to_string(), region.to_string());
-        let make = || {
-            let shown = self.shown.with_label_values(&[account, region]);
-            shown.set(self.start);
-            Arc::new(Pacer { pace: Mutex::new(Pace::new(self.start, Instant::now())), shown })
-        };
-        paces.entry(key).or_insert_with(make).clone()
-    }
-}
-
-#[derive(Debug)]
-pub struct Pacer {
-    pace: Mutex<Pace>,
-    shown: Gauge,
-}
-
-impl Pacer {
-    fn pace(&self) -> std::sync::MutexGuard<'_, Pace> {
-        self.pace.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Waits for this call's slot.
-    pub async fn slot(&self) {
-        let now = Instant::now();
-        let at = self.pace().reserve(now);
-        if at.duration_since(now) >= SLOW_SLOT {
-            tracing::debug!(wait_ms = at.duration_since(now).as_millis(), "waiting for a DataZone slot");
-        }
-        tokio::time::sleep_until(at.into()).await;
-    }
-
-    /// See [`Pace::saturated`].
-    pub fn saturated(&self) -> bool {
-        self.pace().saturated(Instant::now())
-    }
-
-    pub fn answered(&self, refused: bool) {
-        let mut pace = self.pace();
-        let before = pace.rate();
-        pace.answered(Instant::now(), refused);
-        if pace.rate() < before {
-            tracing::debug!(from = before, to = pace.rate(), "DataZone throttled: pace cut");
-        }
-        self.shown.set(pace.rate());
-    }
-}
-
-/// DataZone says "rate exceeded" with 429 (docs/datazone-semantics.md §8); the error type header
-/// also names it.
-fn refused(status: u16, error_type: Option<&str>) -> bool {
-    status == 429 || error_type.is_some_and(|t| t.starts_with("ThrottlingException"))
-}
-
-/// An HTTP client whose every request waits for its slot of `pacer` first.
-#[derive(Debug)]
-pub struct PacedHttpClient {
-    inner: SharedHttpClient,
-    pacer: Arc<Pacer>,
-}
-
-impl PacedHttpClient {
-    pub fn shared(inner: SharedHttpClient, pacer: Arc<Pacer>) -> SharedHttpClient {
-        SharedHttpClient::new(Self { inner, pacer })
-    }
-}
-
-impl HttpClient for PacedHttpClient {
-    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
-        let inner = self.inner.http_connector(settings, components);
-        SharedHttpConnector::new(PacedConnector { inner, pacer: self.pacer.clone() })
-    }
-}
-
-#[derive(Debug)]
-struct PacedConnector {
-    inner: SharedHttpConnector,
-    pacer: Arc<Pacer>,
-}
-
-impl HttpConnector for PacedConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let (inner, pacer) = (self.inner.clone(), self.pacer.clone());
-        HttpConnectorFuture::new(async move {
-            pacer.slot().await;
-            let answer = inner.call(request).await;
-            if let Ok(response) = &answer {
-                let error_type = response.headers().get("x-amzn-errortype");
-                pacer.answered(refused(response.status().as_u16(), error_type));
-            }
-            answer
-        })
     }
 }
 
@@ -323,28 +227,38 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_cuts_the_rate_once_a_second_to_what_got_through_and_growth_slows() {
+    fn a_refusal_cuts_the_rate_once_a_second_and_growth_after_it_is_a_fixed_step() {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut pace = Pace::new(100.0, t0);
-        // Busy: a hundred calls this second; the first refusal is a plain cut.
+        // Busy: a hundred calls this second; a refusal cuts.
         for _ in 0..100 {
             pace.reserve(t0);
         }
         pace.answered(t0, true);
-        assert_eq!(pace.rate(), 85.0);
+        assert_eq!(pace.rate(), 100.0 * CUT);
         // Calls that were on their way come back refused too: one cut a second.
         for i in 0..40 {
             pace.answered(t0 + ms(10 * i), true);
         }
-        assert_eq!(pace.rate(), 85.0);
-        // 59 went through in that second beside 41 refused: the next cut goes to what got through.
-        for _ in 0..59 {
+        assert_eq!(pace.rate(), 100.0 * CUT);
+        assert_eq!(CUT, 0.8, "a second's worth below is 80 calls");
+        // A second's worth of calls answered while callers queue: the rate grows by the step,
+        // about, whatever it is (each call adds its share of the step at the rate it finds).
+        for _ in 0..80 {
+            pace.reserve(t0 + ms(500));
             pace.answered(t0 + ms(500), false);
         }
-        let grown = pace.rate();
-        assert!(grown > 85.0 && grown < 86.2, "additive growth after a cut: {grown}");
+        let grown = pace.rate() - 100.0 * CUT;
+        assert!((grown - STEP).abs() < 1e-3, "additive growth after a cut: {grown}");
+        // The next refusal, a second later: cut again.
+        let before = pace.rate();
         pace.answered(t0 + ms(1000), true);
-        assert!((pace.rate() - 59.0 * THROUGH).abs() < 1e-9, "{}", pace.rate());
+        assert!((pace.rate() - before * CUT).abs() < 1e-9, "{}", pace.rate());
+        // A minute without a refusal: the step is a share of the rate again (2 % a second).
+        let quiet = t0 + ms(1000) + QUIET + ms(1);
+        let before = pace.rate();
+        queue_and_answer(&mut pace, quiet, 50, 50);
+        assert!((pace.rate() - before - 50.0 * GROWTH).abs() < 1e-9, "{}", pace.rate());
     }
 
     #[test]
@@ -400,14 +314,6 @@ mod tests {
         assert!(!pace.saturated(now + Duration::from_secs(3)), "three quiet seconds");
         // Nothing at all: never saturated.
         assert!(!Pace::new(50.0, t0).saturated(t0 + Duration::from_secs(100)));
-    }
-
-    #[test]
-    fn refusals_are_429_or_a_throttling_error_type() {
-        assert!(refused(429, None));
-        assert!(refused(400, Some("ThrottlingException:http://internal.amazon.com/coral/")));
-        assert!(!refused(400, Some("ValidationException")));
-        assert!(!refused(503, None));
     }
 
     /// A simulated fleet against a service that refuses beyond 50 calls a second (a token bucket

@@ -1,0 +1,188 @@
+//! The paces against a simulated service, in simulated time: one or several operators (each its
+//! own [`OperationPaces`], as plants in separate clusters are) calling operations that always
+//! have a caller waiting, against token buckets like DataZone's (one per operation) or like the
+//! emulator's `--rate-limit` (one for every operation). What each test asserts is what a fleet
+//! would notice: how much of the quota it uses, how many calls are refused, and how fairly
+//! operators sharing a quota share it.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::time::{Duration, Instant};
+
+use super::operations::OperationPaces;
+
+/// Token buckets whose burst is their rate, as the emulator's.
+struct Service {
+    /// One bucket for every operation, or one per operation.
+    shared: bool,
+    rates: HashMap<&'static str, f64>,
+    /// (tokens, last refill) by operation ("" when shared).
+    buckets: HashMap<&'static str, (f64, Instant)>,
+}
+
+impl Service {
+    fn per_api(rates: &[(&'static str, f64)]) -> Self {
+        Self { shared: false, rates: rates.iter().copied().collect(), buckets: HashMap::new() }
+    }
+
+    fn shared(rate: f64) -> Self {
+        Self { shared: true, rates: [("", rate)].into(), buckets: HashMap::new() }
+    }
+
+    /// Whether a call of `operation` at `now` is refused.
+    fn refuses(&mut self, operation: &'static str, now: Instant) -> bool {
+        let key = if self.shared { "" } else { operation };
+        let rate = self.rates[key];
+        let (tokens, last) = self.buckets.entry(key).or_insert((rate, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(rate);
+        *last = now;
+        if *tokens < 1.0 {
+            return true;
+        }
+        *tokens -= 1.0;
+        false
+    }
+}
+
+/// What one operator got: calls through and refused, by operation, from `measured_from` on.
+#[derive(Default)]
+struct Got {
+    through: HashMap<&'static str, u32>,
+    refused: u32,
+}
+
+impl Got {
+    fn total(&self) -> u32 {
+        self.through.values().sum()
+    }
+}
+
+/// A call's way to the service or back: 5 to 45 ms, varying from call to call (a fixed sequence,
+/// so every run is the same).
+struct Latency(u64);
+
+impl Latency {
+    fn next(&mut self) -> Duration {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        Duration::from_millis(5 + (self.0 >> 33) % 41)
+    }
+}
+
+/// `operators` callers of `operations` each (the first starting at t0, each next `stagger`
+/// later), always one call waiting per operation, for `seconds`; counted from `measured_from`.
+fn simulate(
+    service: &mut Service,
+    operators: usize,
+    operations: &[&'static str],
+    stagger: Duration,
+    seconds: u64,
+    measured_from: Duration,
+) -> Vec<Got> {
+    let t0 = Instant::now() + Duration::from_secs(10);
+    let end = t0 + Duration::from_secs(seconds);
+    let mut paces: Vec<OperationPaces> = (0..operators).map(|_| OperationPaces::new(20.0)).collect();
+    let mut got: Vec<Got> = (0..operators).map(|_| Got::default()).collect();
+    let mut latency = Latency(7);
+    // (when, answered: false when it reaches the service, operator, operation, refused)
+    let mut due = BinaryHeap::new();
+    for (o, pace) in paces.iter_mut().enumerate() {
+        let start = t0 + stagger * o as u32;
+        for (i, op) in operations.iter().enumerate() {
+            due.push(Reverse((pace.reserve(op, start) + latency.next(), false, o, i, false)));
+        }
+    }
+    while let Some(Reverse((at, answered, o, i, refused))) = due.pop() {
+        if at >= end {
+            break;
+        }
+        let op = operations[i];
+        if !answered {
+            let refused = service.refuses(op, at);
+            due.push(Reverse((at + latency.next(), true, o, i, refused)));
+            continue;
+        }
+        paces[o].answered(op, at, refused);
+        if at >= t0 + measured_from {
+            if refused {
+                got[o].refused += 1;
+            } else {
+                *got[o].through.entry(op).or_default() += 1;
+            }
+        }
+        // The next caller was waiting already.
+        due.push(Reverse((paces[o].reserve(op, at) + latency.next(), false, o, i, false)));
+    }
+    got
+}
+
+/// Jain's fairness index: 1 when all got the same, 1/n when one got everything.
+fn jain(xs: &[f64]) -> f64 {
+    let sum: f64 = xs.iter().sum();
+    let squares: f64 = xs.iter().map(|x| x * x).sum();
+    sum * sum / (xs.len() as f64 * squares)
+}
+
+const DATA_SOURCE_CALLS: [&str; 4] = ["GetDataSource", "CreateDataSource", "StartDataSourceRun", "ListDataSources"];
+
+#[test]
+fn one_operator_uses_a_quota_shared_by_every_operation() {
+    let mut service = Service::shared(50.0);
+    let got = simulate(&mut service, 1, &DATA_SOURCE_CALLS, Duration::ZERO, 120, Duration::ZERO);
+    let (through, refused) = (f64::from(got[0].total()) / 120.0, got[0].refused);
+    eprintln!("{through:.1} a second of 50, {refused} refused of {}", got[0].total());
+    assert!(through > 0.93 * 50.0, "{through:.1} calls a second of 50");
+    assert!(f64::from(refused) < 0.03 * f64::from(got[0].total()), "{refused} refused of {}", got[0].total());
+}
+
+#[test]
+fn one_operator_uses_each_operations_own_quota_and_a_slow_one_stalls_no_other() {
+    let quotas = [
+        ("AcceptSubscriptionRequest", 3.0),
+        ("GetDataSource", 20.0),
+        ("CreateDataSource", 20.0),
+        ("StartDataSourceRun", 20.0),
+        ("ListDataSources", 20.0),
+    ];
+    let mut service = Service::per_api(&quotas);
+    let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
+    let got = simulate(&mut service, 1, &operations, Duration::ZERO, 120, Duration::ZERO);
+    for (op, quota) in quotas {
+        let through = f64::from(got[0].through[op]) / 120.0;
+        assert!(through > 0.9 * quota, "{op}: {through:.1} a second of {quota}");
+    }
+    assert!(f64::from(got[0].refused) < 0.03 * f64::from(got[0].total()), "{} refused", got[0].refused);
+}
+
+/// Operators that start together (after an outage, every plant's operator restarts at once)
+/// sharing per-API quotas: each gets about its share, they use the quotas, and few calls are
+/// refused. (Started some seconds apart, the first sometimes keeps more than its share: with two,
+/// up to four times the other's; see docs/design/fleet.md.)
+#[test]
+fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
+    let quotas = [("GetDataSource", 20.0), ("CreateDataSource", 20.0), ("StartDataSourceRun", 20.0)];
+    let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
+    for (operators, refused_at_most) in [(2, 0.01), (5, 0.02), (10, 0.06)] {
+        let mut service = Service::per_api(&quotas);
+        let (seconds, from) = (400, Duration::from_secs(100));
+        let got = simulate(&mut service, operators, &operations, Duration::ZERO, seconds, from);
+        let measured = (seconds - from.as_secs()) as f64;
+        let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
+        let total: f64 = shares.iter().sum();
+        let refused: u32 = got.iter().map(|g| g.refused).sum();
+        let refused_share = f64::from(refused) / (total * measured);
+        eprintln!(
+            "{operators} operators: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
+            jain(&shares),
+            refused_share * 100.0
+        );
+        assert!(total > 0.95 * 60.0, "{operators}: {total:.1} calls a second of 60");
+        assert!(jain(&shares) >= 0.95, "{operators}: Jain's index {:.3}: {shares:?}", jain(&shares));
+        assert!(refused_share < refused_at_most, "{operators}: {:.1} % refused", refused_share * 100.0);
+    }
+}
+
+#[test]
+fn jains_index_is_one_for_equal_shares_and_one_over_n_for_one_taking_all() {
+    assert!((jain(&[2.0, 2.0, 2.0]) - 1.0).abs() < 1e-12);
+    assert!((jain(&[6.0, 0.0, 0.0]) - 1.0 / 3.0).abs() < 1e-12);
+}
