@@ -95,6 +95,10 @@ test-matrix: ## The chart checks, end-to-end and node suites against every suppo
 bench: ## The operator at 200, 1,000 and 10,000 data products: time, AWS calls, steady state, memory, CPU (release; prints a table)
 	scripts/bench
 
+.PHONY: bench-plants
+bench-plants: ## Five operators (plants) against one domain's per-API quotas: equal and unequal fleets, an outage, the environment quota (release; prints a table)
+	BENCH_PLANTS=$${BENCH_PLANTS:-1000,1000,1000,1000,1000} scripts/bench
+
 .PHONY: bench-emulator
 bench-emulator: ## Emulator throughput (8 SDK clients) and memory at 10,000 data sources (release build)
 	$(CARGO) bench --locked -p datazone-emulator --bench throughput

@@ -34,6 +34,8 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
+#[path = "fleet/plants.rs"]
+mod plants;
 #[path = "fleet/subscriptions.rs"]
 mod subscriptions;
 
@@ -204,6 +206,11 @@ async fn tenancy(client: &Client, tag: &str, k: usize) -> Vec<String> {
 const FIRST_PUBLISH_RESYNC: Duration = Duration::from_secs(3600);
 
 fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, resync: Duration) -> Operator {
+    Operator(command(emulator, namespaces, metrics_port, s, resync).spawn().expect("operator binary"))
+}
+
+/// The operator's command line and environment against `emulator`, watching `namespaces`.
+fn command(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Settings, resync: Duration) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(["run", "--cluster-name", "bench", "--log-format", "json", "--namespaces", &namespaces.join(",")])
@@ -211,7 +218,7 @@ fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Sett
         .args(["--resync-interval", &format!("{}s", resync.as_secs())])
         .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
         .args(["--health-addr", &format!("127.0.0.1:{}", free_port())]);
-    let child = command
+    command
         .env("AWS_ENDPOINT_URL", emulator.endpoint())
         .env("AWS_REGION", "eu-central-1")
         .env("AWS_ACCESS_KEY_ID", "AKIAPRODUCER00000001")
@@ -219,10 +226,8 @@ fn spawn(emulator: &Emulator, namespaces: &[String], metrics_port: u16, s: &Sett
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("RUST_LOG", std::env::var("BENCH_OPERATOR_LOG_LEVEL").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
-        .stderr(log_file())
-        .spawn()
-        .expect("operator binary");
-    Operator(child)
+        .stderr(log_file());
+    command
 }
 
 /// The operator's log: BENCH_OPERATOR_LOG names a file to append it to (with
@@ -733,6 +738,10 @@ async fn main() {
         resync: Duration::from_secs(env_or("BENCH_RESYNC_SECONDS", 30)),
         concurrency: env_or("BENCH_CONCURRENCY", 16),
     };
+    if plants::enabled() {
+        plants::bench(&client, &settings).await;
+        return;
+    }
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "200,1000,10000".into())
         .split(',')

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::controller::decide::environment_room::ENVIRONMENTS_PER_DOMAIN;
 use crate::crd::patterns as p;
 use crate::crd::{ConnectionKind, DeletionPolicy};
 use crate::naming::{is_dns1123_label, is_dns1123_subdomain};
@@ -84,8 +85,9 @@ pub struct RunArgs {
     #[arg(long, env = "DATAZONE_OPERATOR_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
-    /// Calls a second to DataZone per account and region to start from. The operator paces its
-    /// calls and adapts the pace: up while data products wait for it, down when DataZone throttles.
+    /// Calls a second to DataZone per account, region and operation to start from (an operation
+    /// DataZone documents a lower quota for starts there). The operator paces its calls and adapts
+    /// each pace: up while data products wait for it, down when DataZone throttles.
     #[arg(long, env = "DATAZONE_OPERATOR_DATAZONE_PACE", default_value_t = 20.0, value_parser = parse_pace)]
     pub datazone_pace: f64,
 
@@ -140,6 +142,19 @@ pub struct PlanArgs {
     /// `text` for people, `json` for machines.
     #[arg(long, short = 'o', value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
+
+    /// The environments a domain may hold (DataZone's quota, 500 unless it was raised): the plan
+    /// warns when its new environments fill it or come near.
+    #[arg(long, env = "DATAZONE_OPERATOR_ENVIRONMENTS_PER_DOMAIN", default_value_t = ENVIRONMENTS_PER_DOMAIN, value_parser = parse_environments)]
+    pub environments_per_domain: usize,
+}
+
+/// A quota of environments: a whole number of at least 1.
+fn parse_environments(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a number of environments of at least 1, got {s:?}")),
+    }
 }
 
 /// The `--cluster-name` default; `run` warns when it is used.

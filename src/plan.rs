@@ -6,6 +6,7 @@
 //! Kubernetes. Exit status as `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 an
 //! error.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -20,9 +21,11 @@ use serde_json::{Value, json};
 
 use crate::cli::{PlanArgs, PlanOutput};
 use crate::controller::context::{Context, Settings};
-use crate::controller::data_product::preview::{Preview, preview};
+use crate::controller::data_product::preview::{Preview, environments_held, preview};
+use crate::controller::decide::environment_room::{self, Room};
 use crate::controller::decide::plan::Step;
 use crate::controller::decide::products::ProductChange;
+use crate::controller::fleet::keys::EnvironmentKey;
 use crate::controller::fleet::watched::Watched;
 use crate::crd::{ClusterDataZoneConnection, DataZoneConnection, RedshiftDataProduct};
 use crate::datazone::Binding;
@@ -77,8 +80,45 @@ pub async fn plan(args: PlanArgs) -> Result<Planned, String> {
     for p in &products {
         planned.push((p, preview(&ctx, p).await));
     }
-    Ok(report(&planned, args.output))
+    let mut warnings = Vec::new();
+    for room in rooms(&ctx, &planned).await {
+        match room {
+            Ok(room) => warnings.extend(environment_room::warning(&room, args.environments_per_domain)),
+            Err(why) => warnings.push(why),
+        }
+    }
+    Ok(report(&planned, &warnings, args.output))
 }
+
+/// For each domain the plan makes environments in: what is there already, as far as the
+/// connection's role can read (one data product's connection per domain asks).
+async fn rooms<B: crate::datazone::Backend>(ctx: &Context<B>, planned: &[Plan<'_>]) -> Vec<Result<Room, String>> {
+    let mut by_domain: BTreeMap<&str, (&RedshiftDataProduct, HashSet<&EnvironmentKey>, usize)> = BTreeMap::new();
+    for (p, preview) in planned {
+        let Some(key) = preview.as_ref().ok().and_then(|v| v.new_environment.as_ref()) else { continue };
+        let entry = by_domain.entry(key.domain.as_str()).or_insert((*p, HashSet::new(), 0));
+        entry.1.insert(key);
+        entry.2 += 1;
+    }
+    let mut rooms = Vec::new();
+    for (domain, (p, adding, needing)) in by_domain {
+        rooms.push(match environments_held(ctx, p).await {
+            Ok((held, projects_read, projects_unread)) => Ok(Room {
+                domain: domain.to_string(),
+                held,
+                projects_read,
+                projects_unread,
+                adding: adding.len(),
+                needing,
+            }),
+            Err(b) => Err(format!("domain {domain}: cannot count its environments: {} ({})", b.message, b.reason)),
+        });
+    }
+    rooms
+}
+
+/// A data product and what `plan` found for it.
+type Plan<'a> = (&'a RedshiftDataProduct, Result<Preview, crate::controller::decide::pass::Blocked>);
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
@@ -216,10 +256,7 @@ fn product_json(change: &ProductChange) -> Value {
     json!({"change": describe_product(change), "mutates": change.mutates()})
 }
 
-fn report(
-    planned: &[(&RedshiftDataProduct, Result<Preview, crate::controller::decide::pass::Blocked>)],
-    output: PlanOutput,
-) -> Planned {
+fn report(planned: &[Plan<'_>], warnings: &[String], output: PlanOutput) -> Planned {
     let changing = planned.iter().filter(|(_, r)| r.as_ref().is_ok_and(Preview::changes_anything)).count();
     let failed = planned.iter().filter(|(_, r)| r.is_err()).count();
     let exit = if failed > 0 {
@@ -245,7 +282,8 @@ fn report(
                     Err(b) => json!({"namespace": p.namespace(), "name": p.name_any(), "error": {"reason": b.reason, "message": b.message}}),
                 })
                 .collect();
-            let summary = json!({"dataProducts": planned.len(), "changing": changing, "failed": failed});
+            let summary =
+                json!({"dataProducts": planned.len(), "changing": changing, "failed": failed, "warnings": warnings});
             serde_json::to_string_pretty(&json!({"items": items, "summary": summary})).unwrap_or_default()
         }
         PlanOutput::Text => {
@@ -287,6 +325,9 @@ fn report(
                 planned.len(),
                 if failed > 0 { format!(", {failed} could not be planned") } else { String::new() }
             ));
+            for warning in warnings {
+                out.push_str(&format!("Warning: {warning}.\n"));
+            }
             out
         }
     };

@@ -475,6 +475,24 @@ async fn plan_shows_what_would_change_and_makes_no_mutating_call() {
     assert_eq!(report["summary"]["changing"], 1);
     assert_eq!(report["items"][0]["fieldChanges"][0]["field"], "filters[public]");
 
+    // A data product on the serverless workgroup needs an environment of its own: with a domain
+    // quota of 3 (the three databases hold 3), plan warns that it would be refused.
+    let mut serverless = w.product("analytics-events", "sales", "analytics", "events", &["page_views"]);
+    serverless.spec.redshift.cluster_name = None;
+    serverless.spec.redshift.workgroup_name = Some("analytics-wg".into());
+    let file = std::env::temp_dir().join(format!("{}.serverless.yaml", w.ns));
+    std::fs::write(&file, serde_json::to_string(&serverless).unwrap()).unwrap();
+    let (code, out) = w.plan(&["-f", file.to_str().unwrap(), "--environments-per-domain", "3"]).await;
+    assert_eq!(code, 2, "a new data product: {out}");
+    assert!(out.contains("+ create the environment"), "{out}");
+    assert!(
+        out.contains("this plan adds 1 environment (for 1 data product) to the 3 in the")
+            && out.contains("4 of the 3 DataZone allows a domain; 1 would be refused"),
+        "{out}"
+    );
+    let (_, roomy) = w.plan(&["-f", file.to_str().unwrap()]).await;
+    assert!(!roomy.contains("Warning:"), "500 hold it: {roomy}");
+
     let during = delta(&before, &w.calls().await);
     assert!(mutations(&during).is_empty(), "plan made mutating calls: {}", by_operation(&during));
     assert!(datazone_calls(&during) > 0, "plan read DataZone: {}", by_operation(&during));

@@ -33,6 +33,9 @@ pub struct Shared {
     pub enabled: Cache<Enabled, Vec<String>>,
     /// Environments: ACTIVE ones trusted for a resync (one settling is looked at again).
     pub environments: Cache<EnvironmentKey, EnvironmentInfo>,
+    /// Domains whose quota of environments refused a CreateEnvironment, with DataZone's words:
+    /// every data product needing a new environment there is told so without a call of its own.
+    pub environment_quota: Cache<String, String>,
     /// Each project's environments while some are settling: one listing (at most a fifth of a
     /// poll old) for every data product waiting on any of them.
     pub environment_listings: Cache<ProjectKey, Arc<Vec<(String, EnvironmentInfo)>>>,
@@ -110,7 +113,7 @@ pub struct Context<B: Backend> {
     /// Data product passes under way at once, across every watched scope: one controller runs
     /// per scope (`--namespaces`), and each would otherwise allow `--concurrency` of its own —
     /// twenty namespaces, twenty times the passes, all queueing for one account's DataZone pace.
-    pub passes: tokio::sync::Semaphore,
+    pub passes: crate::controller::fleet::gate::Gate,
 }
 
 impl<B: Backend> Context<B> {
@@ -144,7 +147,7 @@ impl<B: Backend> Context<B> {
             throttle: Throttle::default(),
             failures: Mutex::default(),
             waits: Waits::default(),
-            passes: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
+            passes: crate::controller::fleet::gate::Gate::new(settings.concurrency),
         }
     }
 }

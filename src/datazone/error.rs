@@ -53,6 +53,10 @@ impl DzError {
         self.code == "ConflictException"
     }
 
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self.code.as_str(), "AccessDeniedException" | "AccessDenied")
+    }
+
     /// A CamelCase reason for conditions and Events.
     pub fn reason(&self) -> String {
         match self.code.as_str() {

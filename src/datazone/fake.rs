@@ -295,6 +295,10 @@ impl DataZone for Fake {
         Ok(w.projects.get(name_or_id).cloned().or_else(|| w.projects.values().find(|id| *id == name_or_id).cloned()))
     }
 
+    async fn list_projects(&self, _: &str) -> Result<Vec<String>, DzError> {
+        Ok(self.call("ListProjects", "")?.projects.values().cloned().collect())
+    }
+
     async fn find_profile(&self, _: &str, _: &str, name: &str) -> Result<Option<String>, DzError> {
         Ok(self.call("ListEnvironmentProfiles", name)?.profiles.get(name).cloned())
     }

@@ -279,6 +279,8 @@ pub trait DataZone: Send + Sync {
         domain: &str,
         name_or_id: &str,
     ) -> impl Future<Output = Result<Option<String>, DzError>> + Send;
+    /// The IDs of the domain's projects this caller can list (all pages).
+    fn list_projects(&self, domain: &str) -> impl Future<Output = Result<Vec<String>, DzError>> + Send;
     fn find_profile(
         &self,
         domain: &str,

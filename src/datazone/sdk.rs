@@ -222,6 +222,21 @@ impl DataZone for SdkDataZone {
         }
     }
 
+    async fn list_projects(&self, domain: &str) -> Result<Vec<String>, DzError> {
+        let projects: Vec<dz::ProjectSummary> = self
+            .client
+            .list_projects()
+            .domain_identifier(domain)
+            .into_paginator()
+            .page_size(50)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_error("ListProjects", e))?;
+        Ok(projects.iter().map(|p| p.id().to_string()).collect())
+    }
+
     async fn find_profile(&self, domain: &str, project: &str, name: &str) -> Result<Option<String>, DzError> {
         let found = self
             .client

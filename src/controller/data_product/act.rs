@@ -11,6 +11,7 @@ use super::runs::{self, RunStart, Runs};
 use super::target::Target;
 use crate::controller::context::Context;
 use crate::controller::decide::desired::{self, bound_in, config_hash};
+use crate::controller::decide::environment_room::ENVIRONMENTS_PER_DOMAIN;
 use crate::controller::decide::pass::{Blocked, Done, Effects, Phase, Record, TERMINAL_RETRY, binding_record};
 use crate::controller::decide::plan::Step;
 use crate::controller::fleet::keys::{Creation, Enabled, Lookup};
@@ -232,6 +233,12 @@ async fn create_environment<B: Backend>(
     let env = match ctx.shared.environments.get(&key, waited.elapsed()) {
         Some(env) => env,
         None => {
+            // The domain's quota refused another data product's environment in the last ten
+            // minutes: the same answer, without asking again (a plant of a thousand data products
+            // would otherwise ask a thousand times, and again every ten minutes).
+            if let Some(refused) = ctx.shared.environment_quota.get(&t.domain, TERMINAL_RETRY) {
+                return Err(environment_quota(&t.domain, env_name, &refused));
+            }
             let database = &t.config.database;
             match t.dz.create_environment(&t.domain, &t.project, profile, env_name, database).await {
                 Ok(env) => {
@@ -248,11 +255,8 @@ async fn create_environment<B: Backend>(
                 // The domain's quota of environments (500, docs/datazone-semantics.md §3): a
                 // person must make room; looked at again every ten minutes, not retried.
                 Err(err) if err.code == "ServiceQuotaExceededException" => {
-                    let message = format!(
-                        "domain {} holds as many environments as DataZone allows a domain (500 by default): environment {env_name} cannot be made until one is deleted or the quota raised ({})",
-                        t.domain, err.message
-                    );
-                    return Err(Blocked::terminal(Phase::EnvironmentReady, "EnvironmentQuotaExceeded", message));
+                    ctx.shared.environment_quota.put(t.domain.clone(), err.message.clone());
+                    return Err(environment_quota(&t.domain, env_name, &err.message));
                 }
                 Err(err) => return Err(blocked(err)),
             }
@@ -266,6 +270,14 @@ async fn create_environment<B: Backend>(
         format!("environment {env_name} is {}", env.status),
     );
     Ok(ctx.poll)
+}
+
+/// The condition of a data product whose environment the domain's quota refuses.
+fn environment_quota(domain: &str, env_name: &str, refused: &str) -> Blocked {
+    let message = format!(
+        "domain {domain} holds as many environments as DataZone allows a domain ({ENVIRONMENTS_PER_DOMAIN} by default): environment {env_name} cannot be made until one is deleted or the quota raised ({refused})"
+    );
+    Blocked::terminal(Phase::EnvironmentReady, "EnvironmentQuotaExceeded", message)
 }
 
 async fn create_data_source<B: Backend>(

@@ -19,10 +19,11 @@ use crate::controller::decide::pass::{Blocked, Phase, uid};
 use crate::controller::decide::plan::{self, NEW, Step};
 use crate::controller::decide::products::{self as decided, Catalog, Owner, ProductChange, ProductStep, fingerprint};
 use crate::controller::decide::retirement;
+use crate::controller::fleet::keys::EnvironmentKey;
 use crate::crd::{
     CatalogProductStatus, DeletionPolicy, RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus,
 };
-use crate::datazone::{Backend, DataZone, DzError, Products, Subscriptions};
+use crate::datazone::{Backend, DataZone, DzError, EnvironmentStatus, Products, Subscriptions};
 
 /// One data product's preview.
 #[derive(Debug)]
@@ -38,6 +39,8 @@ pub struct Preview {
     pub products: Vec<ProductChange>,
     /// What deleting the resource would do, and whom it would affect.
     pub on_delete: String,
+    /// The environment it would make (V1), for `plan`'s count against the domain's quota.
+    pub new_environment: Option<EnvironmentKey>,
 }
 
 impl Preview {
@@ -89,7 +92,34 @@ pub async fn preview<B: Backend>(ctx: &Context<B>, p: &RedshiftDataProduct) -> R
     let products =
         product_changes(ctx, &t, p, &status, runs).await.map_err(|e| Blocked::dz(Phase::ProductListed, e))?;
     let on_delete = on_delete(&t, p, &status).await.map_err(|e| Blocked::dz(Phase::AccessApplied, e))?;
-    Ok(Preview { steps, changes, objects, metadata, products, on_delete })
+    let creates = steps.iter().any(|s| matches!(s, Step::CreateProfile { .. } | Step::CreateEnvironment { .. }));
+    let new_environment = creates.then(|| t.environment_key());
+    Ok(Preview { steps, changes, objects, metadata, products, on_delete, new_environment })
+}
+
+/// The environments (not DELETED) of `p`'s domain in the projects its connection's role can read,
+/// how many projects that is, and how many it can list but not read (`plan`'s lower bound, see
+/// [`crate::controller::decide::environment_room`]).
+pub async fn environments_held<B: Backend>(
+    ctx: &Context<B>,
+    p: &RedshiftDataProduct,
+) -> Result<(usize, usize, usize), Blocked> {
+    let status = p.status.clone().unwrap_or_default();
+    let connected = target::connect(ctx, p, &status).await?;
+    let t = Target::new(ctx, p, connected).await?;
+    let blocked = |e| Blocked::dz(Phase::EnvironmentReady, e);
+    let (mut held, mut read, mut unread) = (0, 0, 0);
+    for project in t.dz.list_projects(&t.domain).await.map_err(blocked)? {
+        match t.dz.list_environments(&t.domain, &project).await {
+            Ok(environments) => {
+                read += 1;
+                held += environments.iter().filter(|(_, e)| e.status != EnvironmentStatus::Deleted).count();
+            }
+            Err(e) if e.is_access_denied() => unread += 1,
+            Err(e) => return Err(blocked(e)),
+        }
+    }
+    Ok((held, read, unread))
 }
 
 /// What deleting it would do ([`retirement::outlook`]); under `Retire`, whom it would affect: the

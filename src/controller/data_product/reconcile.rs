@@ -30,6 +30,7 @@ use crate::controller::decide::pass::{
 };
 use crate::controller::decide::plan::{Step, Upstream, plan};
 use crate::controller::decide::status;
+use crate::controller::fleet::gate;
 use crate::controller::fleet::keys::ConnectionId;
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
@@ -40,11 +41,11 @@ pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
     ctx: Arc<Context<B>>,
 ) -> Result<Action, ReconcileError> {
-    // `--concurrency` passes at once in all (every scope's controller shares these), in the
-    // order they came due: the semaphore is fair, and the controllers hand passes over as they
-    // come due (`run.rs`).
+    // `--concurrency` passes at once in all (every scope's controller shares these): the one
+    // furthest along goes next, then in the order they came due (the controllers hand passes over
+    // as they come due, `run.rs`; why: `fleet::gate`).
     let waiting = InProgress::new(&ctx.metrics.passes_waiting);
-    let Ok(_pass) = ctx.passes.acquire().await else { return Ok(Action::await_change()) };
+    let _pass = ctx.passes.enter(gate::priority(&product)).await;
     drop(waiting);
     let _running = InProgress::new(&ctx.metrics.passes_running);
     // Thousands may wait above; each holds this small future, the pass's own is made now.

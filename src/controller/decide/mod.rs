@@ -12,6 +12,7 @@ pub mod access;
 pub mod adoption;
 pub mod business;
 pub mod desired;
+pub mod environment_room;
 pub mod plan;
 pub mod products;
 pub mod retirement;

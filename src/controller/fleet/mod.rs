@@ -14,6 +14,7 @@ pub mod access_views;
 pub mod cache;
 pub mod claims;
 pub mod full_reads;
+pub mod gate;
 pub mod held_resyncs;
 pub mod run_starts;
 pub mod snapshot;

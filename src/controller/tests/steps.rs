@@ -638,7 +638,7 @@ async fn failed_environments_and_data_sources_stall_with_their_reason() {
 async fn a_pass_waits_while_every_slot_is_taken() {
     let h = Harness::new();
     let mut p = h.product("orders", |_| {});
-    let taken = h.ctx.passes.acquire().await.expect("a slot");
+    let taken = h.ctx.passes.enter(0).await;
     let waiting = tokio::time::timeout(Duration::from_millis(200), h.pass(&mut p)).await;
     assert!(waiting.is_err(), "no slot, no pass");
     assert!(h.dz.take_calls().is_empty(), "nothing called DataZone");
@@ -679,4 +679,14 @@ async fn the_domains_last_environment_taken_stalls_the_data_product_naming_the_q
     let said = message(&p, ENVIRONMENT_READY);
     assert!(said.contains("domain dzd_fake holds as many environments as DataZone allows"), "{said}");
     assert_eq!(pass.requeue(), Action::requeue(TERMINAL_RETRY), "looked at again in ten minutes, not retried");
+    // Another data product of the domain that needs an environment of its own (another database)
+    // is told the same without asking DataZone: a plant of a thousand does not ask a thousand times.
+    let mut other = h.product("campaigns", |v| v["spec"]["redshift"]["database"] = serde_json::json!("marketing"));
+    let mut creates = 0;
+    for _ in 0..3 {
+        let pass = h.pass(&mut other).await;
+        creates += pass.calls.iter().filter(|c| c.split(' ').next() == Some("CreateEnvironment")).count();
+    }
+    assert_eq!(condition(&other, ENVIRONMENT_READY), is(False, "EnvironmentQuotaExceeded"));
+    assert_eq!(creates, 0, "the domain's refusal is remembered for ten minutes");
 }
