@@ -181,6 +181,37 @@ fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
     }
 }
 
+/// Operators started some seconds apart (plants restarted one by one): the quotas are still used,
+/// but the first may keep more than its share and the others are refused more (printed, and only
+/// bounded here: a weakness of learning from refusals against a token bucket that this pacing has
+/// not overcome; spacing calls at random around the interval halved the worst case's refusals
+/// but made other cases less fair, so it was left out; docs/datazone-semantics.md §8).
+#[test]
+fn operators_started_apart_still_use_the_quotas() {
+    let quotas = [("GetDataSource", 20.0), ("CreateDataSource", 20.0), ("StartDataSourceRun", 20.0)];
+    let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
+    for stagger in [5, 10, 30] {
+        for operators in [2, 5] {
+            let mut service = Service::per_api(&quotas);
+            let seconds = 400;
+            let from = Duration::from_secs(100 + stagger * operators as u64);
+            let got = simulate(&mut service, operators, &operations, Duration::from_secs(stagger), seconds, from);
+            let measured = (seconds - from.as_secs()) as f64;
+            let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
+            let total: f64 = shares.iter().sum();
+            let refused: u32 = got.iter().map(|g| g.refused).sum();
+            let refused_share = f64::from(refused) / (total * measured);
+            eprintln!(
+                "{operators} operators {stagger} s apart: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
+                jain(&shares),
+                refused_share * 100.0
+            );
+            assert!(total > 0.95 * 60.0, "{total:.1} calls a second of 60");
+            assert!(refused_share < 0.2, "{:.1} % refused", refused_share * 100.0);
+        }
+    }
+}
+
 #[test]
 fn jains_index_is_one_for_equal_shares_and_one_over_n_for_one_taking_all() {
     assert!((jain(&[2.0, 2.0, 2.0]) - 1.0).abs() < 1e-12);
