@@ -35,6 +35,19 @@ pub const PRODUCT_LISTED: &str = "ProductListed";
 /// person), False with ApprovalNotAllowed when the connection does not allow its Approve rules.
 pub const ACCESS_APPLIED: &str = "AccessApplied";
 
+/// The phases of a pass, in the order a data product goes through them (docs/operations/troubleshooting.md).
+pub const PHASES: [&str; 9] = [
+    CONNECTION_RESOLVED,
+    BLUEPRINT_ENABLED,
+    ENVIRONMENT_READY,
+    CONNECTION_READY,
+    DATA_SOURCE_READY,
+    PUBLISHED,
+    METADATA_APPLIED,
+    PRODUCT_LISTED,
+    ACCESS_APPLIED,
+];
+
 /// kstatus (Flux, `kubectl wait`-style tooling) reads these two: True while the operator is still
 /// working towards Ready, and True when it cannot get there without a person (a terminal error,
 /// a failed run, an exhausted quota). Neither is present once Ready.

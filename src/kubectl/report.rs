@@ -4,24 +4,7 @@
 use serde::Serialize;
 
 use crate::crd::RedshiftDataProduct;
-use crate::crd::conditions::{
-    ACCESS_APPLIED, BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, Condition, ConditionStatus,
-    DATA_SOURCE_READY, ENVIRONMENT_READY, METADATA_APPLIED, PRODUCT_LISTED, PUBLISHED, READY, RECONCILING, STALLED,
-    find,
-};
-
-/// The phases of a pass, in the order a data product goes through them (docs/operations/troubleshooting.md).
-pub const PHASES: [&str; 9] = [
-    CONNECTION_RESOLVED,
-    BLUEPRINT_ENABLED,
-    ENVIRONMENT_READY,
-    CONNECTION_READY,
-    DATA_SOURCE_READY,
-    PUBLISHED,
-    METADATA_APPLIED,
-    PRODUCT_LISTED,
-    ACCESS_APPLIED,
-];
+use crate::crd::conditions::{Condition, ConditionStatus, PHASES, READY, RECONCILING, STALLED, find};
 
 /// One data product in `status`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -314,6 +297,7 @@ pub fn why_text(w: &Why, now: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::conditions::{CONNECTION_RESOLVED, PUBLISHED};
 
     fn condition(type_: &str, status: ConditionStatus, reason: &str, message: &str) -> Condition {
         Condition {

@@ -18,32 +18,17 @@ use std::sync::{Mutex, PoisonError};
 use tokio::sync::oneshot;
 
 use crate::crd::RedshiftDataProduct;
-use crate::crd::conditions::{
-    BLUEPRINT_ENABLED, CONNECTION_READY, CONNECTION_RESOLVED, DATA_SOURCE_READY, ENVIRONMENT_READY, METADATA_APPLIED,
-    PRODUCT_LISTED, PUBLISHED, READY,
-};
+use crate::crd::conditions::{PHASES, READY};
 
-/// The stages of a data product's way to Ready, in order; how many it has passed is its priority.
-const STAGES: [&str; 8] = [
-    CONNECTION_RESOLVED,
-    BLUEPRINT_ENABLED,
-    ENVIRONMENT_READY,
-    CONNECTION_READY,
-    DATA_SOURCE_READY,
-    PUBLISHED,
-    METADATA_APPLIED,
-    PRODUCT_LISTED,
-];
-
-/// How far `p` is on its way to Ready, as its status last said: the stages passed, plus one; a
-/// settled data product (Ready for its generation) is 0, last in line.
+/// How far `p` is on its way to Ready (its stage), as its status last said: the phases passed,
+/// plus one; a settled data product (Ready for its generation) is 0, last in line.
 pub fn priority(p: &RedshiftDataProduct) -> u8 {
     let Some(status) = p.status.as_ref() else { return 1 };
     let is_true = |kind: &str| status.conditions.iter().any(|c| c.type_ == kind && format!("{:?}", c.status) == "True");
     if is_true(READY) && status.observed_generation == p.metadata.generation {
         return 0;
     }
-    1 + STAGES.iter().filter(|s| is_true(s)).count() as u8
+    1 + PHASES.iter().filter(|s| is_true(s)).count() as u8
 }
 
 #[derive(Debug, Default)]

@@ -157,27 +157,36 @@ fn one_operator_uses_each_operations_own_quota_and_a_slow_one_stalls_no_other() 
 /// sharing per-API quotas: each gets about its share, they use the quotas, and few calls are
 /// refused. (Started some seconds apart, the first sometimes keeps more than its share: with two,
 /// up to four times the other's; see docs/design/fleet.md.)
-#[test]
-fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
+/// Three operations of 20 a second each, shared by `operators` that start `stagger` apart: each
+/// one's calls a second that got through (once the last has run 100 s), their sum, and the share of
+/// the calls refused; printed.
+fn sharing(operators: usize, stagger: u64) -> (Vec<f64>, f64, f64) {
     let quotas = [("GetDataSource", 20.0), ("CreateDataSource", 20.0), ("StartDataSourceRun", 20.0)];
     let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
+    let mut service = Service::per_api(&quotas);
+    let seconds = 400;
+    let from = Duration::from_secs(100 + stagger * operators as u64);
+    let got = simulate(&mut service, operators, &operations, Duration::from_secs(stagger), seconds, from);
+    let measured = (seconds - from.as_secs()) as f64;
+    let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
+    let total: f64 = shares.iter().sum();
+    let refused: u32 = got.iter().map(|g| g.refused).sum();
+    let refused_share = f64::from(refused) / (total * measured);
+    eprintln!(
+        "{operators} operators {stagger} s apart: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
+        jain(&shares),
+        refused_share * 100.0
+    );
+    (shares, total, refused_share)
+}
+
+#[test]
+fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
     for (operators, refused_at_most) in [(2, 0.01), (5, 0.02), (10, 0.06)] {
-        let mut service = Service::per_api(&quotas);
-        let (seconds, from) = (400, Duration::from_secs(100));
-        let got = simulate(&mut service, operators, &operations, Duration::ZERO, seconds, from);
-        let measured = (seconds - from.as_secs()) as f64;
-        let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
-        let total: f64 = shares.iter().sum();
-        let refused: u32 = got.iter().map(|g| g.refused).sum();
-        let refused_share = f64::from(refused) / (total * measured);
-        eprintln!(
-            "{operators} operators: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
-            jain(&shares),
-            refused_share * 100.0
-        );
+        let (shares, total, refused) = sharing(operators, 0);
         assert!(total > 0.95 * 60.0, "{operators}: {total:.1} calls a second of 60");
         assert!(jain(&shares) >= 0.95, "{operators}: Jain's index {:.3}: {shares:?}", jain(&shares));
-        assert!(refused_share < refused_at_most, "{operators}: {:.1} % refused", refused_share * 100.0);
+        assert!(refused < refused_at_most, "{operators}: {:.1} % refused", refused * 100.0);
     }
 }
 
@@ -188,26 +197,11 @@ fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
 /// but made other cases less fair, so it was left out; docs/datazone-semantics.md §8).
 #[test]
 fn operators_started_apart_still_use_the_quotas() {
-    let quotas = [("GetDataSource", 20.0), ("CreateDataSource", 20.0), ("StartDataSourceRun", 20.0)];
-    let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
     for stagger in [5, 10, 30] {
         for operators in [2, 5] {
-            let mut service = Service::per_api(&quotas);
-            let seconds = 400;
-            let from = Duration::from_secs(100 + stagger * operators as u64);
-            let got = simulate(&mut service, operators, &operations, Duration::from_secs(stagger), seconds, from);
-            let measured = (seconds - from.as_secs()) as f64;
-            let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
-            let total: f64 = shares.iter().sum();
-            let refused: u32 = got.iter().map(|g| g.refused).sum();
-            let refused_share = f64::from(refused) / (total * measured);
-            eprintln!(
-                "{operators} operators {stagger} s apart: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
-                jain(&shares),
-                refused_share * 100.0
-            );
+            let (_, total, refused) = sharing(operators, stagger);
             assert!(total > 0.95 * 60.0, "{total:.1} calls a second of 60");
-            assert!(refused_share < 0.2, "{:.1} % refused", refused_share * 100.0);
+            assert!(refused < 0.2, "{:.1} % refused", refused * 100.0);
         }
     }
 }
