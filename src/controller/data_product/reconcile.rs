@@ -41,9 +41,9 @@ pub async fn reconcile<B: Backend>(
     product: Arc<RedshiftDataProduct>,
     ctx: Arc<Context<B>>,
 ) -> Result<Action, ReconcileError> {
-    // `--concurrency` passes at once in all (every scope's controller shares these): the one
-    // furthest along goes next, then in the order they came due (the controllers hand passes over
-    // as they come due, `run.rs`; why: `fleet::gate`).
+    // `--concurrency` passes at once in all (every scope's controller shares these): a free place
+    // goes to the stage with the fewest under way, then in the order they came due (the controllers
+    // hand passes over as they come due, `run.rs`; why: `fleet::gate`).
     let waiting = InProgress::new(&ctx.metrics.passes_waiting);
     let _pass = ctx.passes.enter(gate::priority(&product)).await;
     drop(waiting);
