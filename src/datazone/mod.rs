@@ -439,6 +439,11 @@ pub trait Backend: Send + Sync + 'static {
     fn producer(&self, region: &str) -> Self::Producer;
     /// Drops a session nothing uses any more.
     fn drop_session(&self, session: &SessionKey);
+    /// Whether calls of some account have queued at one of its paces for a while (a fleet
+    /// publishing; [`pace::Pace::saturated`]).
+    fn saturated(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

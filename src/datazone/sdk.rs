@@ -138,6 +138,10 @@ impl Backend for Clients {
     fn drop_session(&self, key: &SessionKey) {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
     }
+
+    fn saturated(&self) -> bool {
+        self.pacers.any_saturated()
+    }
 }
 
 #[derive(Clone)]

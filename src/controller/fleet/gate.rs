@@ -20,6 +20,9 @@ use tokio::sync::oneshot;
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{PHASES, READY};
 
+/// The stage of every pass when passes go in the order they came due.
+pub const IN_TURN: u8 = 1;
+
 /// How far `p` is on its way to Ready (its stage), as its status last said: the phases passed,
 /// plus one; a settled data product (Ready for its generation) is 0, last in line.
 pub fn priority(p: &RedshiftDataProduct) -> u8 {

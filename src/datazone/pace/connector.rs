@@ -41,6 +41,13 @@ impl Pacers {
         Self { start, paces: Arc::default(), shown }
     }
 
+    /// Whether any account's pace is saturated ([`Pacer::saturated`]).
+    pub fn any_saturated(&self) -> bool {
+        let paces: Vec<Arc<Pacer>> =
+            self.paces.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        paces.iter().any(|p| p.saturated())
+    }
+
     pub fn get(&self, account: &str, region: &str) -> Arc<Pacer> {
         let mut paces = self.paces.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (account.to_string(), region.to_string());
