@@ -405,8 +405,9 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
     let jain_busy = jain(&busy_through);
     let busy_total: f64 = busy_through.iter().sum();
     for (p, plant) in plants.iter().enumerate() {
-        let own = minus(&attempts(&metrics(plant.port).await, "success"), &plant.through_from);
-        let mine_throttled: u64 = attempts(&metrics(plant.port).await, "throttled").values().sum();
+        let scraped = metrics(plant.port).await;
+        let own = minus(&attempts(&scraped, "success"), &plant.through_from);
+        let mine_throttled: u64 = attempts(&scraped, "throttled").values().sum();
         let (own_op, own_bound) = bound(&own, 1.0 / plants_n as f64);
         let share = busy_through.get(p).map_or(0.0, |t| t / busy_total.max(1e-9));
         println!(
