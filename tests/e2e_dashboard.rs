@@ -98,12 +98,14 @@ async fn every_dashboard_panel_returns_data_from_a_prometheus_scraping_the_opera
         if up.len() == 1 { Ok(()) } else { Err(format!("up: {up:?}")) }
     })
     .await;
-    // DataZone refuses the operator's next calls with 429 six times (the SDK makes three attempts):
-    // two calls end throttled, as a busy account's would (the first makes the series, the second
-    // its increase).
+    // DataZone refuses the operator's first six CreateDataProduct calls with 429 (the SDK makes
+    // three attempts): two calls end throttled, as a busy account's would (the first makes the
+    // series, the second its increase). One operation, called by one pass at a time: refusals
+    // spread over calls made side by side (each operation has its own pace) would let every call
+    // succeed on a retry.
     w.emulator.shared.faults.lock().unwrap().rules.push(datazone_emulator::faults::FaultRule {
         service: "datazone".into(),
-        operation: "*".into(),
+        operation: "CreateDataProduct".into(),
         error: Some("ThrottlingException".into()),
         latency_ms: 0,
         drop: false,

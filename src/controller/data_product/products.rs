@@ -111,12 +111,18 @@ pub async fn list<B: Backend>(
             kept.push(e);
             continue;
         }
-        e.run = Some(run.id.clone());
-        e.generation = generation;
+        // Written for this run and spec only once its calls are answered: an entry a refused call
+        // left (no ID, no item) would read as one with nothing to hold, and the next pass would
+        // take it as settled.
+        let current = |e: &mut CatalogProductStatus| {
+            e.run = Some(run.id.clone());
+            e.generation = generation;
+        };
         e.problem = None;
         let ids = match resolve(ctx, t, want, &mut terms).await {
             Ok(Ok(ids)) => ids,
             Ok(Err(unresolved)) => {
+                current(&mut e);
                 e.problem = Some(format!("glossary terms not found: {unresolved}"));
                 kept.push(e);
                 continue;
@@ -135,8 +141,9 @@ pub async fn list<B: Backend>(
             problems.push("no asset of the run to hold".to_string());
         }
         match w.bring(want, &ids, &mut e, catalog, generation).await {
-            Brought::Done => {}
+            Brought::Done => current(&mut e),
             Brought::Taken => {
+                current(&mut e);
                 stalled = true;
                 problems.push(
                     "DataZone has a data product of that name this resource did not make; it is left as it is (give it another name, or set adopt: true to take it over)"

@@ -295,6 +295,26 @@ async fn per_schema_and_groups_make_one_data_product_each_and_a_missing_item_is_
 }
 
 #[tokio::test]
+async fn a_failed_creation_is_made_on_the_next_pass_not_taken_for_an_empty_one() {
+    let h = Harness::new();
+    let mut p = h.product("orders", as_product);
+    first_run(&h, &mut p).await;
+    h.dz.fail_next("CreateDataProduct", crate::datazone::ErrorClass::Retryable, "InternalServerException", "try again");
+    let pass = h.pass(&mut p).await;
+    assert_eq!(product_calls(&pass.calls), strings(&["CreateDataProduct orders"]));
+    assert_eq!(condition(&p, PRODUCT_LISTED).map(|c| c.0), Some(False));
+    // The entry the refused pass left (no ID, no item) is not one written for this run.
+    let pass = h.pass(&mut p).await;
+    assert_eq!(
+        product_calls(&pass.calls),
+        strings(&["CreateDataProduct orders", "CreateListingChangeSet dp-1"]),
+        "made and published on the next pass"
+    );
+    assert_eq!(condition(&p, PRODUCT_LISTED), is(True, "Listed"), "{}", message(&p, PRODUCT_LISTED));
+    assert_eq!(entry(&p).listing_status.as_deref(), Some("ACTIVE"));
+}
+
+#[tokio::test]
 async fn what_a_failed_call_left_undone_is_done_next_and_what_was_made_is_kept() {
     let h = Harness::new();
     let mut p = h.product("orders", |v| {
