@@ -13,6 +13,7 @@ use crate::controller::fleet::held_resyncs::{HELD_AT_MOST, HeldResyncs};
 use crate::controller::fleet::keys::{
     Creation, Enabled, EnvironmentKey, Lookup, ProjectKey, RedshiftConnectionKey, SchemaKey,
 };
+use crate::controller::fleet::recovery::Recovery;
 use crate::controller::fleet::snapshot::{Flights, Snapshots};
 use crate::controller::fleet::tenancy::Sessions;
 use crate::controller::fleet::throttle::Throttle;
@@ -106,6 +107,8 @@ pub struct Context<B: Backend> {
     pub poll: Duration,
     /// Slows every caller to a region while DataZone throttles.
     pub throttle: Throttle,
+    /// Wakes the data products backing off when DataZone is back after an outage.
+    pub recovery: Recovery,
     /// Consecutive errors per object, for exponential backoff (reset on success).
     pub failures: Mutex<HashMap<String, u32>>,
     /// Consecutive waits per object for something settling (reset when it moves on).
@@ -145,6 +148,7 @@ impl<B: Backend> Context<B> {
             resync: settings.resync,
             poll: settings.poll,
             throttle: Throttle::default(),
+            recovery: Recovery::default(),
             failures: Mutex::default(),
             waits: Waits::default(),
             passes: crate::controller::fleet::gate::Gate::new(settings.concurrency),

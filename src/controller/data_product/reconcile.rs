@@ -7,10 +7,12 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event as Finalizer};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 use tracing::Instrument;
@@ -141,10 +143,15 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
         Ok(d) => {
             ctx.reset_backoff(&key);
             ctx.throttle.succeeded(&connection);
+            // The first pass through after DataZone was down: the rest stop backing off.
+            ctx.wakeups.wake_each(ctx.recovery.succeeded(&connection, &key, Instant::now()), &key);
             d
         }
         Err(b) => {
             // The one place a blocked pass's retry is decided.
+            if b.class != ErrorClass::Terminal {
+                ctx.recovery.failed(&connection, &key, ObjectRef::from_obj(p), Instant::now());
+            }
             let retry = match b.class {
                 ErrorClass::Terminal => TERMINAL_RETRY,
                 ErrorClass::Throttled => {
@@ -378,6 +385,7 @@ async fn clean_up<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Resu
     }
     ctx.flights.landed(&key);
     ctx.wakeups.forget(&key);
+    ctx.recovery.forget(&ConnectionId::from(&p.spec.connection_ref), &key);
     ctx.shared.claims.forget(&key);
     ctx.full_reads.forget(&key);
     ctx.held_resyncs.forget(&key);

@@ -212,3 +212,41 @@ fn forget_updated_at(p: &mut RedshiftDataProduct) {
         s.data_source_updated_at = None;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_pass_through_after_an_outage_wakes_the_data_products_backing_off() {
+    use crate::controller::fleet::recovery::DOWN;
+    let resync = Duration::from_millis(20);
+    let h = Harness::paused(resync);
+    let mut woken = h.ctx.wakeups.subscribe(None);
+    let (mut orders, _) = published(&h).await;
+    let mut customers = h.product("customers", |p| {
+        p["spec"]["schemas"] = json!([{"name": "public", "tables": ["customers"]}]);
+    });
+    super::steps::settle(&h, &mut customers).await;
+    let fail = || h.dz.fail_next("ListDataSources", ErrorClass::Retryable, "InternalServerException", "down");
+
+    // One data product fails while the other goes through: its own trouble, nobody woken.
+    tokio::time::sleep(resync).await;
+    fail();
+    assert!(h.pass(&mut customers).await.calls.contains(&"ListDataSources".to_string()));
+    assert_eq!(condition(&customers, DATA_SOURCE_READY).map(|c| c.0), Some(False));
+    h.pass(&mut orders).await;
+    assert!(woken.try_recv().is_err(), "one failure among passes going through is no outage");
+
+    // DataZone down: both fail, then nothing goes through for longer than DOWN.
+    tokio::time::sleep(resync).await;
+    for p in [&mut orders, &mut customers] {
+        fail();
+        h.pass(p).await;
+        assert_eq!(condition(p, DATA_SOURCE_READY).map(|c| c.0), Some(False));
+    }
+    tokio::time::sleep(DOWN + Duration::from_secs(1)).await;
+    // Back: the first pass through wakes the other instead of leaving it to its backoff.
+    let pass = h.pass(&mut orders).await;
+    assert!(pass.result.is_ok(), "{:?}", pass.result);
+    assert_eq!(condition(&orders, DATA_SOURCE_READY).map(|c| c.0), Some(True));
+    let wake = woken.try_recv().expect("customers woken");
+    assert_eq!(wake.name, "customers");
+    assert!(woken.try_recv().is_err(), "woken once");
+}

@@ -292,7 +292,7 @@ fn settle_shared_objects(h: &Harness) {
 
 /// Passes over `p` until it is Ready and its data source's `updatedAt` recorded, as DataZone
 /// would go along: its data source becomes READY, its runs succeed.
-async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
+pub(super) async fn settle(h: &Harness, p: &mut RedshiftDataProduct) -> String {
     for _ in 0..20 {
         h.pass(p).await;
         let status = p.status.clone().unwrap_or_default();
