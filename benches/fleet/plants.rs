@@ -208,7 +208,16 @@ fn not_ready(store: &Store<RedshiftDataProduct>) -> String {
         let ready = p.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready").cloned());
         match ready {
             Some(c) if format!("{:?}", c.status) == "True" => {}
-            Some(c) => *reasons.entry(format!("{}: {}", c.reason, c.message)).or_default() += 1,
+            Some(c) => {
+                // The first stage not passed, and why (messages name each data product's own IDs).
+                let conditions = &p.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+                let stage = datazone_operator::crd::conditions::PHASES.iter().find_map(|phase| {
+                    let c = conditions.iter().find(|c| c.type_ == *phase)?;
+                    (format!("{:?}", c.status) != "True").then(|| format!("{phase} {}", c.reason))
+                });
+                let stage = stage.unwrap_or_else(|| "no stage".into());
+                *reasons.entry(format!("{} ({stage})", c.reason)).or_default() += 1
+            }
             None => *reasons.entry("no status".into()).or_default() += 1,
         }
     }
@@ -363,7 +372,14 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
         }
         if start.elapsed().as_secs().is_multiple_of(10) {
             let blocked = if run.environment_quota { format!(", {blocked_all} at the quota") } else { String::new() };
-            eprintln!("  {ready_all} of {total} Ready after {secs:.0} s{blocked}");
+            // The tail: what the last data products wait for.
+            let tail = total - ready_all;
+            let waiting = if tail > 0 && tail <= total / 50 && !run.environment_quota {
+                format!("; not Ready: {}", not_ready(&store))
+            } else {
+                String::new()
+            };
+            eprintln!("  {ready_all} of {total} Ready after {secs:.0} s{blocked}{waiting}");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
