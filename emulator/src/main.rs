@@ -51,6 +51,15 @@ struct Cli {
     /// answers ServiceQuotaExceededException.
     #[arg(long, default_value_t = datazone_emulator::state::ENVIRONMENTS_PER_DOMAIN)]
     environments_per_domain: usize,
+    /// Glossaries a domain holds at most (DataZone: 1,000).
+    #[arg(long, default_value_t = datazone_emulator::state::GLOSSARIES_PER_DOMAIN)]
+    glossaries_per_domain: usize,
+    /// Glossary terms a domain holds at most (DataZone: 10,000).
+    #[arg(long, default_value_t = datazone_emulator::state::GLOSSARY_TERMS_PER_DOMAIN)]
+    glossary_terms_per_domain: usize,
+    /// Data products a domain holds at most (DataZone: 500,000).
+    #[arg(long, default_value_t = datazone_emulator::state::DATA_PRODUCTS_PER_DOMAIN)]
+    data_products_per_domain: usize,
 }
 
 /// `OPERATION=TPS`, TPS a number of at least 0.
@@ -98,6 +107,9 @@ fn main() -> ExitCode {
             grant_duration: cli.grant_duration,
             operation_rate_limits,
             environments_per_domain: cli.environments_per_domain,
+            glossaries_per_domain: cli.glossaries_per_domain,
+            glossary_terms_per_domain: cli.glossary_terms_per_domain,
+            data_products_per_domain: cli.data_products_per_domain,
             other_operations_rate: cli.per_api_quotas.then_some(cli.other_operations_rate),
         },
         rate_limit: cli.rate_limit,

@@ -35,6 +35,11 @@ pub struct Lifecycle {
     pub operation_rate_limits: Vec<(String, f64)>,
     /// Environments a domain holds at most, DELETED ones aside (DataZone: 500).
     pub environments_per_domain: usize,
+    /// Glossaries, glossary terms and data products a domain holds at most (DataZone: 1,000,
+    /// 10,000 and 500,000): beyond them the create answers ServiceQuotaExceededException.
+    pub glossaries_per_domain: usize,
+    pub glossary_terms_per_domain: usize,
+    pub data_products_per_domain: usize,
     /// Calls a second of each DataZone operation without a quota of its own in
     /// `operation_rate_limits` (a bucket per operation, account and region); `None`: unlimited.
     pub other_operations_rate: Option<f64>,
@@ -76,6 +81,12 @@ pub const OTHER_OPERATIONS_RATE: f64 = 20.0;
 
 /// Environments per domain [docs: Quotas for Amazon DataZone].
 pub const ENVIRONMENTS_PER_DOMAIN: usize = 500;
+/// Glossaries per domain [docs: Quotas for Amazon DataZone].
+pub const GLOSSARIES_PER_DOMAIN: usize = 1_000;
+/// Glossary terms per domain [docs: Quotas for Amazon DataZone].
+pub const GLOSSARY_TERMS_PER_DOMAIN: usize = 10_000;
+/// Data products per domain [docs: Quotas for Amazon DataZone].
+pub const DATA_PRODUCTS_PER_DOMAIN: usize = 500_000;
 
 impl Default for Lifecycle {
     fn default() -> Self {
@@ -86,6 +97,9 @@ impl Default for Lifecycle {
             grant_duration: Duration::from_secs(2),
             operation_rate_limits: OPERATION_QUOTAS.iter().map(|(op, tps)| (op.to_string(), *tps)).collect(),
             environments_per_domain: ENVIRONMENTS_PER_DOMAIN,
+            glossaries_per_domain: GLOSSARIES_PER_DOMAIN,
+            glossary_terms_per_domain: GLOSSARY_TERMS_PER_DOMAIN,
+            data_products_per_domain: DATA_PRODUCTS_PER_DOMAIN,
             other_operations_rate: None,
         }
     }

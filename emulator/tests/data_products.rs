@@ -597,3 +597,42 @@ async fn a_publishing_run_lists_on_their_own_the_assets_a_product_reaches() {
     assert_eq!(only_products.items().len(), 1);
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_domain_holds_at_most_its_quota_of_glossaries_terms_and_data_products() {
+    use datazone_emulator::Lifecycle;
+    let limits =
+        Lifecycle { glossaries_per_domain: 1, glossary_terms_per_domain: 1, data_products_per_domain: 1, ..fast() };
+    let emulator = start(limits).await;
+    let role = as_role(&emulator).await;
+    let project = sales_project(&role).await;
+    let refused = |e: &dyn std::fmt::Debug, what: &str, code: &str, status: Option<u16>, message: &str| {
+        assert_eq!((code, status), ("ServiceQuotaExceededException", Some(402)), "{what}: {e:?}");
+        assert!(
+            message.contains(&format!("Domain {DOMAIN} has reached the limit of 1 {what} per domain")),
+            "{message}"
+        );
+    };
+    let glossary = |name: &'static str| {
+        role.create_glossary().domain_identifier(DOMAIN).name(name).owning_project_identifier(&project).send()
+    };
+    let sales = glossary("Sales").await.unwrap();
+    let err = glossary("Finance").await.unwrap_err();
+    refused(&err, "glossaries", &code(&err), err.raw_response().map(|r| r.status().as_u16()), &message(&err));
+    let term = |name: &'static str| {
+        role.create_glossary_term().domain_identifier(DOMAIN).glossary_identifier(sales.id()).name(name).send()
+    };
+    term("Revenue").await.unwrap();
+    let err = term("Margin").await.unwrap_err();
+    refused(&err, "glossary terms", &code(&err), err.raw_response().map(|r| r.status().as_u16()), &message(&err));
+    let product = |name: &'static str| {
+        role.create_data_product().domain_identifier(DOMAIN).name(name).owning_project_identifier(&project).send()
+    };
+    product("Orders").await.unwrap();
+    let err = product("Customers").await.unwrap_err();
+    refused(&err, "data products", &code(&err), err.raw_response().map(|r| r.status().as_u16()), &message(&err));
+    let state = control(&emulator, "GET", "/_emulator/state", None).await.1;
+    let held = |key: &str| state[key].as_array().map_or(0, Vec::len);
+    assert_eq!((held("glossaries"), held("glossaryTerms"), held("dataProducts")), (1, 1, 1), "nothing past the quotas");
+    emulator.shutdown().await;
+}

@@ -117,6 +117,8 @@ pub struct Context<B: Backend> {
     /// per scope (`--namespaces`), and each would otherwise allow `--concurrency` of its own —
     /// twenty namespaces, twenty times the passes, all queueing for one account's DataZone pace.
     pub passes: crate::controller::fleet::gate::Gate,
+    /// Whether those passes go by stage (a fleet publishing) or in the order they came due.
+    pub balance: crate::controller::fleet::gate::Balance,
 }
 
 impl<B: Backend> Context<B> {
@@ -152,6 +154,7 @@ impl<B: Backend> Context<B> {
             failures: Mutex::default(),
             waits: Waits::default(),
             passes: crate::controller::fleet::gate::Gate::new(settings.concurrency),
+            balance: crate::controller::fleet::gate::Balance::default(),
         }
     }
 }

@@ -32,7 +32,6 @@ use crate::controller::decide::pass::{
 };
 use crate::controller::decide::plan::{Step, Upstream, plan};
 use crate::controller::decide::status;
-use crate::controller::fleet::gate;
 use crate::controller::fleet::keys::ConnectionId;
 use crate::crd::conditions;
 use crate::crd::{RECONCILE_REQUESTED_AT, RedshiftDataProduct, RedshiftDataProductStatus};
@@ -45,10 +44,11 @@ pub async fn reconcile<B: Backend>(
 ) -> Result<Action, ReconcileError> {
     // `--concurrency` passes at once in all (every scope's controller shares these), in the order
     // they came due (the controllers hand passes over as they come due, `run.rs`); while a pace is
-    // saturated (a fleet publishing), a free place goes to the stage with the fewest under way
-    // first (why: `fleet::gate`). Not always: a few dozen data products taken stage by stage are
-    // looked at one by one where a wave shares one listing (an e2e budget of 50 went over by a call).
-    let stage = if ctx.backend.saturated() { gate::priority(&product) } else { gate::IN_TURN };
+    // saturated (a fleet publishing) and a minute after, a free place goes to the stage with the
+    // fewest under way first (why: `fleet::gate`). Not always: a few dozen data products taken
+    // stage by stage are looked at one by one where a wave shares one listing (an e2e budget of 50
+    // went over by a call).
+    let stage = ctx.balance.stage(ctx.backend.saturated(), Instant::now(), &product);
     let waiting = InProgress::new(&ctx.metrics.passes_waiting);
     let _pass = ctx.passes.enter(stage).await;
     drop(waiting);

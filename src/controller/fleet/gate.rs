@@ -16,6 +16,9 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::sync::oneshot;
 
@@ -47,6 +50,34 @@ pub fn priority(p: &RedshiftDataProduct) -> u8 {
     ];
     let settling = made.iter().filter(|(phase, made)| *made && !is_true(phase)).count() as u8;
     1 + 2 * passed + settling
+}
+
+/// How long passes stay balanced by stage after a pace was last seen saturated. Balanced, a fleet
+/// publishing under per-API quotas spreads its calls over every operation, and each pace may then
+/// read below saturated: decided pass by pass, the gate flipped back to the order they came due,
+/// and the fleet to waves (five plants of 1,000: 1,606 Ready after 290 s where balanced stages
+/// had all 5,000 Ready at 319 s).
+pub const BALANCED_FOR: Duration = Duration::from_secs(60);
+
+/// Whether passes go by stage: while a pace is saturated and [`BALANCED_FOR`] after.
+#[derive(Debug, Default)]
+pub struct Balance {
+    last_saturated: Mutex<Option<Instant>>,
+}
+
+impl Balance {
+    /// The stage `p`'s pass waits at, a pace `saturated` or not at `now`.
+    pub fn stage(&self, saturated: bool, now: Instant, p: &RedshiftDataProduct) -> u8 {
+        if self.balancing(saturated, now) { priority(p) } else { IN_TURN }
+    }
+
+    fn balancing(&self, saturated: bool, now: Instant) -> bool {
+        let mut last = self.last_saturated.lock().unwrap_or_else(PoisonError::into_inner);
+        if saturated {
+            *last = Some(now);
+        }
+        last.is_some_and(|at| now.saturating_duration_since(at) < BALANCED_FOR)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -252,6 +283,17 @@ mod tests {
         drop(b);
         let (_c, _d) = (gate.enter(1).await, gate.enter(1).await);
         assert_eq!(gate.state().free, 0);
+    }
+
+    #[test]
+    fn passes_go_by_stage_while_a_pace_is_saturated_and_a_minute_after() {
+        let b = Balance::default();
+        let t0 = Instant::now();
+        assert!(!b.balancing(false, t0), "never saturated: in turn");
+        assert!(b.balancing(true, t0));
+        assert!(b.balancing(false, t0 + BALANCED_FOR - Duration::from_secs(1)), "held while the fleet publishes");
+        assert!(!b.balancing(false, t0 + BALANCED_FOR), "in turn again a minute after");
+        assert!(b.balancing(true, t0 + BALANCED_FOR * 2));
     }
 
     #[test]
