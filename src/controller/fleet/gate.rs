@@ -23,33 +23,20 @@ use tokio::time::Instant;
 use tokio::sync::oneshot;
 
 use crate::crd::RedshiftDataProduct;
-use crate::crd::conditions::{DATA_SOURCE_READY, ENVIRONMENT_READY, PHASES, PRODUCT_LISTED, PUBLISHED, READY};
+use crate::crd::conditions::{PHASES, READY};
 
 /// The stage of every pass when passes go in the order they came due.
 pub const IN_TURN: u8 = 1;
 
-/// How far `p` is on its way to Ready (its stage), as its status last said: twice the phases
-/// passed, plus one, plus one more when the object of a phase not passed yet is made (its
-/// environment, data source, run or data product: made and settling is further along than not
-/// made, and calls other operations); a settled data product (Ready for its generation) is 0,
-/// last in line. Without the half step, a fleet woken at once (DataZone back after an outage)
-/// was one stage: each data product that had created its data source waited behind every one
-/// still to create its own, and the fleet moved in waves again.
+/// How far `p` is on its way to Ready (its stage), as its status last said: the phases passed,
+/// plus one; a settled data product (Ready for its generation) is 0, last in line.
 pub fn priority(p: &RedshiftDataProduct) -> u8 {
     let Some(status) = p.status.as_ref() else { return 1 };
     let is_true = |kind: &str| status.conditions.iter().any(|c| c.type_ == kind && format!("{:?}", c.status) == "True");
     if is_true(READY) && status.observed_generation == p.metadata.generation {
         return 0;
     }
-    let passed = PHASES.iter().filter(|s| is_true(s)).count() as u8;
-    let made = [
-        (ENVIRONMENT_READY, status.environment_id.is_some()),
-        (DATA_SOURCE_READY, status.data_source_id.is_some()),
-        (PUBLISHED, status.last_run.is_some()),
-        (PRODUCT_LISTED, status.data_products.iter().any(|d| d.id.is_some())),
-    ];
-    let settling = made.iter().filter(|(phase, made)| *made && !is_true(phase)).count() as u8;
-    1 + 2 * passed + settling
+    1 + PHASES.iter().filter(|s| is_true(s)).count() as u8
 }
 
 /// How long passes stay balanced by stage after a pace was last seen saturated. Balanced, a fleet
@@ -298,18 +285,17 @@ mod tests {
 
     #[test]
     fn priority_is_how_far_the_status_says_it_is_and_a_settled_one_comes_last() {
-        let made = |conditions: serde_json::Value, generation: i64, data_source: Option<&str>| -> RedshiftDataProduct {
+        let with = |conditions: serde_json::Value, generation: i64| -> RedshiftDataProduct {
             serde_json::from_value(serde_json::json!({
                 "apiVersion": "dataproducts.dev/v1alpha1", "kind": "RedshiftDataProduct",
                 "metadata": {"name": "p", "namespace": "n", "generation": generation},
                 "spec": {"connectionRef": {"name": "c"}, "project": "sales",
                          "redshift": {"clusterName": "c", "database": "d", "credentialsSecretArn": "arn:aws:secretsmanager:eu-central-1:222222222222:secret:s"},
                          "schemas": [{"name": "public", "tables": ["t"]}]},
-                "status": {"observedGeneration": 1, "conditions": conditions, "dataSourceId": data_source}
+                "status": {"observedGeneration": 1, "conditions": conditions}
             }))
             .unwrap()
         };
-        let with = |conditions: serde_json::Value, generation: i64| made(conditions, generation, None);
         let c = |kind: &str, status: &str| serde_json::json!({"type": kind, "status": status, "reason": "R", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"});
         let new: RedshiftDataProduct = with(serde_json::json!([]), 1);
         assert_eq!(priority(&new), 1);
@@ -323,20 +309,9 @@ mod tests {
             ]),
             1,
         );
-        assert_eq!(priority(&created), 9);
-        let environment = serde_json::json!([
-            c("ConnectionResolved", "True"),
-            c("BlueprintEnabled", "True"),
-            c("EnvironmentReady", "True")
-        ]);
-        assert_eq!(priority(&with(environment.clone(), 1)), 7, "its data source not made yet");
-        assert_eq!(
-            priority(&made(environment, 1, Some("ds-1"))),
-            8,
-            "its data source made, not READY yet: half a stage further"
-        );
+        assert_eq!(priority(&created), 5);
         let ready = serde_json::json!([c("Ready", "True"), c("DataSourceReady", "True")]);
         assert_eq!(priority(&with(ready.clone(), 1)), 0, "settled");
-        assert_eq!(priority(&with(ready, 2)), 3, "a new generation is under way again");
+        assert_eq!(priority(&with(ready, 2)), 2, "a new generation is under way again");
     }
 }
