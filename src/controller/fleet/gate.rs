@@ -9,9 +9,9 @@
 //! so every stage keeps its quota busy at once; taking the furthest along first instead put
 //! every place into one stage, whose one quota then bounded the fleet again (one plant of 4,000
 //! alone: 5 data products a second where its quotas allow 20). A settled data product's resync
-//! makes no progress: it goes only when no other stage waits. The caller asks for this only while a
-//! DataZone pace is saturated; otherwise every pass has the same stage ([`IN_TURN`]) and they go in
-//! the order they came due (`data_product::reconcile`).
+//! makes no progress: it goes only when no other stage waits. Passes go by stage only while a
+//! DataZone pace is saturated and a minute after ([`Balance`]); otherwise every pass has the same
+//! stage ([`IN_TURN`]) and they go in the order they came due (`data_product::reconcile`).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
