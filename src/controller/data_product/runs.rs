@@ -238,14 +238,6 @@ pub async fn start_run<B: Backend>(
             effects.not_yet(PHASE, "Waiting", format!("DataZone refused a run now: {}", e.message));
             Ok(Done::new(effects, ctx.poll))
         }
-        // Deleted behind the operator's back between the look and the start: no terminal error
-        // (ten minutes): the next pass reads the data source, finds it gone and makes it again.
-        Err(e) if e.is_not_found() => {
-            ctx.wakeups.forget(caller);
-            let message = format!("the data source was deleted before its run could start: {}", e.message);
-            effects.not_yet(PHASE, "DataSourceGone", message);
-            Ok(Done::new(effects, ctx.poll))
-        }
         Err(e) => Err(Blocked::dz(PHASE, e)),
     }
 }

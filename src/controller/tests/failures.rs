@@ -250,21 +250,3 @@ async fn the_first_pass_through_after_an_outage_wakes_the_data_products_backing_
     assert_eq!(wake.name, "customers");
     assert!(woken.try_recv().is_err(), "woken once");
 }
-
-#[tokio::test]
-async fn a_data_source_deleted_before_its_run_starts_is_no_terminal_error() {
-    let h = Harness::new();
-    let (mut p, ds) = published(&h).await;
-    p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "t1".to_string())].into());
-    h.dz.fail_next(
-        "StartDataSourceRun",
-        ErrorClass::Terminal,
-        "ResourceNotFoundException",
-        "Data source was not found",
-    );
-    let pass = h.pass(&mut p).await;
-    assert_eq!(pass.calls, [format!("StartDataSourceRun {ds}")]);
-    assert_eq!(condition(&p, PUBLISHED), is(False, "DataSourceGone"));
-    assert_ne!(condition(&p, STALLED).map(|c| c.0), Some(True), "not stalled: the next pass makes it again");
-    assert_ne!(pass.requeue(), Action::requeue(TERMINAL_RETRY), "looked at again soon, not in ten minutes");
-}
