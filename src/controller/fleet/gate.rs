@@ -18,9 +18,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::crd::RedshiftDataProduct;
 use crate::crd::conditions::{PHASES, READY};
