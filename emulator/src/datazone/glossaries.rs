@@ -102,15 +102,6 @@ fn check_related(state: &State, domain_id: &str, ids: &[String]) -> AwsResult<()
     }
 }
 
-/// A domain holding `held` of what it may hold `limit` of takes no more [docs: Quotas for Amazon
-/// DataZone]; what the refusal says is [inferred] (as the environments' quota).
-pub(crate) fn domain_quota(held: usize, limit: usize, domain: &str, what: &str) -> AwsResult<()> {
-    if held >= limit {
-        return Err(AwsError::quota(format!("Domain {domain} has reached the limit of {limit} {what} per domain")));
-    }
-    Ok(())
-}
-
 /// The glossary `id` of the request's domain.
 fn glossary_in<'s>(state: &'s State, d: &Domain, id: &str) -> AwsResult<&'s Glossary> {
     state
@@ -142,7 +133,7 @@ pub fn create_glossary(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> 
         return Err(AwsError::conflict(format!("A glossary named {name} already exists in this domain")));
     }
     let held = state.glossaries.values().filter(|g| g.domain_id == domain_id).count();
-    domain_quota(held, state.lifecycle.glossaries_per_domain, &domain_id, "glossaries")?;
+    super::domain_quota(held, state.lifecycle.glossaries_per_domain, &domain_id, "glossaries")?;
     let by = ctx.caller.principal_arn.clone();
     let g = Glossary {
         id: state.ids.id(),
@@ -227,7 +218,7 @@ pub fn create_term(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         return Err(AwsError::conflict(format!("A glossary term named {name} already exists in this glossary")));
     }
     let held = state.glossary_terms.values().filter(|t| t.domain_id == d.id).count();
-    domain_quota(held, state.lifecycle.glossary_terms_per_domain, &d.id, "glossary terms")?;
+    super::domain_quota(held, state.lifecycle.glossary_terms_per_domain, &d.id, "glossary terms")?;
     let (is_a, classifies) = (is_a.unwrap_or_default(), classifies.unwrap_or_default());
     check_related(state, &d.id, &is_a)?;
     check_related(state, &d.id, &classifies)?;
