@@ -229,7 +229,7 @@ pub fn create(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         return Ok((201, product_json(p, &p.revisions[0])));
     }
     let held = state.data_products.values().filter(|p| p.domain_id == domain_id).count();
-    super::domain_quota(held, state.lifecycle.data_products_per_domain, &domain_id, "data products")?;
+    super::quotas::domain_quota(held, state.lifecycle.data_products_per_domain, &domain_id, "data products")?;
     let revision = revision_of(state, ctx, (&domain_id, &project_id, None), stated, &[], 1)?;
     let product = DataProduct { id: state.ids.id(), domain_id, project_id, revisions: vec![revision], listing: None };
     let out = product_json(&product, product.latest());

@@ -224,7 +224,7 @@ pub fn create_environment(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value
     // made with its project) [inferred].
     let limit = state.lifecycle.environments_per_domain;
     let held = state.environments.values().filter(|e| e.domain_id == ctx.param(0) && e.status != "DELETED").count();
-    super::domain_quota(held, limit, ctx.param(0), "environments")?;
+    super::quotas::domain_quota(held, limit, ctx.param(0), "environments")?;
     let id = state.ids.id();
     let environment = Environment {
         id: id.clone(),

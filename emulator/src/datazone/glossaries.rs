@@ -133,7 +133,7 @@ pub fn create_glossary(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> 
         return Err(AwsError::conflict(format!("A glossary named {name} already exists in this domain")));
     }
     let held = state.glossaries.values().filter(|g| g.domain_id == domain_id).count();
-    super::domain_quota(held, state.lifecycle.glossaries_per_domain, &domain_id, "glossaries")?;
+    super::quotas::domain_quota(held, state.lifecycle.glossaries_per_domain, &domain_id, "glossaries")?;
     let by = ctx.caller.principal_arn.clone();
     let g = Glossary {
         id: state.ids.id(),
@@ -218,7 +218,7 @@ pub fn create_term(state: &mut State, ctx: &Ctx) -> AwsResult<(u16, Value)> {
         return Err(AwsError::conflict(format!("A glossary term named {name} already exists in this glossary")));
     }
     let held = state.glossary_terms.values().filter(|t| t.domain_id == d.id).count();
-    super::domain_quota(held, state.lifecycle.glossary_terms_per_domain, &d.id, "glossary terms")?;
+    super::quotas::domain_quota(held, state.lifecycle.glossary_terms_per_domain, &d.id, "glossary terms")?;
     let (is_a, classifies) = (is_a.unwrap_or_default(), classifies.unwrap_or_default());
     check_related(state, &d.id, &is_a)?;
     check_related(state, &d.id, &classifies)?;

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod glossaries;
 pub mod listings;
 pub mod metadata_generation;
+pub mod quotas;
 pub mod request;
 pub mod runs;
 pub mod search;
@@ -26,16 +27,6 @@ use crate::clock::Instant;
 use crate::state::{Due, State};
 
 use request::{Handler, percent_decode};
-
-/// A domain holding `held` of what it may hold `limit` of takes no more (environments, glossaries,
-/// terms, data products) [docs: Quotas for Amazon DataZone]; what the refusal says is [inferred].
-pub(crate) fn domain_quota(held: usize, limit: usize, domain: &str, what: &str) -> crate::error::AwsResult<()> {
-    if held >= limit {
-        let message = format!("Domain {domain} has reached the limit of {limit} {what} per domain");
-        return Err(crate::error::AwsError::quota(message));
-    }
-    Ok(())
-}
 
 /// Applies every time-driven change due by `now` (an environment settling, a run finishing, a
 /// subscription grant's next step);
