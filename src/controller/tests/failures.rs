@@ -156,6 +156,29 @@ async fn an_exhausted_run_quota_is_a_condition_retried_in_an_hour() {
 }
 
 #[tokio::test]
+async fn a_data_source_deleted_just_before_its_run_starts_is_made_again_on_the_next_pass() {
+    let h = Harness::new();
+    let (mut p, ds) = published(&h).await;
+    p.metadata.annotations = Some([(RECONCILE_REQUESTED_AT.to_string(), "t1".to_string())].into());
+    // Deleted after the pass's look: the start is what finds out.
+    h.dz.fail_next("StartDataSourceRun", ErrorClass::Terminal, "ResourceNotFoundException", "Data source not found");
+    h.dz.world().data_sources.clear();
+    let pass = h.pass(&mut p).await;
+    assert_eq!(pass.calls, [format!("StartDataSourceRun {ds}")]);
+    assert!(pass.events.contains(&"DataSourceMissing".to_string()), "{:?}", pass.events);
+    assert_eq!(condition(&p, PUBLISHED), is(False, "DataSourceMissing"));
+    assert_eq!(p.status.as_ref().and_then(|s| s.data_source_id.clone()), None, "status forgets it");
+    requeue_within(&pass, Duration::ZERO, Duration::from_secs(60));
+    let pass = h.pass(&mut p).await;
+    assert!(
+        pass.calls.iter().any(|c| c.starts_with("CreateDataSource")),
+        "made again at once, not started again on the old ID: {:?}",
+        pass.calls
+    );
+    assert!(!pass.calls.contains(&format!("StartDataSourceRun {ds}")), "{:?}", pass.calls);
+}
+
+#[tokio::test]
 async fn a_create_that_loses_a_race_takes_over_only_its_own() {
     for (ours, wanted) in [(true, "StartDataSourceRun"), (false, "NameTaken")] {
         let h = Harness::new();
