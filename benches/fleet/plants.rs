@@ -50,6 +50,22 @@ fn sizes(name: &str, default: &str) -> Vec<usize> {
     text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
 }
 
+/// The operations each data product calls once on its way to Ready, each a quota of 20 a second:
+/// the bound is theirs, and the progress lines say how busy each keeps its quota.
+const ONE_EACH: [&str; 3] = ["CreateDataSource", "StartDataSourceRun", "CreateDataProduct"];
+
+/// DataZone calls that got through so far, by operation (the throttled ones taken off).
+fn through_now(emulator: &Emulator) -> BTreeMap<String, u64> {
+    let throttled = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    calls(emulator)
+        .iter()
+        .filter_map(|(k, v)| {
+            let op = k.strip_prefix("datazone:")?;
+            Some((op.to_string(), v - throttled.get(k).copied().unwrap_or(0)))
+        })
+        .collect()
+}
+
 /// The quota of `operation` under `--per-api-quotas`.
 fn quota(operation: &str) -> f64 {
     QUOTA_PAGE.iter().find(|(op, _)| *op == operation).map_or(OTHER_OPERATIONS_RATE, |(_, tps)| *tps)
@@ -311,12 +327,14 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             plant.through_from = attempts(&metrics(plant.port).await, "success");
         }
     }
+    let through_from = through_now(&emulator);
     let throttled_before = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
 
     // Until every plant is Ready (or, with the quota, every plant but one, whose data products all
     // say why they are not: which plant's environment comes last is a race).
     let (mut busy_until, mut busy_through): (Option<f64>, Vec<f64>) = (None, Vec::new());
     let (mut best, mut moved) = (0, Instant::now());
+    let (mut last_through, mut last_line) = (through_from.clone(), Instant::now());
     let mut quota_since: Option<(Instant, BTreeMap<String, u64>)> = None;
     loop {
         let secs = start.elapsed().as_secs_f64();
@@ -379,7 +397,15 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             } else {
                 String::new()
             };
-            eprintln!("  {ready_all} of {total} Ready after {secs:.0} s{blocked}{waiting}");
+            // How busy the one-a-data-product operations kept their quotas since the last line.
+            let through = through_now(&emulator);
+            let (rates, over) = (minus(&through, &last_through), last_line.elapsed().as_secs_f64().max(1.0));
+            (last_through, last_line) = (through, Instant::now());
+            let busy = ONE_EACH.map(|op| format!("{op} {:.1}", rates.get(op).copied().unwrap_or(0) as f64 / over));
+            eprintln!(
+                "  {ready_all} of {total} Ready after {secs:.0} s{blocked}; a second: {}{waiting}",
+                busy.join(", ")
+            );
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -396,13 +422,7 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
         minus(&now, &throttled_before)
     };
     // Calls that got through, by operation (DataZone only): what the quotas bound.
-    let through: BTreeMap<String, u64> = after
-        .iter()
-        .filter_map(|(k, v)| {
-            let op = k.strip_prefix("datazone:")?;
-            Some((op.to_string(), v - throttled.get(k).copied().unwrap_or(0)))
-        })
-        .collect();
+    let through = minus(&through_now(&emulator), &through_from);
     let (tightest, bound_secs) = bound(&through, 1.0);
     let dz_all = sum(&after, "datazone:");
     let dz_throttled = sum(&throttled, "datazone:");
