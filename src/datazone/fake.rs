@@ -275,6 +275,10 @@ impl DataZone for Fake {
         self.world().saturated
     }
 
+    fn saturated_for(&self, _: &str) -> bool {
+        self.world().saturated
+    }
+
     async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
         let w = self.call("ListDomains", "")?;
         Ok(w.domains.get(name).map(|id| (id.clone(), w.generation)))

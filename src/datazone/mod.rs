@@ -270,6 +270,10 @@ pub trait DataZone: Send + Sync {
     /// Whether calls as this client's account have queued at its pace for a while
     /// ([`pace::Pace::saturated`]): a call that only looks then postpones one that makes progress.
     fn saturated(&self) -> bool;
+    /// Whether calls of `operation` as this client's account have queued at that operation's own
+    /// pace for a while: DataZone's quotas are per API (docs/datazone-semantics.md §8), so a call
+    /// of it postpones only other calls of it.
+    fn saturated_for(&self, operation: &str) -> bool;
     /// The domain of this name: its ID and generation.
     fn find_domain(&self, name: &str) -> impl Future<Output = Result<Option<(String, Generation)>, DzError>> + Send;
     /// The domain's generation (a missing domain answers 403, as a foreign one).

@@ -177,6 +177,10 @@ impl DataZone for SdkDataZone {
         self.pacer.as_ref().is_some_and(|p| p.saturated())
     }
 
+    fn saturated_for(&self, operation: &str) -> bool {
+        self.pacer.as_ref().is_some_and(|p| p.saturated_for(operation))
+    }
+
     async fn find_domain(&self, name: &str) -> Result<Option<(String, Generation)>, DzError> {
         let mut token = None;
         loop {

@@ -92,6 +92,11 @@ impl Pacer {
         self.paces().saturated(Instant::now())
     }
 
+    /// See [`OperationPaces::saturated_for`].
+    pub fn saturated_for(&self, operation: &str) -> bool {
+        self.paces().saturated_for(operation, Instant::now())
+    }
+
     pub fn answered(&self, operation: &str, refused: bool) {
         let mut paces = self.paces();
         let before = paces.rate(operation);

@@ -64,6 +64,12 @@ impl OperationPaces {
         self.paces.values_mut().any(|p| p.saturated(now))
     }
 
+    /// Whether `operation`'s own pace is saturated: under per-API quotas, what a call of it
+    /// postpones is only other calls of it.
+    pub fn saturated_for(&mut self, operation: &str, now: Instant) -> bool {
+        self.paces.get_mut(operation).is_some_and(|p| p.saturated(now))
+    }
+
     pub fn rate(&self, operation: &str) -> Option<f64> {
         self.paces.get(operation).map(Pace::rate)
     }
@@ -88,6 +94,25 @@ mod tests {
                 .map(|op| paces.rate(op))
                 .collect();
         assert_eq!(rates, [Some(3.0), Some(3.0), Some(5.0), Some(20.0), None]);
+    }
+
+    #[test]
+    fn a_busy_operation_saturates_its_own_pace_not_the_others() {
+        let t0 = Instant::now() + Duration::from_secs(10);
+        let mut paces = OperationPaces::new(20.0);
+        // A fleet creating data sources at their quota for half a minute, listing now and then.
+        for s in 0..30 {
+            let now = t0 + Duration::from_secs(s);
+            for _ in 0..20 {
+                paces.reserve("CreateDataSource", now);
+            }
+            paces.reserve("ListDataSources", now);
+        }
+        let now = t0 + Duration::from_secs(30);
+        assert!(paces.saturated(now), "some pace is");
+        assert!(paces.saturated_for("CreateDataSource", now));
+        assert!(!paces.saturated_for("ListDataSources", now), "a page a second of twenty");
+        assert!(!paces.saturated_for("Search", now), "never called");
     }
 
     #[test]
