@@ -438,6 +438,13 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             if sources == total && products == total { "nothing duplicated" } else { "DUPLICATES OR GAPS" }
         );
     }
+    // Where the refusals fell: the operations whose quotas the operators pressed hardest.
+    let mut refused: Vec<(&String, &u64)> =
+        throttled.iter().filter(|(k, n)| k.starts_with("datazone:") && **n > 0).collect();
+    refused.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+    let refused: Vec<String> =
+        refused.iter().take(6).map(|(k, n)| format!("{} {n}", &k["datazone:".len()..])).collect();
+    eprintln!("  throttled, by operation: {}", refused.join(", "));
     let jain_busy = jain(&busy_through);
     let busy_total: f64 = busy_through.iter().sum();
     for (p, plant) in plants.iter().enumerate() {

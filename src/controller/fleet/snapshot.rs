@@ -89,16 +89,14 @@ fn pages(last_listed: Option<usize>) -> usize {
 /// that shows them moved, `super::wakeups`). Up to 1,000 data sources it is every poll.
 const PAGES_PER_POLL: usize = 20;
 
-/// ... and while the pace of `ListDataSources` itself is saturated (its calls queue for their
-/// slots for tens of seconds), at most this many: every page is then a listing page postponed.
-/// A project of 10,000 is listed every 100 polls then (200 pages in 500 s), one of 1,000 every
-/// 10; up to 100 data sources nothing changes. When the listings drain, the pace is no longer
-/// saturated within seconds and the listing comes at the usual interval. Only the listing's own
-/// pace counts: DataZone's quotas are per API (docs/datazone-semantics.md §8), so a fleet
-/// keeping `CreateDataSource` busy is not slowed by a listing, and the listing shows each of its
-/// data products its data source or run settled: held back while any pace was saturated, five
-/// plants of 1,000 under per-API quotas saw a run of a second over 37 s after it started
-/// (docs/design/fleet.md).
+/// ... and while a listing page postpones other listing pages (`DataZone::saturated_for`: the
+/// `ListDataSources` pace itself is saturated), at most this many. A project of 10,000 is listed every 100 polls then (200 pages in 500 s), one of
+/// 1,000 every 10; up to 100 data sources nothing changes. When the work drains, the pace is no
+/// longer saturated within seconds and the listing comes at the usual interval. DataZone's
+/// quotas are per API (docs/datazone-semantics.md §8): a fleet keeping `CreateDataSource` busy is
+/// not slowed by a listing, and the listing shows its data products their data source or run
+/// settled (held back while any pace was saturated, five plants of 1,000 saw a run of a second
+/// over 37 s after it started: docs/design/fleet.md).
 const PAGES_PER_POLL_SATURATED: usize = 2;
 
 /// How old a listing may be for data products waiting on something settling, while the pace is
