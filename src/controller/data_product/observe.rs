@@ -63,11 +63,7 @@ pub async fn observe<B: Backend>(
                 return Ok(Observation { observed, effects });
             }
             _ => {
-                effects.record(Record::DataSourceGone).event(
-                    EventType::Warning,
-                    "DataSourceMissing",
-                    format!("data source {ds_id} is gone from DataZone; it will be recreated"),
-                );
+                forget_missing(&mut effects, ds_id);
             }
         }
     }
@@ -482,6 +478,16 @@ fn settling_listing_age(poll: Duration) -> Duration {
 /// Find by name before create (a crash between a create and its status write, or a data product
 /// applied again after a Retain deletion), in the project's shared listing: one call for every
 /// data product about to create its data source.
+/// Data source `id` is gone from DataZone: status forgets it (the next look finds it by name or
+/// makes it again), and a Warning Event says so.
+pub fn forget_missing<'e>(effects: &'e mut Effects, id: &str) -> &'e mut Effects {
+    effects.record(Record::DataSourceGone).event(
+        EventType::Warning,
+        "DataSourceMissing",
+        format!("data source {id} is gone from DataZone; it will be recreated"),
+    )
+}
+
 async fn data_source_by_name<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,

@@ -242,18 +242,11 @@ pub async fn start_run<B: Backend>(
         // forgets it, so the next pass finds it by name or makes it again. Status kept, every
         // pass would trust it and start a run on a data source that is not there.
         Err(e) if e.is_not_found() => {
-            effects
-                .record(Record::DataSourceGone)
-                .event(
-                    EventType::Warning,
-                    "DataSourceMissing",
-                    format!("data source {} is gone from DataZone; it will be recreated", start.data_source),
-                )
-                .not_yet(
-                    PHASE,
-                    "DataSourceMissing",
-                    format!("data source {} was not found: {}", start.data_source, e.message),
-                );
+            super::observe::forget_missing(&mut effects, start.data_source).not_yet(
+                PHASE,
+                "DataSourceMissing",
+                format!("data source {} was not found: {}", start.data_source, e.message),
+            );
             Ok(Done::new(effects, ctx.poll))
         }
         Err(e) => Err(Blocked::dz(PHASE, e)),

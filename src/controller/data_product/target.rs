@@ -307,8 +307,9 @@ impl<B: Backend> Target<B> {
     /// next listing rather than take one now ([`crate::controller::fleet::snapshot::Snapshots::wait_for_next`]): it
     /// is woken when someone takes that listing, and comes back to take it itself when it is due.
     /// While the listing's own pace (`ListDataSources`) is saturated the listings of a big
-    /// project are further apart ([`settling_max_age`]); a waiter still comes back at the usual interval, so that when the
-    /// work drains the next listing is taken then, not when the long wait would have ended.
+    /// project are further apart ([`settling_max_age`]); a waiter still comes back at the usual
+    /// interval, so that when the work drains the next listing is taken then, not when the long
+    /// wait would have ended.
     pub fn awaits_next_listing(&self, ctx: &Context<B>, caller: &str, not_before: Instant) -> Option<Duration> {
         let listed = ctx.snapshots.last_listed(&self.listing_key);
         let max_age = settling_max_age(ctx.poll, listed, self.dz.saturated_for("ListDataSources"));
