@@ -117,6 +117,43 @@ fn calls(emulator: &Emulator) -> BTreeMap<String, u64> {
     emulator.shared.calls.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
 }
 
+/// DataZone calls that got through so far, by operation (the throttled ones taken off).
+fn through_now(emulator: &Emulator) -> BTreeMap<String, u64> {
+    let throttled = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    calls(emulator)
+        .iter()
+        .filter_map(|(k, v)| {
+            let op = k.strip_prefix("datazone:")?;
+            Some((op.to_string(), v - throttled.get(k).copied().unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// The operator's pace of each DataZone operation (`datazone_operator_aws_pace`; one account).
+fn paces(metrics: &str) -> BTreeMap<String, f64> {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("datazone_operator_aws_pace{"))
+        .filter_map(|l| {
+            let op = l.split("operation=\"").nth(1)?.split('"').next()?;
+            Some((op.to_string(), l.rsplit(' ').next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The `n` operations with the most calls through a second since the last line, with the
+/// operator's pace of each: where a publish spends its quota, and whether the pace holds it back.
+fn busiest(rates: &BTreeMap<String, u64>, over_secs: f64, paces: &BTreeMap<String, f64>, n: usize) -> String {
+    let mut ops: Vec<(&String, &u64)> = rates.iter().filter(|(_, c)| **c > 0).collect();
+    ops.sort_by(|a, b| b.1.cmp(a.1));
+    let total: u64 = rates.values().sum();
+    let each = ops.iter().take(n).map(|(op, c)| {
+        let pace = paces.get(*op).map_or(String::new(), |p| format!(" (pace {p:.1})"));
+        format!("{op} {:.1}{pace}", **c as f64 / over_secs)
+    });
+    format!("{:.1} through a second: {}", total as f64 / over_secs, each.collect::<Vec<_>>().join(", "))
+}
+
 fn sum(calls: &BTreeMap<String, u64>, prefix: &str) -> u64 {
     calls.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v).sum()
 }
@@ -431,6 +468,7 @@ async fn wait_ready(
     n: usize,
     started: Instant,
     emulator: &Emulator,
+    metrics_port: u16,
 ) -> Progress {
     let (store, writer) = reflector::store();
     let watch = watcher(Api::<RedshiftDataProduct>::all(client.clone()), watcher::Config::default())
@@ -444,6 +482,7 @@ async fn wait_ready(
         all - sum(&by_op, "datazone:")
     };
     let (mut progress, mut sliced) = (Progress::default(), 0);
+    let (mut last_through, mut last_line) = (through_now(emulator), Instant::now());
     loop {
         if started.elapsed() >= TIMELINE_SLICE * (progress.timeline.len() as u32 + 1) {
             let now = through();
@@ -466,7 +505,11 @@ async fn wait_ready(
         // A bench that stops moving is broken, not slow.
         assert!(moved.elapsed() < Duration::from_secs(300), "{ready} of {n} Ready and no progress for 5 minutes");
         if started.elapsed().as_secs().is_multiple_of(10) {
-            eprintln!("  {ready} of {n} Ready after {:.0} s", started.elapsed().as_secs_f64());
+            let through = through_now(emulator);
+            let (rates, over) = (minus(&through, &last_through), last_line.elapsed().as_secs_f64().max(1.0));
+            (last_through, last_line) = (through, Instant::now());
+            let busiest = busiest(&rates, over, &paces(&metrics(metrics_port).await), 3);
+            eprintln!("  {ready} of {n} Ready after {:.0} s; {busiest}", started.elapsed().as_secs_f64());
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -501,7 +544,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
             started.elapsed().as_secs_f64()
         }
     });
-    let mut progress = wait_ready(client, &namespaces, n, started, &emulator).await;
+    let mut progress = wait_ready(client, &namespaces, n, started, &emulator, port).await;
     progress.applied_secs = applying.await.unwrap_or_default();
     let ready_secs = progress.all_ready_secs;
     let at_ready = calls(&emulator);
@@ -624,7 +667,8 @@ async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<Str
     };
     let emulator = start_emulator(lifecycle, 0.0).await;
     let namespaces = tenancy(client, &tag, 1).await;
-    let _operator = spawn(&emulator, &namespaces, free_port(), s, FIRST_PUBLISH_RESYNC);
+    let port = free_port();
+    let _operator = spawn(&emulator, &namespaces, port, s, FIRST_PUBLISH_RESYNC);
     let ns = &namespaces[0];
     let products = vec![
         // As `import-payload examples/payloads/three-databases.json` writes them.
@@ -652,7 +696,7 @@ async fn small_payload(client: &Client, s: &Settings) -> (f64, f64, BTreeMap<Str
     ];
     let started = Instant::now();
     apply_all(client, products).await;
-    let secs = wait_ready(client, &namespaces, 3, started, &emulator).await.all_ready_secs;
+    let secs = wait_ready(client, &namespaces, 3, started, &emulator, port).await.all_ready_secs;
     let at_ready = calls(&emulator);
     (secs, sum(&at_ready, "datazone:") as f64 / 3.0, at_ready)
 }

@@ -33,7 +33,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
-use super::{Operator, SECRET, Settings, apply_all, calls, env_or, free_port, metrics, minus, sum};
+use super::{Operator, SECRET, Settings, apply_all, calls, env_or, free_port, metrics, minus, sum, through_now};
 
 /// The role every plant's connection assumes: one governance account, so one set of quotas.
 const ROLE: &str = "arn:aws:iam::111111111111:role/dz-registration";
@@ -53,18 +53,6 @@ fn sizes(name: &str, default: &str) -> Vec<usize> {
 /// The operations each data product calls once on its way to Ready, each a quota of 20 a second:
 /// the bound is theirs, and the progress lines say how busy each keeps its quota.
 const ONE_EACH: [&str; 3] = ["CreateDataSource", "StartDataSourceRun", "CreateDataProduct"];
-
-/// DataZone calls that got through so far, by operation (the throttled ones taken off).
-fn through_now(emulator: &Emulator) -> BTreeMap<String, u64> {
-    let throttled = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    calls(emulator)
-        .iter()
-        .filter_map(|(k, v)| {
-            let op = k.strip_prefix("datazone:")?;
-            Some((op.to_string(), v - throttled.get(k).copied().unwrap_or(0)))
-        })
-        .collect()
-}
 
 /// The quota of `operation` under `--per-api-quotas`.
 fn quota(operation: &str) -> f64 {

@@ -15,6 +15,7 @@
 
 pub mod connector;
 pub mod operations;
+mod room;
 #[cfg(test)]
 mod simulation;
 
@@ -45,6 +46,19 @@ const QUIET: Duration = Duration::from_secs(60);
 const GROWTH: f64 = 0.02;
 /// Before any refusal: 50 % a second, to find the limit quickly from a cautious start.
 const FIRST_GROWTH: f64 = 0.5;
+/// While the account has room ([`room`]: calls moved here from other operations) and this long
+/// has passed since the last cut, the pace probes for it ...
+const PROBE_AFTER: Duration = Duration::from_secs(3);
+/// ... by 3 calls a second each second: from a third of a shared quota of 50 to all of it in about
+/// 11 s; slow enough that a probe refused at an operation's own quota of 20 overshoots it by about
+/// half (a service's bucket lets a burst through before it refuses); the same for every pace, so a
+/// probe does not favour the operator with the most (a share of the rate would) ...
+const PROBE_STEP: f64 = 3.0;
+/// ... until a refusal, or the room is taken. It probes again only this long after: under per-API
+/// quotas (DataZone's) each probe is refused at the operation's own quota, and the room a
+/// neighbour's arrival leaves (its calls took part of a quota this account was using) is not this
+/// account's to take.
+const PROBE_SPACING: Duration = Duration::from_secs(600);
 /// Callers queued within this long ago mean demand is at the pace: only then does it grow.
 const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
 /// The pace is in use while calls go at at least this share of it; only then does it grow, or is
@@ -79,6 +93,10 @@ pub struct Pace {
     next: Instant,
     last_cut: Option<Instant>,
     last_queued: Option<Instant>,
+    /// The last growth was a probe for the account's room.
+    probing: bool,
+    /// When the last probe ended.
+    probed: Option<Instant>,
     /// When the current second began, its tally, and the tally of the second before.
     second: (Instant, Tally, Tally),
     /// The share of the rate the last seconds used, smoothed ([`LOAD_WEIGHT`]).
@@ -90,7 +108,17 @@ impl Pace {
         let next = now;
         let second = (now, Tally::default(), Tally::default());
         let rate = rate.clamp(SLOWEST, FASTEST);
-        Self { rate, documented: false, next, last_cut: None, last_queued: None, second, load: 0.0 }
+        Self {
+            rate,
+            documented: false,
+            next,
+            last_cut: None,
+            last_queued: None,
+            probing: false,
+            probed: None,
+            second,
+            load: 0.0,
+        }
     }
 
     /// A pace that starts at a documented quota: it grows slowly from the start (a quota can be
@@ -143,8 +171,9 @@ impl Pace {
         at.max(now)
     }
 
-    /// A call came back; `refused` when the service said the rate was exceeded.
-    pub fn answered(&mut self, now: Instant, refused: bool) {
+    /// A call came back; `refused` when the service said the rate was exceeded; `room` when the
+    /// account's calls through are well below the most lately ([`room::Room::spare`]).
+    pub fn answered(&mut self, now: Instant, refused: bool, room: bool) {
         let rate = self.rate;
         let (current, last) = self.tallies(now);
         current.answered += 1;
@@ -157,6 +186,9 @@ impl Pace {
                 // floor ([`simulation`]).
                 self.rate = (self.rate * CUT).max(SLOWEST);
                 self.last_cut = Some(now);
+                if std::mem::take(&mut self.probing) {
+                    self.probed = Some(now);
+                }
             }
             return;
         }
@@ -164,10 +196,18 @@ impl Pace {
         // service, and would let a burst through all at once.
         let queued = self.last_queued.is_some_and(|at| now.duration_since(at) < QUEUED_RECENTLY);
         if queued && busy {
+            let probing = room
+                && self.last_cut.is_some_and(|at| now.duration_since(at) >= PROBE_AFTER)
+                && self.probed.is_none_or(|at| now.duration_since(at) >= PROBE_SPACING);
+            if self.probing && !probing {
+                self.probed = Some(now);
+            }
+            self.probing = probing;
             // Per answered call: a second's calls add up to the step.
             let growth = match (self.last_cut, self.documented) {
                 (None, false) => FIRST_GROWTH,
                 (None, true) => STEP / self.rate,
+                (Some(_), _) if self.probing => PROBE_STEP / self.rate,
                 (Some(at), _) if now.duration_since(at) < QUIET => STEP / self.rate,
                 (Some(_), _) => GROWTH,
             };
@@ -202,7 +242,7 @@ mod tests {
             pace.reserve(now);
         }
         for _ in 0..answers {
-            pace.answered(now, false);
+            pace.answered(now, false, false);
         }
     }
 
@@ -214,7 +254,7 @@ mod tests {
         for i in 0..50 {
             let now = t0 + Duration::from_secs(i);
             pace.reserve(now);
-            pace.answered(now, false);
+            pace.answered(now, false, false);
         }
         assert_eq!(pace.rate(), 20.0);
         // A queue of a second's worth: before any refusal, half a call a second more per answer.
@@ -234,11 +274,11 @@ mod tests {
         for _ in 0..100 {
             pace.reserve(t0);
         }
-        pace.answered(t0, true);
+        pace.answered(t0, true, false);
         assert_eq!(pace.rate(), 100.0 * CUT);
         // Calls that were on their way come back refused too: one cut a second.
         for i in 0..40 {
-            pace.answered(t0 + ms(10 * i), true);
+            pace.answered(t0 + ms(10 * i), true, false);
         }
         assert_eq!(pace.rate(), 100.0 * CUT);
         assert_eq!(CUT, 0.8, "a second's worth below is 80 calls");
@@ -246,19 +286,61 @@ mod tests {
         // about, whatever it is (each call adds its share of the step at the rate it finds).
         for _ in 0..80 {
             pace.reserve(t0 + ms(500));
-            pace.answered(t0 + ms(500), false);
+            pace.answered(t0 + ms(500), false, false);
         }
         let grown = pace.rate() - 100.0 * CUT;
         assert!((grown - STEP).abs() < 1e-3, "additive growth after a cut: {grown}");
         // The next refusal, a second later: cut again.
         let before = pace.rate();
-        pace.answered(t0 + ms(1000), true);
+        pace.answered(t0 + ms(1000), true, false);
         assert!((pace.rate() - before * CUT).abs() < 1e-9, "{}", pace.rate());
         // A minute without a refusal: the step is a share of the rate again (2 % a second).
         let quiet = t0 + ms(1000) + QUIET + ms(1);
         let before = pace.rate();
         queue_and_answer(&mut pace, quiet, 50, 50);
         assert!((pace.rate() - before - 50.0 * GROWTH).abs() < 1e-9, "{}", pace.rate());
+    }
+
+    /// `callers` ask for a slot at `now`, and `answers` of them come back through, with room.
+    fn queue_and_answer_with_room(pace: &mut Pace, now: Instant, callers: usize, answers: usize) {
+        for _ in 0..callers {
+            pace.reserve(now);
+        }
+        for _ in 0..answers {
+            pace.answered(now, false, true);
+        }
+    }
+
+    #[test]
+    fn with_room_a_pace_cut_a_while_ago_probes_three_calls_a_second_faster_each_second_until_refused() {
+        let t0 = Instant::now() + Duration::from_secs(10);
+        let mut pace = Pace::new(20.0, t0);
+        queue_and_answer(&mut pace, t0, 20, 0);
+        pace.answered(t0, true, true);
+        assert_eq!(pace.rate(), 16.0);
+        // Within three seconds of the cut: the step, room or not.
+        queue_and_answer_with_room(&mut pace, t0 + ms(2000), 16, 16);
+        assert!((pace.rate() - 16.0 - STEP).abs() < 1e-3, "{}", pace.rate());
+        // Later, with room: a second's worth of answers adds the probe's step.
+        let later = t0 + ms(4000);
+        let before = pace.rate();
+        queue_and_answer_with_room(&mut pace, later, 20, 16);
+        assert!((pace.rate() - before - PROBE_STEP).abs() < 0.3, "{}", pace.rate());
+        // Without room: the step.
+        let before = pace.rate();
+        queue_and_answer(&mut pace, later + ms(500), 20, 19);
+        assert!((pace.rate() - before - STEP).abs() < 1e-2, "{}", pace.rate());
+        // A refusal ends the probe, and none starts again for ten minutes, room or not.
+        let refused_at = later + ms(600);
+        queue_and_answer_with_room(&mut pace, refused_at, 20, 10);
+        pace.answered(refused_at, true, true);
+        let before = pace.rate();
+        queue_and_answer_with_room(&mut pace, refused_at + PROBE_AFTER + ms(100), 20, 16);
+        assert!((pace.rate() - before - STEP).abs() < 1e-2, "the step: {}", pace.rate());
+        let after = refused_at + PROBE_SPACING + ms(100);
+        let before = pace.rate();
+        queue_and_answer_with_room(&mut pace, after, 20, 16);
+        assert!((pace.rate() - before - PROBE_STEP).abs() < 0.3, "probing again: {}", pace.rate());
     }
 
     #[test]
@@ -269,7 +351,7 @@ mod tests {
         for i in 0..50u64 {
             let now = t0 + ms(200 * i);
             pace.reserve(now);
-            pace.answered(now, i % 4 == 0);
+            pace.answered(now, i % 4 == 0, false);
         }
         assert_eq!(pace.rate(), 20.0);
     }
@@ -281,7 +363,7 @@ mod tests {
         for i in 0..20 {
             let now = t0 + Duration::from_secs(i);
             pace.reserve(now);
-            pace.answered(now, true);
+            pace.answered(now, true, false);
         }
         assert_eq!(pace.rate(), SLOWEST);
         assert_eq!(Pace::new(1e9, t0).rate(), FASTEST);
@@ -337,7 +419,7 @@ mod tests {
                 tokens -= 1.0;
                 sent += 1;
             }
-            pace.answered(now, refused);
+            pace.answered(now, refused, false);
         }
         let through = f64::from(sent) / 120.0;
         assert!(through > 0.93 * limit, "{through:.1} calls a second went through of {limit}");

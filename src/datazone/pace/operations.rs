@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::Pace;
+use super::room::Room;
 
 /// The per-API quotas DataZone documents below the default start (calls a second per account and
 /// region) [docs: Quotas for Amazon DataZone, in docs/datazone-semantics.md §8]: those paces
@@ -27,11 +28,13 @@ pub struct OperationPaces {
     /// Where a pace of an operation without a documented quota starts.
     start: f64,
     paces: HashMap<String, Pace>,
+    /// The account's calls through, and whether its paces may probe for room ([`Room`]).
+    room: Option<Room>,
 }
 
 impl OperationPaces {
     pub fn new(start: f64) -> Self {
-        Self { start, paces: HashMap::new() }
+        Self { start, paces: HashMap::new(), room: None }
     }
 
     /// The pace of `operation`, made on its first call.
@@ -53,8 +56,13 @@ impl OperationPaces {
 
     /// A call of `operation` came back; its pace's rate after it.
     pub fn answered(&mut self, operation: &str, now: Instant, refused: bool) -> f64 {
+        let room = self.room.get_or_insert_with(|| Room::new(now));
+        let spare = room.spare(now);
+        if !refused {
+            room.through(now);
+        }
         let pace = self.pace(operation, now);
-        pace.answered(now, refused);
+        pace.answered(now, refused, spare);
         pace.rate()
     }
 

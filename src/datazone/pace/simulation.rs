@@ -44,16 +44,24 @@ impl Service {
     }
 }
 
-/// What one operator got: calls through and refused, by operation, from `measured_from` on.
+/// What one operator got: calls through and refused, by operation, from `measured_from` on; and
+/// the calls through in each second from the start.
 #[derive(Default)]
 struct Got {
     through: HashMap<&'static str, u32>,
     refused: u32,
+    each_second: Vec<u32>,
 }
 
 impl Got {
     fn total(&self) -> u32 {
         self.through.values().sum()
+    }
+
+    /// Calls through a second, on average, from second `from` to second `until`.
+    fn through_between(&self, from: u64, until: u64) -> f64 {
+        let calls: u32 = self.each_second.iter().skip(from as usize).take((until - from) as usize).sum();
+        f64::from(calls) / (until - from) as f64
     }
 }
 
@@ -68,12 +76,37 @@ impl Latency {
     }
 }
 
-/// `operators` callers of `operations` each (the first starting at t0, each next `stagger`
-/// later), always one call waiting per operation, for `seconds`; counted from `measured_from`.
+/// An operation with `callers` always waiting, from `from` until `until` seconds after its
+/// operator starts (a fleet's calls move from one operation to the next as it publishes). A
+/// caller has one call on its way at a time: one alone sends about 20 a second (its round trip).
+#[derive(Clone, Copy)]
+struct Demand {
+    operation: &'static str,
+    callers: usize,
+    from: u64,
+    until: u64,
+}
+
+/// `operators` callers of `operations` each, for the whole run (see [`simulate_demands`]).
 fn simulate(
     service: &mut Service,
     operators: usize,
     operations: &[&'static str],
+    stagger: Duration,
+    seconds: u64,
+    measured_from: Duration,
+) -> Vec<Got> {
+    let demands: Vec<Demand> =
+        operations.iter().map(|&operation| Demand { operation, callers: 1, from: 0, until: seconds }).collect();
+    simulate_demands(service, operators, &demands, stagger, seconds, measured_from)
+}
+
+/// `operators` callers of the `demands` each (the first starting at t0, each next `stagger`
+/// later), for `seconds`; counted from `measured_from`.
+fn simulate_demands(
+    service: &mut Service,
+    operators: usize,
+    demands: &[Demand],
     stagger: Duration,
     seconds: u64,
     measured_from: Duration,
@@ -83,25 +116,34 @@ fn simulate(
     let mut paces: Vec<OperationPaces> = (0..operators).map(|_| OperationPaces::new(20.0)).collect();
     let mut got: Vec<Got> = (0..operators).map(|_| Got::default()).collect();
     let mut latency = Latency(7);
-    // (when, answered: false when it reaches the service, operator, operation, refused)
+    // (when, answered: false when it reaches the service, operator, demand, refused)
     let mut due = BinaryHeap::new();
+    let start = |o: usize| t0 + stagger * o as u32;
     for (o, pace) in paces.iter_mut().enumerate() {
-        let start = t0 + stagger * o as u32;
-        for (i, op) in operations.iter().enumerate() {
-            due.push(Reverse((pace.reserve(op, start) + latency.next(), false, o, i, false)));
+        for (i, d) in demands.iter().enumerate() {
+            let from = start(o) + Duration::from_secs(d.from);
+            for _ in 0..d.callers {
+                due.push(Reverse((pace.reserve(d.operation, from) + latency.next(), false, o, i, false)));
+            }
         }
     }
     while let Some(Reverse((at, answered, o, i, refused))) = due.pop() {
         if at >= end {
             break;
         }
-        let op = operations[i];
+        let op = demands[i].operation;
         if !answered {
             let refused = service.refuses(op, at);
             due.push(Reverse((at + latency.next(), true, o, i, refused)));
             continue;
         }
         paces[o].answered(op, at, refused);
+        if !refused {
+            let second = at.duration_since(t0).as_secs() as usize;
+            let each = &mut got[o].each_second;
+            each.resize(each.len().max(second + 1), 0);
+            each[second] += 1;
+        }
         if at >= t0 + measured_from {
             if refused {
                 got[o].refused += 1;
@@ -109,8 +151,10 @@ fn simulate(
                 *got[o].through.entry(op).or_default() += 1;
             }
         }
-        // The next caller was waiting already.
-        due.push(Reverse((paces[o].reserve(op, at) + latency.next(), false, o, i, false)));
+        // The next caller was waiting already, while there is one.
+        if at < start(o) + Duration::from_secs(demands[i].until) {
+            due.push(Reverse((paces[o].reserve(op, at) + latency.next(), false, o, i, false)));
+        }
     }
     got
 }
@@ -132,6 +176,46 @@ fn one_operator_uses_a_quota_shared_by_every_operation() {
     eprintln!("{through:.1} a second of 50, {refused} refused of {}", got[0].total());
     assert!(through > 0.93 * 50.0, "{through:.1} calls a second of 50");
     assert!(f64::from(refused) < 0.03 * f64::from(got[0].total()), "{refused} refused of {}", got[0].total());
+}
+
+/// One operator whose calls move from some operations to others as it publishes (its data sources
+/// made, their runs started, then its data products made). Under a quota shared by every
+/// operation (the emulator's `--rate-limit`), the operations called next take up the whole quota
+/// within seconds, not only the share their paces held while the others were busy; under
+/// per-API quotas each uses its own, and a move costs few refusals.
+#[test]
+fn one_operator_whose_calls_move_to_other_operations_keeps_using_the_quota() {
+    let demands = [
+        Demand { operation: "CreateDataSource", callers: 8, from: 0, until: 100 },
+        Demand { operation: "GetDataSource", callers: 8, from: 0, until: 100 },
+        Demand { operation: "StartDataSourceRun", callers: 8, from: 20, until: 200 },
+        Demand { operation: "CreateDataProduct", callers: 8, from: 150, until: 300 },
+    ];
+    let mut shared = Service::shared(50.0);
+    let got = simulate_demands(&mut shared, 1, &demands, Duration::ZERO, 300, Duration::ZERO);
+    let (runs, products) = (got[0].through_between(110, 150), got[0].through_between(160, 200));
+    let (alone, total) = (got[0].through_between(210, 300), got[0].total());
+    eprintln!(
+        "shared 50: {runs:.1} a second of runs alone, {products:.1} with data products, {alone:.1} data products alone; {} refused of {total}",
+        got[0].refused
+    );
+    for (what, through) in [("runs alone", runs), ("runs and data products", products), ("data products alone", alone)]
+    {
+        assert!(through > 0.9 * 50.0, "{what}: {through:.1} calls a second of 50");
+    }
+    assert!(f64::from(got[0].refused) < 0.03 * f64::from(total), "{} refused of {total}", got[0].refused);
+
+    let quotas: Vec<(&'static str, f64)> = demands.iter().map(|d| (d.operation, 20.0)).collect();
+    let mut per_api = Service::per_api(&quotas);
+    let got = simulate_demands(&mut per_api, 1, &demands, Duration::ZERO, 300, Duration::ZERO);
+    let (runs, products, total) = (got[0].through_between(110, 150), got[0].through_between(160, 200), got[0].total());
+    eprintln!(
+        "per-API 20: {runs:.1} a second of runs alone, {products:.1} with data products; {} refused of {total}",
+        got[0].refused
+    );
+    assert!(runs > 0.85 * 20.0, "runs alone: {runs:.1} of 20");
+    assert!(products > 0.9 * 40.0, "runs and data products: {products:.1} of 40");
+    assert!(f64::from(got[0].refused) < 0.03 * f64::from(total), "{} refused of {total}", got[0].refused);
 }
 
 #[test]
