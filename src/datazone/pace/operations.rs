@@ -2,9 +2,8 @@
 //! (docs/datazone-semantics.md §8), so a 3-a-second decision call that is throttled must not slow
 //! the 20-a-second data source calls beside it, and the reverse. Where a service has one quota for
 //! every operation instead (the emulator's `--rate-limit`), the paces of the operations in use
-//! are each cut by their own refusals and together settle on that quota: a cut goes to a share of
-//! what got through of that operation, and growth is a share of each operation's answered calls,
-//! so the sum moves as one pace would.
+//! are each cut by their own refusals and together settle on that quota; when the calls move to
+//! other operations, the account's [`Room`] lets their paces probe for what the others left.
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -240,7 +240,7 @@ fn one_operator_uses_each_operations_own_quota_and_a_slow_one_stalls_no_other() 
 /// Operators that start together (after an outage, every plant's operator restarts at once)
 /// sharing per-API quotas: each gets about its share, they use the quotas, and few calls are
 /// refused. (Started some seconds apart, the first sometimes keeps more than its share: with two,
-/// up to four times the other's; see docs/design/fleet.md.)
+/// up to four and a half times the other's; see docs/datazone-semantics.md §8.)
 /// Three operations of 20 a second each, shared by `operators` that start `stagger` apart: each
 /// one's calls a second that got through (once the last has run 100 s), their sum, and the share of
 /// the calls refused; printed.
