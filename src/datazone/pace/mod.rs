@@ -238,11 +238,16 @@ mod tests {
 
     /// `callers` ask for a slot at `now`, and `answers` of them come back through.
     fn queue_and_answer(pace: &mut Pace, now: Instant, callers: usize, answers: usize) {
+        queue_and_answer_in(pace, now, callers, answers, false);
+    }
+
+    /// The same, with room or not ([`room::Room::spare`]).
+    fn queue_and_answer_in(pace: &mut Pace, now: Instant, callers: usize, answers: usize, room: bool) {
         for _ in 0..callers {
             pace.reserve(now);
         }
         for _ in 0..answers {
-            pace.answered(now, false, false);
+            pace.answered(now, false, room);
         }
     }
 
@@ -303,12 +308,7 @@ mod tests {
 
     /// `callers` ask for a slot at `now`, and `answers` of them come back through, with room.
     fn queue_and_answer_with_room(pace: &mut Pace, now: Instant, callers: usize, answers: usize) {
-        for _ in 0..callers {
-            pace.reserve(now);
-        }
-        for _ in 0..answers {
-            pace.answered(now, false, true);
-        }
+        queue_and_answer_in(pace, now, callers, answers, true);
     }
 
     #[test]
