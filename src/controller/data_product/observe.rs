@@ -475,9 +475,6 @@ fn settling_listing_age(poll: Duration) -> Duration {
     poll / 5
 }
 
-/// Find by name before create (a crash between a create and its status write, or a data product
-/// applied again after a Retain deletion), in the project's shared listing: one call for every
-/// data product about to create its data source.
 /// Data source `id` is gone from DataZone: status forgets it (the next look finds it by name or
 /// makes it again), and a Warning Event says so.
 pub fn forget_missing<'e>(effects: &'e mut Effects, id: &str) -> &'e mut Effects {
@@ -488,6 +485,9 @@ pub fn forget_missing<'e>(effects: &'e mut Effects, id: &str) -> &'e mut Effects
     )
 }
 
+/// Find by name before create (a crash between a create and its status write, or a data product
+/// applied again after a Retain deletion), in the project's shared listing: one call for every
+/// data product about to create its data source.
 async fn data_source_by_name<B: Backend>(
     ctx: &Context<B>,
     t: &Target<B>,

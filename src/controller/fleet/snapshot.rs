@@ -91,8 +91,9 @@ const PAGES_PER_POLL: usize = 20;
 
 /// ... and while a listing page postpones other listing pages (`DataZone::saturated_for`: the
 /// `ListDataSources` pace itself is saturated), at most this many. A project of 10,000 is listed
-/// every 100 polls then (200 pages in 500 s), one of 1,000 every 10; up to 100 data sources nothing changes. When the work drains, the pace is no
-/// longer saturated within seconds and the listing comes at the usual interval. DataZone's
+/// every 100 polls then (200 pages in 500 s), one of 1,000 every 10; up to 100 data sources
+/// nothing changes. When the work drains, the pace is no longer saturated within seconds and the
+/// listing comes at the usual interval. DataZone's
 /// quotas are per API (docs/datazone-semantics.md §8): a fleet keeping `CreateDataSource` busy is
 /// not slowed by a listing, and the listing shows its data products their data source or run
 /// settled (held back while any pace was saturated, five plants of 1,000 saw a run of a second
