@@ -16,7 +16,6 @@ use crate::controller::fleet::keys::{
 use crate::controller::fleet::recovery::Recovery;
 use crate::controller::fleet::snapshot::{Flights, Snapshots};
 use crate::controller::fleet::tenancy::Sessions;
-use crate::controller::fleet::throttle::Throttle;
 use crate::controller::fleet::wakeups::Wakeups;
 use crate::controller::fleet::watched::Watched;
 use crate::datazone::{Backend, ConnectionInfo, EnvironmentInfo, ObjectKind};
@@ -105,8 +104,6 @@ pub struct Context<B: Backend> {
     pub resync: Duration,
     /// How often something in progress (environment, data source, run) is looked at again.
     pub poll: Duration,
-    /// Slows every caller to a region while DataZone throttles.
-    pub throttle: Throttle,
     /// Wakes the data products backing off when DataZone is back after an outage.
     pub recovery: Recovery,
     /// Consecutive errors per object, for exponential backoff (reset on success).
@@ -149,7 +146,6 @@ impl<B: Backend> Context<B> {
             cluster_name: settings.cluster_name,
             resync: settings.resync,
             poll: settings.poll,
-            throttle: Throttle::default(),
             recovery: Recovery::default(),
             failures: Mutex::default(),
             waits: Waits::default(),

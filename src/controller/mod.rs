@@ -6,7 +6,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`fleet`] | what every data product shares: cache keys, lookups, the throttling brake, a project's shared listing, wake-ups, tenancy, claims on a shared V2 connection, the watch caches |
+//! | [`fleet`] | what every data product shares: cache keys, lookups, a project's shared listing, wake-ups, tenancy, claims on a shared V2 connection, the watch caches |
 //! | [`decide`] | the pure decision: a pass's vocabulary, desired state, adoption, the next step, business metadata per asset, effects → status |
 //! | [`context`] | what every reconcile shares, with the AWS [`crate::datazone::Backend`] |
 //! | [`connection`] | a connection resolved (admitted, role assumed, domain found), its tenancy guardrails, and the connection resources' own status |

@@ -45,10 +45,12 @@ pub async fn reconcile<B: Backend>(
     // `--concurrency` passes at once in all (every scope's controller shares these), in the order
     // they came due (the controllers hand passes over as they come due, `run.rs`); while a pace is
     // saturated (a fleet publishing) and a minute after, a free place goes to the stage with the
-    // fewest under way first (why: `fleet::gate`). Not always: a few dozen data products taken
+    // fewest under way first (why: `fleet::gate`); so also while hundreds queue here, as when a
+    // fleet was just applied or the operator restarted. Not always: a few dozen data products taken
     // stage by stage are looked at one by one where a wave shares one listing (an e2e budget of 50
     // went over by a call).
-    let stage = ctx.balance.stage(ctx.backend.saturated(), Instant::now(), &product);
+    let busy = ctx.backend.saturated() || ctx.passes.backlogged();
+    let stage = ctx.balance.stage(busy, Instant::now(), &product);
     let waiting = InProgress::new(&ctx.metrics.passes_waiting);
     let _pass = ctx.passes.enter(stage).await;
     drop(waiting);
@@ -127,11 +129,7 @@ fn retiring_with_subscribers(error: &ReconcileError) -> bool {
 
 async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<Action, ReconcileError> {
     let key = uid(p);
-    // While DataZone throttles this connection, hold every data product back a little.
     let connection = ConnectionId::from(&p.spec.connection_ref);
-    if let Some(wait) = ctx.throttle.wait(&connection) {
-        return Ok(Action::requeue(wait + Duration::from_millis(crate::naming::stable_hash(&key) % 250)));
-    }
     // Not woken by a listing while this pass is under way: it decides when it comes next.
     let _passing = ctx.wakeups.passing(&key);
     let before = p.status.clone().unwrap_or_default();
@@ -142,7 +140,6 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
     let requeue = match passed {
         Ok(d) => {
             ctx.reset_backoff(&key);
-            ctx.throttle.succeeded(&connection);
             // The first pass through after DataZone was down: the rest stop backing off.
             ctx.wakeups.wake_each(ctx.recovery.succeeded(&connection, &key, Instant::now()), &key);
             d
@@ -152,13 +149,14 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
             if b.class != ErrorClass::Terminal {
                 ctx.recovery.failed(&connection, &key, ObjectRef::from_obj(p), Instant::now());
             }
+            // Throttled, only this data product backs off: every attempt of every call waits for
+            // its operation's pace, which the refusals cut (`datazone::pace`). A brake holding back
+            // every data product of the connection also stalled the calls of other operations,
+            // whose quotas are their own (docs/datazone-semantics.md §8; five plants: the runs
+            // barely started in the first 30 s while data sources were refused, docs/design/fleet.md).
             let retry = match b.class {
                 ErrorClass::Terminal => TERMINAL_RETRY,
-                ErrorClass::Throttled => {
-                    ctx.throttle.throttled(&connection);
-                    ctx.backoff(&key)
-                }
-                ErrorClass::Retryable => ctx.backoff(&key),
+                ErrorClass::Throttled | ErrorClass::Retryable => ctx.backoff(&key),
             };
             tracing::warn!(
                 phase = %b.phase,

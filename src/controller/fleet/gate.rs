@@ -10,8 +10,9 @@
 //! every place into one stage, whose one quota then bounded the fleet again (one plant of 4,000
 //! alone: 5 data products a second where its quotas allow 20). A settled data product's resync
 //! makes no progress: it goes only when no other stage waits. Passes go by stage only while a
-//! DataZone pace is saturated and a minute after ([`Balance`]); otherwise every pass has the same
-//! stage ([`IN_TURN`]) and they go in the order they came due (`data_product::reconcile`).
+//! DataZone pace is saturated or passes queue for rounds ([`Gate::backlogged`]), and a minute
+//! after ([`Balance`]); otherwise every pass has the same stage ([`IN_TURN`]) and they go in the
+//! order they came due (`data_product::reconcile`).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
@@ -45,7 +46,16 @@ pub fn priority(p: &RedshiftDataProduct) -> u8 {
 /// had all 5,000 Ready at 319 s).
 pub const BALANCED_FOR: Duration = Duration::from_secs(60);
 
-/// Whether passes go by stage: while a pace is saturated and [`BALANCED_FOR`] after.
+/// Passes waiting for a place, in rounds of `--concurrency`, from which they go by stage: a fleet
+/// just applied queues every data product's first pass at once, and in turn each of its data
+/// products would make its first call before any made its second. A pace shows it saturated
+/// only after tens of seconds (`datazone::pace::SATURATED`); five plants of 1,000 started their
+/// runs at a few a second for the first 30 s of the publish (docs/design/fleet.md). A few dozen
+/// passes (a wave sharing one listing) stay in turn.
+const BACKLOG_ROUNDS: usize = 8;
+
+/// Whether passes go by stage: while a pace is saturated or passes queue ([`Gate::backlogged`]),
+/// and [`BALANCED_FOR`] after.
 #[derive(Debug, Default)]
 pub struct Balance {
     last_saturated: Mutex<Option<Instant>>,
@@ -53,13 +63,13 @@ pub struct Balance {
 
 impl Balance {
     /// The stage `p`'s pass waits at, a pace `saturated` or not at `now`.
-    pub fn stage(&self, saturated: bool, now: Instant, p: &RedshiftDataProduct) -> u8 {
-        if self.balancing(saturated, now) { priority(p) } else { IN_TURN }
+    pub fn stage(&self, busy: bool, now: Instant, p: &RedshiftDataProduct) -> u8 {
+        if self.balancing(busy, now) { priority(p) } else { IN_TURN }
     }
 
-    fn balancing(&self, saturated: bool, now: Instant) -> bool {
+    fn balancing(&self, busy: bool, now: Instant) -> bool {
         let mut last = self.last_saturated.lock().unwrap_or_else(PoisonError::into_inner);
-        if saturated {
+        if busy {
             *last = Some(now);
         }
         last.is_some_and(|at| now.saturating_duration_since(at) < BALANCED_FOR)
@@ -68,6 +78,7 @@ impl Balance {
 
 #[derive(Debug, Default)]
 struct State {
+    concurrency: usize,
     free: usize,
     /// The passes waiting, in the order they came, by stage.
     waiting: BTreeMap<u8, VecDeque<oneshot::Sender<()>>>,
@@ -129,7 +140,14 @@ impl Drop for Entering<'_> {
 
 impl Gate {
     pub fn new(concurrency: usize) -> Self {
-        Self { state: Mutex::new(State { free: concurrency.max(1), ..State::default() }) }
+        let concurrency = concurrency.max(1);
+        Self { state: Mutex::new(State { concurrency, free: concurrency, ..State::default() }) }
+    }
+
+    /// Whether passes wait for [`BACKLOG_ROUNDS`] rounds of places or more.
+    pub fn backlogged(&self) -> bool {
+        let state = self.state();
+        state.waiting() >= BACKLOG_ROUNDS * state.concurrency
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -269,6 +287,22 @@ mod tests {
         drop(b);
         let (_c, _d) = (gate.enter(1).await, gate.enter(1).await);
         assert_eq!(gate.state().free, 0);
+    }
+
+    #[tokio::test]
+    async fn passes_queued_for_eight_rounds_are_a_backlog() {
+        let gate = Arc::new(Gate::new(2));
+        let _held = (gate.enter(1).await, gate.enter(1).await);
+        let mut tasks = Vec::new();
+        for n in 1..=16 {
+            let entering = gate.clone();
+            tasks.push(tokio::spawn(async move { drop(entering.enter(1).await) }));
+            waiting(&gate, n).await;
+            assert_eq!(gate.backlogged(), n >= 16, "{n} waiting for 2 places");
+        }
+        for task in tasks {
+            task.abort();
+        }
     }
 
     #[test]

@@ -4,9 +4,8 @@
 use crate::crd::{ConnectionKind, ConnectionRef};
 use crate::datazone::{SessionKey, Storage};
 
-/// A connection, as data products refer to it. DataZone's limits are per account and region; a
-/// connection is one role account and one region, known before any call, so throttling brakes
-/// per connection.
+/// A connection, as data products refer to it: one role account and one region, known before any
+/// call.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConnectionId {
     pub kind: ConnectionKind,

@@ -4,7 +4,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`keys`] | what shared caches, locks and listings are keyed by |
-//! | [`cache`], [`throttle`], [`recovery`], [`tenancy`], [`watched`], [`claims`], [`full_reads`], [`held_resyncs`], [`run_starts`] | shared lookups, the throttling brake, the wake of those backing off when DataZone is back, who uses which session, the watch caches of connections and namespaces, what each data product asks of a shared V2 connection, when each settled data product reads its data source in full, whose resyncs wait while the pace is saturated, each data source's runs of the last day |
+//! | [`cache`], [`recovery`], [`tenancy`], [`watched`], [`claims`], [`full_reads`], [`held_resyncs`], [`run_starts`] | shared lookups, the wake of those backing off when DataZone is back, who uses which session, the watch caches of connections and namespaces, what each data product asks of a shared V2 connection, when each settled data product reads its data source in full, whose resyncs wait while the pace is saturated, each data source's runs of the last day |
 //! | [`snapshot`], [`access_views`] | a project's shared listing of data sources; its shared view of subscription requests and subscriptions, and the pace of accepting |
 //! | [`wakeups`] | drift seen in a shared listing wakes the data product it belongs to |
 
@@ -20,6 +20,5 @@ pub mod recovery;
 pub mod run_starts;
 pub mod snapshot;
 pub mod tenancy;
-pub mod throttle;
 pub mod wakeups;
 pub mod watched;

@@ -126,7 +126,7 @@ async fn server_errors_back_off_per_object_and_success_resets_it() {
 }
 
 #[tokio::test]
-async fn throttling_holds_back_every_data_product_of_the_connection() {
+async fn throttling_backs_off_the_data_product_refused_and_holds_back_no_other() {
     let h = Harness::new();
     let (mut p, ds) = published(&h).await;
     forget_updated_at(&mut p);
@@ -135,10 +135,11 @@ async fn throttling_holds_back_every_data_product_of_the_connection() {
     let pass = h.pass(&mut p).await;
     assert_eq!(pass.calls, [format!("GetDataSource {ds}")]);
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Throttled"));
+    requeue_within(&pass, Duration::from_millis(1600), Duration::from_millis(2400));
+    // The calls are paced per operation; the next data product goes on with its own.
     let pass = h.pass(&mut other).await;
-    assert!(pass.calls.is_empty(), "the brake holds back the next data product: {:?}", pass.calls);
-    requeue_within(&pass, Duration::from_millis(1), Duration::from_millis(500));
-    assert!(!pass.wrote_status, "a held-back pass writes nothing");
+    assert!(!pass.calls.is_empty(), "the other data product makes its calls");
+    assert!(pass.wrote_status, "and records them");
 }
 
 #[tokio::test]

@@ -64,7 +64,7 @@ const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
 /// The pace is in use while calls go at at least this share of it; only then does it grow, or is
 /// cut on a refusal: one that comes while the operator sends far below its pace is not about its
 /// pace (another client of the account, or a service having a moment), and slowing down further
-/// would not stop it; the SDK's retry and the controller's brake deal with those.
+/// would not stop it; the SDK's retry and the data product's backoff deal with those.
 const BUSY_SHARE: f64 = 0.5;
 /// The load is each second's calls over the rate, smoothed with this weight for the newest second:
 /// about the last ten seconds count.

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::operations::OperationPaces;
 
+mod fleets;
+
 /// Token buckets whose burst is their rate, as the emulator's.
 struct Service {
     /// One bucket for every operation, or one per operation.

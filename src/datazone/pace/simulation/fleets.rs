@@ -1,0 +1,205 @@
+//! Plants publishing fleets of a fixed size, as `make bench-plants` runs them, in simulated time:
+//! each operator's data products go through the calls of a first publish one stage after the other
+//! (a data source made, its run started, its activities listed, its DataZone data product made and
+//! listed), each stage a DataZone operation with its own quota, with `--concurrency` places shared
+//! by the stages (a free place to the stage with the fewest under way, as `fleet::gate` gives it
+//! while a pace is saturated), and the SDK's retries of a refused call (three attempts) holding
+//! the place. What a plant would notice: the time until all are Ready against the tightest quota's
+//! bound, the calls refused, and when each plant is done.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant};
+
+use super::{Latency, Service};
+use crate::datazone::pace::operations::OperationPaces;
+
+/// The calls of a first publish, in order, and how long after each the next may follow (the
+/// data source settling and its run of a second, each seen a poll interval later).
+const STAGES: [(&str, Duration); 5] = [
+    ("CreateDataSource", Duration::from_millis(2500)),
+    ("StartDataSourceRun", Duration::from_millis(2500)),
+    ("ListDataSourceRunActivities", Duration::ZERO),
+    ("CreateDataProduct", Duration::ZERO),
+    ("CreateListingChangeSet", Duration::ZERO),
+];
+/// Every operation's quota, as the emulator's `--per-api-quotas` has it for these.
+const QUOTA: f64 = 20.0;
+const PLACES: usize = 16;
+/// The SDK's standard retry: three attempts, waiting up to a second, then two, before the next.
+const ATTEMPTS: u32 = 3;
+
+/// What happened to one plant.
+#[derive(Clone, Debug, Default)]
+pub struct Plant {
+    pub done_at: Option<Duration>,
+    pub through: u32,
+    pub refused: u32,
+    /// Refused calls in each 10 s from the start.
+    pub refused_each_10s: Vec<u32>,
+}
+
+struct Operator {
+    paces: OperationPaces,
+    /// Data products ready for each stage, and passes under way at each.
+    waiting: [u32; STAGES.len()],
+    running: [u32; STAGES.len()],
+    left: u32,
+    got: Plant,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// A data product is ready for `stage`.
+    Ready { stage: usize },
+    /// Attempt `attempt` of a call of `stage` reaches the service.
+    Sent { stage: usize, attempt: u32 },
+    /// It comes back.
+    Answered { stage: usize, attempt: u32, refused: bool },
+}
+
+/// Plants of `sizes` data products, started together at t0, sharing per-API quotas of 20.
+pub fn publish(sizes: &[u32], seconds: u64) -> Vec<Plant> {
+    let t0 = Instant::now() + Duration::from_secs(10);
+    let end = t0 + Duration::from_secs(seconds);
+    let quotas: Vec<(&'static str, f64)> = STAGES.iter().map(|(op, _)| (*op, QUOTA)).collect();
+    let mut service = Service::per_api(&quotas);
+    let mut latency = Latency(7);
+    let mut jitter = Latency(11);
+    let mut operators: Vec<Operator> = sizes
+        .iter()
+        .map(|&n| Operator {
+            paces: OperationPaces::new(20.0),
+            waiting: [n, 0, 0, 0, 0],
+            running: [0; STAGES.len()],
+            left: n,
+            got: Plant::default(),
+        })
+        .collect();
+    let mut due: BinaryHeap<Reverse<(Instant, usize, Event)>> = BinaryHeap::new();
+    for (o, op) in operators.iter_mut().enumerate() {
+        dispatch(op, o, t0, &mut due, &mut latency);
+    }
+    while let Some(Reverse((at, o, event))) = due.pop() {
+        if at >= end {
+            break;
+        }
+        let op = &mut operators[o];
+        match event {
+            Event::Ready { stage } => op.waiting[stage] += 1,
+            Event::Sent { stage, attempt } => {
+                let refused = service.refuses(STAGES[stage].0, at);
+                due.push(Reverse((at + latency.next(), o, Event::Answered { stage, attempt, refused })));
+                continue;
+            }
+            Event::Answered { stage, attempt, refused } => {
+                let (operation, settles) = STAGES[stage];
+                op.paces.answered(operation, at, refused);
+                if refused {
+                    op.got.refused += 1;
+                    let bucket = (at.duration_since(t0).as_secs() / 10) as usize;
+                    let each = &mut op.got.refused_each_10s;
+                    each.resize(each.len().max(bucket + 1), 0);
+                    each[bucket] += 1;
+                    if attempt < ATTEMPTS {
+                        // The SDK's backoff: up to a second, then two, at random.
+                        let most = 1000 * (1 << (attempt - 1));
+                        let backoff = Duration::from_millis(jitter.next().as_millis() as u64 * most / 45);
+                        let slot = op.paces.reserve(operation, at + backoff);
+                        let next = Event::Sent { stage, attempt: attempt + 1 };
+                        due.push(Reverse((slot + latency.next(), o, next)));
+                        continue;
+                    }
+                    // Given up: the pass fails and the data product comes back after a backoff.
+                    op.running[stage] -= 1;
+                    due.push(Reverse((at + Duration::from_secs(2), o, Event::Ready { stage })));
+                } else {
+                    op.got.through += 1;
+                    op.running[stage] -= 1;
+                    if stage + 1 < STAGES.len() {
+                        due.push(Reverse((at + settles, o, Event::Ready { stage: stage + 1 })));
+                    } else {
+                        op.left -= 1;
+                        if op.left == 0 {
+                            op.got.done_at = Some(at.duration_since(t0));
+                        }
+                    }
+                }
+            }
+        }
+        dispatch(&mut operators[o], o, at, &mut due, &mut latency);
+    }
+    operators.into_iter().map(|o| o.got).collect()
+}
+
+/// Free places go to the stage with the fewest passes under way, the furthest along among equals.
+fn dispatch(
+    op: &mut Operator,
+    o: usize,
+    now: Instant,
+    due: &mut BinaryHeap<Reverse<(Instant, usize, Event)>>,
+    latency: &mut Latency,
+) {
+    loop {
+        let under_way: u32 = op.running.iter().sum();
+        if under_way as usize >= PLACES {
+            return;
+        }
+        let next = (0..STAGES.len()).filter(|s| op.waiting[*s] > 0).min_by_key(|s| (op.running[*s], Reverse(*s)));
+        let Some(stage) = next else { return };
+        op.waiting[stage] -= 1;
+        op.running[stage] += 1;
+        let slot = op.paces.reserve(STAGES[stage].0, now);
+        due.push(Reverse((slot + latency.next(), o, Event::Sent { stage, attempt: 1 })));
+    }
+}
+
+/// The bound of the tightest quota: every operation is called once a data product.
+fn bound(sizes: &[u32]) -> f64 {
+    f64::from(sizes.iter().sum::<u32>()) / QUOTA
+}
+
+fn report(what: &str, sizes: &[u32], plants: &[Plant]) -> (f64, f64) {
+    let done: Vec<f64> = plants.iter().map(|p| p.done_at.map_or(f64::INFINITY, |d| d.as_secs_f64())).collect();
+    let all = done.iter().copied().fold(0.0, f64::max);
+    let through: u32 = plants.iter().map(|p| p.through).sum();
+    let refused: u32 = plants.iter().map(|p| p.refused).sum();
+    let share = f64::from(refused) / f64::from(through + refused);
+    let ratio = all / bound(sizes);
+    let mut each: Vec<u32> = Vec::new();
+    for p in plants {
+        each.resize(each.len().max(p.refused_each_10s.len()), 0);
+        for (i, n) in p.refused_each_10s.iter().enumerate() {
+            each[i] += n;
+        }
+    }
+    eprintln!("{what}: refused each 10 s: {each:?}");
+    eprintln!(
+        "{what}: all done at {all:.1} s, {ratio:.2} x the bound of {:.1} s; plants done at {done:.1?}; {:.2} % refused",
+        bound(sizes),
+        share * 100.0
+    );
+    (ratio, share)
+}
+
+#[test]
+fn five_plants_of_a_thousand_publish_near_the_tightest_quotas_bound() {
+    let sizes = [1000; 5];
+    let plants = publish(&sizes, 1000);
+    let (ratio, refused) = report("five plants of 1,000", &sizes, &plants);
+    assert!(ratio < 1.2, "all done at {ratio:.2} x the bound");
+    assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
+}
+
+#[test]
+fn one_plant_of_four_thousand_leaves_four_of_250_their_share() {
+    let sizes = [4000, 250, 250, 250, 250];
+    let plants = publish(&sizes, 2000);
+    let (ratio, refused) = report("4,000 and four of 250", &sizes, &plants);
+    // A small plant's own bound: its calls at a fifth of each quota.
+    let own: Vec<f64> = plants[1..].iter().map(|p| p.done_at.unwrap().as_secs_f64() / (250.0 * 5.0 / QUOTA)).collect();
+    eprintln!("the small plants, each against its own share's bound: {own:.2?}");
+    assert!(ratio < 1.3, "all done at {ratio:.2} x the bound");
+    assert!(own.iter().all(|r| *r < 1.3), "the small plants: {own:.2?}");
+    assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
+}
