@@ -317,6 +317,11 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
     }
     let through_from = through_now(&emulator);
     let throttled_before = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let throttled_total = |emulator: &Emulator| -> u64 {
+        let now = emulator.shared.throttled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        sum(&minus(&now, &throttled_before), "datazone:")
+    };
+    let mut last_throttled = 0;
 
     // Until every plant is Ready (or, with the quota, every plant but one, whose data products all
     // say why they are not: which plant's environment comes last is a race).
@@ -390,8 +395,11 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             let (rates, over) = (minus(&through, &last_through), last_line.elapsed().as_secs_f64().max(1.0));
             (last_through, last_line) = (through, Instant::now());
             let busy = ONE_EACH.map(|op| format!("{op} {:.1}", rates.get(op).copied().unwrap_or(0) as f64 / over));
+            // And the refusals since: when a fleet's calls are throttled (its start, a plant done).
+            let throttled = throttled_total(&emulator);
+            let refused = throttled - std::mem::replace(&mut last_throttled, throttled);
             eprintln!(
-                "  {ready_all} of {total} Ready after {secs:.0} s{blocked}; a second: {}{waiting}",
+                "  {ready_all} of {total} Ready after {secs:.0} s{blocked}; a second: {}; {refused} throttled{waiting}",
                 busy.join(", ")
             );
         }

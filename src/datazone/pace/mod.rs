@@ -87,8 +87,9 @@ struct Tally {
 pub struct Pace {
     /// Calls a second.
     rate: f64,
-    /// The rate started at a documented quota: it grows slowly from the start, as after a cut.
-    documented: bool,
+    /// When the pace was made, if it started at a documented quota or at a share another pace
+    /// learnt ([`Pace::informed`]): it grows from then on as after a cut.
+    informed: Option<Instant>,
     /// The earliest time the next call may go.
     next: Instant,
     last_cut: Option<Instant>,
@@ -110,7 +111,7 @@ impl Pace {
         let rate = rate.clamp(SLOWEST, FASTEST);
         Self {
             rate,
-            documented: false,
+            informed: None,
             next,
             last_cut: None,
             last_queued: None,
@@ -121,10 +122,11 @@ impl Pace {
         }
     }
 
-    /// A pace that starts at a documented quota: it grows slowly from the start (a quota can be
-    /// raised; a guess to probe from is not a quota).
-    pub fn documented(rate: f64, now: Instant) -> Self {
-        Self { documented: true, ..Self::new(rate, now) }
+    /// A pace that starts at a rate known to be about right, a documented quota or a share another
+    /// pace learnt: it grows slowly from the start, as after a cut (a quota can be raised; a guess
+    /// to probe from is not a quota), and after [`QUIET`] as any pace does.
+    pub fn informed(rate: f64, now: Instant) -> Self {
+        Self { informed: Some(now), ..Self::new(rate, now) }
     }
 
     /// The tallies of this second and the last, moved on to `now`; each second that ends goes
@@ -156,6 +158,11 @@ impl Pace {
 
     pub fn rate(&self) -> f64 {
         self.rate
+    }
+
+    /// Whether this pace started at a guess and a refusal has taught it where its quota is.
+    pub fn learnt(&self) -> bool {
+        self.last_cut.is_some() && self.informed.is_none()
     }
 
     /// Takes the next slot: the time the call may go. Calls are spaced evenly, even after a quiet
@@ -204,12 +211,11 @@ impl Pace {
             }
             self.probing = probing;
             // Per answered call: a second's calls add up to the step.
-            let growth = match (self.last_cut, self.documented) {
-                (None, false) => FIRST_GROWTH,
-                (None, true) => STEP / self.rate,
-                (Some(_), _) if self.probing => PROBE_STEP / self.rate,
-                (Some(at), _) if now.duration_since(at) < QUIET => STEP / self.rate,
-                (Some(_), _) => GROWTH,
+            let growth = match self.last_cut.or(self.informed) {
+                None => FIRST_GROWTH,
+                Some(_) if self.probing => PROBE_STEP / self.rate,
+                Some(at) if now.duration_since(at) < QUIET => STEP / self.rate,
+                Some(_) => GROWTH,
             };
             self.rate = (self.rate + growth).min(FASTEST);
         }
