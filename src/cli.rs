@@ -86,8 +86,9 @@ pub struct RunArgs {
     pub concurrency: u16,
 
     /// Calls a second to DataZone per account, region and operation to start from (an operation
-    /// DataZone documents a lower quota for starts there). The operator paces its calls and adapts
-    /// each pace: up while data products wait for it, down when DataZone throttles.
+    /// DataZone documents a lower quota for starts there; once a pace was refused, a new operation
+    /// starts at the share it learnt if lower). The operator paces its calls and adapts each pace:
+    /// up while data products wait for it, down when DataZone throttles.
     #[arg(long, env = "DATAZONE_OPERATOR_DATAZONE_PACE", default_value_t = 20.0, value_parser = parse_pace)]
     pub datazone_pace: f64,
 

@@ -149,14 +149,18 @@ async fn apply<B: Backend>(p: &RedshiftDataProduct, ctx: &Context<B>) -> Result<
             if b.class != ErrorClass::Terminal {
                 ctx.recovery.failed(&connection, &key, ObjectRef::from_obj(p), Instant::now());
             }
-            // Throttled, only this data product backs off: every attempt of every call waits for
-            // its operation's pace, which the refusals cut (`datazone::pace`). A brake holding back
-            // every data product of the connection also stalled the calls of other operations,
-            // whose quotas are their own (docs/datazone-semantics.md §8; five plants: the runs
-            // barely started in the first 30 s while data sources were refused, docs/design/fleet.md).
+            // Throttled, only this data product waits, and not longer each time: every attempt of
+            // every call waits for its operation's pace, which the refusals cut (`datazone::pace`),
+            // so the pace, not the data product, is what slows down. A brake holding back every
+            // data product of the connection also stalled the calls of other operations, whose
+            // quotas are their own (docs/datazone-semantics.md §8; five plants: the runs barely
+            // started in the first 30 s while data sources were refused), and a backoff doubling
+            // with each throttled pass left data products refused at a fleet's start waiting minutes
+            // after the others were done (docs/design/fleet.md).
             let retry = match b.class {
                 ErrorClass::Terminal => TERMINAL_RETRY,
-                ErrorClass::Throttled | ErrorClass::Retryable => ctx.backoff(&key),
+                ErrorClass::Throttled => ctx.throttled_wait(&key),
+                ErrorClass::Retryable => ctx.backoff(&key),
             };
             tracing::warn!(
                 phase = %b.phase,

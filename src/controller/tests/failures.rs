@@ -136,6 +136,13 @@ async fn throttling_backs_off_the_data_product_refused_and_holds_back_no_other()
     assert_eq!(pass.calls, [format!("GetDataSource {ds}")]);
     assert_eq!(condition(&p, DATA_SOURCE_READY), is(False, "Throttled"));
     requeue_within(&pass, Duration::from_millis(1600), Duration::from_millis(2400));
+    // Throttled again and again, it comes back as soon: the pace slows its calls, not a backoff.
+    for _ in 0..4 {
+        forget_updated_at(&mut p);
+        h.dz.fail_next("GetDataSource", ErrorClass::Throttled, "ThrottlingException", "Rate exceeded");
+        let pass = h.pass(&mut p).await;
+        requeue_within(&pass, Duration::from_millis(1600), Duration::from_millis(2400));
+    }
     // The calls are paced per operation; the next data product goes on with its own.
     let pass = h.pass(&mut other).await;
     assert!(!pass.calls.is_empty(), "the other data product makes its calls");
