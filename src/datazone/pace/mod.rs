@@ -203,15 +203,17 @@ impl Pace {
         // service, and would let a burst through all at once.
         let queued = self.last_queued.is_some_and(|at| now.duration_since(at) < QUEUED_RECENTLY);
         if queued && busy {
+            // A pace that started informed probes as one cut when it was made.
+            let calm_since = self.last_cut.or(self.informed);
             let probing = room
-                && self.last_cut.is_some_and(|at| now.duration_since(at) >= PROBE_AFTER)
+                && calm_since.is_some_and(|at| now.duration_since(at) >= PROBE_AFTER)
                 && self.probed.is_none_or(|at| now.duration_since(at) >= PROBE_SPACING);
             if self.probing && !probing {
                 self.probed = Some(now);
             }
             self.probing = probing;
             // Per answered call: a second's calls add up to the step.
-            let growth = match self.last_cut.or(self.informed) {
+            let growth = match calm_since {
                 None => FIRST_GROWTH,
                 Some(_) if self.probing => PROBE_STEP / self.rate,
                 Some(at) if now.duration_since(at) < QUIET => STEP / self.rate,

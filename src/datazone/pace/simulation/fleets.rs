@@ -61,10 +61,14 @@ enum Event {
 
 /// Plants of `sizes` data products, started together at t0, sharing per-API quotas of 20.
 pub fn publish(sizes: &[u32], seconds: u64) -> Vec<Plant> {
+    let quotas: Vec<(&'static str, f64)> = STAGES.iter().map(|(op, _)| (*op, QUOTA)).collect();
+    publish_to(Service::per_api(&quotas), sizes, seconds)
+}
+
+/// The same against `service`.
+fn publish_to(mut service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
     let t0 = Instant::now() + Duration::from_secs(10);
     let end = t0 + Duration::from_secs(seconds);
-    let quotas: Vec<(&'static str, f64)> = STAGES.iter().map(|(op, _)| (*op, QUOTA)).collect();
-    let mut service = Service::per_api(&quotas);
     let mut latency = Latency(7);
     let mut jitter = Latency(11);
     let mut operators: Vec<Operator> = sizes
@@ -209,5 +213,29 @@ fn one_plant_of_four_thousand_leaves_four_of_250_their_share() {
     // The goal is 1.0 (issue: "the small plants done no later than the bound of their own
     // share"); not met here: 1.04-1.30 (docs/design/fleet.md).
     assert!(own.iter().all(|r| *r < 1.4), "the small plants: {own:.2?}");
+    assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
+}
+
+/// One operator under one quota of 50 a second for every operation (the emulator's
+/// `--rate-limit`, `make bench`): its calls move from stage to stage, and each stage's pace
+/// must take the quota the others leave.
+#[test]
+fn one_operator_of_a_thousand_under_one_shared_quota_keeps_it_busy() {
+    let plants = publish_to(Service::shared(50.0), &[1000], 1000);
+    let done = plants[0].done_at.unwrap().as_secs_f64();
+    let refused = f64::from(plants[0].refused) / f64::from(plants[0].through + plants[0].refused);
+    let ratio = done / (5000.0 / 50.0);
+    eprintln!(
+        "one operator of 1,000, one quota of 50: done at {done:.1} s, {ratio:.2} x the bound of 100 s; {:.2} % refused; through each 10 s: {:?}",
+        refused * 100.0,
+        plants[0].through_each_10s
+    );
+    // 1.44 x: not good. The data sources, made first, grow their pace before any refusal to
+    // three quarters more than the quota; with the places then shared by the stages they send
+    // below half of it, and a pace sending below half its rate is not cut, so they take most of
+    // the quota and the later stages' paces are cut to 4-6 a second; when the data sources are
+    // made, those grow back by the step (their probe for the room was spent early). `make bench`
+    // measures the same weakness, milder (docs/design/fleet.md).
+    assert!(ratio < 1.5, "{ratio:.2} x the bound");
     assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
 }
