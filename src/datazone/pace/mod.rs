@@ -61,10 +61,12 @@ const PROBE_STEP: f64 = 3.0;
 const PROBE_SPACING: Duration = Duration::from_secs(600);
 /// Callers queued within this long ago mean demand is at the pace: only then does it grow.
 const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
-/// The pace is in use while calls go at at least this share of it; only then does it grow, or is
+/// The pace is in use while calls go at more than this share of it; only then does it grow, or is
 /// cut on a refusal: one that comes while the operator sends far below its pace is not about its
-/// pace (another client of the account, or a service having a moment), and slowing down further
-/// would not stop it; the SDK's retry and the data product's backoff deal with those.
+/// pace (another client of the account, a service having a moment, or another operation under one
+/// quota for all), and slowing the calls would not stop it; it only brings the pace down towards
+/// what is sent (see [`Pace::answered`]); the SDK's retry and the data product's backoff deal with
+/// the rest.
 const BUSY_SHARE: f64 = 0.5;
 /// The load is each second's calls over the rate, smoothed with this weight for the newest second:
 /// about the last ten seconds count.
