@@ -61,12 +61,10 @@ const PROBE_STEP: f64 = 3.0;
 const PROBE_SPACING: Duration = Duration::from_secs(600);
 /// Callers queued within this long ago mean demand is at the pace: only then does it grow.
 const QUEUED_RECENTLY: Duration = Duration::from_secs(1);
-/// The pace is in use while calls go at more than this share of it; only then does it grow, or is
+/// The pace is in use while calls go at at least this share of it; only then does it grow, or is
 /// cut on a refusal: one that comes while the operator sends far below its pace is not about its
-/// pace (another client of the account, a service having a moment, or another operation under one
-/// quota for all), and slowing the calls would not stop it; it only brings the pace down towards
-/// what is sent (see [`Pace::answered`]); the SDK's retry and the data product's backoff deal with
-/// the rest.
+/// pace (another client of the account, or a service having a moment), and slowing down further
+/// would not stop it; the SDK's retry and the data product's backoff deal with those.
 const BUSY_SHARE: f64 = 0.5;
 /// The load is each second's calls over the rate, smoothed with this weight for the newest second:
 /// about the last ten seconds count.
@@ -186,22 +184,10 @@ impl Pace {
         let rate = self.rate;
         let (current, last) = self.tallies(now);
         current.answered += 1;
-        let sent = f64::from(current.sent.max(last.sent));
-        let busy = sent > BUSY_SHARE * rate;
+        let busy = f64::from(current.sent.max(last.sent)) >= BUSY_SHARE * rate;
         if refused {
             current.refused += 1;
-            if !busy {
-                // Sent far below its rate: brought down towards what is sent, never below twice
-                // that (still not busy, so it does not slow the calls, and random refusals do not
-                // drive it down further), and no cut that changes how it grows. Grown before its
-                // first refusal and then used far below its rate (its passes moved to other
-                // stages), a pace let its callers send whatever they asked: under one quota for
-                // every operation it took most of it and the other operations' paces were cut
-                // instead, and started some seconds after another operator, the first one's paces
-                // kept most of each quota ([`simulation`]: five started 30 s apart shared with
-                // Jain 0.73 and 7.9 % refused before, 1.00 and 1.4 % with this).
-                self.rate = (self.rate * CUT).max((sent / BUSY_SHARE).max(SLOWEST)).min(self.rate);
-            } else if self.last_cut.is_none_or(|at| now.duration_since(at) >= CUT_SPACING) {
+            if busy && self.last_cut.is_none_or(|at| now.duration_since(at) >= CUT_SPACING) {
                 // A cut by a share, not to what got through in the second before: with operators
                 // sharing a quota one second's share is noise, and cutting to it sent some to the
                 // floor ([`simulation`]).
@@ -366,21 +352,16 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_while_sending_far_below_the_pace_brings_it_down_to_twice_what_is_sent_not_below() {
+    fn a_refusal_while_sending_far_below_the_pace_leaves_it() {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut pace = Pace::new(20.0, t0);
-        // Five calls a second against a pace of twenty, a quarter refused (random faults, or a
-        // quota another operation took): the pace comes down to ten, and no further, so the
-        // five a second still go when they come.
+        // Five calls a second against a pace of twenty: refusals are not about the pace.
         for i in 0..50u64 {
             let now = t0 + ms(200 * i);
             pace.reserve(now);
             pace.answered(now, i % 4 == 0, false);
         }
-        assert_eq!(pace.rate(), 10.0);
-        let now = t0 + ms(200 * 50);
-        assert_eq!(pace.reserve(now), now, "not held back");
-        assert!(!pace.learnt(), "no cut: it grows as before when callers queue");
+        assert_eq!(pace.rate(), 20.0);
     }
 
     #[test]
