@@ -166,14 +166,14 @@ pub struct Settings {
 }
 
 impl<B: Backend> Context<B> {
-    /// Exponential backoff with jitter for an object's `n`-th consecutive error: 2 s, 4 s, … up
-    /// to 5 min, ±20 %.
     /// The wait after a pass throttling blocked: the first backoff's, jittered, whatever came
     /// before (the pace slows the calls; see `data_product::reconcile`).
     pub fn throttled_wait(&self, key: &str) -> Duration {
         backoff_for(1, crate::naming::stable_hash(&format!("{key}{}", self.started.elapsed().as_nanos())))
     }
 
+    /// Exponential backoff with jitter for an object's `n`-th consecutive error: 2 s, 4 s, … up
+    /// to 5 min, ±20 %.
     pub fn backoff(&self, key: &str) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = failures.entry(key.to_string()).or_insert(0);

@@ -62,7 +62,8 @@ pub struct Balance {
 }
 
 impl Balance {
-    /// The stage `p`'s pass waits at, a pace `saturated` or not at `now`.
+    /// The stage `p`'s pass waits at, the fleet `busy` (a pace saturated, passes queued) or not at
+    /// `now`.
     pub fn stage(&self, busy: bool, now: Instant, p: &RedshiftDataProduct) -> u8 {
         if self.balancing(busy, now) { priority(p) } else { IN_TURN }
     }
