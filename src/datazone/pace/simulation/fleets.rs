@@ -102,10 +102,7 @@ fn publish_to(mut service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
                 op.paces.answered(operation, at, refused);
                 if refused {
                     op.got.refused += 1;
-                    let bucket = (at.duration_since(t0).as_secs() / 10) as usize;
-                    let each = &mut op.got.refused_each_10s;
-                    each.resize(each.len().max(bucket + 1), 0);
-                    each[bucket] += 1;
+                    count_in_its_10s(&mut op.got.refused_each_10s, at.duration_since(t0));
                     if attempt < ATTEMPTS {
                         // The SDK's backoff: up to a second, then two, at random.
                         let most = 1000 * (1 << (attempt - 1));
@@ -120,10 +117,7 @@ fn publish_to(mut service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
                     due.push(Reverse((at + Duration::from_secs(2), o, Event::Ready { stage })));
                 } else {
                     op.got.through += 1;
-                    let bucket = (at.duration_since(t0).as_secs() / 10) as usize;
-                    let each = &mut op.got.through_each_10s;
-                    each.resize(each.len().max(bucket + 1), 0);
-                    each[bucket] += 1;
+                    count_in_its_10s(&mut op.got.through_each_10s, at.duration_since(t0));
                     op.running[stage] -= 1;
                     if stage + 1 < STAGES.len() {
                         due.push(Reverse((at + settles, o, Event::Ready { stage: stage + 1 })));
@@ -139,6 +133,13 @@ fn publish_to(mut service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
         dispatch(&mut operators[o], o, at, &mut due, &mut latency);
     }
     operators.into_iter().map(|o| o.got).collect()
+}
+
+/// One more in the 10 s that `since_start` falls in.
+fn count_in_its_10s(each: &mut Vec<u32>, since_start: Duration) {
+    let bucket = (since_start.as_secs() / 10) as usize;
+    each.resize(each.len().max(bucket + 1), 0);
+    each[bucket] += 1;
 }
 
 /// Free places go to the stage with the fewest passes under way, the furthest along among equals.
