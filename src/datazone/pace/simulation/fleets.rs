@@ -231,12 +231,10 @@ fn one_operator_of_a_thousand_under_one_shared_quota_keeps_it_busy() {
         refused * 100.0,
         plants[0].through_each_10s
     );
-    // 1.44 x: not good. The data sources, made first, grow their pace before any refusal to
-    // three quarters more than the quota; with the places then shared by the stages they send
-    // below half of it, and a pace sending below half its rate is not cut, so they take most of
-    // the quota and the later stages' paces are cut to 4-6 a second; when the data sources are
-    // made, those grow back by the step (their probe for the room was spent early). `make bench`
-    // measures the same weakness, milder (docs/design/fleet.md).
-    assert!(ratio < 1.5, "{ratio:.2} x the bound");
+    // 1.07 x (1.44 x while the account's most calls through was of a second's, not five's: the
+    // paces' probes for room were spent in the first seconds, and when the data sources were all
+    // made the later stages' paces grew back by the step; `room.rs`). `make bench`: 1.13 x, from
+    // 1.20 x (docs/design/fleet.md).
+    assert!(ratio < 1.15, "{ratio:.2} x the bound");
     assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
 }
