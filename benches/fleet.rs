@@ -177,8 +177,10 @@ struct Row {
     api_per_product: f64,
     /// DataZone and STS calls by operation until all were Ready.
     by_operation: BTreeMap<String, u64>,
-    /// DataZone calls per product in each of the first two resyncs after all were Ready.
+    /// DataZone calls per product in each of the first two resyncs after all were Ready, and the
+    /// calls by operation in each.
     first_resyncs: Vec<f64>,
+    first_resyncs_by_operation: Vec<BTreeMap<String, u64>>,
     /// After a restart: the window's seconds (two resyncs: the first passes, then a resync), the
     /// DataZone calls per product in it, and the data sources read in full in it.
     restart: (f64, f64, u64),
@@ -581,11 +583,13 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
     // Resyncs of those already Ready that waited for the publishing of the others.
     let held = total(&at_ready_metrics, "datazone_operator_resyncs_held_total");
     // The first resyncs after all were Ready: the last ones' first, the early ones' later.
-    let mut first_resyncs = Vec::new();
+    let (mut first_resyncs, mut first_resyncs_by_operation) = (Vec::new(), Vec::new());
     for _ in 0..2 {
         let before = calls(&emulator);
         tokio::time::sleep(s.resync).await;
-        first_resyncs.push(sum(&minus(&calls(&emulator), &before), "datazone:") as f64 / n as f64);
+        let window = minus(&calls(&emulator), &before);
+        first_resyncs.push(sum(&window, "datazone:") as f64 / n as f64);
+        first_resyncs_by_operation.push(window);
     }
     let first_rss = operator.peak_rss();
     drop(operator);
@@ -641,6 +645,7 @@ async fn fleet(client: &Client, n: usize, s: &Settings) -> Row {
         api_per_product: api_ready / n as f64,
         by_operation: at_ready,
         first_resyncs,
+        first_resyncs_by_operation,
         restart: (
             restart_secs,
             sum(&restart, "datazone:") as f64 / n as f64,
@@ -762,6 +767,9 @@ fn print_row(r: &Row) {
         r.n,
         first.join(", ")
     );
+    for (i, window) in r.first_resyncs_by_operation.iter().enumerate() {
+        eprintln!("    resync {}: {}", i + 1, by_operation(window));
+    }
     eprintln!(
         "  {} data products, a restart: {:.3} DataZone calls per product in its first {:.0} s (the first passes and a resync), {} data sources read in full",
         r.n, r.restart.1, r.restart.0, r.restart.2
