@@ -43,7 +43,7 @@ impl OperationPaces {
     /// starting their runs at 20 a second each sent five times the quota, and about 350 calls were
     /// refused before their cuts brought them down, a third of a five-plant publish's refusals
     /// (docs/design/fleet.md). Started at the learnt share, a pace grows as after a cut: slowly,
-    /// faster after a quiet minute (an operator alone, its quotas its own).
+    /// faster after a quiet half minute (an operator alone, its quotas its own).
     fn pace(&mut self, operation: &str, now: Instant) -> &mut Pace {
         if !self.paces.contains_key(operation) {
             let learnt = self.paces.values().filter(|p| p.learnt()).map(Pace::rate).reduce(f64::max);

@@ -66,11 +66,16 @@ pub fn publish(sizes: &[u32], seconds: u64) -> Vec<Plant> {
 }
 
 /// The same against `service`.
-fn publish_to(mut service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
+fn publish_to(service: Service, sizes: &[u32], seconds: u64) -> Vec<Plant> {
+    publish_seeded(service, sizes, seconds, 0)
+}
+
+/// The same with the latencies and the SDK's backoffs of `seed` (each seed another run).
+fn publish_seeded(mut service: Service, sizes: &[u32], seconds: u64, seed: u64) -> Vec<Plant> {
     let t0 = Instant::now() + Duration::from_secs(10);
     let end = t0 + Duration::from_secs(seconds);
-    let mut latency = Latency(7);
-    let mut jitter = Latency(11);
+    let mut latency = Latency(7 + 1000 * seed);
+    let mut jitter = Latency(11 + 1000 * seed);
     let mut operators: Vec<Operator> = sizes
         .iter()
         .map(|&n| Operator {
@@ -197,7 +202,8 @@ fn five_plants_of_a_thousand_publish_near_the_tightest_quotas_bound() {
     let sizes = [1000; 5];
     let plants = publish(&sizes, 1000);
     let (ratio, refused) = report("five plants of 1,000", &sizes, &plants);
-    assert!(ratio < 1.2, "all done at {ratio:.2} x the bound");
+    // 1.06 x; 1.11 x on average over eight runs (`figures_over_eight_runs`).
+    assert!(ratio < 1.15, "all done at {ratio:.2} x the bound");
     assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
 }
 
@@ -210,10 +216,11 @@ fn one_plant_of_four_thousand_leaves_four_of_250_their_share() {
     let own: Vec<f64> = plants[1..].iter().map(|p| p.done_at.unwrap().as_secs_f64() / (250.0 * 5.0 / QUOTA)).collect();
     eprintln!("the small plants, each against its own share's bound: {own:.2?}");
     eprintln!("the big plant's calls through, each 10 s: {:?}", plants[0].through_each_10s);
-    assert!(ratio < 1.3, "all done at {ratio:.2} x the bound");
+    assert!(ratio < 1.2, "all done at {ratio:.2} x the bound");
     // The goal is 1.0 (issue: "the small plants done no later than the bound of their own
-    // share"); not met here: 1.04-1.30 (docs/design/fleet.md).
-    assert!(own.iter().all(|r| *r < 1.4), "the small plants: {own:.2?}");
+    // share"); not met: 0.96-1.18 here, 1.09 on average over eight runs, the worst 1.29
+    // (docs/design/fleet.md).
+    assert!(own.iter().all(|r| *r < 1.3), "the small plants: {own:.2?}");
     assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
 }
 
@@ -237,4 +244,54 @@ fn one_operator_of_a_thousand_under_one_shared_quota_keeps_it_busy() {
     // 1.20 x (docs/design/fleet.md).
     assert!(ratio < 1.15, "{ratio:.2} x the bound");
     assert!(refused < 0.03, "{:.1} % refused", refused * 100.0);
+}
+
+/// Not a test: the figures the pace's constants are chosen by (docs/design/fleet.md), each the mean
+/// and worst of eight runs with other latencies and backoffs, as one run's can mislead. Run with
+/// `cargo test --lib pace::simulation -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn figures_over_eight_runs() {
+    let quotas: Vec<(&'static str, f64)> = STAGES.iter().map(|(op, _)| (*op, QUOTA)).collect();
+    let seeds = 0..8u64;
+    let mut lines = Vec::new();
+    for (what, sizes, shared) in [
+        ("equal", vec![1000u32; 5], false),
+        ("unequal", vec![4000, 250, 250, 250, 250], false),
+        ("single shared", vec![1000], true),
+    ] {
+        let (mut ratios, mut refusals, mut smalls) = (Vec::new(), Vec::new(), Vec::new());
+        for seed in seeds.clone() {
+            let service = if shared { Service::shared(50.0) } else { Service::per_api(&quotas) };
+            let plants = publish_seeded(service, &sizes, 2000, seed);
+            let all = plants.iter().map(|p| p.done_at.map_or(f64::INFINITY, |d| d.as_secs_f64())).fold(0.0, f64::max);
+            let bound = if shared { 100.0 } else { bound(&sizes) };
+            ratios.push(all / bound);
+            let through: u32 = plants.iter().map(|p| p.through).sum();
+            let refused: u32 = plants.iter().map(|p| p.refused).sum();
+            refusals.push(f64::from(refused) / f64::from(through + refused));
+            if what == "unequal" {
+                for p in &plants[1..] {
+                    smalls.push(p.done_at.unwrap().as_secs_f64() / (250.0 * 5.0 / QUOTA));
+                }
+            }
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        lines.push(format!(
+            "{what}: ratio mean {:.3} max {:.3}; refused mean {:.2} % max {:.2} %{}",
+            mean(&ratios),
+            max(&ratios),
+            mean(&refusals) * 100.0,
+            max(&refusals) * 100.0,
+            if smalls.is_empty() {
+                String::new()
+            } else {
+                format!("; small plants mean {:.2} max {:.2}", mean(&smalls), max(&smalls))
+            }
+        ));
+    }
+    for l in lines {
+        eprintln!("{l}");
+    }
 }

@@ -100,11 +100,12 @@ fn simulate(
 ) -> Vec<Got> {
     let demands: Vec<Demand> =
         operations.iter().map(|&operation| Demand { operation, callers: 1, from: 0, until: seconds }).collect();
-    simulate_demands(service, operators, &demands, stagger, seconds, measured_from)
+    simulate_demands(service, operators, &demands, stagger, seconds, measured_from, 0)
 }
 
 /// `operators` callers of the `demands` each (the first starting at t0, each next `stagger`
-/// later), for `seconds`; counted from `measured_from`.
+/// later), for `seconds`; counted from `measured_from`; with the latencies of `seed` (each seed
+/// another run).
 fn simulate_demands(
     service: &mut Service,
     operators: usize,
@@ -112,12 +113,13 @@ fn simulate_demands(
     stagger: Duration,
     seconds: u64,
     measured_from: Duration,
+    seed: u64,
 ) -> Vec<Got> {
     let t0 = Instant::now() + Duration::from_secs(10);
     let end = t0 + Duration::from_secs(seconds);
     let mut paces: Vec<OperationPaces> = (0..operators).map(|_| OperationPaces::new(20.0)).collect();
     let mut got: Vec<Got> = (0..operators).map(|_| Got::default()).collect();
-    let mut latency = Latency(7);
+    let mut latency = Latency(7 + 1000 * seed);
     // (when, answered: false when it reaches the service, operator, demand, refused)
     let mut due = BinaryHeap::new();
     let start = |o: usize| t0 + stagger * o as u32;
@@ -194,7 +196,7 @@ fn one_operator_whose_calls_move_to_other_operations_keeps_using_the_quota() {
         Demand { operation: "CreateDataProduct", callers: 8, from: 150, until: 300 },
     ];
     let mut shared = Service::shared(50.0);
-    let got = simulate_demands(&mut shared, 1, &demands, Duration::ZERO, 300, Duration::ZERO);
+    let got = simulate_demands(&mut shared, 1, &demands, Duration::ZERO, 300, Duration::ZERO, 0);
     let (runs, products) = (got[0].through_between(110, 150), got[0].through_between(160, 200));
     let (alone, total) = (got[0].through_between(210, 300), got[0].total());
     eprintln!(
@@ -209,7 +211,7 @@ fn one_operator_whose_calls_move_to_other_operations_keeps_using_the_quota() {
 
     let quotas: Vec<(&'static str, f64)> = demands.iter().map(|d| (d.operation, 20.0)).collect();
     let mut per_api = Service::per_api(&quotas);
-    let got = simulate_demands(&mut per_api, 1, &demands, Duration::ZERO, 300, Duration::ZERO);
+    let got = simulate_demands(&mut per_api, 1, &demands, Duration::ZERO, 300, Duration::ZERO, 0);
     let (runs, products, total) = (got[0].through_between(110, 150), got[0].through_between(160, 200), got[0].total());
     eprintln!(
         "per-API 20: {runs:.1} a second of runs alone, {products:.1} with data products; {} refused of {total}",
@@ -247,12 +249,18 @@ fn one_operator_uses_each_operations_own_quota_and_a_slow_one_stalls_no_other() 
 /// one's calls a second that got through (once the last has run 100 s), their sum, and the share of
 /// the calls refused; printed.
 fn sharing(operators: usize, stagger: u64) -> (Vec<f64>, f64, f64) {
+    sharing_seeded(operators, stagger, 0)
+}
+
+fn sharing_seeded(operators: usize, stagger: u64, seed: u64) -> (Vec<f64>, f64, f64) {
     let quotas = [("GetDataSource", 20.0), ("CreateDataSource", 20.0), ("StartDataSourceRun", 20.0)];
     let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
     let mut service = Service::per_api(&quotas);
     let seconds = 400;
     let from = Duration::from_secs(100 + stagger * operators as u64);
-    let got = simulate(&mut service, operators, &operations, Duration::from_secs(stagger), seconds, from);
+    let demands: Vec<Demand> =
+        operations.iter().map(|&operation| Demand { operation, callers: 1, from: 0, until: seconds }).collect();
+    let got = simulate_demands(&mut service, operators, &demands, Duration::from_secs(stagger), seconds, from, seed);
     let measured = (seconds - from.as_secs()) as f64;
     let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
     let total: f64 = shares.iter().sum();
@@ -296,4 +304,32 @@ fn operators_started_apart_still_use_the_quotas() {
 fn jains_index_is_one_for_equal_shares_and_one_over_n_for_one_taking_all() {
     assert!((jain(&[2.0, 2.0, 2.0]) - 1.0).abs() < 1e-12);
     assert!((jain(&[6.0, 0.0, 0.0]) - 1.0 / 3.0).abs() < 1e-12);
+}
+
+/// Not a test: operators sharing per-API quotas, started together and apart, each figure over eight
+/// runs (see `fleets::figures_over_eight_runs`).
+#[test]
+#[ignore]
+fn sharing_figures_over_eight_runs() {
+    let mut lines = Vec::new();
+    for stagger in [0, 5, 10, 30] {
+        for operators in [2, 5] {
+            let (mut jains, mut refusals) = (Vec::new(), Vec::new());
+            for seed in 0..8 {
+                let (shares, _, refused) = sharing_seeded(operators, stagger, seed);
+                jains.push(jain(&shares));
+                refusals.push(refused);
+            }
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let min = jains.iter().copied().fold(1.0, f64::min);
+            lines.push(format!(
+                "{operators} operators {stagger} s apart: Jain mean {:.3} min {min:.3}; refused mean {:.2} %",
+                mean(&jains),
+                mean(&refusals) * 100.0
+            ));
+        }
+    }
+    for l in lines {
+        eprintln!("{l}");
+    }
 }
