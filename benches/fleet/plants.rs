@@ -375,6 +375,13 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
         } else if done == plants_n {
             break;
         }
+        // An operator that exits (a crash, a lost lease) leaves its plant's data products as they
+        // are: say so at once, rather than waiting out the no-progress timeout without a reason.
+        for (p, plant) in plants.iter_mut().enumerate() {
+            if let Some(exited) = plant.operator.as_mut().and_then(|o| o.0.try_wait().ok().flatten()) {
+                panic!("plant {p}'s operator exited ({exited}) after {secs:.0} s; its log: BENCH_OPERATOR_LOG");
+            }
+        }
         if ready_all + blocked_all > best {
             (best, moved) = (ready_all + blocked_all, Instant::now());
         }

@@ -118,7 +118,9 @@ pub struct World {
     pub saturated: bool,
     failures: HashMap<&'static str, VecDeque<DzError>>,
     next_id: u32,
+    /// Changes so far, and the time they count from.
     clock: u32,
+    epoch: jiff::Timestamp,
 }
 
 impl Default for World {
@@ -144,6 +146,7 @@ impl Default for World {
             failures: HashMap::new(),
             next_id: 0,
             clock: 0,
+            epoch: jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now()),
         }
     }
 }
@@ -158,10 +161,13 @@ impl World {
         self.data_sources.iter_mut().find(|d| d.info.id == id)
     }
 
-    /// The next `updatedAt`: every change of a data source moves it, as in DataZone.
+    /// The next `updatedAt`: every change of a data source moves it, as in DataZone, a second
+    /// after the last; in DataZone's time, which is about the operator's (a run's end, say, is
+    /// what a retry's wait counts from).
     fn tick(&mut self) -> Option<String> {
         self.clock += 1;
-        Some(format!("2026-12-01T10:{:02}:{:02}Z", self.clock / 60 % 60, self.clock % 60))
+        let at = self.epoch + jiff::SignedDuration::from_secs(i64::from(self.clock));
+        Some(at.to_string())
     }
 
     /// Changes a data source as DataZone (or someone behind the operator's back) would, moving
@@ -199,11 +205,12 @@ impl World {
             }
         }
         self.activities.insert(run.to_string(), items);
+        // The run's end moves its data source's `updatedAt` (docs/datazone-semantics.md §4).
+        let at = self.tick();
         if let Some(r) = self.runs.get_mut(run) {
             r.status = status;
-            r.stopped_at = Some("2026-12-01T10:00:00Z".into());
+            r.stopped_at = at.clone();
         }
-        let at = self.tick();
         for d in self.data_sources.iter_mut().filter(|d| d.last_run.as_deref() == Some(run)) {
             d.info.status = DataSourceStatus::Ready;
             d.info.updated_at = at.clone();

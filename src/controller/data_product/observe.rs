@@ -263,7 +263,7 @@ async fn known_data_source<B: Backend>(
             let listing = t.listing(ctx, caller, ctx.started, Demand::Resync).await.map_err(blocked)?;
             let listed = listing.as_ref().and_then(|l| l.by_id(ds_id));
             match (&listing, listed) {
-                (Some(_), Some(d)) if !expected.matches(d) => {
+                (Some(_), Some(d)) if !expected.unchanged(d) => {
                     tracing::debug!(data_source = ds_id, listed = ?d, ?expected, "the listing shows the data source moved")
                 }
                 (Some(l), None) => {
@@ -276,7 +276,11 @@ async fn known_data_source<B: Backend>(
                 (None, _) => tracing::debug!(data_source = ds_id, "no listing: not worth it for this project now"),
                 _ => {}
             }
-            let found = listed.filter(|d| expected.matches(d)).cloned();
+            let found = listed.filter(|d| expected.unchanged(d)).cloned();
+            if let Some(d) = found.as_ref().filter(|d| !expected.matches(d)) {
+                // Moved only by its run's end: recorded, so the next resync matches it as it is.
+                effects.record(Record::DataSourceSeen(d.updated_at.clone()));
+            }
             (found, Some(expected))
         }
         None => (None, None),

@@ -118,7 +118,11 @@ pub async fn follow<B: Backend>(
     let run = match seen {
         RunSeen::DataSourceGone => return Ok(None),
         RunSeen::Running => None,
-        RunSeen::Ended { status, error } => Some(RunInfo::bare(&last.id, status, error)),
+        // Seen over in the listing: the data source's `updatedAt` there is the run's end, in
+        // DataZone's time (its end moved it, docs/datazone-semantics.md §4).
+        RunSeen::Ended { status, error } => {
+            Some(RunInfo { stopped_at: settled_at.clone().flatten(), ..RunInfo::bare(&last.id, status, error) })
+        }
         RunSeen::Unknown => Some(t.dz.get_run(&t.domain, &last.id).await.map_err(blocked)?),
     };
     let mut effects = Effects::default();
@@ -280,7 +284,7 @@ async fn record_run<B: Backend>(
         // The activities are the run's outcome object by object; they add up to its statistics,
         // so a run seen ending in the project listing needs no GetDataSourceRun.
         summary.assets = asset_counts(&activities);
-        // Seen in the listing, a run has no stop time: the pass that saw it over stands in.
+        // Seen in the listing, a failed run has no stop time: the pass that saw it over stands in.
         summary.stopped_at = run.stopped_at.clone().or_else(|| Some(now.to_string()));
         let mut assets: Vec<AssetStatus> = activities
             .iter()

@@ -42,6 +42,8 @@ pub struct Expected {
     pub updated_at: Option<String>,
     pub last_run: Option<RunStatus>,
     pub environment_id: Option<String>,
+    /// When the last run ended, as status recorded it from the run itself.
+    pub run_ended_at: Option<String>,
 }
 
 impl Expected {
@@ -53,6 +55,7 @@ impl Expected {
             updated_at: status.data_source_updated_at.clone(),
             last_run: status.last_run.as_ref().map(|r| RunStatus::parse(&r.status)),
             environment_id: status.environment_id.clone(),
+            run_ended_at: status.last_run.as_ref().and_then(|r| r.stopped_at.clone()),
         }
     }
 
@@ -64,6 +67,7 @@ impl Expected {
             updated_at: d.updated_at.clone(),
             last_run: d.last_run_status.clone(),
             environment_id: d.environment_id.clone(),
+            run_ended_at: None,
         }
     }
 
@@ -78,9 +82,36 @@ impl Expected {
             && d.environment_id == self.environment_id
     }
 
+    /// The listing shows the data source as expected but for an `updatedAt` that its last run's end
+    /// moved, and nothing after it: later than the one recorded, and no later than the run's
+    /// `stoppedAt`. A run's end moves its data source's `updatedAt` (docs/datazone-semantics.md §4);
+    /// when a data product saw its run end by reading the run rather than in a listing (a project
+    /// of thousands is not listed for a few), its status recorded no `updatedAt` after the run,
+    /// and at 10,000 the first resync after a publish read about 200 data sources in full for it
+    /// (docs/design/fleet.md).
+    pub fn moved_only_by_its_run(&self, d: &DataSourceSummary) -> bool {
+        let at = |s: Option<&String>| s.and_then(|s| s.parse::<jiff::Timestamp>().ok());
+        let (Some(recorded), Some(listed), Some(ended)) =
+            (at(self.updated_at.as_ref()), at(d.updated_at.as_ref()), at(self.run_ended_at.as_ref()))
+        else {
+            return false;
+        };
+        d.id == self.data_source_id
+            && d.status == self.status
+            && d.last_run_status == self.last_run
+            && d.environment_id == self.environment_id
+            && recorded < listed
+            && listed <= ended
+    }
+
+    /// Nothing moved that the data product did not see: as expected, or moved only by its run.
+    pub fn unchanged(&self, d: &DataSourceSummary) -> bool {
+        self.matches(d) || self.moved_only_by_its_run(d)
+    }
+
     /// Something moved: the data source is missing from `listing` or differs there.
     pub fn moved_in(&self, listing: &Snapshot) -> bool {
-        !listing.by_id(&self.data_source_id).is_some_and(|d| self.matches(d))
+        !listing.by_id(&self.data_source_id).is_some_and(|d| self.unchanged(d))
     }
 }
 
@@ -313,6 +344,7 @@ mod tests {
             updated_at: Some(updated.into()),
             last_run: Some(RunStatus::Success),
             environment_id: Some("env".into()),
+            run_ended_at: None,
         }
     }
 

@@ -453,6 +453,33 @@ async fn a_settled_data_product_reads_its_data_source_in_full_once_a_day_in_its_
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_run_end_seen_by_reading_the_run_is_taken_from_the_listing_not_read_in_full() {
+    let h = Harness::paused(RESYNC);
+    let (mut p, ds) = published(&h).await;
+    // As a data product in a project of thousands has it: its run's end read from the run itself
+    // (no listing for a few), so status records the run's `stoppedAt` and the `updatedAt` from
+    // before the run (any time before it), which the run's end moved.
+    let moved = h.dz.world().data_source(&ds).and_then(|d| d.info.updated_at.clone());
+    let status = p.status.as_mut().expect("status");
+    status.data_source_updated_at = Some("2026-12-01T09:59:00Z".into());
+    status.last_run.as_mut().expect("a run").stopped_at = moved.clone();
+    next_listing(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.contains(&"ListDataSources".to_string()), "{:?}", pass.calls);
+    assert!(!pass.calls.contains(&format!("GetDataSource {ds}")), "moved by its run only: no full read");
+    assert_eq!(p.status.as_ref().and_then(|s| s.data_source_updated_at.clone()), moved, "recorded");
+    assert_eq!(condition(&p, READY), is(True, "Published"));
+
+    // An edit after the run's end moves it later than that: read in full.
+    let status = p.status.as_mut().expect("status");
+    status.data_source_updated_at = Some("2026-12-01T09:59:00Z".into());
+    h.dz.world().edit(&ds, |d| d.description = Some("edited by hand".into()));
+    next_listing(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.contains(&format!("GetDataSource {ds}")), "{:?}", pass.calls);
+}
+
+#[tokio::test(start_paused = true)]
 async fn drift_is_put_back_with_one_update_and_no_run() {
     let h = Harness::paused(MINUTE);
     let (mut p, ds) = published(&h).await;
