@@ -89,7 +89,8 @@ struct Demand {
     until: u64,
 }
 
-/// `operators` callers of `operations` each, for the whole run (see [`simulate_demands`]).
+/// `operators` callers of `operations` each, for the whole run, with the latencies of `seed` (see
+/// [`simulate_demands`]).
 fn simulate(
     service: &mut Service,
     operators: usize,
@@ -97,10 +98,11 @@ fn simulate(
     stagger: Duration,
     seconds: u64,
     measured_from: Duration,
+    seed: u64,
 ) -> Vec<Got> {
     let demands: Vec<Demand> =
         operations.iter().map(|&operation| Demand { operation, callers: 1, from: 0, until: seconds }).collect();
-    simulate_demands(service, operators, &demands, stagger, seconds, measured_from, 0)
+    simulate_demands(service, operators, &demands, stagger, seconds, measured_from, seed)
 }
 
 /// `operators` callers of the `demands` each (the first starting at t0, each next `stagger`
@@ -175,7 +177,7 @@ const DATA_SOURCE_CALLS: [&str; 4] = ["GetDataSource", "CreateDataSource", "Star
 #[test]
 fn one_operator_uses_a_quota_shared_by_every_operation() {
     let mut service = Service::shared(50.0);
-    let got = simulate(&mut service, 1, &DATA_SOURCE_CALLS, Duration::ZERO, 120, Duration::ZERO);
+    let got = simulate(&mut service, 1, &DATA_SOURCE_CALLS, Duration::ZERO, 120, Duration::ZERO, 0);
     let (through, refused) = (f64::from(got[0].total()) / 120.0, got[0].refused);
     eprintln!("{through:.1} a second of 50, {refused} refused of {}", got[0].total());
     assert!(through > 0.93 * 50.0, "{through:.1} calls a second of 50");
@@ -233,7 +235,7 @@ fn one_operator_uses_each_operations_own_quota_and_a_slow_one_stalls_no_other() 
     ];
     let mut service = Service::per_api(&quotas);
     let operations: Vec<&'static str> = quotas.iter().map(|(op, _)| *op).collect();
-    let got = simulate(&mut service, 1, &operations, Duration::ZERO, 120, Duration::ZERO);
+    let got = simulate(&mut service, 1, &operations, Duration::ZERO, 120, Duration::ZERO, 0);
     for (op, quota) in quotas {
         let through = f64::from(got[0].through[op]) / 120.0;
         assert!(through > 0.9 * quota, "{op}: {through:.1} a second of {quota}");
@@ -258,9 +260,7 @@ fn sharing_seeded(operators: usize, stagger: u64, seed: u64) -> (Vec<f64>, f64, 
     let mut service = Service::per_api(&quotas);
     let seconds = 400;
     let from = Duration::from_secs(100 + stagger * operators as u64);
-    let demands: Vec<Demand> =
-        operations.iter().map(|&operation| Demand { operation, callers: 1, from: 0, until: seconds }).collect();
-    let got = simulate_demands(&mut service, operators, &demands, Duration::from_secs(stagger), seconds, from, seed);
+    let got = simulate(&mut service, operators, &operations, Duration::from_secs(stagger), seconds, from, seed);
     let measured = (seconds - from.as_secs()) as f64;
     let shares: Vec<f64> = got.iter().map(|g| f64::from(g.total()) / measured).collect();
     let total: f64 = shares.iter().sum();
