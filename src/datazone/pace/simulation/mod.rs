@@ -205,9 +205,12 @@ fn one_operator_whose_calls_move_to_other_operations_keeps_using_the_quota() {
         "shared 50: {runs:.1} a second of runs alone, {products:.1} with data products, {alone:.1} data products alone; {} refused of {total}",
         got[0].refused
     );
+    // The runs alone take 44 of 50 a second over the 40 s after the data sources are all made
+    // (46.5 while the account's most faded by 0.1 % a second instead of 2 %: their probe for the
+    // room stopped later; `room::BEST_FADE` says what the faster fade is for).
     for (what, through) in [("runs alone", runs), ("runs and data products", products), ("data products alone", alone)]
     {
-        assert!(through > 0.9 * 50.0, "{what}: {through:.1} calls a second of 50");
+        assert!(through > 0.85 * 50.0, "{what}: {through:.1} calls a second of 50");
     }
     assert!(f64::from(got[0].refused) < 0.03 * f64::from(total), "{} refused of {total}", got[0].refused);
 
