@@ -89,6 +89,17 @@ fn attempts(metrics: &str, outcome: &str) -> BTreeMap<String, u64> {
     by_operation
 }
 
+/// An operator's pace of each DataZone operation (`datazone_operator_aws_pace`), calls a second.
+fn paces(metrics: &str) -> BTreeMap<String, f64> {
+    let mut by_operation = BTreeMap::new();
+    for line in metrics.lines().filter(|l| l.starts_with("datazone_operator_aws_pace{")) {
+        let operation = line.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        let rate = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        by_operation.insert(operation.to_string(), rate);
+    }
+    by_operation
+}
+
 struct Plant {
     n: usize,
     namespaces: Vec<String>,
@@ -98,6 +109,8 @@ struct Plant {
     ready_secs: Option<f64>,
     /// Its DataZone calls that got through, by operation, at the start of the measured time.
     through_from: BTreeMap<String, u64>,
+    /// ... and at the last progress line.
+    through_last: BTreeMap<String, u64>,
 }
 
 struct Run {
@@ -205,10 +218,13 @@ fn count(store: &Store<RedshiftDataProduct>, namespaces: &[String], reason: &str
     (ready, blocked)
 }
 
-/// How many data products give which Ready reason and message, those not Ready.
-fn not_ready(store: &Store<RedshiftDataProduct>) -> String {
+/// How many data products of `namespaces` (all, when none are named) give which Ready reason
+/// and message, those not Ready.
+fn not_ready(store: &Store<RedshiftDataProduct>, namespaces: &[String]) -> String {
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    for p in store.state() {
+    let ours =
+        |p: &RedshiftDataProduct| namespaces.is_empty() || p.namespace().is_some_and(|ns| namespaces.contains(&ns));
+    for p in store.state().into_iter().filter(|p| ours(p)) {
         let ready = p.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready").cloned());
         match ready {
             Some(c) if format!("{:?}", c.status) == "True" => {}
@@ -263,6 +279,7 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             operator: None,
             ready_secs: None,
             through_from: BTreeMap::new(),
+            through_last: BTreeMap::new(),
         });
     }
     if let Some(outage) = run.outage {
@@ -313,6 +330,7 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
         before = calls(&emulator);
         for plant in &mut plants {
             plant.through_from = attempts(&metrics(plant.port).await, "success");
+            plant.through_last = plant.through_from.clone();
         }
     }
     let through_from = through_now(&emulator);
@@ -386,14 +404,15 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             (best, moved) = (ready_all + blocked_all, Instant::now());
         }
         if moved.elapsed() >= Duration::from_secs(300) {
-            panic!("{ready_all} of {total} Ready and no progress for 5 minutes; not Ready: {}", not_ready(&store));
+            panic!("{ready_all} of {total} Ready and no progress for 5 minutes; not Ready: {}", not_ready(&store, &[]));
         }
         if start.elapsed().as_secs().is_multiple_of(10) {
             let blocked = if run.environment_quota { format!(", {blocked_all} at the quota") } else { String::new() };
-            // The tail: what the last data products wait for.
+            // The tail: what the last data products wait for, of the fleet and of each plant past
+            // half way (a small plant's tail is over long before the fleet's).
             let tail = total - ready_all;
             let waiting = if tail > 0 && tail <= total / 50 && !run.environment_quota {
-                format!("; not Ready: {}", not_ready(&store))
+                format!("; not Ready: {}", not_ready(&store, &[]))
             } else {
                 String::new()
             };
@@ -401,6 +420,27 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             let through = through_now(&emulator);
             let (rates, over) = (minus(&through, &last_through), last_line.elapsed().as_secs_f64().max(1.0));
             (last_through, last_line) = (through, Instant::now());
+            // And each plant's own: its calls through and its paces of the one-a-data-product
+            // operations (whether a plant's share is its paces' or its own pipeline's).
+            let mut plant_lines = Vec::new();
+            for (p, plant) in plants.iter_mut().enumerate().filter(|(_, pl)| pl.ready_secs.is_none()) {
+                let (ready, _) = count(&store, &plant.namespaces, QUOTA_REASON);
+                let scraped = metrics(plant.port).await;
+                let now = attempts(&scraped, "success");
+                let own_rates = minus(&now, &std::mem::replace(&mut plant.through_last, now.clone()));
+                let paces = paces(&scraped);
+                let own = ONE_EACH.iter().chain(&["ListDataSources", "ListDataSourceRunActivities"]).map(|op| {
+                    let through = own_rates.get(*op).copied().unwrap_or(0) as f64 / over;
+                    format!("{through:.1} (pace {:.1})", paces.get(*op).copied().unwrap_or(0.0))
+                });
+                let own: Vec<String> = own.collect();
+                let reasons = if 2 * ready >= plant.n && tail > total / 50 && !run.environment_quota {
+                    format!("; not Ready: {}", not_ready(&store, &plant.namespaces))
+                } else {
+                    String::new()
+                };
+                plant_lines.push(format!("    plant {p}: {ready} Ready; a second: {}{reasons}", own.join(", ")));
+            }
             let busy = ONE_EACH.map(|op| format!("{op} {:.1}", rates.get(op).copied().unwrap_or(0) as f64 / over));
             // And the refusals since: when a fleet's calls are throttled (its start, a plant done).
             let throttled = throttled_total(&emulator);
@@ -409,6 +449,9 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
                 "  {ready_all} of {total} Ready after {secs:.0} s{blocked}; a second: {}; {refused} throttled{waiting}",
                 busy.join(", ")
             );
+            for line in plant_lines {
+                eprintln!("{line}");
+            }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
