@@ -54,6 +54,9 @@ fn sizes(name: &str, default: &str) -> Vec<usize> {
 /// the bound is theirs, and the progress lines say how busy each keeps its quota.
 const ONE_EACH: [&str; 3] = ["CreateDataSource", "StartDataSourceRun", "CreateDataProduct"];
 
+/// The calls each plant's line shows beside [`ONE_EACH`]: its listing, and its runs' activities.
+const SHOWN: [&str; 2] = ["ListDataSources", "ListDataSourceRunActivities"];
+
 /// The quota of `operation` under `--per-api-quotas`.
 fn quota(operation: &str) -> f64 {
     QUOTA_PAGE.iter().find(|(op, _)| *op == operation).map_or(OTHER_OPERATIONS_RATE, |(_, tps)| *tps)
@@ -109,8 +112,9 @@ struct Plant {
     ready_secs: Option<f64>,
     /// Its DataZone calls that got through, by operation, at the start of the measured time.
     through_from: BTreeMap<String, u64>,
-    /// ... and at the last progress line.
+    /// ... and at the last progress line, with its Kubernetes requests and passes then.
     through_last: BTreeMap<String, u64>,
+    kube_last: (f64, f64),
 }
 
 struct Run {
@@ -280,6 +284,7 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             ready_secs: None,
             through_from: BTreeMap::new(),
             through_last: BTreeMap::new(),
+            kube_last: (0.0, 0.0),
         });
     }
     if let Some(outage) = run.outage {
@@ -429,7 +434,7 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
                 let now = attempts(&scraped, "success");
                 let own_rates = minus(&now, &std::mem::replace(&mut plant.through_last, now.clone()));
                 let paces = paces(&scraped);
-                let own = ONE_EACH.iter().chain(&["ListDataSources", "ListDataSourceRunActivities"]).map(|op| {
+                let own = ONE_EACH.iter().chain(&SHOWN).map(|op| {
                     let through = own_rates.get(*op).copied().unwrap_or(0) as f64 / over;
                     format!("{through:.1} (pace {:.1})", paces.get(*op).copied().unwrap_or(0.0))
                 });
@@ -439,7 +444,33 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
                 } else {
                     String::new()
                 };
-                plant_lines.push(format!("    plant {p}: {ready} Ready; a second: {}{reasons}", own.join(", ")));
+                // Its other calls, the busiest first: what else it spent its places on.
+                let mut others: Vec<(&String, &u64)> = own_rates
+                    .iter()
+                    .filter(|(op, n)| **n > 0 && !ONE_EACH.contains(&op.as_str()) && !SHOWN.contains(&op.as_str()))
+                    .collect();
+                others.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+                let others: Vec<String> =
+                    others.iter().take(3).map(|(op, n)| format!("{op} {:.1}", **n as f64 / over)).collect();
+                // Its passes and its Kubernetes requests: whether a plant making no calls waits
+                // for places, for the API server, or for nothing.
+                let kube = (
+                    super::total(&scraped, "datazone_operator_kubernetes_requests_total"),
+                    super::total(&scraped, "datazone_operator_reconciles_total"),
+                );
+                let (requests, passes) = (kube.0 - plant.kube_last.0, kube.1 - plant.kube_last.1);
+                plant.kube_last = kube;
+                let (running, waiting) = (
+                    super::total(&scraped, "datazone_operator_passes_running"),
+                    super::total(&scraped, "datazone_operator_passes_waiting"),
+                );
+                plant_lines.push(format!(
+                    "    plant {p}: {ready} Ready; a second: {}; others {}; passes {:.1} ({running} running, {waiting} waiting), Kubernetes requests {:.1}{reasons}",
+                    own.join(", "),
+                    others.join(", "),
+                    passes / over,
+                    requests / over,
+                ));
             }
             let busy = ONE_EACH.map(|op| format!("{op} {:.1}", rates.get(op).copied().unwrap_or(0) as f64 / over));
             // And the refusals since: when a fleet's calls are throttled (its start, a plant done).
