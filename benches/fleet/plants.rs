@@ -16,7 +16,11 @@
 //! return after the outage) against the bound of the tightest quota (for each operation, the
 //! calls that got through ÷ its rate; the largest) and, per plant, of its own share of it (its own
 //! calls ÷ 1/N of each rate); throttled calls; each operator's share of the calls that got through
-//! while all were busy (until the first plant was done) and Jain's index over them.
+//! while all were busy (until the first plant was done) and Jain's index over them. Every 10 s a
+//! progress line for the fleet, and one for each plant not done: its calls through a second and its
+//! pace of the operations a data product calls once (and of its listing and its runs' activities),
+//! its busiest other calls, its passes a second (running, waiting) and Kubernetes requests a
+//! second, and, past half way, what its data products not Ready wait for.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
