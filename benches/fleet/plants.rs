@@ -82,29 +82,31 @@ fn jain(xs: &[f64]) -> f64 {
     if squares == 0.0 { 0.0 } else { sum * sum / (xs.len() as f64 * squares) }
 }
 
+/// The samples of the metric family `family` (`name{...} value` lines): each line, its
+/// `operation` label and its value.
+fn by_operation<'a>(metrics: &'a str, family: &'a str) -> impl Iterator<Item = (&'a str, &'a str, f64)> {
+    metrics.lines().filter(move |l| l.starts_with(family) && l[family.len()..].starts_with('{')).map(|line| {
+        let operation = line.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+        let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (line, operation, value)
+    })
+}
+
 /// An operator's DataZone attempts so far, by operation, for one outcome.
 fn attempts(metrics: &str, outcome: &str) -> BTreeMap<String, u64> {
-    let mut by_operation = BTreeMap::new();
-    for line in metrics.lines().filter(|l| l.starts_with("datazone_operator_aws_attempts_total{")) {
-        if !line.contains("service=\"DataZone\"") || !line.contains(&format!("outcome=\"{outcome}\"")) {
-            continue;
+    let mut by_op = BTreeMap::new();
+    let outcome = format!("outcome=\"{outcome}\"");
+    for (line, operation, n) in by_operation(metrics, "datazone_operator_aws_attempts_total") {
+        if line.contains("service=\"DataZone\"") && line.contains(&outcome) {
+            *by_op.entry(operation.to_string()).or_default() += n as u64;
         }
-        let operation = line.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-        let n = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
-        *by_operation.entry(operation.to_string()).or_default() += n;
     }
-    by_operation
+    by_op
 }
 
 /// An operator's pace of each DataZone operation (`datazone_operator_aws_pace`), calls a second.
 fn paces(metrics: &str) -> BTreeMap<String, f64> {
-    let mut by_operation = BTreeMap::new();
-    for line in metrics.lines().filter(|l| l.starts_with("datazone_operator_aws_pace{")) {
-        let operation = line.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
-        let rate = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        by_operation.insert(operation.to_string(), rate);
-    }
-    by_operation
+    by_operation(metrics, "datazone_operator_aws_pace").map(|(_, op, rate)| (op.to_string(), rate)).collect()
 }
 
 struct Plant {
@@ -250,6 +252,62 @@ fn not_ready(store: &Store<RedshiftDataProduct>, namespaces: &[String]) -> Strin
         }
     }
     reasons.iter().map(|(r, n)| format!("{n} × {r}")).collect::<Vec<_>>().join("; ")
+}
+
+/// Plant `p`'s progress line: its calls through a second since the last line (`over` seconds ago)
+/// and its paces of the operations a data product calls once (and of its listing and its runs'
+/// activities), its busiest other calls, its passes and Kubernetes requests a second, and, past
+/// half way and `tail_of_its_own` (the fleet's tail not yet printed), what its data products not
+/// Ready wait for.
+async fn plant_line(
+    store: &Store<RedshiftDataProduct>,
+    p: usize,
+    plant: &mut Plant,
+    over: f64,
+    tail_of_its_own: bool,
+) -> String {
+    let (ready, _) = count(store, &plant.namespaces, QUOTA_REASON);
+    let scraped = metrics(plant.port).await;
+    let now = attempts(&scraped, "success");
+    let own_rates = minus(&now, &std::mem::replace(&mut plant.through_last, now.clone()));
+    let paces = paces(&scraped);
+    let own: Vec<String> = ONE_EACH
+        .iter()
+        .chain(&SHOWN)
+        .map(|op| {
+            let through = own_rates.get(*op).copied().unwrap_or(0) as f64 / over;
+            format!("{through:.1} (pace {:.1})", paces.get(*op).copied().unwrap_or(0.0))
+        })
+        .collect();
+    // Its other calls, the busiest first: what else it spent its places on.
+    let mut others: Vec<(&String, &u64)> = own_rates
+        .iter()
+        .filter(|(op, n)| **n > 0 && !ONE_EACH.contains(&op.as_str()) && !SHOWN.contains(&op.as_str()))
+        .collect();
+    others.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
+    let others: Vec<String> = others.iter().take(3).map(|(op, n)| format!("{op} {:.1}", **n as f64 / over)).collect();
+    // Its passes and its Kubernetes requests: whether a plant making no calls waits for places,
+    // for the API server, or for nothing.
+    let kube = (
+        super::total(&scraped, "datazone_operator_kubernetes_requests_total"),
+        super::total(&scraped, "datazone_operator_reconciles_total"),
+    );
+    let (requests, passes) = (kube.0 - plant.kube_last.0, kube.1 - plant.kube_last.1);
+    plant.kube_last = kube;
+    let running = super::total(&scraped, "datazone_operator_passes_running");
+    let waiting = super::total(&scraped, "datazone_operator_passes_waiting");
+    let reasons = if 2 * ready >= plant.n && tail_of_its_own {
+        format!("; not Ready: {}", not_ready(store, &plant.namespaces))
+    } else {
+        String::new()
+    };
+    format!(
+        "    plant {p}: {ready} Ready; a second: {}; others {}; passes {:.1} ({running} running, {waiting} waiting), Kubernetes requests {:.1}{reasons}",
+        own.join(", "),
+        others.join(", "),
+        passes / over,
+        requests / over,
+    )
 }
 
 fn spawn(emulator: &Emulator, plant: &Plant, p: usize, s: &Settings) -> Operator {
@@ -429,52 +487,11 @@ async fn run(client: &Client, run: &Run, s: &Settings) {
             let through = through_now(&emulator);
             let (rates, over) = (minus(&through, &last_through), last_line.elapsed().as_secs_f64().max(1.0));
             (last_through, last_line) = (through, Instant::now());
-            // And each plant's own: its calls through and its paces of the one-a-data-product
-            // operations (whether a plant's share is its paces' or its own pipeline's).
+            // And each plant's own (whether a plant's share is its paces' or its own pipeline's).
             let mut plant_lines = Vec::new();
             for (p, plant) in plants.iter_mut().enumerate().filter(|(_, pl)| pl.ready_secs.is_none()) {
-                let (ready, _) = count(&store, &plant.namespaces, QUOTA_REASON);
-                let scraped = metrics(plant.port).await;
-                let now = attempts(&scraped, "success");
-                let own_rates = minus(&now, &std::mem::replace(&mut plant.through_last, now.clone()));
-                let paces = paces(&scraped);
-                let own = ONE_EACH.iter().chain(&SHOWN).map(|op| {
-                    let through = own_rates.get(*op).copied().unwrap_or(0) as f64 / over;
-                    format!("{through:.1} (pace {:.1})", paces.get(*op).copied().unwrap_or(0.0))
-                });
-                let own: Vec<String> = own.collect();
-                let reasons = if 2 * ready >= plant.n && tail > total / 50 && !run.environment_quota {
-                    format!("; not Ready: {}", not_ready(&store, &plant.namespaces))
-                } else {
-                    String::new()
-                };
-                // Its other calls, the busiest first: what else it spent its places on.
-                let mut others: Vec<(&String, &u64)> = own_rates
-                    .iter()
-                    .filter(|(op, n)| **n > 0 && !ONE_EACH.contains(&op.as_str()) && !SHOWN.contains(&op.as_str()))
-                    .collect();
-                others.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
-                let others: Vec<String> =
-                    others.iter().take(3).map(|(op, n)| format!("{op} {:.1}", **n as f64 / over)).collect();
-                // Its passes and its Kubernetes requests: whether a plant making no calls waits
-                // for places, for the API server, or for nothing.
-                let kube = (
-                    super::total(&scraped, "datazone_operator_kubernetes_requests_total"),
-                    super::total(&scraped, "datazone_operator_reconciles_total"),
-                );
-                let (requests, passes) = (kube.0 - plant.kube_last.0, kube.1 - plant.kube_last.1);
-                plant.kube_last = kube;
-                let (running, waiting) = (
-                    super::total(&scraped, "datazone_operator_passes_running"),
-                    super::total(&scraped, "datazone_operator_passes_waiting"),
-                );
-                plant_lines.push(format!(
-                    "    plant {p}: {ready} Ready; a second: {}; others {}; passes {:.1} ({running} running, {waiting} waiting), Kubernetes requests {:.1}{reasons}",
-                    own.join(", "),
-                    others.join(", "),
-                    passes / over,
-                    requests / over,
-                ));
+                let tail_of_its_own = tail > total / 50 && !run.environment_quota;
+                plant_lines.push(plant_line(&store, p, plant, over, tail_of_its_own).await);
             }
             let busy = ONE_EACH.map(|op| format!("{op} {:.1}", rates.get(op).copied().unwrap_or(0) as f64 / over));
             // And the refusals since: when a fleet's calls are throttled (its start, a plant done).
