@@ -316,7 +316,19 @@ impl<B: Backend> Target<B> {
         if !ctx.snapshots.want(&self.listing_key, caller, self.settling_window(ctx)) {
             return None;
         }
-        let left = ctx.snapshots.wait_for_next(&self.listing_key, not_before, max_age)?;
+        let left = match ctx.snapshots.wait_for_next(&self.listing_key, not_before, max_age) {
+            Some(left) => left,
+            // Someone is taking one now: woken when it is taken, rather than waiting for it at one
+            // of the passes' places. Waiting there, the data products that came back for a
+            // listing of a project of 4,000 (80 pages) held the places its stages calling
+            // DataZone needed (docs/design/fleet.md).
+            None if ctx.snapshots.usable(&self.listing_key, not_before, Duration::MAX).is_none()
+                && ctx.snapshots.under_way(&self.listing_key) =>
+            {
+                settling_max_age(ctx.poll, listed, false)
+            }
+            None => return None,
+        };
         let object = ObjectRef::new(&self.name).within(&self.namespace);
         ctx.wakeups.at_next_listing(&self.listing_key, caller, object);
         Some(left.min(settling_max_age(ctx.poll, listed, false)))
