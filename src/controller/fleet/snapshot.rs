@@ -423,9 +423,14 @@ mod tests {
                 .await
                 .map(|s| s.items.len())
         });
-        while !snapshots.under_way(&"p") {
-            tokio::task::yield_now().await;
-        }
+        let started = async {
+            while !snapshots.under_way(&"p") {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), started)
+            .await
+            .expect("the listing is under way while it is taken");
         assert!(!snapshots.under_way(&"other"), "another project's listing is not under way");
         release.send(()).unwrap();
         assert_eq!(listing.await.unwrap().unwrap(), 0);
