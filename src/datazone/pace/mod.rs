@@ -41,6 +41,12 @@ const STEP: f64 = 0.05;
 /// ... until this long has passed without one: then nothing shares the quota any more (a
 /// neighbour finished, the quota was raised) and the pace looks for room faster, ...
 const QUIET: Duration = Duration::from_secs(30);
+/// ... or until no call of any of the account's operations has been refused for this long after
+/// one was: plants sharing quotas are each refused every few seconds (2-3 % of some 20 calls a
+/// second), so an account this quiet has lost its neighbours, and the pace a plant was cut to is
+/// no longer its share. A big plant left alone by small ones that finished climbed back at the
+/// step until [`QUIET`] and lost about half a minute of quota (docs/design/fleet.md, "Session 26").
+const ACCOUNT_QUIET: Duration = Duration::from_secs(10);
 /// ... each call answered while callers queue raising the rate by this share of a call a second,
 /// about 5 % a second at any rate: a plant left alone at a fifth of a quota has it all in about
 /// half a minute. Against a minute and 2 % a second, averaged over eight simulated runs each
@@ -193,8 +199,9 @@ impl Pace {
     }
 
     /// A call came back; `refused` when the service said the rate was exceeded; `room` when the
-    /// account's calls through are well below the most lately ([`room::Room::spare`]).
-    pub fn answered(&mut self, now: Instant, refused: bool, room: bool) {
+    /// account's calls through are well below the most lately ([`room::Room::spare`]); `calm`
+    /// when none of the account's calls has been refused for [`ACCOUNT_QUIET`] after one was.
+    pub fn answered(&mut self, now: Instant, refused: bool, room: bool, calm: bool) {
         let rate = self.rate;
         let (current, last) = self.tallies(now);
         current.answered += 1;
@@ -231,7 +238,7 @@ impl Pace {
                 None => FIRST_GROWTH,
                 Some(_) if self.probing && self.probed.is_some() => PROBE_STEP_AGAIN / self.rate,
                 Some(_) if self.probing => PROBE_STEP / self.rate,
-                Some(at) if now.duration_since(at) < QUIET => STEP / self.rate,
+                Some(at) if now.duration_since(at) < QUIET && !calm => STEP / self.rate,
                 Some(_) => GROWTH,
             };
             self.rate = (self.rate + growth).min(FASTEST);
@@ -270,7 +277,7 @@ mod tests {
             pace.reserve(now);
         }
         for _ in 0..answers {
-            pace.answered(now, false, room);
+            pace.answered(now, false, room, false);
         }
     }
 
@@ -282,7 +289,7 @@ mod tests {
         for i in 0..50 {
             let now = t0 + Duration::from_secs(i);
             pace.reserve(now);
-            pace.answered(now, false, false);
+            pace.answered(now, false, false, false);
         }
         assert_eq!(pace.rate(), 20.0);
         // A queue of a second's worth: before any refusal, half a call a second more per answer.
@@ -302,11 +309,11 @@ mod tests {
         for _ in 0..100 {
             pace.reserve(t0);
         }
-        pace.answered(t0, true, false);
+        pace.answered(t0, true, false, false);
         assert_eq!(pace.rate(), 100.0 * CUT);
         // Calls that were on their way come back refused too: one cut a second.
         for i in 0..40 {
-            pace.answered(t0 + ms(10 * i), true, false);
+            pace.answered(t0 + ms(10 * i), true, false, false);
         }
         assert_eq!(pace.rate(), 100.0 * CUT);
         assert_eq!(CUT, 0.8, "a second's worth below is 80 calls");
@@ -314,13 +321,13 @@ mod tests {
         // about, whatever it is (each call adds its share of the step at the rate it finds).
         for _ in 0..80 {
             pace.reserve(t0 + ms(500));
-            pace.answered(t0 + ms(500), false, false);
+            pace.answered(t0 + ms(500), false, false, false);
         }
         let grown = pace.rate() - 100.0 * CUT;
         assert!((grown - STEP).abs() < 1e-3, "additive growth after a cut: {grown}");
         // The next refusal, a second later: cut again.
         let before = pace.rate();
-        pace.answered(t0 + ms(1000), true, false);
+        pace.answered(t0 + ms(1000), true, false, false);
         assert!((pace.rate() - before * CUT).abs() < 1e-9, "{}", pace.rate());
         // Half a minute without a refusal: the step is a share of the rate again (5 % a second).
         let quiet = t0 + ms(1000) + QUIET + ms(1);
@@ -340,7 +347,7 @@ mod tests {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut pace = Pace::new(20.0, t0);
         queue_and_answer(&mut pace, t0, 20, 0);
-        pace.answered(t0, true, true);
+        pace.answered(t0, true, true, false);
         assert_eq!(pace.rate(), 16.0);
         // Within three seconds of the cut: the step, room or not.
         queue_and_answer_with_room(&mut pace, t0 + ms(2000), 16, 16);
@@ -353,7 +360,7 @@ mod tests {
         // A refusal ends the probe, and none starts again for ten minutes, room or not.
         let refused_at = later + ms(600);
         queue_and_answer_with_room(&mut pace, refused_at, 20, 10);
-        pace.answered(refused_at, true, true);
+        pace.answered(refused_at, true, true, false);
         let before = pace.rate();
         queue_and_answer_with_room(&mut pace, refused_at + PROBE_AFTER + ms(100), 20, 16);
         assert!((pace.rate() - before - STEP).abs() < 1e-2, "the step: {}", pace.rate());
@@ -368,7 +375,7 @@ mod tests {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut pace = Pace::new(20.0, t0);
         queue_and_answer(&mut pace, t0, 20, 0);
-        pace.answered(t0, true, false);
+        pace.answered(t0, true, false, false);
         // A stage drained: room, and the pace probes ...
         let probe = t0 + ms(4000);
         let before = pace.rate();
@@ -394,7 +401,7 @@ mod tests {
         for i in 0..50u64 {
             let now = t0 + ms(200 * i);
             pace.reserve(now);
-            pace.answered(now, i % 4 == 0, false);
+            pace.answered(now, i % 4 == 0, false, false);
         }
         assert_eq!(pace.rate(), 20.0);
     }
@@ -406,7 +413,7 @@ mod tests {
         for i in 0..20 {
             let now = t0 + Duration::from_secs(i);
             pace.reserve(now);
-            pace.answered(now, true, false);
+            pace.answered(now, true, false, false);
         }
         assert_eq!(pace.rate(), SLOWEST);
         assert_eq!(Pace::new(1e9, t0).rate(), FASTEST);
@@ -462,7 +469,7 @@ mod tests {
                 tokens -= 1.0;
                 sent += 1;
             }
-            pace.answered(now, refused, false);
+            pace.answered(now, refused, false, false);
         }
         let through = f64::from(sent) / 120.0;
         assert!(through > 0.93 * limit, "{through:.1} calls a second went through of {limit}");

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::Pace;
 use super::room::Room;
+use super::{ACCOUNT_QUIET, Pace};
 
 /// The per-API quotas DataZone documents below the default start (calls a second per account and
 /// region) [docs: Quotas for Amazon DataZone, in docs/datazone-semantics.md §8]: those paces
@@ -29,11 +29,14 @@ pub struct OperationPaces {
     paces: HashMap<String, Pace>,
     /// The account's calls through, and whether its paces may probe for room ([`Room`]).
     room: Option<Room>,
+    /// When a call of any operation was last refused: a while without one and the account's
+    /// paces grow as if alone ([`ACCOUNT_QUIET`]).
+    last_refused: Option<Instant>,
 }
 
 impl OperationPaces {
     pub fn new(start: f64) -> Self {
-        Self { start, paces: HashMap::new(), room: None }
+        Self { start, paces: HashMap::new(), room: None, last_refused: None }
     }
 
     /// The pace of `operation`, made on its first call: at its documented quota; else at the share
@@ -66,11 +69,14 @@ impl OperationPaces {
     pub fn answered(&mut self, operation: &str, now: Instant, refused: bool) -> f64 {
         let room = self.room.get_or_insert_with(|| Room::new(now));
         let spare = room.spare(now);
-        if !refused {
+        if refused {
+            self.last_refused = Some(now);
+        } else {
             room.through(now);
         }
+        let calm = self.last_refused.is_some_and(|at| now.duration_since(at) >= ACCOUNT_QUIET);
         let pace = self.pace(operation, now);
-        pace.answered(now, refused, spare);
+        pace.answered(now, refused, spare, calm);
         pace.rate()
     }
 
@@ -135,8 +141,9 @@ mod tests {
         let now = t0 + Duration::from_secs(2);
         paces.reserve("StartDataSourceRun", now);
         assert_eq!(paces.rate("StartDataSourceRun"), Some(learnt), "the runs start at the learnt share");
-        // And grows from there as after a cut: a step a second, not half again a second.
-        for s in 0..10 {
+        // And grows from there as after a cut: a step a second, not half again a second (for 8 s:
+        // 10 s after the account's last refusal it would grow as if alone).
+        for s in 0..8 {
             let now = now + Duration::from_secs(s);
             for _ in 0..20 {
                 paces.reserve("StartDataSourceRun", now);
@@ -146,11 +153,49 @@ mod tests {
             }
         }
         let grown = paces.rate("StartDataSourceRun").unwrap() - learnt;
-        assert!(grown > 0.3 && grown < 1.0, "grew {grown:.2} in 10 s");
+        assert!(grown > 0.2 && grown < 0.8, "grew {grown:.2} in 8 s");
         // A fresh account starts at the start.
         let mut fresh = OperationPaces::new(20.0);
         fresh.reserve("StartDataSourceRun", t0);
         assert_eq!(fresh.rate("StartDataSourceRun"), Some(20.0));
+    }
+
+    /// `operation`'s callers queue for a second's worth of calls from `at`, and `answers` of them
+    /// come back through; its rate after.
+    fn busy_second(paces: &mut OperationPaces, operation: &str, at: Instant, answers: usize) -> f64 {
+        for _ in 0..20 {
+            paces.reserve(operation, at);
+        }
+        for _ in 0..answers {
+            paces.answered(operation, at, false);
+        }
+        paces.rate(operation).unwrap()
+    }
+
+    #[test]
+    fn a_cut_pace_grows_as_if_alone_once_none_of_the_accounts_calls_is_refused_for_ten_seconds() {
+        let t0 = Instant::now() + Duration::from_secs(10);
+        let secs = Duration::from_secs;
+        // Two paces of one account: each cut once.
+        let mut paces = OperationPaces::new(20.0);
+        for op in ["CreateDataSource", "CreateDataProduct"] {
+            busy_second(&mut paces, op, t0, 0);
+            paces.answered(op, t0, true);
+        }
+        // A neighbour still takes its share of the data products' quota: refused now and then.
+        for s in [3, 6, 9, 12] {
+            busy_second(&mut paces, "CreateDataProduct", t0 + secs(s), 0);
+            paces.answered("CreateDataProduct", t0 + secs(s), true);
+        }
+        // Eight seconds after the last refusal: the data sources' pace grows at the step.
+        let before = paces.rate("CreateDataSource").unwrap();
+        let after = busy_second(&mut paces, "CreateDataSource", t0 + secs(20), 16);
+        assert!(after - before < 0.1, "the step, 0.05 a second: {before:.2} -> {after:.2}");
+        // Ten: the account is quiet, and it grows 5 % a second, half a minute before its own
+        // quiet would have let it.
+        let before = after;
+        let after = busy_second(&mut paces, "CreateDataSource", t0 + secs(22), 16);
+        assert!((after - before - 16.0 * 0.05).abs() < 1e-9, "5 % a second: {before:.2} -> {after:.2}");
     }
 
     #[test]

@@ -270,7 +270,7 @@ fn sharing_seeded(operators: usize, stagger: u64, seed: u64) -> (Vec<f64>, f64, 
     let refused: u32 = got.iter().map(|g| g.refused).sum();
     let refused_share = f64::from(refused) / (total * measured);
     eprintln!(
-        "{operators} operators {stagger} s apart: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.1} % refused",
+        "{operators} operators {stagger} s apart: {shares:.1?} calls a second, {total:.1} of 60, Jain {:.3}, {:.2} % refused",
         jain(&shares),
         refused_share * 100.0
     );
@@ -279,7 +279,10 @@ fn sharing_seeded(operators: usize, stagger: u64, seed: u64) -> (Vec<f64>, f64, 
 
 #[test]
 fn operators_started_together_share_per_api_quotas_fairly_and_use_them() {
-    for (operators, refused_at_most) in [(2, 0.01), (5, 0.02), (10, 0.06)] {
+    // Ten operators at 6 a second each are refused 6.04 % (just under 6 % before a quiet account let a
+    // pace grow as if alone, docs/design/fleet.md "Session 26"): each operator sees its own
+    // refusals only, and ten seconds without one happen at that share now and then.
+    for (operators, refused_at_most) in [(2, 0.01), (5, 0.02), (10, 0.065)] {
         let (shares, total, refused) = sharing(operators, 0);
         assert!(total > 0.95 * 60.0, "{operators}: {total:.1} calls a second of 60");
         assert!(jain(&shares) >= 0.95, "{operators}: Jain's index {:.3}: {shares:?}", jain(&shares));
