@@ -182,8 +182,15 @@ impl<B: Backend> Context<B> {
     }
 
     /// A mutating call for `caller` just returned: its next passes follow what it wrote in the
-    /// listing, and what it watched for there is out of date (its own change is no news).
+    /// listing, and what it watched for there is out of date (its own change is no news). A data
+    /// source's configuration written is as good as read in full: its daily full read
+    /// ([`crate::controller::fleet::full_reads`]) is a day from now. Otherwise the slots that
+    /// passed while a fleet published came due all at once at its first resync: 128 of 10,000
+    /// data products read in full after a publish of 1,100 s (docs/design/fleet.md).
     pub fn wrote(&self, caller: &str, written: Option<(String, String)>) {
+        if written.is_some() {
+            self.full_reads.read(caller);
+        }
         self.flights.wrote(caller, written);
         self.wakeups.forget(caller);
     }

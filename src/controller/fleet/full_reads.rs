@@ -1,4 +1,5 @@
-//! When each settled data product last read its data source in full. A settled data product takes
+//! When each settled data product last read its data source in full, or wrote its configuration
+//! (as good as a read: `Context::wrote`). A settled data product takes
 //! the project's shared listing at its word and reads in full only what moved there
 //! (docs/datazone-semantics.md §4); the listing carries no configuration, so an edit by hand that
 //! landed before the listing a data product recorded (while its run was in progress, say) would

@@ -453,6 +453,24 @@ async fn a_settled_data_product_reads_its_data_source_in_full_once_a_day_in_its_
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_data_source_it_wrote_is_read_in_full_a_day_after_the_write_not_before() {
+    let h = Harness::paused(RESYNC);
+    let (mut p, ds) = published(&h).await;
+    // Its slot in the day may pass while a fleet of thousands publishes; the configuration it
+    // wrote is as good as a full read, so its first resyncs take the listing's word.
+    let day = crate::controller::fleet::full_reads::FULL_READ_EVERY;
+    let hour = Duration::from_secs(3600);
+    tokio::time::advance(day - hour).await;
+    next_listing(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert!(!pass.calls.contains(&format!("GetDataSource {ds}")), "within a day of its write: {:?}", pass.calls);
+    tokio::time::advance(hour).await;
+    next_listing(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert!(pass.calls.contains(&format!("GetDataSource {ds}")), "a day after it: {:?}", pass.calls);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_run_end_seen_by_reading_the_run_is_taken_from_the_listing_not_read_in_full() {
     let h = Harness::paused(RESYNC);
     let (mut p, ds) = published(&h).await;
@@ -469,6 +487,19 @@ async fn a_run_end_seen_by_reading_the_run_is_taken_from_the_listing_not_read_in
     assert!(!pass.calls.contains(&format!("GetDataSource {ds}")), "moved by its run only: no full read");
     assert_eq!(p.status.as_ref().and_then(|s| s.data_source_updated_at.clone()), moved, "recorded");
     assert_eq!(condition(&p, READY), is(True, "Published"));
+
+    // Its data source seen made in a listing too: status records no `updatedAt` at all, and the
+    // run's end alone bounds it.
+    let status = p.status.as_mut().expect("status");
+    status.data_source_updated_at = None;
+    next_listing(&h).await;
+    let pass = h.pass(&mut p).await;
+    assert!(
+        !pass.calls.contains(&format!("GetDataSource {ds}")),
+        "nothing recorded but the run's end: {:?}",
+        pass.calls
+    );
+    assert_eq!(p.status.as_ref().and_then(|s| s.data_source_updated_at.clone()), moved, "recorded");
 
     // An edit after the run's end moves it later than that: read in full.
     let status = p.status.as_mut().expect("status");
