@@ -324,12 +324,10 @@ async fn known_data_source<B: Backend>(
 }
 
 /// A data product whose last run ran with the configuration and catalog wanted now, and is over:
-/// if DataZone has not changed its data source since, nothing is to be done. What it last saw of
-/// the data source is its `updatedAt`, or, when it saw the data source made in a listing and its
-/// run end by reading the run, the run's end ([`Expected::moved_only_by_its_run`]).
+/// if DataZone has not changed its data source since, nothing is to be done.
 fn settled<B: Backend>(t: &Target<B>, status: &RedshiftDataProductStatus) -> bool {
     let last = status.last_run.as_ref();
-    (status.data_source_updated_at.is_some() || last.is_some_and(|r| r.stopped_at.is_some()))
+    status.data_source_updated_at.is_some()
         && last.is_some_and(|r| r.config_hash.as_deref() == Some(t.run_hash.as_str()))
         && last.is_some_and(|r| RunStatus::parse(&r.status).is_terminal())
 }

@@ -237,14 +237,10 @@ async fn a_create_that_loses_a_race_takes_over_only_its_own() {
     }
 }
 
-/// A status that records neither the `updatedAt` of its data source nor when its last run ended
-/// (written by an older version, say): its next pass reads the data source in full.
+/// A status that records no `updatedAt` of its data source: its next pass reads it in full.
 fn forget_updated_at(p: &mut RedshiftDataProduct) {
     if let Some(s) = p.status.as_mut() {
         s.data_source_updated_at = None;
-        if let Some(run) = s.last_run.as_mut() {
-            run.stopped_at = None;
-        }
     }
 }
 

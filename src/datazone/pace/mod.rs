@@ -144,7 +144,8 @@ impl Pace {
 
     /// A pace that starts at a rate known to be about right, a documented quota or a share another
     /// pace learnt: it grows slowly from the start, as after a cut (a quota can be raised; a guess
-    /// to probe from is not a quota), and after [`QUIET`] as any pace does.
+    /// to probe from is not a quota), and after [`QUIET`], or once the account is quiet
+    /// ([`ACCOUNT_QUIET`]), as any pace does.
     pub fn informed(rate: f64, now: Instant) -> Self {
         Self { informed: Some(now), ..Self::new(rate, now) }
     }

@@ -46,7 +46,8 @@ impl OperationPaces {
     /// starting their runs at 20 a second each sent five times the quota, and about 350 calls were
     /// refused before their cuts brought them down, a third of a five-plant publish's refusals
     /// (docs/design/fleet.md). Started at the learnt share, a pace grows as after a cut: slowly,
-    /// faster after a quiet half minute (an operator alone, its quotas its own).
+    /// faster after a quiet half minute of its own or 10 s without a refusal in the account (an
+    /// operator alone, its quotas its own).
     fn pace(&mut self, operation: &str, now: Instant) -> &mut Pace {
         if !self.paces.contains_key(operation) {
             let learnt = self.paces.values().filter(|p| p.learnt()).map(Pace::rate).reduce(f64::max);
@@ -191,8 +192,8 @@ mod tests {
         let before = paces.rate("CreateDataSource").unwrap();
         let after = busy_second(&mut paces, "CreateDataSource", t0 + secs(20), 16);
         assert!(after - before < 0.1, "the step, 0.05 a second: {before:.2} -> {after:.2}");
-        // Ten: the account is quiet, and it grows 5 % a second, half a minute before its own
-        // quiet would have let it.
+        // Ten: the account is quiet, and it grows 5 % a second, eight seconds before its own quiet
+        // (30 s after its cut) would have let it.
         let before = after;
         let after = busy_second(&mut paces, "CreateDataSource", t0 + secs(22), 16);
         assert!((after - before - 16.0 * 0.05).abs() < 1e-9, "5 % a second: {before:.2} -> {after:.2}");
